@@ -1,0 +1,89 @@
+"""Entry point: parse arguments, build dependencies, run a command or the terminal UI.
+
+Subcommands live in ``runbook/commands/``, one module per command family, each exposing
+``register(subparsers, common)``. They are discovered at start-up, so adding a command needs
+no edit here. Command modules import their heavy dependencies inside the handler, so that
+``runbook --help`` and the UI start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from runbook import __version__
+from runbook.errors import RunbookError
+
+
+def _common_parser() -> argparse.ArgumentParser:
+    """Options accepted by every subcommand as well as before it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="SQLAlchemy URL of the incident record (default: $RUNBOOK_DB, else SQLite in the data directory)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_parser()
+    parser = argparse.ArgumentParser(
+        prog="runbook",
+        description=(
+            "Incident runbook engine for Go microservices: decision-tree playbooks with live "
+            "diagnostic checks, an incident record, postmortems and drills. "
+            "Run without a command to open the terminal UI."
+        ),
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"runbook {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    import runbook.commands as commands_pkg
+
+    for info in sorted(pkgutil.iter_modules(commands_pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"runbook.commands.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "db", None):
+        # One place decides the URL: settings read RUNBOOK_DB, so --db simply overrides it.
+        os.environ["RUNBOOK_DB"] = args.db
+    handler = getattr(args, "func", None)
+    try:
+        if handler is None:
+            return _open_ui(parser)
+        return int(handler(args) or 0)
+    except RunbookError as exc:
+        print(f"runbook: {exc.message}", file=sys.stderr)
+        return int(getattr(args, "error_exit", 1))
+    except KeyboardInterrupt:
+        print("runbook: interrupted", file=sys.stderr)
+        return 130
+
+
+def _open_ui(parser: argparse.ArgumentParser) -> int:
+    """Bare ``runbook`` opens the terminal UI when it is available, else prints help."""
+    try:
+        from runbook.tui.app import run_app  # noqa: PLC0415 - imported only when the UI is wanted
+    except ImportError:
+        parser.print_help()
+        return 0
+    return int(run_app() or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
