@@ -54,3 +54,18 @@ class StorageError(RunbookError):
 
 class NotFoundError(RunbookError):
     title = "Not found"
+
+
+class ParseError(RunbookError):
+    """Outside input (an exposition page, a goroutine dump, an event stream) is malformed.
+
+    Raised by the pure parsers in ``runbook.parsers``; ``line`` (1-based, 0 when unknown)
+    locates the problem and the message reads ``line N: what is wrong``.
+    """
+
+    title = "Parse error"
+
+    def __init__(self, problem: str, *, line: int = 0) -> None:
+        self.line = line
+        self.problem = problem
+        super().__init__(f"line {line}: {problem}" if line else problem)
