@@ -22,6 +22,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from runbook.errors import RunbookError
+
 #: Evidence excerpts are cut to this many characters each, and a result keeps at most
 #: MAX_EVIDENCE items: results are stored per step and must stay small.
 MAX_EXCERPT_CHARS = 2000
@@ -133,6 +135,16 @@ class CheckResult:
             params=dict(data.get("params") or {}),
             error=data.get("error"),
         )
+
+
+class MeasureError(RunbookError):
+    """A measurement could not be made: unreachable, hostile, malformed or too slow a peer.
+
+    The message is the readable reason ("connection refused by 127.0.0.1:1234"); the runner
+    turns it into verdict ``unknown`` with that reason.
+    """
+
+    title = "Could not measure"
 
 
 class CheckParams(BaseModel):

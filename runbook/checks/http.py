@@ -1,0 +1,394 @@
+"""Bounded HTTP for checks: every HTTP-based check talks to endpoints through here.
+
+Checks run against sick systems, so a request must never outlive the check's deadline, never
+read more than a size cap into memory, never leak a secret into evidence, and fail with one
+readable reason. ``fetch`` returns an :class:`HttpReply` (body capped at ``ctx.max_bytes``);
+``stream_lines`` yields lines of a long response (SSE, the etcd watch stream), bounded per line
+and in total. Every failure is a :class:`MeasureError` whose message a responder understands.
+
+Usage::
+
+    reply = await fetch(ctx, "GET", url)
+    data = reply.json()                       # MeasureError on garbage or a truncated body
+    async with contextlib.aclosing(stream_lines(ctx, "POST", url, json=req, duration_s=5)) as lines:
+        async for line in lines:
+            ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import ssl
+import time
+import zlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from runbook.checks.base import CheckContext, MeasureError
+from runbook.checks.redact import redact_url
+
+__all__ = ["HttpReply", "MeasureError", "fetch", "stream_lines", "describe_http_error"]
+
+#: Seconds kept back from the check's deadline so that a request times out (with a precise
+#: reason) just before the runner's hard deadline fires (with a generic one).
+DEADLINE_MARGIN_S = 0.015
+#: How much of a body goes into evidence.
+BODY_EXCERPT = 600
+MAX_REDIRECTS = 10
+
+HeadersArg = Mapping[str, str] | Sequence[tuple[str, str]] | None
+
+_ssl_contexts: dict[bool, ssl.SSLContext] = {}
+
+
+def _ssl_context(verify: bool) -> ssl.SSLContext:
+    # Building a verifying context loads the CA bundle (~20 ms): once per process, not per request.
+    if verify not in _ssl_contexts:
+        _ssl_contexts[verify] = httpx.create_ssl_context(verify=verify)
+    return _ssl_contexts[verify]
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """One response as read: status, raw headers, a size-capped body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    """Response headers in wire order with the names as the server spelled them."""
+    body: bytes
+    truncated: bool
+    """True when the body was cut at the size cap (only with ``truncate=True``)."""
+    elapsed_s: float
+    """From sending the request to the last byte read."""
+    url: str
+    """The final URL (after redirects, when followed), credentials redacted."""
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; MeasureError (with an excerpt) when it is not JSON."""
+        if self.truncated:
+            raise MeasureError(f"response from {self.url} exceeded the {_size(len(self.body))} cap; cannot parse a truncated JSON body")
+        try:
+            return jsonlib.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            excerpt = self.text()[:120].replace("\n", " ")
+            raise MeasureError(f"response from {self.url} (HTTP {self.status}) is not JSON ({exc}): {excerpt!r}") from None
+
+    def header(self, name: str) -> str | None:
+        """First value of a header, matched case-insensitively (None when absent)."""
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 400
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MiB"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n // 1024} KiB"
+    return f"{n} bytes"
+
+
+def _budget(ctx: CheckContext, timeout_s: float | None, url: str) -> float:
+    remaining = ctx.remaining()
+    if remaining <= 0:
+        raise MeasureError(f"deadline reached before the request to {redact_url(url)} could start")
+    budget = remaining - DEADLINE_MARGIN_S if remaining > 4 * DEADLINE_MARGIN_S else remaining
+    return min(budget, timeout_s) if timeout_s is not None else budget
+
+
+def _header_list(headers: HeadersArg) -> list[tuple[str, str]]:
+    items = list(headers.items()) if isinstance(headers, Mapping) else list(headers or ())
+    # Ask for identity encoding: a compressed body would defeat the size cap (zip bombs).
+    if not any(k.lower() == "accept-encoding" for k, _ in items):
+        items.append(("Accept-Encoding", "identity"))
+    return items
+
+
+def _client(budget: float, verify: bool, follow_redirects: bool) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(budget),
+        verify=_ssl_context(verify),
+        trust_env=False,  # a proxy from the environment must not sit between us and the endpoint
+        follow_redirects=follow_redirects,
+        max_redirects=MAX_REDIRECTS,
+    )
+
+
+def _format_headers(pairs) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in pairs)
+
+
+def _record_request(ctx: CheckContext, request: httpx.Request, body: bytes | None) -> None:
+    raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+    text = f"{request.method} {redact_url(str(request.url))}\n{_format_headers(raw)}"
+    if body:
+        text += "\n\n" + body[:BODY_EXCERPT].decode("utf-8", errors="replace")
+    ctx.record("request", text)
+
+
+def _record_response(ctx: CheckContext, reply: HttpReply) -> None:
+    size = f"{len(reply.body)} bytes" + (", truncated at the cap" if reply.truncated else "")
+    excerpt = reply.body[:BODY_EXCERPT].decode("utf-8", errors="replace")
+    ctx.record(
+        "response",
+        f"HTTP {reply.status} from {reply.url} in {reply.elapsed_s * 1000:.1f} ms ({size})\n"
+        f"{_format_headers(reply.headers)}\n\n{excerpt}",
+    )
+
+
+class _Decoder:
+    """Content-Encoding decoding with a bound on the output, so a zip bomb stays small."""
+
+    def __init__(self, encoding: str) -> None:
+        enc = encoding.strip().lower()
+        if enc in ("", "identity"):
+            self._z = None
+        elif enc in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif enc == "deflate":
+            self._z = zlib.decompressobj()
+        else:
+            raise MeasureError(f"response uses unsupported Content-Encoding {encoding!r}")
+
+    def decode(self, chunk: bytes, limit: int) -> bytes:
+        if self._z is None:
+            return chunk
+        try:
+            return self._z.decompress(self._z.unconsumed_tail + chunk, max(1, limit))
+        except zlib.error as exc:
+            raise MeasureError(f"response body is not valid compressed data: {exc}") from None
+
+
+async def fetch(
+    ctx: CheckContext,
+    method: str,
+    url: str,
+    *,
+    headers: HeadersArg = None,
+    json: Any = None,
+    content: bytes | str | None = None,
+    params: Mapping[str, Any] | None = None,
+    max_bytes: int | None = None,
+    timeout_s: float | None = None,
+    truncate: bool = False,
+    follow_redirects: bool = False,
+    verify: bool = True,
+    evidence: bool = True,
+) -> HttpReply:
+    """One request, bounded in time (``min(timeout_s, ctx.remaining())``) and in body size.
+
+    A body larger than the cap (``max_bytes``, default ``ctx.max_bytes``) raises MeasureError,
+    or with ``truncate=True`` comes back cut with ``truncated=True``. Any HTTP status is a
+    reply, not an error; the caller judges it. Request and response excerpts go to evidence
+    (redacted by ``ctx.record``) unless ``evidence=False``.
+    """
+    cap = ctx.max_bytes if max_bytes is None else max_bytes
+    budget = _budget(ctx, timeout_s, url)
+    shown = redact_url(url)
+    phase = "connecting"
+    body = bytearray()
+    t0 = time.monotonic()
+    try:
+        async with asyncio.timeout(budget), _client(budget, verify, follow_redirects) as client:
+            request = client.build_request(method, url, headers=_header_list(headers), json=json,
+                                           content=content, params=params)
+            shown = redact_url(str(request.url))
+            if evidence:
+                _record_request(ctx, request, request.content if request.content else None)
+            response = await client.send(request, stream=True)
+            try:
+                phase = f"HTTP {response.status_code} headers received, reading the body"
+                shown = redact_url(str(response.url))
+                length = response.headers.get("content-length", "")
+                if not truncate and length.isdigit() and int(length) > cap:
+                    raise MeasureError(f"response from {shown} is {length} bytes, larger than the {_size(cap)} cap")
+                decoder = _Decoder(response.headers.get("content-encoding", ""))
+                truncated = False
+                async for chunk in response.aiter_raw():
+                    body += decoder.decode(chunk, cap + 1 - len(body))
+                    phase = f"HTTP {response.status_code} headers received, body stalled after {len(body)} bytes"
+                    if len(body) > cap:
+                        if not truncate:
+                            raise MeasureError(f"response from {shown} larger than the {_size(cap)} cap")
+                        del body[cap:]
+                        truncated = True
+                        break
+            finally:
+                await response.aclose()
+    except MeasureError:
+        raise
+    except (TimeoutError, httpx.TimeoutException):
+        raise MeasureError(
+            f"no complete response from {shown} within {budget:.3g}s ({phase})"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise MeasureError(describe_http_error(exc, shown)) from None
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise MeasureError(f"request to {shown} failed: {exc}") from None
+    reply = HttpReply(
+        status=response.status_code,
+        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw),
+        body=bytes(body),
+        truncated=truncated,
+        elapsed_s=time.monotonic() - t0,
+        url=shown,
+    )
+    if evidence:
+        _record_response(ctx, reply)
+    return reply
+
+
+async def stream_lines(
+    ctx: CheckContext,
+    method: str,
+    url: str,
+    *,
+    headers: HeadersArg = None,
+    json: Any = None,
+    content: bytes | str | None = None,
+    params: Mapping[str, Any] | None = None,
+    duration_s: float | None = None,
+    max_line_bytes: int = 256 * 1024,
+    max_total_bytes: int | None = None,
+    verify: bool = True,
+) -> AsyncIterator[str]:
+    """Lines of a streaming response (without line endings), decoded as UTF-8.
+
+    With ``duration_s`` the stream ends quietly after that long (never past the deadline);
+    without it, reaching the deadline raises MeasureError. A non-2xx status, a line longer
+    than ``max_line_bytes`` or more than ``max_total_bytes`` (default ``ctx.max_bytes``) in
+    total raise MeasureError. Wrap in ``contextlib.aclosing`` when you may stop early.
+    """
+    total_cap = ctx.max_bytes if max_total_bytes is None else max_total_bytes
+    budget = _budget(ctx, None, url)
+    quiet_end = duration_s is not None and duration_s < budget
+    window = min(budget, duration_s) if duration_s is not None else budget
+    # The time limit wraps each await, never a ``yield``: a timeout scope held across a yield
+    # would cancel the consumer's code instead of this read.
+    end = time.monotonic() + window
+    shown = redact_url(url)
+    phase = "connecting"
+    total = 0
+    buf = bytearray()
+    try:
+        async with _client(window, verify, False) as client:
+            request = client.build_request(method, url, headers=_header_list(headers), json=json,
+                                           content=content, params=params)
+            shown = redact_url(str(request.url))
+            _record_request(ctx, request, request.content if request.content else None)
+            async with asyncio.timeout_at(end):
+                response = await client.send(request, stream=True)
+            try:
+                head = _format_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
+                if not 200 <= response.status_code < 300:
+                    async with asyncio.timeout_at(end):
+                        excerpt = (await _read_some(response, BODY_EXCERPT)).decode("utf-8", "replace")
+                    ctx.record("response", f"HTTP {response.status_code} from {shown}\n{head}\n\n{excerpt}")
+                    raise MeasureError(f"stream {shown} answered HTTP {response.status_code}: {excerpt[:200]!r}")
+                ctx.record("response", f"HTTP {response.status_code} from {shown} (stream)\n{head}")
+                phase = "stream open, waiting for data"
+                chunks = response.aiter_raw()
+                while True:
+                    async with asyncio.timeout_at(end):
+                        chunk = await anext(chunks, None)
+                    if chunk is None:
+                        break
+                    total += len(chunk)
+                    if total > total_cap:
+                        raise MeasureError(f"stream {shown} sent more than the {_size(total_cap)} cap")
+                    buf += chunk
+                    while (nl := buf.find(b"\n")) >= 0:
+                        line = bytes(buf[:nl]).rstrip(b"\r")
+                        del buf[: nl + 1]
+                        yield line.decode("utf-8", errors="replace")
+                    if len(buf) > max_line_bytes:
+                        raise MeasureError(f"stream {shown} sent a line longer than {_size(max_line_bytes)}")
+                    phase = f"stream open, {total} bytes received, then silence"
+                if buf:
+                    yield bytes(buf).rstrip(b"\r").decode("utf-8", errors="replace")
+            finally:
+                await response.aclose()
+    except MeasureError:
+        raise
+    except (TimeoutError, httpx.TimeoutException):
+        if quiet_end and phase.startswith("stream open"):
+            return
+        raise MeasureError(f"stream {shown} gave no complete answer within {window:.3g}s ({phase})") from None
+    except httpx.HTTPError as exc:
+        raise MeasureError(describe_http_error(exc, shown)) from None
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise MeasureError(f"stream {shown} failed: {exc}") from None
+
+
+async def _read_some(response: httpx.Response, limit: int) -> bytes:
+    out = bytearray()
+    async for chunk in response.aiter_raw():
+        out += chunk
+        if len(out) >= limit:
+            break
+    return bytes(out[:limit])
+
+
+def describe_http_error(exc: BaseException, url: str) -> str:
+    """A readable reason for an httpx error (the cause chain names the socket-level failure)."""
+    where = _host_port(url)
+    chain = _chain(exc)
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"redirect loop: {url} redirected more than {MAX_REDIRECTS} times"
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return f"invalid URL {url!r}: {exc}"
+    for err in chain:
+        if isinstance(err, ssl.SSLError):
+            reason = getattr(err, "reason", None) or str(err)
+            if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL", "HTTP_REQUEST"):
+                return f"TLS handshake with {where} failed: peer is not speaking TLS ({reason})"
+            return f"TLS handshake with {where} failed: {reason}"
+        if isinstance(err, ConnectionRefusedError):
+            return f"connection refused by {where}"
+        if isinstance(err, ConnectionResetError):
+            return f"connection reset by {where}"
+        if err.__class__.__name__ == "gaierror":
+            return f"cannot resolve host of {url}: {err}"
+    text = str(exc).strip()
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "without sending" in text or "disconnected" in text.lower():
+            return f"{where} closed the connection without a complete response"
+        return f"malformed HTTP from {where}: {text or 'protocol error'}"
+    if isinstance(exc, httpx.ConnectError):
+        if "refused" in text.lower():
+            return f"connection refused by {where}"
+        return f"cannot connect to {where}: {text or exc.__class__.__name__}"
+    if isinstance(exc, httpx.ReadError):
+        return f"connection to {where} broke while reading: {text or 'read error'}"
+    return f"request to {url} failed: {exc.__class__.__name__}: {text}"
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in out and len(out) < 10:
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _host_port(url: str) -> str:
+    try:
+        u = httpx.URL(url)
+    except Exception:  # noqa: BLE001 - only for display
+        return url
+    port = u.port or (443 if u.scheme == "https" else 80)
+    return f"{u.host}:{port}"
