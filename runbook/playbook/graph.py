@@ -1,0 +1,70 @@
+"""Playbooks as networkx graphs: one DiGraph per playbook, one for the whole library.
+
+Graph nodes are global references ``playbook#node``; each carries ``kind``, ``title``,
+``playbook`` and ``line``. Edges carry ``label``, ``loop`` (a deliberate loop) and ``line``.
+The library graph adds the cross-playbook edges, so reachability and shortest paths work
+across files (triage -> incident playbook -> conclusion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import networkx as nx
+
+from runbook.playbook.model import NodeKind, Playbook
+
+
+def playbook_graph(playbook: Playbook, *, external: bool = False) -> nx.DiGraph:
+    """The decision tree of one playbook. With ``external``, edges to other playbooks are kept
+    (their targets appear as nodes with ``kind='external'``)."""
+    g = nx.DiGraph(id=playbook.id, title=playbook.title, start=f"{playbook.id}#{playbook.start}")
+    for node in playbook.nodes.values():
+        g.add_node(node.ref, kind=node.kind.value, title=node.title, playbook=playbook.id, line=node.line,
+                   rules=list(node.conclusion.rules) if node.conclusion else [])
+    for node in playbook.nodes.values():
+        for choice in node.choices:
+            if choice.playbook != playbook.id and not external:
+                continue
+            if choice.ref not in g:
+                g.add_node(choice.ref, kind="external", title=choice.ref, playbook=choice.playbook, line=0, rules=[])
+            g.add_edge(node.ref, choice.ref, label=choice.label, loop=choice.loop, line=choice.line)
+    return g
+
+
+def library_graph(playbooks: Iterable[Playbook]) -> nx.DiGraph:
+    """All playbooks in one graph, with cross-playbook links resolved where their targets exist."""
+    g = nx.DiGraph()
+    playbooks = list(playbooks)
+    for pb in playbooks:
+        for node in pb.nodes.values():
+            g.add_node(node.ref, kind=node.kind.value, title=node.title, playbook=pb.id, line=node.line,
+                       rules=list(node.conclusion.rules) if node.conclusion else [])
+    for pb in playbooks:
+        for node in pb.nodes.values():
+            for choice in node.choices:
+                if choice.ref in g:
+                    g.add_edge(node.ref, choice.ref, label=choice.label, loop=choice.loop, line=choice.line)
+    return g
+
+
+def without_loops(g: nx.DiGraph) -> nx.DiGraph:
+    """The graph minus edges marked as deliberate loops (what must be acyclic)."""
+    h = g.copy()
+    h.remove_edges_from([(u, v) for u, v, d in g.edges(data=True) if d.get("loop")])
+    return h
+
+
+def conclusions(g: nx.DiGraph) -> dict[str, list[str]]:
+    """Conclusion node ref -> rule ids."""
+    return {n: list(d.get("rules") or []) for n, d in g.nodes(data=True) if d.get("kind") == NodeKind.CONCLUSION.value}
+
+
+def shortest_path_to_rule(g: nx.DiGraph, start: str, rule: str) -> list[str] | None:
+    """The shortest path from ``start`` to any conclusion naming ``rule`` (None if unreachable)."""
+    targets = [n for n, rules in conclusions(g).items() if rule in rules]
+    if start not in g or not targets:
+        return None
+    lengths, paths = nx.single_source_dijkstra(g, start)
+    best = min((t for t in targets if t in lengths), key=lambda t: lengths[t], default=None)
+    return paths[best] if best else None

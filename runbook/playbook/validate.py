@@ -1,0 +1,214 @@
+"""Validation of a loaded library: each rule its own error, all errors reported.
+
+Every message reads ``path:line: what is wrong, and what to do``. The checks against the
+knowledge base (known rule ids) and the check registry (types and params) are passed in, so
+this module stays free of storage and network code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import networkx as nx
+
+from runbook.errors import PlaybookError
+from runbook.playbook.graph import without_loops
+from runbook.playbook.library import Library
+from runbook.playbook.model import CheckBlock, Node, NodeKind, Playbook
+
+#: (check_type, params) -> problems; see ``registry_param_validator``.
+ParamValidator = Callable[[str, Mapping[str, Any]], list[str]]
+
+_jinja = jinja2.Environment()
+
+
+def template_variables(value: Any) -> set[str]:
+    """Names used as ``{{ variable }}`` in a param value (strings, nested lists and dicts)."""
+    if isinstance(value, str):
+        if "{{" not in value and "{%" not in value:
+            return set()
+        return set(jinja2.meta.find_undeclared_variables(_jinja.parse(value)))
+    if isinstance(value, Mapping):
+        return set().union(*(template_variables(v) for v in value.values())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(template_variables(v) for v in value)) if value else set()
+    return set()
+
+
+def validate_library(
+    lib: Library,
+    *,
+    known_rules: Iterable[str] | None = None,
+    param_validator: ParamValidator | None = None,
+) -> list[PlaybookError]:
+    """Every problem in the library: parse errors first, then the rules, file by file."""
+    errors = list(lib.errors)
+    rules = frozenset(known_rules) if known_rules is not None else None
+    for playbook in lib.playbooks.values():
+        errors += _validate_playbook(playbook, lib, rules, param_validator)
+    errors += _cycles(lib)
+    return sorted(errors, key=lambda e: (e.path, e.line))
+
+
+def _validate_playbook(pb: Playbook, lib: Library, rules, param_validator) -> list[PlaybookError]:
+    out: list[PlaybookError] = []
+    path = str(pb.path)
+
+    def err(line: int, problem: str) -> None:
+        out.append(PlaybookError(path, line, problem))
+
+    if pb.start and pb.start not in pb.nodes:
+        err(_fm_line(pb, "start"), f"start node '{pb.start}' is not a node of '{pb.id}'; set 'start' to one of: {_list(pb.nodes)}")
+    declared = {v.name for v in pb.variables}
+    for node in pb.nodes.values():
+        _links(node, pb, lib, err)
+        _way_out(node, err, rules)
+        for block in node.checks:
+            _check_block(block, node, pb, declared, err, param_validator)
+    _reachability(pb, lib, err)
+    return out
+
+
+def _links(node: Node, pb: Playbook, lib: Library, err) -> None:
+    for choice in node.choices:
+        target_pb = lib.playbooks.get(choice.playbook)
+        if target_pb is None:
+            err(choice.line, f"choice links to playbook '{choice.playbook}', which is not loaded; "
+                             f"link to one of: {_list(lib.playbooks)}")
+        elif choice.node not in target_pb.nodes:
+            where = f"'{pb.id}'" if choice.local else f"playbook '{choice.playbook}'"
+            err(choice.line, f"choice links to '{choice.node}', which is not a node of {where}; "
+                             f"link to one of: {_list(target_pb.nodes)}")
+
+
+def _way_out(node: Node, err, rules) -> None:
+    if node.kind is NodeKind.CONCLUSION:
+        if node.choices:
+            err(node.choices[0].line, f"conclusion node '{node.id}' has choices; a conclusion ends the walk, "
+                                      "so move the choices to a question node or remove them")
+        concl = node.conclusion
+        if concl is not None:
+            if not concl.rules:
+                err(concl.line, f"conclusion node '{node.id}' names no rule; add rules: [R1] (a known rule id)")
+            if rules is not None:
+                for rule in concl.rules:
+                    if rule not in rules:
+                        err(concl.line, f"conclusion names unknown rule '{rule}'; known rules: {_list(sorted(rules, key=_rule_key))}")
+    elif not node.choices:
+        err(node.line, f"node '{node.id}' has no choices and no conclusion (a dead end); "
+                       "add choices ('- [label](#node-id)') or a conclusion block")
+
+
+def _check_block(block: CheckBlock, node: Node, pb: Playbook, declared: set[str], err, param_validator) -> None:
+    try:
+        used = template_variables(block.params)
+    except jinja2.TemplateSyntaxError as exc:
+        err(block.line, f"check '{block.check_type}': bad template in params ({exc.message}); write variables as {{{{ name }}}}")
+        used = set()
+    for name in sorted(used - declared):
+        err(block.line, f"check '{block.check_type}' uses undeclared variable '{name}'; "
+                        "declare it under 'variables' in the front matter")
+    for verdict, target in block.verdicts.items():
+        if node.choice_for(target) is None:
+            err(block.line, f"verdict '{verdict}' points to '{target}', which is not a choice of node '{node.id}'; "
+                            f"point it to one of: {_list(c.node if c.local else c.ref for c in node.choices)}")
+    if param_validator is not None and not used - declared:
+        params = _with_examples(block.params, pb)
+        for problem in param_validator(block.check_type, params):
+            err(block.line, f"check block: {problem}; see 'runbook checks' for each type's parameters")
+
+
+def _with_examples(value: Any, pb: Playbook) -> Any:
+    """Params with each variable replaced by its declared example (for schema validation)."""
+    if isinstance(value, str) and ("{{" in value or "{%" in value):
+        examples = {v.name: v.example if v.example is not None else "example" for v in pb.variables}
+        rendered = _jinja.from_string(value).render(**examples)
+        return _coerce(rendered)
+    if isinstance(value, Mapping):
+        return {k: _with_examples(v, pb) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_examples(v, pb) for v in value]
+    return value
+
+
+def _coerce(text: str) -> Any:
+    """A rendered scalar read as YAML would read it ("3" -> 3), so numeric params validate."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (int, float, bool, str)) else text
+
+
+def _reachability(pb: Playbook, lib: Library, err) -> None:
+    if pb.start not in pb.nodes:
+        return
+    g = lib.graph
+    entries = {f"{pb.id}#{pb.start}"}
+    # nodes that other playbooks link into are entry points too (triage -> incident playbook)
+    for u, v in g.edges():
+        if v.startswith(f"{pb.id}#") and not u.startswith(f"{pb.id}#"):
+            entries.add(v)
+    reached: set[str] = set()
+    for entry in entries:
+        if entry in g:
+            reached |= {entry} | nx.descendants(g, entry)
+    for node in pb.nodes.values():
+        if node.ref not in reached:
+            err(node.line, f"node '{node.id}' is not reachable from the start node '{pb.start}'; "
+                           "link to it from a choice or remove it")
+
+
+def _cycles(lib: Library) -> list[PlaybookError]:
+    out = []
+    g = without_loops(lib.graph)
+    for component in nx.strongly_connected_components(g):
+        if len(component) == 1:
+            (n,) = component
+            if not g.has_edge(n, n):
+                continue
+        sub = g.subgraph(component)
+        cycle = nx.find_cycle(sub)
+        u, v = cycle[-1][0], cycle[-1][1]
+        pb = lib.playbooks[g.nodes[u]["playbook"]]
+        path = " -> ".join([e[0].split("#", 1)[1] if e[0].startswith(pb.id + "#") else e[0] for e in cycle] +
+                           [v.split("#", 1)[1] if v.startswith(pb.id + "#") else v])
+        line = g.edges[u, v].get("line", 1)
+        out.append(PlaybookError(str(pb.path), line, f"cycle {path}; if it is deliberate, mark the edge back "
+                                                     'as a loop with the link title "loop"; otherwise remove it'))
+    return out
+
+
+def _fm_line(pb: Playbook, key: str) -> int:
+    try:
+        for i, line in enumerate(pb.path.read_text(encoding="utf-8").splitlines()[:200]):
+            if line.startswith(f"{key}:"):
+                return i + 1
+    except OSError:
+        pass
+    return 1
+
+
+def _rule_key(rule: str) -> tuple[str, int]:
+    prefix = rule.rstrip("0123456789")
+    digits = rule[len(prefix):]
+    return prefix, int(digits) if digits else 0
+
+
+def _list(items: Iterable[str]) -> str:
+    items = list(items)
+    return ", ".join(items) if items else "(none)"
+
+
+def registry_param_validator() -> ParamValidator | None:
+    """Validate check types and params against the check registry, once it has check types."""
+    from runbook.checks.registry import all_checks, validate_params
+
+    if not all_checks():
+        return None
+    return validate_params
