@@ -1,0 +1,84 @@
+"""The few etcd ``/metrics`` counters the lease check compares before and after its window.
+
+``etcd_debugging_lease_revoked_total`` also counts TTL expiries, so its delta is "leases that
+died"; ``granted`` rising faster than instances x window / TTL means clients keep re-granting
+(a keepalive that never works). A page that cannot be read gives all-None counters: metrics
+are supporting evidence, never a reason for ``unknown``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from runbook.checks.catalog._prom_select import select_sum
+
+_BUCKET = re.compile(r'^etcd_disk_wal_fsync_duration_seconds_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\}\s+(\S+)')
+
+
+@dataclass(frozen=True)
+class LeaseCounters:
+    granted: float | None = None
+    renewed: float | None = None
+    revoked: float | None = None
+    leader_changes: float | None = None
+    wal_fsync_p99_s: float | None = None
+    """Upper bound of the bucket holding the 99th percentile since start (None if absent)."""
+
+    def delta(self, after: LeaseCounters) -> LeaseDeltas:
+        def d(a, b):
+            return None if a is None or b is None else b - a
+
+        return LeaseDeltas(
+            granted=d(self.granted, after.granted),
+            renewed=d(self.renewed, after.renewed),
+            revoked=d(self.revoked, after.revoked),
+            leader_changes=d(self.leader_changes, after.leader_changes) or 0,
+        )
+
+
+@dataclass(frozen=True)
+class LeaseDeltas:
+    granted: float | None
+    renewed: float | None
+    revoked: float | None
+    leader_changes: float
+
+    def figures(self) -> dict[str, float | None]:
+        return {
+            "lease_granted_delta": self.granted,
+            "lease_renewed_delta": self.renewed,
+            "lease_revoked_delta": self.revoked,
+            "leader_changes_delta": self.leader_changes,
+        }
+
+
+def wal_fsync_p99(page: str) -> float | None:
+    buckets: list[tuple[float, float]] = []
+    for line in page.splitlines():
+        m = _BUCKET.match(line)
+        if m:
+            try:
+                buckets.append((float(m.group(1)), float(m.group(2))))
+            except ValueError:
+                continue
+    buckets.sort()
+    if not buckets or buckets[-1][1] <= 0:
+        return None
+    total = buckets[-1][1]
+    for le, cum in buckets:
+        if cum >= 0.99 * total:
+            return le if le != float("inf") else None
+    return None
+
+
+def read_counters(page: str | None) -> LeaseCounters:
+    if not page:
+        return LeaseCounters()
+    return LeaseCounters(
+        granted=select_sum(page, "etcd_debugging_lease_granted_total"),
+        renewed=select_sum(page, "etcd_debugging_lease_renewed_total"),
+        revoked=select_sum(page, "etcd_debugging_lease_revoked_total"),
+        leader_changes=select_sum(page, "etcd_server_leader_changes_seen_total"),
+        wal_fsync_p99_s=wal_fsync_p99(page),
+    )

@@ -1,0 +1,97 @@
+"""etcd_lease_keepalive against a real etcd 3.4: kept-alive, never-renewed and late-renewed leases.
+
+The three lease scenarios run side by side on one server (separate prefixes) so the whole
+module costs one observation window.
+"""
+
+import asyncio
+import time
+
+from runbook.checks.base import Verdict
+from runbook.checks.runner import run_check
+from tests.fixtures.etcd_server import LeaseKeeper
+
+
+def _params(server, prefix, **extra):
+    return {"etcd_url": server.url, "prefix": prefix, "duration_s": 5.0, "poll_s": 0.25, **extra}
+
+
+async def test_healthy_expiring_and_late_leases(etcd_server):
+    srv = etcd_server
+    healthy, expiring, late = "/t/ok/", "/t/expire/", "/t/late/"
+    lease_ok = srv.grant(6)  # renewed every TTL/3, like clientv3
+    srv.put(healthy + "i-1", "10.0.0.1:80", lease_ok)
+    srv.put(healthy + "i-2", "10.0.0.2:80", lease_ok)
+    lease_dead = srv.grant(2)  # never kept alive: the key must vanish inside the window
+    srv.put(expiring + "i-1", "10.0.0.3:80", lease_dead)
+    lease_late = srv.grant(4)  # renewed every 0.9 x TTL: survives, but the TTL dips low
+    srv.put(late + "i-1", "10.0.0.4:80", lease_late)
+    with LeaseKeeper(srv, lease_ok, 2.0), LeaseKeeper(srv, lease_late, 3.6):
+        ok, bad, warn = await asyncio.gather(
+            run_check("etcd_lease_keepalive", _params(srv, healthy, expected_instances=2), timeout_s=10),
+            run_check("etcd_lease_keepalive", _params(srv, expiring), timeout_s=10),
+            run_check("etcd_lease_keepalive", _params(srv, late), timeout_s=10),
+        )
+    assert ok.verdict is Verdict.OK, ok.summary
+    assert ok.figures["instances_min"] == 2 and ok.figures["vanished_keys"] == 0
+    assert ok.figures["min_ttl_ratio"] >= 0.5  # etcd truncates TTLs to whole seconds
+    assert ok.figures["polls"] >= 10
+    assert ok.figures["lease_renewed_delta"] >= 2  # /metrics was scraped before and after
+
+    assert bad.verdict is Verdict.FAIL, bad.summary
+    assert bad.figures["expired_leases"] == 1
+    assert bad.figures["vanished_keys"] == 1
+    assert bad.figures["lease_expiry_deletes"] == 1  # seen on the watch stream with prev_kv.lease
+    assert "vanished (/t/expire/i-1)" in bad.summary
+    assert any(e.label == "event" and "watch DELETE /t/expire/i-1" in e.text for e in bad.evidence)
+
+    assert warn.verdict is Verdict.WARN, warn.summary
+    assert warn.figures["min_ttl_ratio"] < 1 / 3
+    assert warn.figures["vanished_keys"] == 0
+    assert "missed keepalive" in warn.summary
+
+
+async def test_flap_and_lost_instances_fail(etcd_server, unique_prefix):
+    srv = etcd_server
+    lease = srv.grant(10)
+    srv.put(unique_prefix + "i-1", "a", lease)
+    srv.put(unique_prefix + "i-2", "b", lease)
+
+    async def flap():
+        await asyncio.sleep(0.8)
+        await asyncio.to_thread(srv.delete, unique_prefix + "i-1")
+        await asyncio.sleep(0.6)
+        await asyncio.to_thread(srv.put, unique_prefix + "i-1", "a", lease)
+
+    params = _params(srv, unique_prefix, duration_s=2.5, expected_instances=2)
+    result, _ = await asyncio.gather(run_check("etcd_lease_keepalive", params, timeout_s=8), flap())
+    assert result.verdict is Verdict.FAIL
+    assert result.figures["recreated_keys"] == 1
+    assert result.figures["instances_min"] == 1
+    assert "instances dropped to 1 < expected 2" in result.summary
+
+
+async def test_keys_without_lease_warn(etcd_server, unique_prefix):
+    etcd_server.put(unique_prefix + "zombie", "10.0.0.9:80")
+    result = await run_check("etcd_lease_keepalive", _params(etcd_server, unique_prefix, duration_s=1.0), timeout_s=5)
+    assert result.verdict is Verdict.WARN
+    assert result.figures["keys_without_lease"] == 1
+    assert "without lease never expire" in result.summary
+
+
+async def test_empty_prefix_and_unreachable_are_unknown(etcd_server, unique_prefix):
+    empty = await run_check("etcd_lease_keepalive", _params(etcd_server, unique_prefix), timeout_s=5)
+    assert empty.verdict is Verdict.UNKNOWN
+    assert empty.error == "no keys under the prefix"
+    t0 = time.monotonic()
+    gone = await run_check("etcd_lease_keepalive", {"etcd_url": "http://127.0.0.1:9", "prefix": "/x/"}, timeout_s=3)
+    assert gone.verdict is Verdict.UNKNOWN
+    assert "connection refused by 127.0.0.1:9" in gone.summary
+    assert time.monotonic() - t0 < 3.1
+
+
+async def test_nothing_registered_but_expected_fails(etcd_server, unique_prefix):
+    result = await run_check("etcd_lease_keepalive",
+                             _params(etcd_server, unique_prefix, expected_instances=3, duration_s=0.5), timeout_s=5)
+    assert result.verdict is Verdict.FAIL
+    assert "instances dropped to 0 < expected 3" in result.summary
