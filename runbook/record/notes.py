@@ -1,0 +1,135 @@
+"""What responders write down: findings (with postmortem tags) and action items.
+
+Findings are searchable (their text goes to ``search_doc`` in the same transaction); action
+items carry the rule they enforce so the knowledge base can show which rules have follow-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from runbook.errors import NotFoundError, StorageError
+from runbook.record.db import begin_write
+from runbook.record.models import ActionItem, ActionStatus, ActionType, EventKind, Finding, FindingKind, FindingTag
+from runbook.record.search_index import upsert_doc
+from runbook.record.writes import new_event, require_incident, write_once
+
+
+def _enum(enum: type, value: str, what: str) -> str:
+    try:
+        return enum(value).value
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise StorageError(f"unknown {what} {value!r} (expected one of: {allowed})") from None
+
+
+def add_finding(
+    incident_id: int,
+    text: str,
+    *,
+    session: Session,
+    kind: str = FindingKind.OBSERVATION.value,
+    tags: Iterable[str] = (),
+    author: str | None = None,
+    at: datetime | None = None,
+    step_id: int | None = None,
+    uid: str | None = None,
+) -> Finding:
+    """An observation, hypothesis, decision or action, with its ``finding`` event."""
+    if not text.strip():
+        raise StorageError("a finding needs some text")
+    kind_v = _enum(FindingKind, kind, "finding kind")
+    tag_v = sorted({_enum(FindingTag, t, "tag") for t in tags})
+
+    def build(uid: str) -> Finding:
+        require_incident(session, incident_id)
+        tag_text = "".join(f" #{t}" for t in tag_v)
+        ev = new_event(session, uid, incident_id, EventKind.FINDING, f"{kind_v}: {text.strip()}{tag_text}",
+                       author=author, step_id=step_id, at=at, payload={"kind": kind_v, "tags": tag_v})
+        f = Finding(uid=uid, incident_id=incident_id, kind=kind_v, tags=tag_v, author=ev.author, at=ev.at,
+                    text=text.strip(), step_id=step_id)
+        session.add(f)
+        session.flush()
+        ev.payload = {**ev.payload, "finding_id": f.id}
+        upsert_doc(session, kind="finding", ref=str(f.id), title=kind_v, body=f.text, incident_id=incident_id)
+        return f
+
+    return write_once(session, Finding, uid, build)
+
+
+def findings(incident_id: int, *, session: Session, kind: str | None = None) -> list[Finding]:
+    q = select(Finding).where(Finding.incident_id == incident_id)
+    if kind is not None:
+        q = q.where(Finding.kind == _enum(FindingKind, kind, "finding kind"))
+    return list(session.scalars(q.order_by(Finding.at, Finding.id)))
+
+
+def add_action_item(
+    incident_id: int,
+    text: str,
+    *,
+    session: Session,
+    type: str = ActionType.PREVENT.value,  # noqa: A002 - the domain's own word
+    owner: str | None = None,
+    due: date | None = None,
+    rule: str | None = None,
+    link: str | None = None,
+    author: str | None = None,
+    uid: str | None = None,
+) -> ActionItem:
+    """A follow-up (mitigate now / prevent recurrence), with its ``action_added`` event."""
+    if not text.strip():
+        raise StorageError("an action item needs some text")
+    type_v = _enum(ActionType, type, "action type")
+
+    def build(uid: str) -> ActionItem:
+        require_incident(session, incident_id)
+        extra = "".join(f" [{k}: {v}]" for k, v in (("owner", owner), ("due", due), ("rule", rule)) if v)
+        ev = new_event(session, uid, incident_id, EventKind.ACTION_ADDED, f"{type_v}: {text.strip()}{extra}",
+                       author=author, payload={"type": type_v, "owner": owner, "rule": rule,
+                                               "due": due.isoformat() if due else None})
+        item = ActionItem(uid=uid, incident_id=incident_id, text=text.strip(), type=type_v, owner=owner, due=due,
+                          rule=rule, link=link, author=ev.author, created_at=ev.at)
+        session.add(item)
+        session.flush()
+        ev.payload = {**ev.payload, "action_item_id": item.id}
+        return item
+
+    return write_once(session, ActionItem, uid, build)
+
+
+def update_action_item(
+    action_id: int,
+    *,
+    session: Session,
+    status: str | None = None,
+    owner: str | None = None,
+    due: date | None = None,
+    link: str | None = None,
+) -> ActionItem:
+    """Change an action item's status, owner, due date or link (None leaves a field as it is)."""
+    begin_write(session)
+    try:
+        item = session.get(ActionItem, action_id, populate_existing=True)
+        if item is None:
+            raise NotFoundError(f"no action item {action_id} in the record")
+        if status is not None:
+            item.status = _enum(ActionStatus, status, "action status")
+        for name, value in (("owner", owner), ("due", due), ("link", link)):
+            if value is not None:
+                setattr(item, name, value)
+        session.add(item)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return item
+
+
+def action_items(incident_id: int, *, session: Session) -> list[ActionItem]:
+    return list(session.scalars(select(ActionItem).where(ActionItem.incident_id == incident_id)
+                                .order_by(ActionItem.created_at, ActionItem.id)))

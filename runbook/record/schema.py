@@ -1,0 +1,130 @@
+"""Schema versions: create a fresh record or bring an older one up to date.
+
+A one-row ``schema_version`` table holds the version. A database without it but with an
+``incident`` table is a version-1 record (the first release wrote no version row). Each step
+``N -> N+1`` is a function below; the whole upgrade runs in one transaction under a lock
+(``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL), so two processes opening an
+old record at once upgrade it once, and a failed upgrade leaves it as it was.
+
+History:
+- v1: incidents, events (without ``uid``), steps, check results, findings, action items.
+- v2: postmortem fields on incidents, ``closed_at``; ``event.uid`` (idempotent writes);
+  conclusions; the full-text search documents and index.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from runbook.errors import StorageError
+from runbook.record import models  # noqa: F401 - registers every table on SQLModel.metadata
+from runbook.record.db import WRITE_OPTION
+from runbook.record.models import SCHEMA_VERSION, utcnow
+from runbook.record.search_index import ensure_search_index
+
+_PG_LOCK_KEY = 0x52554E424F4F4B  # "RUNBOOK": serialises concurrent upgrades on PostgreSQL
+
+
+def upgrade(engine: Engine) -> int:
+    """Create or migrate the schema; return the version the database is now at."""
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        version = read_version(conn)
+        if version is not None and version > SCHEMA_VERSION:
+            raise StorageError(
+                f"the incident record is at schema version {version}, newer than this runbook "
+                f"understands ({SCHEMA_VERSION}); upgrade runbook"
+            )
+        if version is not None:
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](conn)
+        SQLModel.metadata.create_all(conn)  # only tables that are missing
+        ensure_search_index(conn)
+        if version != SCHEMA_VERSION:
+            _write_version(conn, SCHEMA_VERSION)
+    return SCHEMA_VERSION
+
+
+def read_version(conn: Connection) -> int | None:
+    """The stored version; 1 for a record older than the version table; None when empty."""
+    insp = inspect(conn)
+    if insp.has_table("schema_version"):
+        row = conn.execute(text("SELECT version FROM schema_version WHERE id = 1")).first()
+        if row is not None:
+            return int(row[0])
+    return 1 if insp.has_table("incident") else None
+
+
+def _write_version(conn: Connection, version: int) -> None:
+    params = {"v": version, "at": utcnow() if conn.dialect.name != "sqlite" else utcnow().replace(tzinfo=None)}
+    updated = conn.execute(text("UPDATE schema_version SET version = :v, upgraded_at = :at WHERE id = 1"), params)
+    if updated.rowcount == 0:
+        conn.execute(text("INSERT INTO schema_version (id, version, upgraded_at) VALUES (1, :v, :at)"), params)
+
+
+def _columns(conn: Connection, table: str) -> set[str]:
+    return {c["name"] for c in inspect(conn).get_columns(table)}
+
+
+def _v1_to_v2(conn: Connection) -> None:
+    have = _columns(conn, "incident")
+    for name, ddl in (
+        ("postmortem_status", "VARCHAR(16) NOT NULL DEFAULT 'draft'"),
+        ("summary", "TEXT NOT NULL DEFAULT ''"),
+        ("impact", "TEXT NOT NULL DEFAULT ''"),
+        ("trigger", "TEXT NOT NULL DEFAULT ''"),
+        ("resolution", "TEXT NOT NULL DEFAULT ''"),
+        ("closed_at", "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"),
+    ):
+        if name not in have:
+            conn.exec_driver_sql(f'ALTER TABLE incident ADD COLUMN "{name}" {ddl}')
+    if "uid" not in _columns(conn, "event"):
+        conn.exec_driver_sql("ALTER TABLE event ADD COLUMN uid VARCHAR(36)")
+    ids = [r[0] for r in conn.execute(text("SELECT id FROM event WHERE uid IS NULL"))]
+    for event_id in ids:
+        conn.execute(text("UPDATE event SET uid = :u WHERE id = :i"), {"u": str(uuid.uuid4()), "i": event_id})
+    conn.exec_driver_sql("CREATE UNIQUE INDEX IF NOT EXISTS ix_event_uid ON event (uid)")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ALTER TABLE event ALTER COLUMN uid SET NOT NULL")
+    # New tables (conclusion, search_doc, schema_version) come from create_all; then index what
+    # the old record holds so search finds it.
+    SQLModel.metadata.create_all(conn)
+    _index_existing(conn)
+
+
+def _index_existing(conn: Connection) -> None:
+    """Fill ``search_doc`` from incidents, findings and check results already in the record."""
+    ensure_search_index(conn)
+    conn.exec_driver_sql(
+        "INSERT INTO search_doc (kind, ref, incident_id, title, body) "
+        "SELECT 'incident', 'INC-' || lpad_id, id, title, service FROM "
+        "(SELECT id, title, service, " + _lpad("id") + " AS lpad_id FROM incident) AS i "
+        "WHERE NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.kind = 'incident' AND d.incident_id = i.id)"
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO search_doc (kind, ref, incident_id, title, body) "
+        "SELECT 'finding', CAST(id AS VARCHAR(20)), incident_id, kind, text FROM finding f "
+        "WHERE NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.kind = 'finding' "
+        "AND d.ref = CAST(f.id AS VARCHAR(20)))"
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO search_doc (kind, ref, incident_id, title, body) "
+        "SELECT 'check', CAST(id AS VARCHAR(20)), incident_id, check_type, summary FROM check_result c "
+        "WHERE NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.kind = 'check' "
+        "AND d.ref = CAST(c.id AS VARCHAR(20)))"
+    )
+
+
+def _lpad(col: str) -> str:
+    # INC-0001 on both backends (SQLite has no lpad): '0000' || '7' -> '00007' -> '0007'.
+    as_text = f"CAST({col} AS VARCHAR(20))"
+    return f"CASE WHEN {col} < 10000 THEN substr('0000' || {as_text}, length({as_text}) + 1) ELSE {as_text} END"
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}

@@ -1,0 +1,72 @@
+"""Keeping the full-text index in step with the record.
+
+Everything searchable is a row of ``search_doc`` (kind, ref, title, body, incident). The
+repository writes those rows in the same transaction as their source (an incident, a finding, a
+check result), so the index can never disagree with the record, even after a SIGKILL.
+
+- SQLite: an FTS5 *external content* table ``search_fts`` over ``search_doc``, kept in sync by
+  triggers (the FTS5 documentation's recipe), Porter stemming.
+- PostgreSQL: a GIN index on ``to_tsvector('english', title || ' ' || body)``; queries use the
+  very same expression (:data:`PG_TSVECTOR`) so the planner picks the index.
+
+Knowledge-base rules and playbook nodes are fed in by their owners through
+:func:`runbook.record.search.index_documents`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, select, text
+from sqlmodel import Session
+
+from runbook.record.models import SearchDoc
+
+PG_TSVECTOR = "to_tsvector('english', search_doc.title || ' ' || search_doc.body)"
+
+_SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
+    "title, body, content='search_doc', content_rowid='id', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS search_doc_ai AFTER INSERT ON search_doc BEGIN "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+    "CREATE TRIGGER IF NOT EXISTS search_doc_ad AFTER DELETE ON search_doc BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); END",
+    "CREATE TRIGGER IF NOT EXISTS search_doc_au AFTER UPDATE ON search_doc BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body); "
+    "INSERT INTO search_fts(rowid, title, body) VALUES (new.id, new.title, new.body); END",
+)
+
+
+def ensure_search_index(conn: Connection) -> None:
+    """Create the backend's full-text index if missing (idempotent; inside the caller's transaction)."""
+    if conn.dialect.name == "sqlite":
+        existed = conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE name = 'search_fts'")
+        ).first() is not None
+        for ddl in _SQLITE_DDL:
+            conn.exec_driver_sql(ddl)
+        if not existed:
+            # search_doc may already hold rows (a migrated database): index them.
+            conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS ix_search_doc_tsv ON search_doc USING gin (({PG_TSVECTOR}))"
+        )
+
+
+def upsert_doc(
+    session: Session, *, kind: str, ref: str, title: str, body: str, incident_id: int | None = None
+) -> SearchDoc:
+    """Insert or update one document; the caller commits (same transaction as the source row)."""
+    doc = session.scalars(select(SearchDoc).where(SearchDoc.kind == kind, SearchDoc.ref == ref)).first()
+    if doc is None:
+        doc = SearchDoc(kind=kind, ref=ref, title=title, body=body, incident_id=incident_id)
+        session.add(doc)
+    else:
+        doc.title, doc.body, doc.incident_id = title, body, incident_id
+    session.flush()
+    return doc
+
+
+def incident_body(inc) -> str:
+    parts = [inc.service, inc.summary, inc.impact, inc.trigger, inc.resolution]
+    return "\n".join(p for p in parts if p)
