@@ -149,6 +149,25 @@ def _record_response(ctx: CheckContext, reply: HttpReply) -> None:
     )
 
 
+class _Phase:
+    """Where a request got to, from httpcore's trace events: the reason names the stuck step."""
+
+    _NAMES = {
+        "connection.connect_tcp.started": "connecting: no answer to the TCP handshake",
+        "connection.start_tls.started": "TCP connected, TLS handshake not completed",
+        "http11.send_request_headers.started": "connected, sending the request",
+        "http11.receive_response_headers.started": "connected and request sent, waiting for the response headers",
+    }
+
+    def __init__(self) -> None:
+        self.text = "connecting"
+
+    async def trace(self, event: str, info: dict) -> None:
+        name = self._NAMES.get(event)
+        if name:
+            self.text = name
+
+
 class _Decoder:
     """Content-Encoding decoding with a bound on the output, so a zip bomb stays small."""
 
@@ -198,19 +217,20 @@ async def fetch(
     cap = ctx.max_bytes if max_bytes is None else max_bytes
     budget = _budget(ctx, timeout_s, url)
     shown = redact_url(url)
-    phase = "connecting"
+    phase = _Phase()
     body = bytearray()
     t0 = time.monotonic()
     try:
         async with asyncio.timeout(budget), _client(budget, verify, follow_redirects) as client:
             request = client.build_request(method, url, headers=_header_list(headers), json=json,
-                                           content=content, params=params)
+                                           content=content, params=params,
+                                           extensions={"trace": phase.trace})
             shown = redact_url(str(request.url))
             if evidence:
                 _record_request(ctx, request, request.content if request.content else None)
             response = await client.send(request, stream=True)
             try:
-                phase = f"HTTP {response.status_code} headers received, reading the body"
+                phase.text = f"HTTP {response.status_code} headers received, reading the body"
                 shown = redact_url(str(response.url))
                 length = response.headers.get("content-length", "")
                 if not truncate and length.isdigit() and int(length) > cap:
@@ -219,7 +239,7 @@ async def fetch(
                 truncated = False
                 async for chunk in response.aiter_raw():
                     body += decoder.decode(chunk, cap + 1 - len(body))
-                    phase = f"HTTP {response.status_code} headers received, body stalled after {len(body)} bytes"
+                    phase.text = f"HTTP {response.status_code} headers received, body stalled after {len(body)} bytes"
                     if len(body) > cap:
                         if not truncate:
                             raise MeasureError(f"response from {shown} larger than the {_size(cap)} cap")
@@ -232,7 +252,7 @@ async def fetch(
         raise
     except (TimeoutError, httpx.TimeoutException):
         raise MeasureError(
-            f"no complete response from {shown} within {budget:.3g}s ({phase})"
+            f"no complete response from {shown} within {budget:.3g}s ({phase.text})"
         ) from None
     except httpx.HTTPError as exc:
         raise MeasureError(describe_http_error(exc, shown)) from None
@@ -280,13 +300,14 @@ async def stream_lines(
     # would cancel the consumer's code instead of this read.
     end = time.monotonic() + window
     shown = redact_url(url)
-    phase = "connecting"
+    phase = _Phase()
     total = 0
     buf = bytearray()
     try:
         async with _client(window, verify, False) as client:
             request = client.build_request(method, url, headers=_header_list(headers), json=json,
-                                           content=content, params=params)
+                                           content=content, params=params,
+                                           extensions={"trace": phase.trace})
             shown = redact_url(str(request.url))
             _record_request(ctx, request, request.content if request.content else None)
             async with asyncio.timeout_at(end):
@@ -299,7 +320,7 @@ async def stream_lines(
                     ctx.record("response", f"HTTP {response.status_code} from {shown}\n{head}\n\n{excerpt}")
                     raise MeasureError(f"stream {shown} answered HTTP {response.status_code}: {excerpt[:200]!r}")
                 ctx.record("response", f"HTTP {response.status_code} from {shown} (stream)\n{head}")
-                phase = "stream open, waiting for data"
+                phase.text = "stream open, waiting for data"
                 chunks = response.aiter_raw()
                 while True:
                     async with asyncio.timeout_at(end):
@@ -316,7 +337,7 @@ async def stream_lines(
                         yield line.decode("utf-8", errors="replace")
                     if len(buf) > max_line_bytes:
                         raise MeasureError(f"stream {shown} sent a line longer than {_size(max_line_bytes)}")
-                    phase = f"stream open, {total} bytes received, then silence"
+                    phase.text = f"stream open, {total} bytes received, then silence"
                 if buf:
                     yield bytes(buf).rstrip(b"\r").decode("utf-8", errors="replace")
             finally:
@@ -324,9 +345,9 @@ async def stream_lines(
     except MeasureError:
         raise
     except (TimeoutError, httpx.TimeoutException):
-        if quiet_end and phase.startswith("stream open"):
+        if quiet_end and phase.text.startswith("stream open"):
             return
-        raise MeasureError(f"stream {shown} gave no complete answer within {window:.3g}s ({phase})") from None
+        raise MeasureError(f"stream {shown} gave no complete answer within {window:.3g}s ({phase.text})") from None
     except httpx.HTTPError as exc:
         raise MeasureError(describe_http_error(exc, shown)) from None
     except (OSError, ssl.SSLError, ValueError) as exc:
@@ -366,7 +387,7 @@ def describe_http_error(exc: BaseException, url: str) -> str:
     if isinstance(exc, httpx.RemoteProtocolError):
         if "without sending" in text or "disconnected" in text.lower():
             return f"{where} closed the connection without a complete response"
-        return f"malformed HTTP from {where}: {text or 'protocol error'}"
+        return f"malformed HTTP from {where}: {_clip(text) or 'protocol error'}"
     if isinstance(exc, httpx.ConnectError):
         if "refused" in text.lower():
             return f"connection refused by {where}"
@@ -374,6 +395,10 @@ def describe_http_error(exc: BaseException, url: str) -> str:
     if isinstance(exc, httpx.ReadError):
         return f"connection to {where} broke while reading: {text or 'read error'}"
     return f"request to {url} failed: {exc.__class__.__name__}: {text}"
+
+
+def _clip(text: str, n: int = 120) -> str:
+    return text if len(text) <= n else text[:n] + "..."
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -1,7 +1,9 @@
 """Redaction of secrets from everything a check records, logs or exports.
 
 Covers URL credentials (``user:pass@``), secret-looking query parameters (token, key,
-password, ...), Authorization-like headers, and any explicit secret values a check declares.
+password, ...), Authorization-like headers, ``"password": "..."`` pairs in JSON excerpts, and
+any explicit secret values (declared secret params, passwords found in URLs). The runner applies
+it to every field of a result and ``CheckContext.record`` to every evidence excerpt.
 """
 
 from __future__ import annotations
@@ -13,20 +15,24 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 
-_SECRET_NAME = re.compile(
-    r"(pass(word|wd)?|secret|token|api[-_]?key|access[-_]?key|auth|credential|session|cookie|signature|sig)",
-    re.IGNORECASE,
+# "auth" but not "author"; "pass" but not "bypass"/"passive"; "sig" but not "design".
+_SECRET_WORDS = (
+    r"password|passwd|passphrase|(?<![a-z])pass(?![a-z])|secret|token|api[-_]?key|access[-_]?key"
+    r"|private[-_]?key|auth(?:orization|entication|(?![a-z]))|credential|session|cookie"
+    r"|signature|(?<![a-z])sig(?![a-z])"
 )
+_SECRET_NAME = re.compile(_SECRET_WORDS, re.IGNORECASE)
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@")
+# A header line ("Authorization: ...", "X-Vault-Token: ...") anywhere in a text excerpt.
 _HEADER_LINE = re.compile(
-    r"(?im)^(?P<name>(proxy-)?authorization|cookie|set-cookie|x-api-key|x-auth-token|x-vault-token|x-consul-token)"
-    r"(?P<sep>\s*:\s*)(?P<value>.*)$"
+    r"(?im)^(?P<name>[A-Za-z0-9_-]*(?:authorization|cookie|token|api[-_]?key|secret|passw(?:or)?d|session)"
+    r"[A-Za-z0-9_-]*)(?P<sep>[ \t]*:[ \t]*)(?P<value>[^\r\n]*)$"
 )
-_QUERY_PARAM = re.compile(
-    r"(?P<name>[?&](?:[^=&\s]*?(?:pass(?:word|wd)?|secret|token|api[-_]?key|access[-_]?key|auth|signature|sig)[^=&\s]*))=(?P<value>[^&\s#\"']*)",
-    re.IGNORECASE,
-)
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
+_QUERY_PARAM = re.compile(r"(?P<name>[?&;][^=&\s#\"']+)=(?P<value>[^&\s#\"']*)")
+# "password": "x" in a JSON body; 'token=x' in a form or log line.
+_JSON_PAIR = re.compile(r'(?P<name>"[^"\\]{1,80}")(?P<sep>\s*:\s*)(?P<value>"(?:[^"\\]|\\.)*")')
+# Case-sensitive on purpose: "Basic dXNlcjpw..." is a credential, "basic checks" is prose.
+_BEARER = re.compile(r"\b(Bearer|bearer|BEARER|Basic|Digest)\s+[A-Za-z0-9._~+/=-]{6,}")
 
 
 def is_secret_name(name: str) -> bool:
@@ -59,7 +65,12 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(value, MASK)
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
     text = _HEADER_LINE.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
-    text = _QUERY_PARAM.sub(lambda m: f"{m['name']}={MASK}", text)
+    text = _QUERY_PARAM.sub(
+        lambda m: f"{m['name']}={MASK}" if is_secret_name(m["name"][1:]) else m[0], text
+    )
+    text = _JSON_PAIR.sub(
+        lambda m: f'{m["name"]}{m["sep"]}"{MASK}"' if is_secret_name(m["name"]) else m[0], text
+    )
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     return text
 
@@ -77,11 +88,56 @@ def redact_mapping(data: Mapping[str, Any], secrets: Iterable[str] = ()) -> dict
         elif isinstance(value, Mapping):
             out[key] = redact_mapping(value, secrets)
         elif isinstance(value, (list, tuple)):
-            out[key] = [
-                redact_mapping(v, secrets) if isinstance(v, Mapping)
-                else redact_text(v, secrets) if isinstance(v, str) else v
-                for v in value
-            ]
+            out[key] = [_redact_item(v, secrets) for v in value]
         else:
             out[key] = value
     return out
+
+
+def _redact_item(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, Mapping):
+        return redact_mapping(value, secrets)
+    if isinstance(value, str):
+        return redact_text(redact_url(value) if "://" in value else value, secrets)
+    if isinstance(value, (list, tuple)):
+        # a header given as a (name, value) pair
+        if len(value) == 2 and isinstance(value[0], str) and is_secret_name(value[0]) and value[1]:
+            return [value[0], MASK]
+        return [_redact_item(v, secrets) for v in value]
+    return value
+
+
+def secret_values(params: Mapping[str, Any], declared: Iterable[str] = ()) -> tuple[str, ...]:
+    """Secret values found in raw params: declared secret params, secret-named params and
+    headers, and passwords embedded in URLs. Used to scrub them from any free text later."""
+    found: list[str] = []
+    declared = set(declared)
+
+    def visit(name: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                visit(str(k), v)
+        elif isinstance(value, (list, tuple)):
+            if len(value) == 2 and isinstance(value[0], str) and is_secret_name(value[0]):
+                visit(value[0], value[1])
+            else:
+                for v in value:
+                    visit(name, v)
+        elif isinstance(value, str) and value:
+            if name in declared or is_secret_name(name):
+                found.append(value)
+                # "Bearer abc": the token alone may show up elsewhere too
+                found.extend(p for p in value.split()[1:] if len(p) >= 6)
+            if "://" in value:
+                try:
+                    parts = urlsplit(value)
+                    if parts.password:
+                        found.append(parts.password)
+                except ValueError:
+                    pass
+        elif value is not None and name in declared:
+            found.append(str(value))
+
+    for key, value in params.items():
+        visit(str(key), value)
+    return tuple(sorted({v for v in found if len(v) >= 3}, key=len, reverse=True))

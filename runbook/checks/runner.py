@@ -4,6 +4,12 @@
 hostile peers all give verdict ``unknown`` with the reason. Only cancellation propagates
 (the UI cancels running checks), and invalid parameters give ``unknown`` too, with the
 validation message, so a sweep never dies on one bad spec.
+
+The deadline is enforced twice: the HTTP helper (``runbook.checks.http``) times each request
+out just before it with a precise reason ("body stalled after 10 bytes"), and
+``asyncio.timeout`` here cancels the whole check at the deadline whatever it is awaiting. A
+check that blocks the event loop cannot be interrupted: blocking calls go through
+``runbook.checks.retry.in_thread``.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from runbook.checks.base import CheckContext, CheckResult, Outcome, Verdict
-from runbook.checks.redact import redact_mapping, redact_text
+from runbook.checks.base import CheckContext, CheckResult, Evidence, MeasureError, Outcome, Verdict
+from runbook.checks.redact import redact_mapping, redact_text, secret_values
 from runbook.checks.registry import get_check, parse_params
 from runbook.errors import CheckError
 
@@ -53,15 +59,21 @@ async def run_check(
     observer: CheckObserver | None = None,
     key: str = "",
 ) -> CheckResult:
-    """Run one check to a verdict within ``timeout_s`` (default: the type's own)."""
+    """Run one check to a verdict within ``timeout_s`` (default: the type's own).
+
+    Raises only ``asyncio.CancelledError`` (after telling the observer the check was
+    cancelled); everything else becomes a result.
+    """
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     key = key or check_type
-    secrets: tuple[str, ...] = ()
+    secrets = secret_values(params)
     try:
         cls = get_check(check_type)
-        secrets = tuple(str(params[p]) for p in cls.secret_params if params.get(p))
+        secrets = secret_values(params, cls.secret_params)
         parsed = parse_params(check_type, params)
+        if timeout_s is not None and not timeout_s > 0:
+            raise CheckError(f"timeout must be a positive number of seconds, not {timeout_s!r}")
     except CheckError as exc:
         return _result(check_type, params, started_at, t0, [], secrets,
                        Outcome(Verdict.UNKNOWN, f"not run: {exc.message}", error=exc.message))
@@ -75,14 +87,25 @@ async def run_check(
     if observer:
         observer.check_started(key, check_type)
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(ctx.deadline):
             outcome = await cls().run(parsed, ctx)
+        if not isinstance(outcome, Outcome):
+            raise TypeError(f"check {check_type} returned {type(outcome).__name__}, not an Outcome")
+    except asyncio.CancelledError:
+        if observer:
+            cancelled = Outcome(Verdict.UNKNOWN, "cancelled before a verdict", error="cancelled")
+            observer.check_finished(key, _result(check_type, params, started_at, t0, ctx.evidence,
+                                                 secrets, cancelled))
+        raise
     except TimeoutError:
+        seen = _last_seen(ctx.evidence)
         outcome = Outcome(
             Verdict.UNKNOWN,
-            f"no answer within the {timeout:g}s deadline",
+            f"no verdict within the {timeout:g}s deadline" + (f"; last seen: {seen}" if seen else ""),
             error=f"deadline of {timeout:g}s exceeded",
         )
+    except MeasureError as exc:
+        outcome = Outcome(Verdict.UNKNOWN, f"could not measure: {exc.message}", error=exc.message)
     except Exception as exc:  # noqa: BLE001 - nothing a peer does may escape a check
         reason = describe_exception(exc)
         outcome = Outcome(Verdict.UNKNOWN, f"could not measure: {reason}", error=reason)
@@ -97,21 +120,31 @@ async def run_many(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     observer: CheckObserver | None = None,
+    concurrency: int | None = None,
 ) -> list[CheckResult]:
-    """Run checks concurrently; results in the order of ``specs``."""
-    return list(
-        await asyncio.gather(
-            *(
-                run_check(s.check_type, s.params, timeout_s=s.timeout_s, max_bytes=max_bytes,
-                          observer=observer, key=s.key or f"{s.check_type}#{i}")
-                for i, s in enumerate(specs)
-            )
-        )
-    )
+    """Run checks concurrently (at most ``concurrency`` at a time); results in spec order.
+
+    Cancelling the call cancels every check and returns only once all of them have ended.
+    """
+    gate = asyncio.Semaphore(concurrency) if concurrency else None
+
+    async def one(i: int, spec: CheckSpec) -> CheckResult:
+        kwargs = dict(timeout_s=spec.timeout_s, max_bytes=max_bytes, observer=observer,
+                      key=spec.key or f"{spec.check_type}#{i}")
+        if gate is None:
+            return await run_check(spec.check_type, spec.params, **kwargs)
+        async with gate:
+            return await run_check(spec.check_type, spec.params, **kwargs)
+
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(i, s)) for i, s in enumerate(specs)]
+    return [t.result() for t in tasks]
 
 
 def describe_exception(exc: BaseException) -> str:
     """A one-line reason a responder understands, from whatever went wrong."""
+    if isinstance(exc, MeasureError):
+        return exc.message
     text = str(exc).strip() or exc.__class__.__name__
     name = exc.__class__.__name__
     if name not in text:
@@ -119,16 +152,28 @@ def describe_exception(exc: BaseException) -> str:
     return text.splitlines()[0][:500]
 
 
+def _last_seen(evidence: list[Evidence]) -> str:
+    if not evidence:
+        return ""
+    last = evidence[-1]
+    return f"{last.label} {last.text.splitlines()[0][:160]}" if last.text else last.label
+
+
 def _result(check_type, params, started_at, t0, evidence, secrets, outcome: Outcome) -> CheckResult:
     return CheckResult(
         check_type=check_type,
         verdict=outcome.verdict,
         summary=redact_text(outcome.summary, secrets),
-        figures=dict(outcome.figures),
-        thresholds=dict(outcome.thresholds),
+        figures=_scrub_values(outcome.figures, secrets),
+        thresholds=_scrub_values(outcome.thresholds, secrets),
         evidence=tuple(evidence),
         started_at=started_at,
         duration_s=round(time.monotonic() - t0, 6),
         params=redact_mapping(dict(params), secrets),
         error=redact_text(outcome.error, secrets) if outcome.error else None,
     )
+
+
+def _scrub_values(figures: Mapping[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
+    # Figure names are ours (e.g. "sessions"), so only string values are scrubbed, not names.
+    return {k: redact_text(v, secrets) if isinstance(v, str) else v for k, v in figures.items()}
