@@ -1,0 +1,114 @@
+"""The caller side of grpc_unavailable_fallback: counter deltas and classified active requests.
+
+Kept apart from the gRPC health part so each stays small: this module only speaks HTTP
+(through :func:`runbook.checks.http.fetch`) and reads Prometheus text with simple selectors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from runbook.checks.base import CheckContext, MeasureError
+from runbook.checks.catalog._prom_select import select_sum
+from runbook.checks.http import fetch
+
+
+@dataclass(frozen=True)
+class Counters:
+    unavailable: float | None
+    fallback: float | None
+    errors: float | None
+
+    def delta(self, after: Counters) -> Deltas:
+        def d(a, b):
+            # a series that appears only after the first scrape started from zero
+            if b is None:
+                return None
+            return b - (a or 0.0)
+
+        return Deltas(d(self.unavailable, after.unavailable), d(self.fallback, after.fallback),
+                      d(self.errors, after.errors))
+
+
+@dataclass(frozen=True)
+class Deltas:
+    unavailable: float | None
+    fallback: float | None
+    errors: float | None
+
+    def figures(self) -> dict:
+        return {"unavailable_delta": self.unavailable, "fallback_delta": self.fallback,
+                "caller_errors_delta": self.errors}
+
+
+async def scrape(ctx: CheckContext, params) -> Counters:
+    reply = await fetch(ctx, "GET", params.caller_metrics_url, timeout_s=5.0, evidence=False)
+    if reply.status != 200:
+        raise MeasureError(f"caller metrics {reply.url} answered HTTP {reply.status}")
+    page = reply.text()
+    counters = Counters(
+        unavailable=select_sum(page, params.unavailable_selector),
+        fallback=select_sum(page, params.fallback_selector) if params.fallback_selector else None,
+        errors=select_sum(page, params.errors_selector) if params.errors_selector else None,
+    )
+    ctx.record("sample", f"caller counters: Unavailable={counters.unavailable} "
+                         f"fallback={counters.fallback} errors={counters.errors}")
+    return counters
+
+
+@dataclass
+class ActiveTally:
+    fallback: int = 0
+    error: int = 0
+    normal: int = 0
+    first_error: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.fallback + self.error + self.normal
+
+    @property
+    def errors(self) -> int:
+        return self.error
+
+    def figures(self) -> dict:
+        if not self.total:
+            return {}
+        return {"active_requests": self.total, "active_fallback": self.fallback,
+                "active_error": self.error, "active_normal": self.normal}
+
+
+def is_fallback(params, status: int, headers, body: str) -> bool:
+    if params.fallback_status and status in params.fallback_status:
+        return True
+    if params.fallback_header:
+        name, _, rx = params.fallback_header.partition(":")
+        for k, v in headers:
+            if k.lower() == name.strip().lower() and (not rx.strip() or re.search(rx.strip(), v)):
+                return True
+    return bool(params.fallback_body_regex and re.search(params.fallback_body_regex, body))
+
+
+async def probe_caller(ctx: CheckContext, params) -> ActiveTally:
+    """``active_requests`` sequential requests, each bounded by the check's deadline_ms x 4."""
+    tally = ActiveTally()
+    per_request = max(0.2, params.deadline_ms / 1000 * 4)
+    for i in range(params.active_requests):
+        if ctx.remaining() < 0.1:
+            break
+        try:
+            reply = await fetch(ctx, "GET", params.caller_url, timeout_s=per_request, evidence=i < 2)
+        except MeasureError as exc:
+            tally.error += 1
+            tally.first_error = tally.first_error or str(exc)
+            continue
+        if reply.status >= 500:
+            tally.error += 1
+            tally.first_error = tally.first_error or f"HTTP {reply.status}"
+            ctx.record("event", f"request {i + 1}: HTTP {reply.status} {reply.text()[:120]}")
+        elif is_fallback(params, reply.status, reply.headers, reply.text()):
+            tally.fallback += 1
+        else:
+            tally.normal += 1
+    return tally

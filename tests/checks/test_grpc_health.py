@@ -1,0 +1,103 @@
+"""grpc_unavailable_fallback against a real grpcio health server and Python caller services."""
+
+import asyncio
+import threading
+import time
+import urllib.request
+
+from runbook.checks.base import Verdict
+from runbook.checks.runner import run_check
+from tests.fixtures.grpc_server import NOT_SERVING, SERVING
+from tests.fixtures.proc import free_port
+
+PAYMENTS = "payments.v1.Payments"
+FALLBACK = {"fallback_header": "X-Fallback: ^true$"}
+
+
+async def test_health_states(grpc_health_factory):
+    server = grpc_health_factory({"": SERVING, PAYMENTS: NOT_SERVING})
+    closed = f"127.0.0.1:{free_port()}"
+    states = {}
+    for name, target, service in [("serving", server.target, ""), ("not_serving", server.target, PAYMENTS),
+                                  ("not_found", server.target, "nope.v1.Nope"), ("unavailable", closed, "")]:
+        r = await run_check("grpc_unavailable_fallback", {"downstream": target, "health_service": service},
+                            timeout_s=5)
+        assert r.verdict is Verdict.UNKNOWN  # no caller: nothing was exercised
+        assert r.error == "nothing exercised: no caller_url or caller_metrics_url given"
+        states[name] = r.figures["downstream_state"]
+    assert states == {"serving": "SERVING", "not_serving": "NOT_SERVING",
+                      "not_found": "NOT_FOUND", "unavailable": "UNAVAILABLE"}
+
+
+async def test_active_probe_fallback_ok_and_500_fail(grpc_health_factory, caller_factory):
+    server = grpc_health_factory()
+    good = caller_factory(server.target, "fallback")
+    bad = caller_factory(server.target, "error")
+    server.stop()  # the downstream is down: callers now get UNAVAILABLE
+    ok = await run_check("grpc_unavailable_fallback", {
+        "downstream": server.target, "caller_url": good.url + "/call", "active_requests": 4, **FALLBACK,
+    }, timeout_s=10)
+    assert ok.verdict is Verdict.OK, ok.summary
+    assert ok.figures["downstream_state"] == "UNAVAILABLE"
+    assert (ok.figures["active_fallback"], ok.figures["active_error"]) == (4, 0)
+    fail = await run_check("grpc_unavailable_fallback", {
+        "downstream": server.target, "caller_url": bad.url + "/call", "active_requests": 4, **FALLBACK,
+    }, timeout_s=10)
+    assert fail.verdict is Verdict.FAIL
+    assert fail.figures["active_error"] == 4
+    assert "4 of 4 caller requests failed while the downstream was UNAVAILABLE (HTTP 500)" in fail.summary
+
+
+async def test_active_probe_skipped_while_serving_is_unknown(grpc_health_factory, caller_factory):
+    server = grpc_health_factory()
+    good = caller_factory(server.target, "fallback")
+    r = await run_check("grpc_unavailable_fallback", {
+        "downstream": server.target, "caller_url": good.url + "/call", **FALLBACK}, timeout_s=5)
+    assert r.verdict is Verdict.UNKNOWN
+    assert r.summary == "downstream SERVING; fallback not exercised: downstream not down"
+
+
+def _traffic(url: str, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+        except OSError:
+            pass
+        time.sleep(0.05)
+
+
+async def _metrics_run(server, caller):
+    params = {
+        "downstream": server.target, "caller_metrics_url": caller.url + "/metrics", "window_s": 1.5,
+        "fallback_selector": "caller_fallback_total",
+        "errors_selector": 'caller_http_responses_total{code="500"}',
+    }
+    stop = threading.Event()
+    t = threading.Thread(target=_traffic, args=(caller.url + "/call", stop), daemon=True)
+    t.start()
+    try:
+        return await run_check("grpc_unavailable_fallback", params, timeout_s=8)
+    finally:
+        stop.set()
+        t.join()
+
+
+async def test_metrics_deltas_ok_warn_fail(grpc_health_factory, caller_factory):
+    server = grpc_health_factory()
+    callers = [caller_factory(server.target, mode) for mode in ("fallback", "flaky", "error")]
+    server.stop()
+    ok, warn, fail = await asyncio.gather(*(_metrics_run(server, c) for c in callers))
+    assert ok.verdict is Verdict.OK, ok.summary
+    assert ok.figures["unavailable_delta"] > 0
+    # a request may sit between its two increments at scrape time: allow one
+    assert ok.figures["unavailable_delta"] - 1 <= ok.figures["fallback_delta"] <= ok.figures["unavailable_delta"] + 1
+    assert warn.verdict is Verdict.WARN, warn.summary
+    assert 0 < warn.figures["fallback_delta"] < warn.figures["unavailable_delta"]
+    assert fail.verdict is Verdict.FAIL, fail.summary
+    assert fail.figures["fallback_delta"] == 0 and fail.figures["caller_errors_delta"] > 0
+
+
+async def test_bad_params_are_reported():
+    r = await run_check("grpc_unavailable_fallback", {"downstream": "x:1", "caller_metrics_url": "http://x"})
+    assert r.verdict is Verdict.UNKNOWN
+    assert "caller_metrics_url needs fallback_selector" in r.summary
