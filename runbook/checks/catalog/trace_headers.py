@@ -1,0 +1,130 @@
+"""trace_header_canonicalization (R11): which spellings of the trace header survive the path?
+
+Go canonicalizes header names (``X-Trace-ID`` arrives as ``X-Trace-Id``), so a service that
+looks the header up in the raw map, or a hand-built case-sensitive map, loses the ID; nginx
+drops any header with an underscore (``X_Trace_ID``) unless ``underscores_in_headers on``.
+This check sends a unique ID in each spelling through the entry URL (and, when given, through
+each inner hop directly) and looks for it in the echo endpoint's response headers or body.
+Sent header names keep their exact case on the wire (HTTP/1.1 via h11).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import Field
+
+from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.http import fetch
+from runbook.checks.registry import register_check
+
+
+class TraceHeaderParams(CheckParams):
+    entry_url: str = Field(description="Entry point whose request path reaches an endpoint that echoes the trace ID")
+    hop_urls: list[str] = Field(
+        default_factory=list,
+        description="Inner hops in order from the entry inward (the last may be the echo endpoint itself); "
+        "used to tell at which hop a spelling is lost",
+    )
+    header: str = Field("X-Trace-ID", description="The trace header as configured in the services")
+    variants: list[str] = Field(
+        default_factory=list,
+        description="Spellings to send (default: configured, Go-canonical, lower-case, underscore form)",
+    )
+    method: str = Field("GET", description="HTTP method for the probe requests")
+
+
+def canonical_header_key(name: str) -> str:
+    """Go's textproto.CanonicalMIMEHeaderKey: upper-case the first letter and each letter after
+    '-', lower-case the rest; names with a space or a non-token byte come back unchanged."""
+    if any(not (c.isascii() and (c.isalnum() or c in "!#$%&'*+-.^_`|~")) for c in name):
+        return name
+    out, upper = [], True
+    for c in name:
+        out.append(c.upper() if upper else c.lower())
+        upper = c == "-"
+    return "".join(out)
+
+
+def default_variants(header: str) -> list[str]:
+    candidates = [header, canonical_header_key(header), header.lower(), header.replace("-", "_")]
+    seen: list[str] = []
+    for c in candidates:
+        if c not in seen:
+            seen.append(c)
+    return seen
+
+
+def lost_at(arrived: list[bool]) -> int | None:
+    """Index of the hop that drops the ID: the hop before the outermost one where it arrives.
+
+    None when it arrives from the entry; the last index when it arrives nowhere."""
+    if arrived[0]:
+        return None
+    for j in range(1, len(arrived)):
+        if arrived[j]:
+            return j - 1
+    return len(arrived) - 1
+
+
+@register_check
+class TraceHeaderCanonicalization(Check):
+    name = "trace_header_canonicalization"
+    title = "Trace header survival across spellings"
+    description = (
+        "Sends a unique trace ID in each spelling of the trace header (configured, Go-canonical, "
+        "lower-case, underscore) through the entry URL and each inner hop; reports which spellings "
+        "reach the echo endpoint and which hop drops the others. fail: some spellings propagate and "
+        "others do not; warn: the ID is never echoed (cannot verify, use a tracing check); ok: all propagate."
+    )
+    rules = ("R11",)
+    Params = TraceHeaderParams
+    default_timeout_s = 15.0
+
+    async def run(self, params: TraceHeaderParams, ctx) -> Outcome:
+        variants = params.variants or default_variants(params.header)
+        hops = [params.entry_url, *params.hop_urls]
+        arrived: dict[str, list[bool]] = {v: [] for v in variants}
+        for h, url in enumerate(hops):
+            for i, variant in enumerate(variants):
+                trace_id = f"rb{uuid.uuid4().hex[:20]}"
+                reply = await fetch(ctx, params.method, url, headers=[(variant, trace_id)],
+                                    truncate=True, max_bytes=256 * 1024, evidence=(h == 0))
+                seen = trace_id in reply.text() or any(trace_id in value for _, value in reply.headers)
+                arrived[variant].append(seen)
+                ctx.record("sample", f"hop {h} {reply.url}: {variant}: {trace_id} "
+                                     f"{'echoed' if seen else 'NOT echoed'} (HTTP {reply.status})")
+                ctx.progress((h * len(variants) + i + 1) / (len(hops) * len(variants)), f"{variant} via hop {h}")
+        return judge(variants, hops, arrived)
+
+
+def judge(variants: list[str], hops: list[str], arrived: dict[str, list[bool]]) -> Outcome:
+    if not variants:
+        raise MeasureError("no header spellings to test")
+    passed = [v for v in variants if arrived[v][0]]
+    lost = [v for v in variants if not arrived[v][0]]
+    where = {v: lost_at(arrived[v]) for v in lost}
+    anywhere = [v for v in variants if any(arrived[v])]
+
+    def hop_name(i: int | None) -> str:
+        return "entry" if i == 0 else f"hop {i}" if i is not None else "-"
+
+    figures = {
+        "variants": len(variants),
+        "propagated": ", ".join(passed),
+        "lost": ", ".join(lost),
+        "lost_at": "; ".join(f"{v} at {hop_name(where[v])} ({hops[where[v]]})" for v in lost),
+        "hops": len(hops),
+    }
+    thresholds = {"required_share_propagated": 1.0}
+    if not anywhere:
+        return Outcome(Verdict.WARN, f"the trace ID was never echoed for any of {len(variants)} spellings: "
+                       "cannot verify propagation here (check the echo endpoint, or use a tracing check)",
+                       figures=figures, thresholds=thresholds)
+    if lost:
+        detail = "; ".join(f"{v} lost at {hop_name(where[v])}" for v in lost)
+        return Outcome(Verdict.FAIL, f"{len(passed)} of {len(variants)} spellings reach the echo endpoint: "
+                       f"{detail} (one canonical spelling, case-insensitive lookups, no underscores)",
+                       figures=figures, thresholds=thresholds)
+    return Outcome(Verdict.OK, f"all {len(variants)} spellings ({', '.join(variants)}) reach the echo endpoint",
+                   figures=figures, thresholds=thresholds)
