@@ -1,0 +1,175 @@
+"""Full-text search over the record and the knowledge base: ranked hits with a snippet.
+
+What is searched: every ``search_doc`` row, i.e. incidents, findings and check summaries
+(written by the repository in the same transaction as their source), plus whatever the
+knowledge-base and playbook owners feed in through :func:`index_documents` (rules, playbook
+nodes). Hits belonging to drill incidents are left out unless ``include_drills=True``.
+
+User text is never handed to the query parser as syntax: it is cut into word tokens, and the
+tokens are quoted (FTS5) or passed to ``plainto_tsquery`` (PostgreSQL), so ``"``, ``*``,
+``NEAR(``, ``col:`` or ``OR`` in a query are just words and can never raise a syntax error.
+All tokens must match (AND); SQLite ranks with BM25 (title weighted twice the body),
+PostgreSQL with ``ts_rank``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, text
+from sqlmodel import Session
+
+from runbook.record.db import begin_write
+from runbook.record.models import SearchDoc, incident_ref
+from runbook.record.search_index import PG_TSVECTOR, upsert_doc
+
+#: Kinds the repository writes itself; ``index_documents`` is for the others.
+RECORD_KINDS = frozenset({"incident", "finding", "check"})
+MAX_TOKENS = 32
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """A document fed to the index by its owner (a rule, a playbook node, ...)."""
+
+    kind: str
+    """``rule``, ``playbook_node``, ``kb_incident`` ... (not one of RECORD_KINDS)."""
+    ref: str
+    """Stable id within the kind: ``R5``, ``registry#keepalive``."""
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    kind: str
+    ref: str
+    """``INC-0007`` for incidents, the row id for findings/checks, the owner's ref otherwise."""
+    title: str
+    snippet: str
+    """Matched words wrapped in ``[`` ``]``."""
+    score: float
+    """Higher is better (comparable only within one result list)."""
+    incident_id: int | None
+    is_drill: bool
+
+    @property
+    def incident_ref(self) -> str | None:
+        return incident_ref(self.incident_id) if self.incident_id else None
+
+
+def query_tokens(query: str) -> list[str]:
+    """The words of a user's query (punctuation and operators dropped)."""
+    return _TOKEN.findall(query.replace("\x00", " "))[:MAX_TOKENS]
+
+
+def fts5_query(query: str) -> str | None:
+    """An FTS5 MATCH expression that only ever means "all these words" (None if no words)."""
+    tokens = query_tokens(query)
+    return " ".join(f'"{t}"' for t in tokens) if tokens else None
+
+
+def index_documents(
+    docs: Iterable[SearchDocument], *, session: Session, replace_kinds: Iterable[str] = ()
+) -> int:
+    """Add or update documents (by kind + ref) in one transaction; return how many.
+
+    ``replace_kinds``: documents of these kinds that are not in ``docs`` are removed, so a
+    loader can re-feed its whole set (e.g. all rules) and deleted ones disappear.
+    """
+    docs = list(docs)
+    reserved = {d.kind for d in docs} & RECORD_KINDS
+    if reserved:
+        raise ValueError(f"kinds {sorted(reserved)} are written by the record itself")
+    begin_write(session)
+    try:
+        for kind in set(replace_kinds) - RECORD_KINDS:
+            keep = [d.ref for d in docs if d.kind == kind]
+            session.execute(delete(SearchDoc).where(SearchDoc.kind == kind, SearchDoc.ref.not_in(keep)))
+        for d in docs:
+            upsert_doc(session, kind=d.kind, ref=d.ref, title=d.title, body=d.text)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return len(docs)
+
+
+def search(
+    query: str,
+    *,
+    session: Session,
+    include_drills: bool = False,
+    kinds: Iterable[str] | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """Ranked hits for ``query`` (best first); an empty list when it has no words."""
+    tokens = query_tokens(query)
+    if not tokens:
+        return []
+    kinds = sorted(set(kinds)) if kinds is not None else None
+    if session.get_bind().dialect.name == "postgresql":
+        rows = _search_pg(session, " ".join(tokens), include_drills, kinds, limit)
+    else:
+        rows = _search_sqlite(session, fts5_query(query), include_drills, kinds, limit)
+    session.commit()  # end the read transaction
+    return [SearchHit(kind=r[0], ref=r[1], title=r[2], snippet=r[3], score=float(r[4]), incident_id=r[5],
+                      is_drill=bool(r[6])) for r in rows]
+
+
+def _drill_filter(doc: str) -> str:
+    return f"(:drills OR {doc}.incident_id IS NULL OR i.is_drill = :false)"
+
+
+def _kind_filter(kinds: list[str] | None, params: dict, doc: str = "d") -> str:
+    if kinds is None:
+        return ""
+    names = []
+    for n, kind in enumerate(kinds):
+        params[f"k{n}"] = kind
+        names.append(f":k{n}")
+    return f" AND {doc}.kind IN ({', '.join(names) or 'NULL'})"
+
+
+def _search_sqlite(session: Session, match: str, drills: bool, kinds, limit: int):
+    params = {"q": match, "drills": drills, "false": False, "limit": limit}
+    sql = (
+        "SELECT d.kind, d.ref, d.title, snippet(search_fts, -1, '[', ']', '...', 16), "
+        "-bm25(search_fts, 2.0, 1.0) AS score, d.incident_id, COALESCE(i.is_drill, 0) "
+        "FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
+        "LEFT JOIN incident i ON i.id = d.incident_id "
+        f"WHERE search_fts MATCH :q AND {_drill_filter('d')}{_kind_filter(kinds, params)} "
+        "ORDER BY bm25(search_fts, 2.0, 1.0), d.id LIMIT :limit"
+    )
+    return session.execute(text(sql), params).all()
+
+
+def _search_pg(session: Session, words: str, drills: bool, kinds, limit: int):
+    params = {"q": words, "drills": drills, "false": False, "limit": limit}
+    # Rank and cut first, then build headlines only for the hits that are returned. The table
+    # is not aliased in the ranking part: the expression must be the index's, word for word.
+    sql = (
+        "WITH q AS (SELECT plainto_tsquery('english', :q) AS q), "
+        "top AS (SELECT search_doc.id, ts_rank(" + PG_TSVECTOR + ", q.q) AS score, "
+        "COALESCE(i.is_drill, false) AS drill "
+        "FROM search_doc CROSS JOIN q LEFT JOIN incident i ON i.id = search_doc.incident_id "
+        f"WHERE {PG_TSVECTOR} @@ q.q AND {_drill_filter('search_doc')}"
+        f"{_kind_filter(kinds, params, 'search_doc')} "
+        "ORDER BY score DESC, search_doc.id LIMIT :limit) "
+        "SELECT d.kind, d.ref, d.title, ts_headline('english', d.title || ' ' || d.body, q.q, "
+        "'StartSel=[, StopSel=], MaxWords=20, MinWords=6, MaxFragments=2, FragmentDelimiter=\" ... \"'), "
+        "top.score, d.incident_id, top.drill "
+        "FROM top JOIN search_doc d ON d.id = top.id CROSS JOIN q ORDER BY top.score DESC, d.id"
+    )
+    return session.execute(text(sql), params).all()
+
+
+def all_documents(*, session: Session, kind: str | None = None) -> list[SearchDoc]:
+    """The indexed documents (for checks and tooling)."""
+    q = select(SearchDoc).order_by(SearchDoc.kind, SearchDoc.ref)
+    if kind is not None:
+        q = q.where(SearchDoc.kind == kind)
+    return list(session.scalars(q))
