@@ -1,0 +1,167 @@
+"""Connection leak (R5): sockets stuck in CLOSE_WAIT and file descriptors running out.
+
+CLOSE_WAIT means the peer closed and our process never did: a connection taken from a pool
+(the postmortem's ``sync.Pool`` of ``net.Conn``) and dropped without ``Close()``. They pile up
+until the process hits RLIMIT_NOFILE and every new dial fails. This check samples either a
+local process (psutil: socket states, remote peers, open fds vs the soft limit) or a metrics
+page (node_exporter ``node_tcp_connection_states``, ``process_open_fds``/``process_max_fds``,
+or ``node_filefd_allocated``/``node_filefd_maximum``) several times and judges the level and
+the trend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+
+import psutil
+from pydantic import Field, model_validator
+
+from runbook.checks.base import Check, CheckContext, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.catalog._prom_select import select_sum
+from runbook.checks.http import fetch
+from runbook.checks.registry import register_check
+
+
+@dataclass(frozen=True)
+class Sample:
+    close_wait: int | None
+    fds: int | None
+    fd_limit: int | None
+    states: dict[str, int] = field(default_factory=dict)
+    peers: tuple[tuple[str, int], ...] = ()
+    """Top remote peers of CLOSE_WAIT sockets (``ip:port``, count)."""
+
+
+@register_check
+class ConnectionLeak(Check):
+    name = "connection_leak"
+    title = "Connection leak (CLOSE_WAIT, fd usage)"
+    description = (
+        "Samples socket states and fd usage of a local pid (psutil) or from node_exporter / "
+        "process metrics. fail: CLOSE_WAIT >= 100, CLOSE_WAIT rising in every sample, or fds >= "
+        "0.8 x limit; warn: CLOSE_WAIT >= 10 or fds >= 0.5 x limit; ok otherwise."
+    )
+    rules = ("R5",)
+    default_timeout_s = 45.0
+
+    class Params(CheckParams):
+        pid: int | None = Field(None, ge=1)
+        """A process on this host, in this network namespace."""
+        metrics_url: str | None = None
+        """node_exporter (``--collector.tcpstat``) or a service's /metrics with process_* fds."""
+        samples: int = Field(3, ge=1, le=20)
+        interval_s: float = Field(15.0, ge=0)
+        fail_close_wait: int = Field(100, ge=1)
+        warn_close_wait: int = Field(10, ge=1)
+        fail_fd_ratio: float = Field(0.8, gt=0, le=1)
+        warn_fd_ratio: float = Field(0.5, gt=0, le=1)
+
+        @model_validator(mode="after")
+        def _one_source(self):
+            if (self.pid is None) == (self.metrics_url is None):
+                raise ValueError("give exactly one of pid or metrics_url")
+            return self
+
+    async def run(self, params: Params, ctx: CheckContext) -> Outcome:
+        samples: list[Sample] = []
+        for i in range(params.samples):
+            if i:
+                if ctx.remaining() < params.interval_s + 0.5:
+                    ctx.record("note", f"stopped after {i} samples: deadline too close")
+                    break
+                await asyncio.sleep(params.interval_s)
+            if params.pid is not None:
+                s = await asyncio.to_thread(sample_pid, params.pid)
+            else:
+                s = await sample_metrics(ctx, params.metrics_url)
+            samples.append(s)
+            peers = ", ".join(f"{p} x{n}" for p, n in s.peers[:5])
+            ctx.record("sample", f"sample {i + 1}: CLOSE_WAIT={s.close_wait} fds={s.fds}/{s.fd_limit} "
+                                 f"states={s.states} {('peers: ' + peers) if peers else ''}".rstrip())
+            ctx.progress((i + 1) / params.samples, f"sample {i + 1} of {params.samples}")
+        return _decide(params, samples)
+
+
+def sample_pid(pid: int) -> Sample:
+    """One psutil sample (blocking: run it in a thread)."""
+    try:
+        proc = psutil.Process(pid)
+        conns = proc.net_connections(kind="tcp") if hasattr(proc, "net_connections") else proc.connections(kind="tcp")
+        fds = proc.num_fds()
+        soft, _hard = proc.rlimit(psutil.RLIMIT_NOFILE)
+    except psutil.NoSuchProcess:
+        raise MeasureError(f"no process with pid {pid}") from None
+    except psutil.AccessDenied:
+        raise MeasureError(f"not allowed to inspect pid {pid} (run as its user or root)") from None
+    states = Counter(c.status for c in conns)
+    peers = Counter(f"{c.raddr.ip}:{c.raddr.port}" for c in conns if c.status == "CLOSE_WAIT" and c.raddr)
+    return Sample(states.get("CLOSE_WAIT", 0), fds, soft if soft > 0 else None,
+                  dict(sorted(states.items())), tuple(peers.most_common(5)))
+
+
+async def sample_metrics(ctx: CheckContext, url: str) -> Sample:
+    reply = await fetch(ctx, "GET", url, timeout_s=5.0, evidence=False)
+    if reply.status != 200:
+        raise MeasureError(f"{reply.url} answered HTTP {reply.status}")
+    page = reply.text()
+    states = {}
+    # node_exporter's tcpstat only emits states that have sockets: when the family is there,
+    # a missing state means zero
+    has_tcpstat = "# TYPE node_tcp_connection_states" in page
+    for st in ("established", "close_wait", "time_wait", "fin_wait1", "fin_wait2", "last_ack", "listen"):
+        v = select_sum(page, f'node_tcp_connection_states{{state="{st}"}}')
+        if v is not None or has_tcpstat:
+            states[st.upper()] = int(v or 0)
+    fds = select_sum(page, "process_open_fds")
+    limit = select_sum(page, "process_max_fds")
+    if fds is None:
+        fds, limit = select_sum(page, "node_filefd_allocated"), select_sum(page, "node_filefd_maximum")
+    close_wait = states.get("CLOSE_WAIT")
+    if close_wait is None and fds is None:
+        raise MeasureError(f"{reply.url} has neither node_tcp_connection_states nor process/node fd metrics "
+                           "(enable node_exporter --collector.tcpstat)")
+    return Sample(close_wait, int(fds) if fds is not None else None,
+                  int(limit) if limit and limit > 0 else None, states)
+
+
+def _decide(params, samples: list[Sample]) -> Outcome:
+    last = samples[-1]
+    cw = [s.close_wait for s in samples if s.close_wait is not None]
+    rising = len(cw) >= 2 and all(b > a for a, b in zip(cw, cw[1:]))
+    ratio = last.fds / last.fd_limit if last.fds is not None and last.fd_limit else None
+    figures = {
+        "close_wait": last.close_wait,
+        "close_wait_max": max(cw) if cw else None,
+        "close_wait_series": ",".join(str(c) for c in cw),
+        "close_wait_rising": rising,
+        "fds": last.fds,
+        "fd_limit": last.fd_limit,
+        "fd_ratio": round(ratio, 3) if ratio is not None else None,
+        "established": last.states.get("ESTABLISHED"),
+        "samples": len(samples),
+        "top_peer": f"{last.peers[0][0]} x{last.peers[0][1]}" if last.peers else None,
+    }
+    thresholds = {"fail_close_wait": params.fail_close_wait, "warn_close_wait": params.warn_close_wait,
+                  "fail_fd_ratio": params.fail_fd_ratio, "warn_fd_ratio": params.warn_fd_ratio}
+    fail, warn = [], []
+    peak = max(cw) if cw else 0
+    if peak >= params.fail_close_wait:
+        fail.append(f"{peak} sockets in CLOSE_WAIT (>= {params.fail_close_wait})")
+    elif rising:
+        fail.append(f"CLOSE_WAIT rising in every sample ({figures['close_wait_series']})")
+    elif peak >= params.warn_close_wait:
+        warn.append(f"{peak} sockets in CLOSE_WAIT (>= {params.warn_close_wait})")
+    if ratio is not None and ratio >= params.fail_fd_ratio:
+        fail.append(f"{last.fds} of {last.fd_limit} fds in use")
+    elif ratio is not None and ratio >= params.warn_fd_ratio:
+        warn.append(f"{last.fds} of {last.fd_limit} fds in use")
+    if last.peers and (fail or warn):
+        warn.append(f"top CLOSE_WAIT peer {figures['top_peer']}")
+    head = f"CLOSE_WAIT {figures['close_wait_series'] or 'n/a'}, fds {last.fds}/{last.fd_limit}"
+    if fail:
+        return Outcome(Verdict.FAIL, f"{head}: " + "; ".join(fail + warn), figures, thresholds)
+    if warn:
+        return Outcome(Verdict.WARN, f"{head}: " + "; ".join(warn), figures, thresholds)
+    return Outcome(Verdict.OK, f"{head}: no leak seen", figures, thresholds)
