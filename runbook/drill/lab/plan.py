@@ -1,10 +1,11 @@
 """The lab scenarios: which processes each one starts and which variables it prints.
 
 One scenario per incident. Each incident's faults live in the services a team would have
-had in that incident (P0-1: etcd with the registrations, a DNS server, a hash-ring service,
-a client that leaks connections; P0-2: a gRPC payments backend and the checkout service
-calling it; P0-3: an orders API with its downstream hop and a tracing backend), so the
-variables of one scenario never clash and a drill starts exactly one scenario.
+had in that incident (P0-1: etcd with the registrations, two Consul datacenters, a DNS
+server, an orders instance, a hash-ring service, a client that leaks connections; P0-2: a
+gRPC payments backend and the checkout service calling it; P0-3: an orders API with its
+downstream hop and a tracing backend). Variable names are those of the playbooks
+(``playbooks/*.md`` front matter), so a scenario's variables feed a walk unchanged.
 """
 
 from __future__ import annotations
@@ -104,10 +105,28 @@ def build_p0_1(directory: Path, fast: bool) -> Plan:
     launches.append(Launch("orders-client", _serve("orders-client", "leaky_client", directory, fast,
                                                     port=metrics, upstream=backends[0]),
                            {"metrics": metrics}, ready_port=metrics))
+    inst = free_port()
+    timeout = "0.2" if fast else "1"
+    limit = 160 * 1024 * 1024
+    launches.append(Launch("orders-instance", _serve("orders-instance", "instance", directory, fast, port=inst,
+                                                      probe_timeout_s=float(timeout), memory_limit=limit),
+                           {"http": inst}, ready_port=inst))
+    dc_a, dc_b = free_port(), free_port()
+    launches.append(Launch("consul", _serve("consul", "consul", directory, fast, port_a=dc_a, port_b=dc_b),
+                           {"dc-a": dc_a, "dc-b": dc_b}, ready_port=dc_b))
     variables.update(
         service_url=f"http://127.0.0.1:{front}/orders",
+        backend_header="X-Backend",
         client_pid="{pid:orders-client}",
-        client_metrics_url=f"http://127.0.0.1:{metrics}/metrics",
+        node_exporter_url=f"http://127.0.0.1:{metrics}/metrics",
+        health_url=f"http://127.0.0.1:{inst}/health",
+        probe_timeout_s=timeout,
+        metrics_url=f"http://127.0.0.1:{inst}/metrics",
+        vars_url=f"http://127.0.0.1:{inst}/debug/vars",
+        memory_limit_bytes=str(limit),
+        registry_a_url=f"http://127.0.0.1:{dc_a}",
+        registry_b_url=f"http://127.0.0.1:{dc_b}",
+        service_name="orders",
     )
     return Plan(tuple(launches), variables, tuple(notes))
 
@@ -123,12 +142,10 @@ def build_p0_2(directory: Path, fast: bool) -> Plan:
                {"http": http}, ready_port=http),
     ), {
         "grpc_target": f"127.0.0.1:{grpc_port}",
-        "grpc_service": "payments.v1.Payments",
+        "grpc_health_service": "payments.v1.Payments",
+        "service_url": f"{base}/checkout",
         "caller_url": f"{base}/checkout",
-        "caller_metrics_url": f"{base}/metrics",
         "metrics_url": f"{base}/metrics",
-        "health_url": f"{base}/health",
-        "probe_timeout_s": "0.2" if fast else "1",
         "stream_url": f"{base}/hystrix.stream",
     })
 
@@ -136,47 +153,43 @@ def build_p0_2(directory: Path, fast: bool) -> Plan:
 def build_p0_3(directory: Path, fast: bool) -> Plan:
     api, downstream, tracing = free_port(), free_port(), free_port()
     base = f"http://127.0.0.1:{api}"
-    limit = 160 * 1024 * 1024
     return Plan((
         Launch("orders-api", _serve("orders-api", "orders_api", directory, fast, port=api,
-                                    downstream_port=downstream, tracing_port=tracing,
-                                    memory_limit=limit),
+                                    downstream_port=downstream, tracing_port=tracing),
                {"http": api, "downstream": downstream, "tracing": tracing}, ready_port=api),
     ), {
-        "service_url": base,
-        "health_url": f"{base}/health",
-        "vars_url": f"{base}/debug/vars",
-        "metrics_url": f"{base}/metrics",
-        "pprof_url": f"{base}/debug/pprof",
+        "service_url": f"{base}/api/orders",
         "entry_url": f"{base}/api/orders",
+        "service_name": "orders-api",
         "trace_header": "X-Trace-ID",
         "tracing_api": f"http://127.0.0.1:{tracing}",
-        "trace_service": "orders-api",
-        "memory_limit_bytes": str(limit),
+        "pprof_url": f"{base}/debug/pprof",
+        "metrics_url": f"{base}/metrics",
     })
 
 
 LAB_SCENARIOS: dict[str, LabScenario] = {
     s.name: s
     for s in (
-        LabScenario("p0-1", "P0-1", "Registration and discovery collapse", ("R1", "R3", "R5"), (
+        LabScenario("p0-1", "P0-1", "Registration and discovery collapse", ("R1", "R2", "R3", "R4", "R5"), (
             "etcd registrations whose lease expires and re-registers (flapping instance i-3)",
+            "a /health endpoint whose latency jitters around the probe timeout",
+            "/health answering 200 while the instance's memory climbs towards its limit",
             "DNS answers for orders.svc.test always in the same order",
+            "two Consul datacenters whose catalogs for orders have diverged",
             "an HTTP client that pools connections and never closes them (CLOSE_WAIT pile-up)",
             "a consistent-hash ring whose weights send most keys to one backend",
         ), build_p0_1),
-        LabScenario("p0-2", "P0-2", "Circuit breaking and fallback gaps", ("R2", "R6", "R7", "R8"), (
-            "a gRPC payments backend answering UNAVAILABLE, and a checkout caller without fallback",
+        LabScenario("p0-2", "P0-2", "Circuit breaking and fallback gaps", ("R6", "R7", "R8"), (
             "a hystrix event stream whose breaker closes long before the sleep window",
+            "a gRPC payments backend answering UNAVAILABLE, and a checkout caller without fallback",
             "a latency histogram with buckets {0.05, 1, 5} for 150 ms requests",
-            "a /health endpoint whose latency jitters around the probe timeout",
         ), build_p0_2),
         LabScenario("p0-3", "P0-3", "Tracing and observability blind spots", ("R9", "R10", "R11", "R12"), (
+            "a Jaeger-like API with orphan spans and new root traces (context lost in a goroutine)",
             "goroutines piling up behind a blocked logger in /debug/pprof/goroutine",
             "a hop that forwards the trace header only in one spelling and drops traceparent",
-            "a Jaeger-like API with orphan spans and new root traces",
             "a request counter labelled with user_id",
-            "/health answering 200 while the process memory climbs towards its limit",
         ), build_p0_3),
     )
 }

@@ -1,4 +1,4 @@
-"""The checkout service of P0-2: the caller whose resilience logic has gaps (R2, R6, R7, R8).
+"""The checkout service of P0-2: the caller whose resilience logic has gaps (R6, R7, R8).
 
 - ``/checkout`` calls ``payments.v1.Payments/Charge`` over gRPC. The fallback is guarded by an
   ``errors.Is(err, codes.Unavailable)``-style test that never matches a wrapped status, so an
@@ -7,8 +7,6 @@
 - ``/metrics``: ``grpc_client_handled_total`` by code, ``checkout_fallback_total`` (stuck at 0),
   ``http_requests_total`` by code, and ``http_request_duration_seconds``, a histogram with the
   buckets {0.05, 1, 5} fed with ~150 ms requests: p95 estimates land near 0.95 s.
-- ``/health``: every third probe stalls just past the probe timeout (a GC pause, a cold cache),
-  the next one just under it: the probe flaps.
 - ``/hystrix.stream``: the hystrix-go event stream of the ``payments.charge`` command, whose
   breaker opens and then closes after 2 s although the sleep window is 5 s: a late success
   closed it without a probe (the half-open race).
@@ -16,7 +14,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
 import threading
@@ -33,8 +30,7 @@ CYCLE_S, OPEN_AT_S = 7.0, 5.0  # closed for 5 s, then open for only 2 s
 
 
 class Checkout:
-    def __init__(self, target: str, probe_timeout_s: float) -> None:
-        self.probe_timeout_s = probe_timeout_s
+    def __init__(self, target: str) -> None:
         self.charge = grpc.insecure_channel(target).unary_unary("/payments.v1.Payments/Charge")
         self.registry = prom.CollectorRegistry()
         labels = ("grpc_type", "grpc_service", "grpc_method", "grpc_code")
@@ -48,7 +44,6 @@ class Checkout:
                                       buckets=(0.05, 1, 5), registry=self.registry)
         for _ in range(200):
             self.latency.labels("/checkout").observe(random.gauss(0.15, 0.008))
-        self.probes = itertools.count()
         self.t0 = time.time()
 
     def checkout(self) -> tuple[int, dict]:
@@ -72,12 +67,6 @@ class Checkout:
         while True:
             self.checkout()
             time.sleep(0.2)
-
-    def health_delay(self) -> float:
-        n = next(self.probes) % 3
-        t = self.probe_timeout_s
-        return {0: random.uniform(0.002, 0.02), 1: random.uniform(1.1, 1.5) * t,
-                2: random.uniform(0.75, 0.9) * t}[n]
 
     def stream_event(self) -> dict:
         now = time.time()
@@ -107,7 +96,6 @@ class Checkout:
         h.send_json(status, body)
 
     def route_health(self, h: Handler) -> None:
-        time.sleep(self.health_delay())
         h.send_text(200, "ok\n")
 
     def route_metrics(self, h: Handler) -> None:
@@ -137,7 +125,7 @@ class Checkout:
 def main(name: str, directory: Path, opts: dict) -> None:
     if hasattr(prom, "disable_created_metrics"):
         prom.disable_created_metrics()  # a Go service exposes no _created series
-    app = Checkout(opts["grpc_target"], 0.2 if opts.get("fast") else 1.0)
+    app = Checkout(opts["grpc_target"])
     threading.Thread(target=app.load, daemon=True).start()
     serve(int(opts["port"]), {
         "/checkout": app.route_checkout, "/health": app.route_health,
