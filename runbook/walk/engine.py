@@ -1,0 +1,452 @@
+"""The walk engine: one incident's path through the playbooks, recorded as it happens.
+
+Every mutation (enter a node, start a check, store its result, take a choice, undo, reach a
+conclusion) is written through ``runbook.record`` before the observer hears of it, and the
+engine's state is then rebuilt from the record (``_reload``). So the state a live walk shows
+and the state ``resume(incident_id)`` rebuilds after a crash are, by construction, the same.
+
+The engine has no UI. Its faces (the TUI, ``runbook walk``, the drills) pass in an observer, a
+check runner (``run_check``'s signature: a drill plugs in a replay runner) and a clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from runbook.checks.base import CheckResult
+from runbook.checks.redact import redact_mapping, secret_values
+from runbook.checks.registry import get_check
+from runbook.errors import NotFoundError, RunbookError
+from runbook.playbook.library import Library
+from runbook.playbook.model import Node, NodeKind
+from runbook.record import repo
+from runbook.record.models import EventKind, utcnow
+from runbook.walk import store
+from runbook.walk.observer import NullWalkObserver, WalkObserver
+from runbook.walk.state import (
+    BlockResult,
+    NeededVariable,
+    ReachedConclusion,
+    Suggestion,
+    TakenChoice,
+    WalkStep,
+    split_ref,
+)
+from runbook.walk.suggest import suggest, verdict_target
+from runbook.walk.variables import MissingVariables, missing_variables, prepare_params, present
+
+#: ``run_check``'s signature: (check_type, params, *, timeout_s, observer, key) -> CheckResult.
+CheckRunner = Callable[..., Awaitable[CheckResult]]
+Clock = Callable[[], datetime]
+
+#: Namespace of the uids under which a check run's results are stored (uuid5 of run/block).
+_RESULT_NS = uuid.UUID("6c0b0d1e-5a7b-4c55-9a51-2f3f0e7d9a10")
+
+
+class WalkError(RunbookError):
+    """A walk operation that cannot be done in the current state (no incident, not a choice...)."""
+
+    title = "Walk"
+
+
+class WalkEngine:
+    """Holds and records one incident's walk. Not thread-safe: use it from one event loop."""
+
+    def __init__(
+        self,
+        library: Library,
+        session: Session,
+        *,
+        runner: CheckRunner | None = None,
+        observer: WalkObserver | None = None,
+        clock: Clock | None = None,
+        author: str | None = None,
+        knowledge: Any = None,
+        triage: str = "triage",
+    ) -> None:
+        from runbook.checks.runner import run_check
+
+        self.library = library
+        self.session = session
+        self.runner: CheckRunner = runner or run_check
+        self.observer: WalkObserver = observer or NullWalkObserver()
+        self.clock: Clock = clock or utcnow
+        self.author = author
+        self.knowledge = knowledge
+        """The knowledge base (``Content.knowledge``), for similar-incident links."""
+        self.triage = triage
+        """Id of the playbook ``continue_from_triage`` goes back to."""
+        self.incident_id: int | None = None
+        self._variables: dict[str, Any] = {}
+        self._steps: list[WalkStep] = []
+        self._current: WalkStep | None = None
+        self._results: dict[int, BlockResult] = {}
+        self._suggestion: Suggestion | None = None
+        self._conclusions: list[ReachedConclusion] = []
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def create_incident(self, title: str, *, variables: Mapping[str, Any] | None = None, severity: str = "P2",
+                        service: str = "", is_drill: bool = False) -> int:
+        """Open a new incident in the record and bind the engine to it; returns its id."""
+        inc = repo.create_incident(session=self.session, title=title, severity=severity, service=service,
+                                   variables=dict(variables or {}), is_drill=is_drill, author=self.author)
+        self.incident_id = inc.id
+        self._reload()
+        return inc.id
+
+    def start(self, playbook_id: str) -> Node:
+        """Enter ``playbook_id``'s start node (a jump when the walk is already somewhere)."""
+        playbook = self.library.get(playbook_id)
+        return self.enter(f"{playbook.id}#{playbook.start}")
+
+    def resume(self, incident_id: int | str) -> Node | None:
+        """Bind to an existing incident and rebuild its walk from the record (None: not started)."""
+        self.incident_id = repo.get_incident(incident_id, session=self.session).id
+        self._reload()
+        return self.node
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def node(self) -> Node | None:
+        """The node the walk is at (None before ``start``)."""
+        return self.library.node(self._current.ref) if self._current else None
+
+    @property
+    def ref(self) -> str | None:
+        return self._current.ref if self._current else None
+
+    @property
+    def current_step(self) -> WalkStep | None:
+        return self._current
+
+    @property
+    def path(self) -> tuple[WalkStep, ...]:
+        """Every step in order, undone ones included (flagged)."""
+        return tuple(self._steps)
+
+    @property
+    def active_path(self) -> tuple[WalkStep, ...]:
+        """The path as it stands: steps not undone."""
+        return tuple(s for s in self._steps if not s.undone)
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        return dict(self._variables)
+
+    @property
+    def results(self) -> tuple[BlockResult, ...]:
+        """The latest result of each check block of the current node (blocks not run are absent)."""
+        return tuple(self._results[i] for i in sorted(self._results))
+
+    def results_at(self, step: WalkStep) -> tuple[BlockResult, ...]:
+        """The latest block results of any step (for printing the whole path)."""
+        node = self._node_or_none(step.ref)
+        if node is None:
+            return ()
+        return tuple(r for _, r in sorted(self._load_results(step, node).items()))
+
+    @property
+    def suggestion(self) -> Suggestion | None:
+        return self._suggestion
+
+    @property
+    def needs_checks(self) -> bool:
+        """The current node has check blocks without a result yet."""
+        node = self.node
+        return bool(node and node.checks and len(self._results) < len(node.checks))
+
+    @property
+    def conclusions(self) -> tuple[ReachedConclusion, ...]:
+        """Conclusions reached (undone ones excluded), in order."""
+        return tuple(self._conclusions)
+
+    @property
+    def at_conclusion(self) -> bool:
+        node = self.node
+        return bool(node and node.kind == NodeKind.CONCLUSION)
+
+    def missing_variables(self, node: Node | None = None) -> list[NeededVariable]:
+        """Variables the node's checks need that the incident lacks (ask before running)."""
+        node = node or self.node
+        return missing_variables(self.library, node, self._variables) if node else []
+
+    def set_variables(self, values: Mapping[str, Any]) -> None:
+        """Merge variables into the incident (recorded; secret-looking values redacted in the note)."""
+        self._require_incident()
+        merged = {**self._variables, **{k: v for k, v in values.items() if present(values, k)}}
+        if merged == self._variables:
+            return
+        repo.update_incident(self.incident_id, session=self.session, variables=merged)
+        changed = sorted(k for k in merged if self._variables.get(k) != merged[k])
+        repo.add_event(self.incident_id, EventKind.NOTE.value, session=self.session, author=self.author,
+                       summary=f"variables set: {', '.join(changed)}", at=self.clock(),
+                       payload={"variables": redact_mapping({k: merged[k] for k in changed})})
+        self._variables = merged
+
+    # -- moving ----------------------------------------------------------------------------
+
+    def enter(self, ref: str, *, automatic: bool = False, label: str | None = None) -> Node:
+        """Go to any node ``playbook#node`` (a jump: recorded as the branch taken out of the current node)."""
+        self._require_incident()
+        node = self._node(ref)
+        if self._current is not None:
+            self._record_choice(label or f"jump to {node.ref}", node.ref, automatic)
+        return self._enter(node, automatic)
+
+    def choose(self, target: str, *, automatic: bool = False) -> Node:
+        """Take one of the current node's choices: ``node``, ``playbook#node``, or 1-based index."""
+        node = self._require_node()
+        choice = node.choice_for(target)
+        if choice is None and target.isdigit() and 1 <= int(target) <= len(node.choices):
+            choice = node.choices[int(target) - 1]
+        if choice is None:
+            options = ", ".join(f"{i}={c.ref}" for i, c in enumerate(node.choices, 1)) or "none (a conclusion)"
+            raise WalkError(f"{target!r} is not a choice of {node.ref}; choices: {options}")
+        self._record_choice(choice.label, choice.ref, automatic)
+        return self._enter(self._node(choice.ref), automatic)
+
+    def undo(self) -> Node:
+        """Step back: the current step stays in the record, flagged undone; the previous node is current."""
+        self._require_incident()
+        active = self.active_path
+        if len(active) < 2:
+            raise WalkError("nothing to undo: the walk is at its first node")
+        undone = self._current
+        repo.mark_step_undone(undone.step_id, session=self.session, author=self.author, at=self.clock())
+        self._reload()
+        self.observer.step_undone(next(s for s in self._steps if s.step_id == undone.step_id))
+        return self.node
+
+    def continue_from_triage(self) -> Node:
+        """After a conclusion, go back to triage to look for a further root cause."""
+        if not self.at_conclusion:
+            raise WalkError("continue from triage is offered after a conclusion")
+        playbook = self.library.get(self.triage)
+        ref = f"{playbook.id}#{playbook.start}"
+        self._record_choice("continue from triage", ref, False)
+        return self._enter(self._node(ref), False)
+
+    # -- checks ----------------------------------------------------------------------------
+
+    async def run_checks(self, *, automatic: bool = False) -> tuple[BlockResult, ...]:
+        """Run every check block of the current node concurrently; record each result as it lands.
+
+        Variables are filled in and validated first: ``MissingVariables`` or ``InvalidParams``
+        is raised before any network call.
+        """
+        node = self._require_node()
+        if not node.checks:
+            raise WalkError(f"{node.ref} has no checks to run")
+        needed = self.missing_variables(node)
+        if needed:
+            raise MissingVariables(needed)
+        params = [prepare_params(block, self._variables) for block in node.checks]
+        step = self._current
+        run = uuid.uuid4().hex
+        plan = []
+        for i, (block, p) in enumerate(zip(node.checks, params, strict=True)):
+            key = f"{node.ref}#{i}"
+            result_uid = str(uuid.uuid5(_RESULT_NS, f"{run}/{i}"))
+            secrets = secret_values(p, get_check(block.check_type).secret_params)
+            repo.add_event(self.incident_id, EventKind.CHECK_STARTED.value, session=self.session, author=self.author,
+                           summary=f"{block.check_type} started", automatic=automatic, step_id=step.step_id,
+                           at=self.clock(), payload={"block": i, "key": key, "check_type": block.check_type,
+                                                     "params": redact_mapping(p, secrets), "timeout_s": block.timeout_s,
+                                                     "result_uid": result_uid, "run": run})
+            plan.append((i, block, p, key, result_uid))
+        relay = _Relay(self.observer)
+
+        async def one(i, block, p, key, result_uid) -> None:
+            try:
+                result = await self.runner(block.check_type, p, timeout_s=block.timeout_s, observer=relay, key=key)
+            except asyncio.CancelledError:
+                repo.add_event(self.incident_id, EventKind.NOTE.value, session=self.session, author=self.author,
+                               summary=f"{block.check_type} cancelled before a verdict", step_id=step.step_id,
+                               payload={"block": i, "key": key, "run": run})
+                if key in relay.cancelled:
+                    self.observer.check_finished(key, relay.cancelled[key])
+                raise
+            repo.add_check_result(self.incident_id, result, session=self.session, step_id=step.step_id,
+                                  playbook_id=node.playbook, node_id=node.id, automatic=automatic,
+                                  author=self.author, uid=result_uid)
+            self._results[i] = BlockResult(node.ref, i, result, verdict_target(node, block, result.verdict))
+            self.observer.check_finished(key, result)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for item in plan:
+                    group.create_task(one(*item))
+        except* RunbookError as eg:
+            raise eg.exceptions[0] from None
+        self._reload()
+        self.observer.choice_suggested(self._suggestion)
+        return self.results
+
+    # -- similar incidents -------------------------------------------------------------------
+
+    def similar(self, ref: str | None = None) -> list:
+        """Earlier incidents and knowledge-base records related to a node (default: the current one)."""
+        from runbook.walk.similar import similar_incidents
+
+        ref = ref or self.ref
+        if ref is None:
+            return []
+        return similar_incidents(self.library, self._node(ref), session=self.session, knowledge=self.knowledge,
+                                 exclude=self.incident_id)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _record_choice(self, label: str, target: str, automatic: bool) -> None:
+        step = self._current
+        if step is None:
+            return
+        repo.record_choice(step.step_id, label, session=self.session, next_node_id=target, automatic=automatic,
+                           author=self.author, at=self.clock())
+        left = dataclasses.replace(step, choice=label, next_ref=target, automatic=step.automatic or automatic)
+        taken = TakenChoice(step=left, label=label, target=target, automatic=automatic)
+        self.observer.choice_taken(taken)
+
+    def _enter(self, node: Node, automatic: bool) -> Node:
+        step = repo.add_step(self.incident_id, node.playbook, node.id, session=self.session, automatic=automatic,
+                             author=self.author, at=self.clock(), summary=f"{node.playbook} / {node.title}")
+        self._reload(recover=False)
+        self.observer.node_entered(self._current, node)
+        if node.kind == NodeKind.CONCLUSION:
+            self._conclude(node, step.id, automatic)
+        return node
+
+    def _conclude(self, node: Node, step_id: int, automatic: bool) -> None:
+        c = node.conclusion
+        repo.add_conclusion(self.incident_id, session=self.session, rule_ids=c.rules, title=node.title,
+                            step_id=step_id, playbook_id=node.playbook, node_id=node.id, automatic=automatic,
+                            author=self.author, uid=str(uuid.uuid5(_RESULT_NS, f"conclusion/{step_id}")))
+        self._reload(recover=False)
+        reached = next((r for r in self._conclusions if r.step_id == step_id), None)
+        if reached is not None:
+            self.observer.conclusion_reached(reached)
+
+    def _reload(self, *, recover: bool = True) -> None:
+        """Rebuild the whole state from the record (what ``resume`` relies on)."""
+        iid = self._require_incident()
+        inc = repo.get_incident(iid, session=self.session)
+        self._variables = dict(inc.variables or {})
+        rows = repo.steps(iid, session=self.session, include_undone=True)
+        active = [r for r in rows if not r.undone]
+        current = active[-1] if active else None
+        later = [r for r in rows if current is not None and r.seq > current.seq]
+        if recover and current is not None and current.next_node_id and \
+                not any(f"{r.playbook_id}#{r.node_id}" == current.next_node_id for r in later):
+            # Killed between recording a choice and entering its target: finish the move.
+            node = self._node_or_none(current.next_node_id)
+            if node is not None:
+                self._enter(node, current.automatic)
+                return
+        self._steps = [_view(r, current=(r is current)) for r in rows]
+        self._current = next((s for s in self._steps if current is not None and s.step_id == current.id), None)
+        self._results, self._suggestion = {}, None
+        node = self._node_or_none(self._current.ref) if self._current else None
+        if node is not None and node.checks:
+            self._results = self._load_results(self._current, node)
+            self._suggestion = suggest(node, self.results)
+        self._load_conclusions({s.step_id for s in self._steps if not s.undone})
+        if recover and node is not None and node.kind == NodeKind.CONCLUSION and \
+                not any(c.step_id == self._current.step_id for c in self._conclusions):
+            self._conclude(node, self._current.step_id, self._current.automatic)  # killed before recording it
+
+    def _load_results(self, step: WalkStep, node: Node) -> dict[int, BlockResult]:
+        latest: dict[int, str] = {}
+        for ev in store.started_checks(self.incident_id, step.step_id, session=self.session):
+            i = ev.payload.get("block")
+            if isinstance(i, int) and 0 <= i < len(node.checks):
+                latest[i] = ev.payload.get("result_uid", "")
+        records = store.check_records_by_uid(latest.values(), session=self.session)
+        out: dict[int, BlockResult] = {}
+        for i, uid in latest.items():
+            rec = records.get(uid)
+            if rec is not None:  # no record: the run was interrupted; the block must run again
+                result = repo.to_check_result(rec)
+                out[i] = BlockResult(node.ref, i, result, verdict_target(node, node.checks[i], result.verdict))
+        return out
+
+    def _load_conclusions(self, live_steps: set[int]) -> None:
+        self._conclusions = []
+        for row in repo.conclusions(self.incident_id, session=self.session):
+            if row.step_id not in live_steps:
+                continue
+            ref = f"{row.playbook_id}#{row.node_id}"
+            node = self._node_or_none(ref)
+            fix = node.conclusion.fix if node is not None and node.conclusion else ""
+            step = next((s for s in self._steps if s.step_id == row.step_id), None)
+            self._conclusions.append(ReachedConclusion(ref=ref, title=row.title, rules=tuple(row.rule_ids or ()),
+                                                       fix=fix, step_id=row.step_id,
+                                                       automatic=bool(step and step.automatic)))
+
+    def _node(self, ref: str) -> Node:
+        if "#" not in ref and self._current is not None:
+            ref = f"{self._current.playbook_id}#{ref}"
+        return self.library.node(ref)
+
+    def _node_or_none(self, ref: str) -> Node | None:
+        try:
+            return self._node(ref)
+        except NotFoundError:
+            return None
+
+    def _require_incident(self) -> int:
+        if self.incident_id is None:
+            raise WalkError("no incident: call create_incident() or resume() first")
+        return self.incident_id
+
+    def _require_node(self) -> Node:
+        self._require_incident()
+        if self._current is None:
+            raise WalkError("the walk has not started: call start(playbook_id)")
+        node = self._node_or_none(self._current.ref)
+        if node is None:
+            raise NotFoundError(f"the walk is at {self._current.ref}, which no loaded playbook has any more")
+        return node
+
+
+class _Relay:
+    """Passes the runner's start/progress calls on; the engine reports ``finished`` itself,
+    after the result is recorded (a cancelled run's last word is kept for the observer)."""
+
+    def __init__(self, observer: WalkObserver) -> None:
+        self.observer = observer
+        self.cancelled: dict[str, CheckResult] = {}
+
+    def check_started(self, key: str, check_type: str) -> None:
+        self.observer.check_started(key, check_type)
+
+    def check_progress(self, key: str, fraction: float | None, message: str) -> None:
+        self.observer.check_progress(key, fraction, message)
+
+    def check_finished(self, key: str, result: CheckResult) -> None:
+        if result.error == "cancelled":
+            self.cancelled[key] = result
+
+
+def _view(row, *, current: bool) -> WalkStep:
+    # The current step shows no branch: after an undo its row still names the undone branch.
+    return WalkStep(step_id=row.id, seq=row.seq, playbook_id=row.playbook_id, node_id=row.node_id,
+                    entered_at=row.entered_at, choice=None if current else row.choice,
+                    next_ref=None if current else _as_ref(row.playbook_id, row.next_node_id),
+                    automatic=bool(row.automatic), undone=bool(row.undone))
+
+
+def _as_ref(playbook_id: str, target: str | None) -> str | None:
+    if not target:
+        return None
+    return target if "#" in target else f"{playbook_id}#{target}"
+
+
+__all__ = ["CheckRunner", "Clock", "WalkEngine", "WalkError", "split_ref"]

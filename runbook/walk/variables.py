@@ -1,0 +1,98 @@
+"""Check parameters with the incident's variables filled in, validated before anything runs.
+
+A playbook writes ``etcd_url: "{{ etcd_url }}"``; the walk renders it with Jinja2 under
+``StrictUndefined`` and validates the result with the check's own schema. Both happen before
+any network call: a missing variable is asked for (:class:`MissingVariables` names each one
+with its description), never sent as an empty string, and an invalid value is reported with
+the check's own message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import jinja2
+
+from runbook.checks.registry import parse_params
+from runbook.errors import CheckError, RunbookError
+from runbook.playbook.library import Library
+from runbook.playbook.model import CheckBlock, Node
+from runbook.playbook.validate import template_variables
+from runbook.walk.state import NeededVariable
+
+_jinja = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+class MissingVariables(RunbookError):
+    """The checks need variables the incident does not have; ask for them, then retry."""
+
+    title = "Variables needed"
+
+    def __init__(self, needed: Sequence[NeededVariable]) -> None:
+        self.needed = tuple(needed)
+        lines = [f"  {v.name}: {v.description or 'no description'}" + (f" (e.g. {v.example})" if v.example else "")
+                 for v in self.needed]
+        super().__init__("the checks need variables that were not given:\n" + "\n".join(lines)
+                         + "\nsupply them with --var NAME=VALUE")
+
+
+class InvalidParams(RunbookError):
+    """A variable's value makes a check's parameters invalid (caught before any network call)."""
+
+    title = "Invalid check parameters"
+
+
+def present(variables: Mapping[str, Any], name: str) -> bool:
+    """A variable counts as given only when it is not empty: an empty URL is no URL."""
+    value = variables.get(name)
+    return value is not None and str(value).strip() != ""
+
+
+def block_variables(blocks: Iterable[CheckBlock]) -> list[str]:
+    """Variable names the blocks use, in first-use order."""
+    names: list[str] = []
+    for block in blocks:
+        for name in sorted(template_variables(block.params)):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def missing_variables(library: Library, node: Node, variables: Mapping[str, Any]) -> list[NeededVariable]:
+    """The variables ``node``'s checks need and ``variables`` lacks, described by the playbook."""
+    playbook = library.playbooks.get(node.playbook)
+    out = []
+    for name in block_variables(node.checks):
+        if present(variables, name):
+            continue
+        declared = playbook.variable(name) if playbook else None
+        out.append(NeededVariable(name, declared.description if declared else "",
+                                  declared.example if declared else None))
+    return out
+
+
+def render(value: Any, variables: Mapping[str, Any]) -> Any:
+    """``value`` with every ``{{ variable }}`` replaced (strings, nested lists and mappings)."""
+    if isinstance(value, str):
+        if "{{" not in value and "{%" not in value:
+            return value
+        return _jinja.from_string(value).render(**{k: v for k, v in variables.items() if present(variables, k)})
+    if isinstance(value, Mapping):
+        return {k: render(v, variables) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [render(v, variables) for v in value]
+    return value
+
+
+def prepare_params(block: CheckBlock, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Rendered and schema-validated params of one block (raises InvalidParams)."""
+    try:
+        params = render(dict(block.params), variables)
+    except jinja2.TemplateError as exc:
+        raise InvalidParams(f"check {block.check_type}: cannot fill in the parameters: {exc}") from None
+    try:
+        parse_params(block.check_type, params)
+    except CheckError as exc:
+        raise InvalidParams(f"check {exc.message}") from None
+    return params
