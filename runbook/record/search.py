@@ -8,7 +8,8 @@ nodes). Hits belonging to drill incidents are left out unless ``include_drills=T
 User text is never handed to the query parser as syntax: it is cut into word tokens, and the
 tokens are quoted (FTS5) or passed to ``plainto_tsquery`` (PostgreSQL), so ``"``, ``*``,
 ``NEAR(``, ``col:`` or ``OR`` in a query are just words and can never raise a syntax error.
-All tokens must match (AND); SQLite ranks with BM25 (title weighted twice the body),
+All words must match; when no document has them all, any word may (so a stray word does not
+empty the list). SQLite ranks with BM25 (title weighted twice the body),
 PostgreSQL with ``ts_rank``.
 """
 
@@ -66,10 +67,10 @@ def query_tokens(query: str) -> list[str]:
     return _TOKEN.findall(query.replace("\x00", " "))[:MAX_TOKENS]
 
 
-def fts5_query(query: str) -> str | None:
-    """An FTS5 MATCH expression that only ever means "all these words" (None if no words)."""
+def fts5_query(query: str, *, any_word: bool = False) -> str | None:
+    """An FTS5 MATCH expression meaning "all these words" (or "any", None if no words)."""
     tokens = query_tokens(query)
-    return " ".join(f'"{t}"' for t in tokens) if tokens else None
+    return (" OR " if any_word else " ").join(f'"{t}"' for t in tokens) if tokens else None
 
 
 def index_documents(
@@ -111,10 +112,15 @@ def search(
     if not tokens:
         return []
     kinds = sorted(set(kinds)) if kinds is not None else None
-    if session.get_bind().dialect.name == "postgresql":
-        rows = _search_pg(session, " ".join(tokens), include_drills, kinds, limit)
-    else:
-        rows = _search_sqlite(session, fts5_query(query), include_drills, kinds, limit)
+    pg = session.get_bind().dialect.name == "postgresql"
+    # All words first; when nothing has them all, any of them (ranking puts the best first).
+    for any_word in (False, True) if len(tokens) > 1 else (False,):
+        if pg:
+            rows = _search_pg(session, tokens, any_word, include_drills, kinds, limit)
+        else:
+            rows = _search_sqlite(session, fts5_query(query, any_word=any_word), include_drills, kinds, limit)
+        if rows:
+            break
     session.commit()  # end the read transaction
     return [SearchHit(kind=r[0], ref=r[1], title=r[2], snippet=r[3], score=float(r[4]), incident_id=r[5],
                       is_drill=bool(r[6])) for r in rows]
@@ -147,12 +153,14 @@ def _search_sqlite(session: Session, match: str, drills: bool, kinds, limit: int
     return session.execute(text(sql), params).all()
 
 
-def _search_pg(session: Session, words: str, drills: bool, kinds, limit: int):
+def _search_pg(session: Session, tokens: list[str], any_word: bool, drills: bool, kinds, limit: int):
+    # Tokens are bare words, so websearch syntax can only ever mean "this or that".
+    words, parser = (" or ".join(tokens), "websearch_to_tsquery") if any_word else (" ".join(tokens), "plainto_tsquery")
     params = {"q": words, "drills": drills, "false": False, "limit": limit}
     # Rank and cut first, then build headlines only for the hits that are returned. The table
     # is not aliased in the ranking part: the expression must be the index's, word for word.
     sql = (
-        "WITH q AS (SELECT plainto_tsquery('english', :q) AS q), "
+        f"WITH q AS (SELECT {parser}('english', :q) AS q), "
         "top AS (SELECT search_doc.id, ts_rank(" + PG_TSVECTOR + ", q.q) AS score, "
         "COALESCE(i.is_drill, false) AS drill "
         "FROM search_doc CROSS JOIN q LEFT JOIN incident i ON i.id = search_doc.incident_id "
