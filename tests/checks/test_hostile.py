@@ -198,3 +198,14 @@ async def test_measure_error_is_a_runbook_error():
     from runbook.errors import RunbookError
 
     assert issubclass(MeasureError, RunbookError)
+
+
+@pytest.mark.parametrize("kind", ["silent", "stall_body", "huge", "garbage", "no_synack"])
+async def test_real_check_against_hostile_peer(hostile, kind):
+    url = hostile.url(kind)
+    t0 = time.monotonic()
+    result = await run_check("health_vs_memory", {"health_url": url, "vars_url": url, "memory_limit_bytes": 10**9},
+                             timeout_s=DEADLINE, max_bytes=1024 * 1024)
+    assert time.monotonic() - t0 < DEADLINE + SLACK
+    assert result.verdict is Verdict.UNKNOWN
+    assert result.summary.startswith("could not measure: ")
