@@ -1,0 +1,40 @@
+"""Postmortems from the record: context (pure data) -> sandboxed Jinja2 -> Markdown or HTML.
+
+Public API::
+
+    from runbook.report import build_context, render_postmortem
+    ctx = build_context("INC-0007", session=session, knowledge=load_view(), tz="UTC")
+    text = render_postmortem(ctx, fmt="md")            # or fmt="html", template=path
+
+``runbook.report.from_knowledge.context_from_kb("P0-1")`` builds the same context from a
+knowledge-base P0 record (the worked examples in ``docs/examples/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runbook.report.context import PostmortemContext
+from runbook.report.from_record import build_context
+from runbook.report.kb import KnowledgeView, load_view
+from runbook.report.render import TemplateError, render_markdown
+
+FORMATS = ("md", "html")
+
+
+def render_postmortem(
+    ctx: PostmortemContext, *, fmt: str = "md", template: str | Path | None = None, templates_dir: Path | None = None
+) -> str:
+    """The document for ``ctx`` as Markdown (``md``) or a standalone HTML page (``html``)."""
+    text = render_markdown(ctx, template=template, templates_dir=templates_dir)
+    if fmt == "html":
+        from runbook.report.html import to_html
+
+        return to_html(text, title=f"Postmortem {ctx.header.ref}: {ctx.header.title}")
+    if fmt != "md":
+        raise TemplateError(f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+    return text
+
+
+__all__ = ["FORMATS", "KnowledgeView", "PostmortemContext", "TemplateError", "build_context", "load_view",
+           "render_postmortem"]

@@ -1,0 +1,151 @@
+"""Escaping of user text for each place a postmortem prints it.
+
+A note is user text: ``# heading``, ``|``, backticks, HTML or ``{{ jinja }}`` inside it must
+stay inside its section and read as text, on GitHub (which renders inline HTML), in
+markdown-it (our HTML export) and in a terminal. Each function here is for one context:
+
+- :func:`md_inline`: one line of running text (list items, headers); newlines fold to spaces.
+- :func:`md_block`: paragraphs (summary, impact); blank lines separate paragraphs.
+- :func:`md_cell`: a GFM table cell (same as inline; ``|`` is escaped there too).
+- :func:`md_code`: a code span (backtick fence longer than any run inside; ``|`` escaped for cells).
+- :func:`md_fence`: a fenced block (evidence excerpts), the fence longer than any inside.
+
+Escaping is backslash-escaping of ASCII punctuation, which CommonMark defines for every
+punctuation character, so the escaped text renders as exactly the characters typed. Only the
+characters that can start syntax are escaped, to keep the Markdown readable in a terminal.
+Jinja syntax needs nothing: user text is only ever a value, never a template.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runbook.report.context import Markdown
+
+# Characters that open Markdown or HTML syntax anywhere in a line. ``&`` starts entities,
+# ``<`` raw HTML and autolinks, ``~`` strikethrough, ``|`` table cells, ``#`` headings (and is
+# harmless mid-line, but escaping it everywhere is simpler than knowing where a line starts).
+_ALWAYS = frozenset("\\`*[]<>#|~&")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# At the start of a line these begin a list item, block quote, setext underline or heading.
+_LINE_START = re.compile(r"^(?:[-+=]|\d{1,9}[.)])")
+
+
+def _escape_chars(text: str) -> str:
+    out: list[str] = []
+    n = len(text)
+    for i, ch in enumerate(text):
+        if ch in _ALWAYS:
+            out.append("\\" + ch)
+        elif ch == "_":
+            # Intra-word underscores never make emphasis (CommonMark 6.2): leave snake_case alone.
+            before = text[i - 1] if i > 0 else " "
+            after = text[i + 1] if i + 1 < n else " "
+            out.append("_" if before.isalnum() and after.isalnum() else "\\_")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _escape_line(line: str) -> str:
+    line = line.strip()
+    m = _LINE_START.match(line)
+    if m:
+        # "1." -> "1\.", "-" -> "\-": the marker reads the same but starts no block.
+        marker = m.group(0)
+        return marker[:-1] + "\\" + marker[-1] + _escape_chars(line[len(marker):])
+    return _escape_chars(line)
+
+
+def _clean(text: object) -> str:
+    if text is None:
+        return ""
+    s = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", s)
+
+
+def md_inline(text: object) -> Markdown:
+    """One line of running text: whitespace (newlines too) folds to single spaces.
+
+    Trusted :class:`Markdown` (knowledge-base text) keeps its syntax and is only folded.
+    """
+    if isinstance(text, Markdown):
+        return Markdown(" ".join(text.split()))
+    s = " ".join(_clean(text).split())
+    return Markdown(_escape_line(s)) if s else Markdown("")
+
+
+def md_cell(text: object) -> Markdown:
+    """A GFM table cell: inline text; ``|`` and newlines cannot break the row."""
+    return md_inline(text)
+
+
+def md_block(text: object) -> Markdown:
+    """Paragraphs of user text; every line escaped, blank lines kept as paragraph breaks."""
+    if isinstance(text, Markdown):
+        return Markdown(text.strip())
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for raw in _clean(text).split("\n"):
+        if raw.strip():
+            current.append(_escape_line(" ".join(raw.split())))
+        elif current:
+            paragraphs.append("\n".join(current))
+            current = []
+    if current:
+        paragraphs.append("\n".join(current))
+    return Markdown("\n\n".join(paragraphs))
+
+
+def _longest_run(text: str, ch: str) -> int:
+    runs = re.findall(re.escape(ch) + "+", text)
+    return max((len(r) for r in runs), default=0)
+
+
+def md_code(text: object, *, cell: bool = False) -> Markdown:
+    """A code span around ``text`` that no backtick inside can close early."""
+    s = " ".join(_clean(text).split())
+    if not s:
+        return Markdown("")
+    fence = "`" * (_longest_run(s, "`") + 1)
+    if s.startswith("`") or s.endswith("`"):
+        s = f" {s} "
+    if cell:
+        # GFM splits table rows on unescaped pipes before it sees code spans.
+        s = s.replace("|", "\\|")
+    return Markdown(f"{fence}{s}{fence}")
+
+
+def md_fence(text: object, lang: str = "") -> Markdown:
+    """A fenced code block: the fence is longer than any backtick run in the text."""
+    s = _clean(text).rstrip("\n")
+    fence = "`" * max(3, _longest_run(s, "`") + 1)
+    lang = re.sub(r"[^A-Za-z0-9_+-]", "", lang)
+    return Markdown(f"{fence}{lang}\n{s}\n{fence}")
+
+
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ATX = re.compile(r"^( {0,3})(#{1,6})(?=\s|$)")
+
+
+def demote_headings(markdown: str, levels: int) -> Markdown:
+    """Push every ATX heading of trusted Markdown down ``levels`` (capped at ``######``).
+
+    A rule's sections are embedded under the postmortem's own headings; without this a
+    ``## Fix`` inside them would end the "Root causes" section.
+    """
+    out: list[str] = []
+    fence: str | None = None
+    for line in markdown.split("\n"):
+        m = _FENCE_OPEN.match(line)
+        if fence is None and m:
+            fence = m.group(1)
+        elif fence is not None and line.strip().startswith(fence[0] * len(fence)) and not line.strip().strip(fence[0]):
+            fence = None
+        elif fence is None:
+            h = _ATX.match(line)
+            if h:
+                depth = min(6, len(h.group(2)) + levels)
+                line = h.group(1) + "#" * depth + line[h.end():]
+        out.append(line)
+    return Markdown("\n".join(out))

@@ -1,0 +1,216 @@
+"""Build a :class:`PostmortemContext` from a recorded incident (and the knowledge base).
+
+Everything the tool writes here is derived from recorded rows, so each line of the document
+can be traced back: timeline lines name their event, check lines their check result, root
+causes the conclusion that named the rule. Wording is blameless: it describes what the
+record shows (checks, choices, conditions), never who is at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlmodel import Session
+
+from runbook.checks.redact import redact_text
+from runbook.record import repo
+from runbook.record.models import CheckRecord, Conclusion, Event, Finding, Incident, Step, utcnow
+from runbook.report.context import (
+    ActionRow,
+    Citation,
+    Detection,
+    DiagnosisStep,
+    EvidenceExcerpt,
+    Factor,
+    Header,
+    Lesson,
+    Markdown,
+    Note,
+    PostmortemContext,
+    RootCause,
+    TimelineLine,
+)
+from runbook.report.kb import KnowledgeView
+from runbook.report.similar import similar_incidents
+from runbook.report.timefmt import fmt, zone
+
+#: Appendix bounds: a postmortem quotes evidence, the record keeps all of it.
+MAX_EXCERPTS = 20
+MAX_EXCERPTS_PER_CHECK = 3
+MAX_EXCERPT_CHARS = 1200
+
+RuleLink = Callable[[str], str]
+
+_PM_STATUS = {"draft": "draft", "in_review": "in review", "reviewed": "reviewed", "closed": "closed"}
+_PREFIX = {"node_entered": "Entered ", "choice_taken": "Branch taken: ", "conclusion_reached": ""}
+
+
+def build_context(
+    incident_id: int | str,
+    *,
+    session: Session,
+    knowledge: KnowledgeView | None = None,
+    tz: str | None = None,
+    now: datetime | None = None,
+    rule_link: RuleLink | None = None,
+) -> PostmortemContext:
+    """Read incident ``incident_id`` and everything recorded about it, for a template."""
+    zone_info, tz_name = zone(tz)
+    kb = knowledge or KnowledgeView()
+    link = rule_link or (lambda _rid: "")
+    inc = repo.get_incident(incident_id, session=session)
+    events = repo.timeline(inc.id, session=session, include_undone=True)
+    all_steps = repo.steps(inc.id, session=session, include_undone=True)
+    checks = repo.check_results(inc.id, session=session)
+    finds = repo.findings(inc.id, session=session)
+    undone_steps = {s.id for s in all_steps if s.undone}
+    concl = [c for c in repo.conclusions(inc.id, session=session) if c.step_id not in undone_steps]
+    checks_by_id = {c.id: c for c in checks}
+
+    def t(value: datetime | None) -> str:
+        return fmt(value, zone_info)
+
+    rule_ids = _concluded_rules(concl)
+    root_causes = tuple(_root_cause(rid, where, kb, link) for rid, where in rule_ids.items())
+    return PostmortemContext(
+        header=_header(inc, events, t),
+        tz=tz_name,
+        generated=t(now or utcnow()),
+        summary=inc.summary,
+        impact=inc.impact,
+        trigger=inc.trigger,
+        resolution=inc.resolution,
+        detection=_detection(inc, checks, finds, t),
+        timeline=tuple(_timeline_line(ev, checks_by_id, t) for ev in events),
+        diagnosis=tuple(_diagnosis_step(s, checks, concl, t) for s in all_steps),
+        root_causes=root_causes,
+        factors=_factors(rule_ids, kb),
+        went_well=_tagged(finds, "went_well", t),
+        went_wrong=_tagged(finds, "went_wrong", t),
+        lucky=_tagged(finds, "lucky", t),
+        actions=tuple(_action(a) for a in repo.action_items(inc.id, session=session)),
+        similar=similar_incidents(inc, tuple(rule_ids), all_steps, session=session, knowledge=kb),
+        lessons=tuple(Lesson(r.rule_id, r.title, kb.rules[r.rule_id].demand if r.rule_id in kb.rules else "",
+                             r.link) for r in root_causes),
+        **_evidence(checks, t),
+        source="record",
+    )
+
+
+def _header(inc: Incident, events: Sequence[Event], t: Callable[[datetime | None], str]) -> Header:
+    authors: list[str] = []
+    for name in [inc.created_by, *(ev.author for ev in events)]:
+        if name and name not in authors:
+            authors.append(name)
+    return Header(
+        title=inc.title, ref=inc.ref, severity=inc.severity, status=inc.status,
+        postmortem_status=_PM_STATUS.get(inc.postmortem_status, inc.postmortem_status), service=inc.service,
+        authors=tuple(authors), started=t(inc.started_at), detected=t(inc.detected_at),
+        mitigated=t(inc.mitigated_at), resolved=t(inc.resolved_at), closed=t(inc.closed_at), is_drill=inc.is_drill,
+    )
+
+
+def _citation(rec: CheckRecord, t: Callable[[datetime | None], str]) -> Citation:
+    figure = next((f"{k}={v}" for k, v in (rec.figures or {}).items()), "")
+    summary = rec.summary if not rec.error or rec.error in rec.summary else f"{rec.summary} ({rec.error})"
+    return Citation(rec.check_type, rec.verdict, figure, t(rec.started_at), summary)
+
+
+def _detection(inc: Incident, checks: Sequence[CheckRecord], finds: Sequence[Finding], t) -> Detection:
+    written = getattr(inc, "detection", "") or ""
+    if written.strip():
+        return Detection(text=written, derived=False)
+    failing = next((c for c in checks if c.verdict == "fail"), None)
+    if failing is not None:
+        cite = _citation(failing, t)
+        return Detection(text=f"The first failing check in the record was {failing.check_type} at {cite.at}: "
+                              f"{cite.summary}", derived=True, citation=cite)
+    if finds:
+        first = finds[0]
+        return Detection(text=f"The first finding in the record ({first.kind}, {t(first.at)}): {first.text}",
+                         derived=True)
+    return Detection(text=f"The incident was opened in the record at {t(inc.detected_at or inc.started_at)}; "
+                          "no failing check or finding was recorded.", derived=True)
+
+
+def _timeline_line(ev: Event, checks: dict[int, CheckRecord], t) -> TimelineLine:
+    payload = ev.payload or {}
+    rec = checks.get(payload.get("check_result_id")) if ev.kind == "check_run" else None
+    if rec is not None:
+        cite = _citation(rec, t)
+        return TimelineLine(t(ev.at), ev.kind, ev.author, cite.summary, f"event #{ev.id}, check result #{rec.id}",
+                            cite, ev.automatic, ev.undone)
+    text = _PREFIX.get(ev.kind, "") + ev.summary
+    return TimelineLine(t(ev.at), ev.kind, ev.author, text, f"event #{ev.id}", None, ev.automatic, ev.undone)
+
+
+def _diagnosis_step(step: Step, checks: Sequence[CheckRecord], concl: Sequence[Conclusion], t) -> DiagnosisStep:
+    verdicts = tuple(_citation(c, t) for c in checks if c.step_id == step.id)
+    here = [c for c in concl if c.step_id == step.id]
+    return DiagnosisStep(
+        seq=step.seq, playbook_id=step.playbook_id, node_id=step.node_id, entered=t(step.entered_at),
+        choice=step.choice or "", next_node_id=step.next_node_id or "", automatic=step.automatic,
+        author=step.author, undone=step.undone, verdicts=verdicts,
+        conclusion="; ".join(c.title or c.node_id or "" for c in here),
+        rules=tuple(dict.fromkeys(str(r) for c in here for r in c.rule_ids or ())),
+    )
+
+
+def _concluded_rules(conclusions: Sequence[Conclusion]) -> dict[str, str]:
+    """Rule id -> the conclusion that named it first (``playbook#node`` or its title)."""
+    out: dict[str, str] = {}
+    for c in conclusions:
+        where = f"{c.playbook_id}#{c.node_id}" if c.playbook_id and c.node_id else (c.title or c.node_id or "")
+        for rid in c.rule_ids or ():
+            out.setdefault(str(rid), where)
+    return out
+
+
+def _root_cause(rule_id: str, where: str, kb: KnowledgeView, link: RuleLink) -> RootCause:
+    rule = kb.rules.get(rule_id)
+    if rule is None:
+        return RootCause(rule_id, "not in the knowledge base", where, Markdown(""), Markdown(""), Markdown(""), "")
+    return RootCause(rule_id, rule.title, where, rule.failure_mode, rule.anti_pattern, rule.fix, link(rule_id))
+
+
+def _factors(rule_ids: dict[str, str], kb: KnowledgeView) -> tuple[Factor, ...]:
+    via: dict[str, list[str]] = {}
+    for rid in rule_ids:
+        rule = kb.rules.get(rid)
+        for cid in rule.causes if rule else ():
+            via.setdefault(cid, []).append(rid)
+    return tuple(Factor(cid, kb.causes[cid].title, kb.causes[cid].summary, tuple(rules))
+                 for cid, rules in via.items() if cid in kb.causes)
+
+
+def _tagged(finds: Sequence[Finding], tag: str, t) -> tuple[Note, ...]:
+    return tuple(Note(f.text, f.author, t(f.at)) for f in finds if tag in (f.tags or ()))
+
+
+def _action(a) -> ActionRow:
+    return ActionRow(text=a.text, type=a.type, owner=a.owner or "unassigned",
+                     due=a.due.isoformat() if a.due else "not set", status=a.status, rule=a.rule or "",
+                     link=a.link or "")
+
+
+def _evidence(checks: Sequence[CheckRecord], t) -> dict[str, object]:
+    """Appendix excerpts: failing checks first, a few per check, each redacted and cut."""
+    order = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3}
+    ranked = sorted((c for c in checks if c.evidence), key=lambda c: (order.get(c.verdict, 4), c.started_at, c.id))
+    out: list[EvidenceExcerpt] = []
+    omitted = 0
+    for rec in ranked:
+        items = list(rec.evidence or ())
+        for n, item in enumerate(items):
+            if n >= MAX_EXCERPTS_PER_CHECK or len(out) >= MAX_EXCERPTS:
+                omitted += 1
+                continue
+            text = redact_text(str(item.get("text", "")))
+            cut = len(text) > MAX_EXCERPT_CHARS
+            at = item.get("at")
+            out.append(EvidenceExcerpt(
+                check_type=rec.check_type, at=t(datetime.fromisoformat(at)) if isinstance(at, str) else "",
+                label=str(item.get("label", "")), text=text[:MAX_EXCERPT_CHARS], truncated=cut,
+            ))
+    return {"evidence": tuple(out), "evidence_omitted": omitted}

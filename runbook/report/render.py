@@ -1,0 +1,176 @@
+"""Render a :class:`PostmortemContext` to Markdown with Jinja2, safely.
+
+Every template, the shipped one and a team's own, runs in Jinja2's immutable sandbox:
+no attribute starting with ``_`` (so no ``''.__class__.__mro__`` walk to ``os``), no
+mutation of the context, no file or process access; ``{% include %}`` and ``{% extends %}``
+reach only the template directories given here. Undefined names are errors
+(``StrictUndefined``), so a typo in a team template is reported rather than printed as
+nothing.
+
+Escaping is on by default and Markdown-aware: ``finalize`` escapes every printed plain string
+as inline Markdown text, and only :class:`~runbook.report.context.Markdown` values (trusted
+knowledge-base Markdown, or the output of the escaping filters) pass through untouched. A
+template that forgets a filter therefore prints user text as text, never as Markdown or HTML.
+
+Every Jinja error becomes a :class:`TemplateError` reading ``file:line: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from urllib.parse import quote
+
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    Undefined,
+)
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from runbook.errors import RunbookError
+from runbook.report.context import Markdown, PostmortemContext
+from runbook.report.escape import demote_headings, md_block, md_cell, md_code, md_fence, md_inline
+
+#: The shipped template; also reachable as ``runbook/postmortem.md.j2`` from a team template.
+DEFAULT_TEMPLATE = "postmortem.md.j2"
+
+
+class TemplateError(RunbookError):
+    """A postmortem template could not be loaded or rendered."""
+
+    title = "Template error"
+
+
+def _finalize(value: object) -> object:
+    """Escape whatever a template prints unless it is already Markdown."""
+    if isinstance(value, Markdown | Undefined):
+        return value  # an Undefined is returned so Jinja raises the undefined-name error itself
+    if value is None:
+        return ""
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return md_inline(value)
+
+
+def _demote(text: object, levels: int = 1) -> Markdown:
+    # Only trusted Markdown keeps its syntax; user text handed to this filter is escaped first.
+    return demote_headings(text if isinstance(text, Markdown) else md_block(text), levels)
+
+
+def _url(link: object) -> Markdown:
+    """A link target: spaces, parentheses and angle brackets percent-encoded."""
+    return Markdown(quote(str(link or ""), safe="/:#?&=.-_~%+@!$,;*'"))
+
+
+def make_environment(search_dirs: Sequence[Path] = ()) -> ImmutableSandboxedEnvironment:
+    """A sandboxed environment that finds templates in ``search_dirs``, then the shipped ones."""
+    shipped = PackageLoader("runbook.report", "templates")
+    loaders = [FileSystemLoader([str(d) for d in search_dirs])] if search_dirs else []
+    loader = ChoiceLoader([*loaders, PrefixLoader({"runbook": shipped}), shipped])
+    env = ImmutableSandboxedEnvironment(
+        loader=loader,
+        undefined=StrictUndefined,
+        finalize=_finalize,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=md_inline,
+        block=md_block,
+        cell=md_cell,
+        code=md_code,
+        code_cell=partial(md_code, cell=True),
+        fence=md_fence,
+        demote=_demote,
+        url=_url,
+    )
+    return env
+
+
+def template_variables(ctx: PostmortemContext) -> dict[str, object]:
+    """What a template sees: ``pm`` (the whole context) and each section by its own name."""
+    fields = {f.name: getattr(ctx, f.name) for f in dataclasses.fields(ctx)}
+    return {"pm": ctx, **fields}
+
+
+def resolve_template(template: str | Path | None, templates_dir: Path | None) -> tuple[list[Path], str]:
+    """Search directories and template name for ``--template`` (a path, or a name in the team dir).
+
+    Without ``template``, a team's ``postmortem.md.j2`` in ``templates_dir`` wins over the shipped one.
+    """
+    team = [templates_dir] if templates_dir and templates_dir.is_dir() else []
+    if template is None:
+        return team, DEFAULT_TEMPLATE
+    path = Path(template).expanduser()
+    if path.is_file():
+        return [path.resolve().parent, *team], path.name
+    if team and (team[0] / str(template)).is_file():
+        return team, str(template)
+    where = f" (nor in the templates directory {templates_dir})" if templates_dir else ""
+    raise TemplateError(f"{template}: no such template file{where}")
+
+
+def render_markdown(
+    ctx: PostmortemContext, *, template: str | Path | None = None, templates_dir: Path | None = None
+) -> str:
+    """The postmortem as Markdown, through ``template`` (default: the team's or the shipped one)."""
+    dirs, name = resolve_template(template, templates_dir)
+    return render_with(make_environment(dirs), name, ctx)
+
+
+def render_with(env: ImmutableSandboxedEnvironment, name: str, ctx: PostmortemContext) -> str:
+    try:
+        tmpl = env.get_template(name)
+        text = tmpl.render(template_variables(ctx))
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or exc.name or name}:{exc.lineno}: template syntax error: {exc.message}") from None
+    except TemplateNotFound as exc:
+        raise TemplateError(f"{name}: template not found: {exc.name}") from None
+    except SecurityError as exc:
+        raise TemplateError(f"{_where(exc, name)}: not allowed in a postmortem template (sandbox): {exc}") from None
+    except JinjaTemplateError as exc:
+        raise TemplateError(f"{_where(exc, name)}: {exc.message or type(exc).__name__}") from None
+    except RunbookError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a team template may fail in any way; report where
+        raise TemplateError(f"{_where(exc, name)}: template failed: {type(exc).__name__}: {exc}") from None
+    return _tidy(text)
+
+
+def _where(exc: BaseException, name: str) -> str:
+    """``file:line`` of the innermost template frame (Jinja maps frames to template lines)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if not frame.filename.endswith(".py") and frame.lineno:
+            return f"{frame.filename}:{frame.lineno}"
+    return name
+
+
+def _tidy(text: str) -> str:
+    """At most one blank line in a row and exactly one newline at the end (outside code fences)."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("```") or stripped.startswith("~~~"):
+            mark = stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]
+            if fence is None:
+                fence = mark
+            elif mark.startswith(fence) and not stripped.strip(stripped[0]):
+                fence = None
+        if fence is None and not stripped and out and not out[-1].strip():
+            continue
+        out.append(line.rstrip() if fence is None else line)
+    return "\n".join(out).strip("\n") + "\n"
