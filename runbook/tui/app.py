@@ -1,0 +1,97 @@
+"""The runbook Textual app and the one factory that builds it (for the CLI and the tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from runbook.errors import RunbookError
+from runbook.tui.services import Services
+
+
+class RunbookApp(App[None]):
+    """Home -> start incident -> walk -> timeline / postmortem; knowledge base; drills."""
+
+    TITLE = "runbook"
+    SUB_TITLE = "incident runbooks for Go microservices"
+    CSS_PATH = "app.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+
+    def on_mount(self) -> None:
+        from runbook.tui.screens.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+
+    # -- actions shared by every screen ------------------------------------------------------
+
+    def action_help(self) -> None:
+        from runbook.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_new_incident(self) -> None:
+        from runbook.tui.screens.start_incident import StartIncidentScreen
+
+        self.push_screen(StartIncidentScreen(), self._open_started)
+
+    def _open_started(self, started) -> None:
+        if started is not None:
+            self.open_incident(started.incident_id, start_playbook=started.playbook_id)
+
+    def open_incident(self, incident_id: int, *, start_playbook: str | None = None) -> None:
+        from runbook.tui.screens.walk import WalkScreen
+
+        self.push_screen(WalkScreen(incident_id, start_playbook=start_playbook))
+
+    def action_knowledge(self) -> None:
+        from runbook.tui.screens.knowledge import KnowledgeScreen
+
+        self.push_screen(KnowledgeScreen())
+
+    def action_drills(self) -> None:
+        from runbook.tui.screens.drills import DrillsScreen
+
+        self.push_screen(DrillsScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("New incident", "Open an incident and pick a playbook", self.action_new_incident)
+        yield SystemCommand("Knowledge base", "Rules, P0 incidents, playbooks, search", self.action_knowledge)
+        yield SystemCommand("Drills", "Practise on a scenario (replay or live against the lab)", self.action_drills)
+        yield SystemCommand("Help", "Keys and how to use runbook", self.action_help)
+        yield from getattr(screen, "palette_commands", lambda: ())()
+
+    # -- errors never surface as tracebacks --------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.show_error(event.worker.error)
+
+    def show_error(self, error: BaseException) -> None:
+        if isinstance(error, RunbookError):
+            self.notify(error.message, title=error.title, severity="error", timeout=8)
+        else:
+            self.notify(f"{error.__class__.__name__}: {error}", title="Unexpected error", severity="error", timeout=8)
+
+
+def make_app(services: Services | None = None) -> RunbookApp:
+    """Build the app with its dependencies (database, content, check runner, clock)."""
+    return RunbookApp(services or Services())
+
+
+def run_app() -> int:
+    make_app().run()
+    return 0

@@ -1,0 +1,69 @@
+"""The walk engine's observer for the UI: each callback becomes a Message on the walk screen.
+
+The engine calls its observer on the event loop as things happen; posting Messages keeps the
+screen's handlers ordinary Textual handlers (and lets tests await them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+from textual.message_pump import MessagePump
+
+from runbook.checks.base import CheckResult
+from runbook.walk.observer import NullWalkObserver
+
+
+@dataclass
+class CheckStarted(Message):
+    key: str
+    check_type: str
+
+
+@dataclass
+class CheckProgressed(Message):
+    key: str
+    fraction: float | None
+    message: str
+
+
+@dataclass
+class CheckFinished(Message):
+    key: str
+    result: CheckResult
+
+
+@dataclass
+class WalkChanged(Message):
+    """Something moved (node entered, choice taken, undone, suggestion, conclusion): redraw."""
+
+    what: str
+
+
+class MessageObserver(NullWalkObserver):
+    """Turns walk events into Messages posted to ``target`` (the walk screen)."""
+
+    def __init__(self, target: MessagePump) -> None:
+        self.target = target
+
+    def check_started(self, key, check_type) -> None:
+        self.target.post_message(CheckStarted(key, check_type))
+
+    def check_progress(self, key, fraction, message) -> None:
+        self.target.post_message(CheckProgressed(key, fraction, message))
+
+    def check_finished(self, key, result) -> None:
+        self.target.post_message(CheckFinished(key, result))
+
+    def node_entered(self, step, node) -> None:
+        self.target.post_message(WalkChanged("node_entered"))
+
+    def choice_suggested(self, suggestion) -> None:
+        self.target.post_message(WalkChanged("choice_suggested"))
+
+    def step_undone(self, step) -> None:
+        self.target.post_message(WalkChanged("step_undone"))
+
+    def conclusion_reached(self, conclusion) -> None:
+        self.target.post_message(WalkChanged("conclusion_reached"))

@@ -1,0 +1,86 @@
+"""Home: open and recent incidents, and the way to everything else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    id: int
+    ref: str
+    severity: str
+    status: str
+    title: str
+    service: str
+    started: str
+    drill: bool
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("n", "app.new_incident", "New incident"),
+        Binding("enter", "open", "Open", show=True),
+        Binding("k", "app.knowledge", "Knowledge"),
+        Binding("d", "app.drills", "Drills"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home"):
+            yield Static("Open and recent incidents — [b]n[/b] starts one, [b]enter[/b] resumes it", id="home-hint")
+            yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="home-empty")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#incidents", DataTable)
+        table.add_columns("id", "sev", "status", "title", "service", "started (UTC)")
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
+    def load(self) -> None:
+        from runbook.record.repo import list_incidents
+
+        with self.app.services.session() as session:
+            rows = [
+                IncidentRow(i.id, i.ref, i.severity, i.status, i.title, i.service,
+                            i.started_at.strftime("%Y-%m-%d %H:%M"), i.is_drill)
+                for i in list_incidents(session=session, limit=200)
+            ]
+        self.app.call_from_thread(self.show_rows, rows)
+
+    def show_rows(self, rows: list[IncidentRow]) -> None:
+        table = self.query_one("#incidents", DataTable)
+        table.clear()
+        open_first = sorted(rows, key=lambda r: (r.status in ("resolved", "closed"), -r.id))
+        for r in open_first:
+            table.add_row(r.ref, r.severity, r.status, r.title, r.service or "-", r.started, key=str(r.id))
+        empty = self.query_one("#home-empty", Static)
+        empty.update("" if rows else "No incidents yet. Press [b]n[/b] to start one, or [b]k[/b] to read the knowledge base.")
+        self.query_one("#incidents", DataTable).focus()
+
+    def action_open(self) -> None:
+        table = self.query_one("#incidents", DataTable)
+        if table.row_count == 0:
+            self.app.action_new_incident()
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self.app.open_incident(int(key))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.app.open_incident(int(event.row_key.value))

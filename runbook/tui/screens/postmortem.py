@@ -1,0 +1,68 @@
+"""Postmortem preview (rendered Markdown) and export to a file, with the path shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, MarkdownViewer, Static
+
+
+def default_export_path(incident_id: int, fmt: str) -> Path:
+    return Path.cwd() / f"postmortem-INC-{incident_id:04d}.{fmt}"
+
+
+def render(services, incident_id: int, fmt: str) -> str:
+    """The postmortem text for an incident (same code path as ``runbook export``)."""
+    from runbook.report import build_context, load_view, render_postmortem
+
+    with services.session() as session:
+        ctx = build_context(incident_id, session=session, knowledge=load_view())
+    return render_postmortem(ctx, fmt=fmt, templates_dir=services.settings.templates_dir)
+
+
+class PostmortemScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("w", "export('md')", "Export .md"),
+        Binding("ctrl+h", "export('html')", "Export .html"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="export-path")
+        yield MarkdownViewer("Rendering the postmortem…", id="postmortem", show_table_of_contents=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="pm-render", exit_on_error=False)
+    def load(self) -> None:
+        text = render(self.app.services, self.incident_id, "md")
+        self.app.call_from_thread(self.query_one("#postmortem", MarkdownViewer).document.update, text)
+
+    def action_export(self, fmt: str) -> None:
+        self.export(fmt)
+
+    @work(thread=True, exclusive=True, group="pm-export", exit_on_error=False)
+    def export(self, fmt: str) -> None:
+        text = render(self.app.services, self.incident_id, fmt)
+        path = default_export_path(self.incident_id, fmt)
+        path.write_text(text, encoding="utf-8")
+        self.app.call_from_thread(self.exported, path)
+
+    def exported(self, path: Path) -> None:
+        self.query_one("#export-path", Static).update(f"written: {path}")
+        self.notify(str(path), title="Postmortem exported")

@@ -1,0 +1,83 @@
+"""The incident's timeline, live: new events (this responder's and others') appear as they land.
+
+Polling is enough: with a shared PostgreSQL record another responder's events show up within
+the poll interval. Undone steps stay, struck through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header
+
+POLL_S = 1.0
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    id: int
+    at: datetime
+    kind: str
+    author: str
+    summary: str
+    automatic: bool
+    undone: bool
+
+
+class TimelineScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("r", "refresh", "Refresh")]
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self._seen: set[int] = set()
+        self._last_id = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("time (UTC)", "what", "who", "")
+        self.poll()
+        self.set_interval(POLL_S, self.poll)
+
+    def action_refresh(self) -> None:
+        self._seen.clear()
+        self._last_id = 0
+        self.query_one(DataTable).clear()
+        self.poll()
+
+    @work(thread=True, exclusive=True, group="timeline-poll", exit_on_error=False)
+    def poll(self) -> None:
+        from runbook.record.repo import timeline
+
+        # re-read a few ids back: concurrent writers on PostgreSQL may commit out of id order
+        since = max(0, self._last_id - 20)
+        with self.app.services.session() as session:
+            lines = [TimelineLine(e.id, e.at, e.kind, e.author, e.summary, e.automatic, e.undone)
+                     for e in timeline(self.incident_id, session=session, since=since)]
+        fresh = [line for line in lines if line.id not in self._seen]
+        if fresh:
+            self.app.call_from_thread(self.add_lines, fresh)
+
+    def add_lines(self, lines: list[TimelineLine]) -> None:
+        from rich.text import Text
+
+        table = self.query_one(DataTable)
+        for line in lines:
+            if line.id in self._seen:
+                continue
+            self._seen.add(line.id)
+            self._last_id = max(self._last_id, line.id)
+            style = "strike dim" if line.undone else ""
+            marker = "auto" if line.automatic else ""
+            table.add_row(Text(f"{line.at:%H:%M:%S}", style=style), Text(line.summary, style=style),
+                          Text(line.author, style=style), marker, key=str(line.id))
+        table.move_cursor(row=table.row_count - 1)
