@@ -147,6 +147,10 @@ class WalkEngine:
         """The latest result of each check block of the current node (blocks not run are absent)."""
         return tuple(self._results[i] for i in sorted(self._results))
 
+    def node_at(self, ref: str) -> Node | None:
+        """The library node for ``ref`` (None when the playbook no longer has it)."""
+        return self._node_or_none(ref)
+
     def results_at(self, step: WalkStep) -> tuple[BlockResult, ...]:
         """The latest block results of any step (for printing the whole path)."""
         node = self._node_or_none(step.ref)

@@ -17,7 +17,7 @@ import jinja2
 from runbook.checks.registry import parse_params
 from runbook.errors import CheckError, RunbookError
 from runbook.playbook.library import Library
-from runbook.playbook.model import CheckBlock, Node
+from runbook.playbook.model import CheckBlock, Node, Playbook
 from runbook.playbook.validate import template_variables
 from runbook.walk.state import NeededVariable
 
@@ -96,3 +96,13 @@ def prepare_params(block: CheckBlock, variables: Mapping[str, Any]) -> dict[str,
     except CheckError as exc:
         raise InvalidParams(f"check {exc.message}") from None
     return params
+
+
+def missing_for_playbook(playbook: Playbook, variables: Mapping[str, Any]) -> list[NeededVariable]:
+    """Required variables of ``playbook`` that its checks use and ``variables`` lacks.
+
+    Asked for when a walk starts, so a headless run fails before it records or measures anything.
+    """
+    used = set(block_variables(b for node in playbook.nodes.values() for b in node.checks))
+    return [NeededVariable(v.name, v.description, v.example) for v in playbook.variables
+            if v.required and v.name in used and not present(variables, v.name)]

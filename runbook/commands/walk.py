@@ -1,0 +1,123 @@
+"""``runbook walk``: walk a playbook headlessly, for scripts, CI smoke tests and terminals without the UI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_CODES = """\
+exit codes:
+  0  reached a conclusion
+  1  stopped at a human decision (a question, or verdicts that suggest no single choice)
+  2  stopped at unknown (every check at the node came back unknown)
+  3  error (missing variables, unknown playbook or incident, invalid --var/--choose)
+"""
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "walk", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="walk a playbook headlessly: run its checks, follow verdicts, record every step",
+        description="Open an incident (or continue one with --incident) and walk PLAYBOOK: run each "
+                    "check node's checks, follow the suggested choice with --auto, answer questions "
+                    "given with --choose, and print the path with each check's verdict and key "
+                    "figures and the conclusion(s) with their rules. Every step is recorded.",
+        epilog=EXIT_CODES,
+    )
+    p.add_argument("playbook", help="playbook id to start (ignored when --incident has already started)")
+    p.add_argument("--incident", metavar="ID", help="continue this incident (INC-0007 or 7) where it stopped")
+    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                   help="a playbook variable (repeatable), e.g. --var etcd_url=http://127.0.0.1:2379")
+    p.add_argument("--auto", action="store_true",
+                   help="follow the choice the checks' verdicts suggest until a question, unknown or a conclusion")
+    p.add_argument("--choose", action="append", default=[], metavar="NODE=CHOICE",
+                   help="answer NODE (node id or playbook#node) with CHOICE (target node id or 1-based index); "
+                        "repeatable")
+    p.add_argument("--title", help="title of a new incident (default: the playbook's title)")
+    p.add_argument("--severity", default="P2", choices=("P0", "P1", "P2", "P3", "P4"),
+                   help="severity of a new incident (default P2)")
+    p.add_argument("--max-steps", type=int, default=50, help="stop after this many moves (default 50)")
+    p.add_argument("--json", action="store_true", help="print the walk as JSON")
+    p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
+    p.set_defaults(func=cmd_walk, error_exit=3)
+
+
+def parse_pairs(items: list[str], what: str) -> dict[str, str]:
+    """``["a=1", "b=2"]`` -> dict; a malformed item is a clear error."""
+    from runbook.errors import RunbookError
+
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise RunbookError(f"{what} {item!r}: expected NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def cmd_walk(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from runbook.content import load_content
+    from runbook.walk.autopilot import autopilot
+    from runbook.walk.factory import build_engine
+    from runbook.walk.summary import walk_dict, walk_text
+    from runbook.walk.variables import MissingVariables, missing_for_playbook
+
+    variables = parse_pairs(args.var, "--var")
+    answers = parse_pairs(args.choose, "--choose")
+    content = load_content(validate=False)
+    playbook = content.library.get(args.playbook)
+    observer = None if args.quiet else ProgressPrinter()
+    engine = build_engine(content, observer=observer)
+    if args.incident:
+        engine.resume(args.incident)
+        engine.set_variables(variables)
+    else:
+        # Ask for every required variable the playbook's checks use before anything is recorded or run.
+        needed = missing_for_playbook(playbook, variables)
+        if needed:
+            raise MissingVariables(needed)
+        engine.create_incident(args.title or playbook.title, variables=variables, severity=args.severity)
+    if engine.node is None:
+        engine.start(playbook.id)
+    stop = asyncio.run(autopilot(engine, answers=answers, follow=args.auto, max_steps=args.max_steps))
+    data = walk_dict(engine, stop)
+    print(json.dumps(data, indent=2, default=str) if args.json else walk_text(data))
+    return stop.exit_code
+
+
+class ProgressPrinter:
+    """Live progress on stderr, so a long check in a terminal or CI log is visibly alive."""
+
+    def __init__(self, stream=None) -> None:
+        self.stream = stream or sys.stderr
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def node_entered(self, step, node) -> None:
+        self._say(f"[{step.seq}] {node.ref}: {node.title}")
+
+    def check_started(self, key, check_type) -> None:
+        self._say(f"    running {check_type} ...")
+
+    def check_progress(self, key, fraction, message) -> None:
+        pass  # a line per poll would drown the log
+
+    def check_finished(self, key, result) -> None:
+        self._say(f"    {result.check_type}: {result.verdict.value} in {result.duration_s:.1f}s - {result.summary}")
+
+    def choice_suggested(self, suggestion) -> None:
+        if suggestion is not None:
+            self._say(f"    suggests: {suggestion.label}")
+
+    def choice_taken(self, choice) -> None:
+        self._say(f"    -> {choice.label}" + (" (automatic)" if choice.automatic else ""))
+
+    def step_undone(self, step) -> None:
+        self._say(f"    undone: {step.ref}")
+
+    def conclusion_reached(self, conclusion) -> None:
+        self._say(f"    conclusion: {conclusion.title} [{', '.join(conclusion.rules)}]")
