@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from runbook.checks.base import CheckResult
+from runbook.checks.base import CheckResult, Verdict
 from runbook.checks.redact import redact_mapping, secret_values
 from runbook.checks.registry import get_check
 from runbook.errors import NotFoundError, RunbookError
@@ -40,7 +40,7 @@ from runbook.walk.state import (
     split_ref,
 )
 from runbook.walk.suggest import suggest, verdict_target
-from runbook.walk.variables import MissingVariables, missing_variables, prepare_params, present
+from runbook.walk.variables import missing_variables, prepare_params, present, runnable_blocks
 
 #: ``run_check``'s signature: (check_type, params, *, timeout_s, observer, key) -> CheckResult.
 CheckRunner = Callable[..., Awaitable[CheckResult]]
@@ -245,28 +245,32 @@ class WalkEngine:
         """Run every check block of the current node concurrently; record each result as it lands.
 
         Variables are filled in and validated first: ``MissingVariables`` or ``InvalidParams``
-        is raised before any network call.
+        is raised before any network call. A block whose missing variables are all optional
+        is not run: it is recorded as ``unknown`` ("not run: variable(s) not given: ...").
         """
         node = self._require_node()
         if not node.checks:
             raise WalkError(f"{node.ref} has no checks to run")
-        needed = self.missing_variables(node)
-        if needed:
-            raise MissingVariables(needed)
-        params = [prepare_params(block, self._variables) for block in node.checks]
+        run_idx, skipped = runnable_blocks(self.library, node, self._variables)
+        params = {i: prepare_params(node.checks[i], self._variables) for i in run_idx}
         step = self._current
         run = uuid.uuid4().hex
         plan = []
-        for i, (block, p) in enumerate(zip(node.checks, params, strict=True)):
+        for i, block in enumerate(node.checks):
             key = f"{node.ref}#{i}"
             result_uid = str(uuid.uuid5(_RESULT_NS, f"{run}/{i}"))
+            p = params.get(i, {})
             secrets = secret_values(p, get_check(block.check_type).secret_params)
             repo.add_event(self.incident_id, EventKind.CHECK_STARTED.value, session=self.session, author=self.author,
-                           summary=f"{block.check_type} started", automatic=automatic, step_id=step.step_id,
-                           at=self.clock(), payload={"block": i, "key": key, "check_type": block.check_type,
-                                                     "params": redact_mapping(p, secrets), "timeout_s": block.timeout_s,
-                                                     "result_uid": result_uid, "run": run})
-            plan.append((i, block, p, key, result_uid))
+                           summary=f"{block.check_type} " + ("started" if i in params else "skipped"),
+                           automatic=automatic, step_id=step.step_id, at=self.clock(),
+                           payload={"block": i, "key": key, "check_type": block.check_type,
+                                    "params": redact_mapping(p, secrets), "timeout_s": block.timeout_s,
+                                    "result_uid": result_uid, "run": run, "skipped": skipped.get(i, [])})
+            if i in params:
+                plan.append((i, block, p, key, result_uid))
+            else:
+                self._store_result(node, i, _not_run(block, skipped[i], self.clock()), result_uid, automatic)
         relay = _Relay(self.observer)
 
         async def one(i, block, p, key, result_uid) -> None:
@@ -279,11 +283,7 @@ class WalkEngine:
                 if key in relay.cancelled:
                     self.observer.check_finished(key, relay.cancelled[key])
                 raise
-            repo.add_check_result(self.incident_id, result, session=self.session, step_id=step.step_id,
-                                  playbook_id=node.playbook, node_id=node.id, automatic=automatic,
-                                  author=self.author, uid=result_uid)
-            self._results[i] = BlockResult(node.ref, i, result, verdict_target(node, block, result.verdict))
-            self.observer.check_finished(key, result)
+            self._store_result(node, i, result, result_uid, automatic)
 
         try:
             async with asyncio.TaskGroup() as group:
@@ -294,6 +294,13 @@ class WalkEngine:
         self._reload()
         self.observer.choice_suggested(self._suggestion)
         return self.results
+
+    def _store_result(self, node: Node, i: int, result: CheckResult, uid: str, automatic: bool) -> None:
+        repo.add_check_result(self.incident_id, result, session=self.session, step_id=self._current.step_id,
+                              playbook_id=node.playbook, node_id=node.id, automatic=automatic,
+                              author=self.author, uid=uid)
+        self._results[i] = BlockResult(node.ref, i, result, verdict_target(node, node.checks[i], result.verdict))
+        self.observer.check_finished(f"{node.ref}#{i}", result)
 
     # -- similar incidents -------------------------------------------------------------------
 
@@ -437,6 +444,14 @@ class _Relay:
     def check_finished(self, key: str, result: CheckResult) -> None:
         if result.error == "cancelled":
             self.cancelled[key] = result
+
+
+def _not_run(block, names: list[str], at: datetime) -> CheckResult:
+    """The result of a block skipped for want of optional variables: unknown, saying which."""
+    reason = f"variable(s) not given: {', '.join(names)}"
+    return CheckResult(check_type=block.check_type, verdict=Verdict.UNKNOWN, summary=f"not run: {reason}",
+                       figures={}, thresholds={}, evidence=(), started_at=at, duration_s=0.0, params={},
+                       error=reason)
 
 
 def _view(row, *, current: bool) -> WalkStep:

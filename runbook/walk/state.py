@@ -105,9 +105,13 @@ class NeededVariable:
     name: str
     description: str = ""
     example: str | None = None
+    required: bool = True
+    """Declared required (the default). A block whose missing variables are all optional is
+    skipped (verdict ``unknown``, "not run") instead of stopping the node."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "example": self.example}
+        return {"name": self.name, "description": self.description, "example": self.example,
+                "required": self.required}
 
 
 class StopReason(StrEnum):

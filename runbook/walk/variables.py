@@ -59,17 +59,45 @@ def block_variables(blocks: Iterable[CheckBlock]) -> list[str]:
     return names
 
 
-def missing_variables(library: Library, node: Node, variables: Mapping[str, Any]) -> list[NeededVariable]:
-    """The variables ``node``'s checks need and ``variables`` lacks, described by the playbook."""
+def missing_variables(library: Library, node: Node, variables: Mapping[str, Any],
+                      blocks: Iterable[CheckBlock] | None = None) -> list[NeededVariable]:
+    """The variables ``node``'s checks (or ``blocks``) need and ``variables`` lacks, described
+    by the playbook (a variable the playbook does not declare counts as required)."""
     playbook = library.playbooks.get(node.playbook)
     out = []
-    for name in block_variables(node.checks):
+    for name in block_variables(node.checks if blocks is None else blocks):
         if present(variables, name):
             continue
         declared = playbook.variable(name) if playbook else None
         out.append(NeededVariable(name, declared.description if declared else "",
-                                  declared.example if declared else None))
+                                  declared.example if declared else None,
+                                  declared.required if declared else True))
     return out
+
+
+def runnable_blocks(library: Library, node: Node, variables: Mapping[str, Any]) -> tuple[list[int], dict[int, list[str]]]:
+    """Which of ``node``'s blocks can run: (indexes to run, {index: optional names missing}).
+
+    Raises MissingVariables when a required variable is missing, or when no block can run at
+    all (then the optional ones are asked for too): a check is never sent an empty value.
+    """
+    run, skip, needed = [], {}, {}
+    for i, block in enumerate(node.checks):
+        missing = missing_variables(library, node, variables, [block])
+        for v in missing:
+            needed.setdefault(v.name, v)
+        if any(v.required for v in missing):
+            continue
+        if missing:
+            skip[i] = [v.name for v in missing]
+        else:
+            run.append(i)
+    required = [v for v in needed.values() if v.required]
+    if required:
+        raise MissingVariables(required)
+    if not run:
+        raise MissingVariables(list(needed.values()))
+    return run, skip
 
 
 def render(value: Any, variables: Mapping[str, Any]) -> Any:
