@@ -34,7 +34,7 @@ CASES = [
                                                  "source": "consul", "service": v["service_name"], "gap_s": 1},
      {"fail"}),
     ("connection_leak", "p0-1", lambda v: {"pid": v["client_pid"], "samples": 2, "interval_s": 1}, {"fail"}),
-    ("lb_skew", "p0-1", lambda v: {"url": v["service_url"], "header": v["backend_header"]}, {"fail"}),
+    ("lb_skew", "p0-1", lambda v: {"url": v["service_url"], "backend_header": v["backend_header"]}, {"fail"}),
     ("hystrix_half_open", "p0-2", lambda v: {"stream_url": v["stream_url"], "duration_s": 12}, {"fail"}),
     ("grpc_unavailable_fallback", "p0-2", lambda v: {"downstream": v["grpc_target"],
                                                       "health_service": v["grpc_health_service"],
