@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import Session
 
@@ -31,7 +32,7 @@ from runbook.report.context import (
     RootCause,
     TimelineLine,
 )
-from runbook.report.kb import KnowledgeView
+from runbook.report.kb import KnowledgeView, relative_link
 from runbook.report.similar import similar_incidents
 from runbook.report.timefmt import fmt, zone
 
@@ -53,12 +54,20 @@ def build_context(
     knowledge: KnowledgeView | None = None,
     tz: str | None = None,
     now: datetime | None = None,
-    rule_link: RuleLink | None = None,
+    link_base: Path | None = None,
 ) -> PostmortemContext:
-    """Read incident ``incident_id`` and everything recorded about it, for a template."""
+    """Read incident ``incident_id`` and everything recorded about it, for a template.
+
+    ``link_base``: the directory the document will be written to; knowledge-base links are made
+    relative to it (no links without it).
+    """
     zone_info, tz_name = zone(tz)
     kb = knowledge or KnowledgeView()
-    link = rule_link or (lambda _rid: "")
+
+    def link(rule_id: str) -> str:
+        rule = kb.rules.get(rule_id)
+        return relative_link(rule.path if rule else None, link_base)
+
     inc = repo.get_incident(incident_id, session=session)
     events = repo.timeline(inc.id, session=session, include_undone=True)
     all_steps = repo.steps(inc.id, session=session, include_undone=True)
@@ -85,12 +94,13 @@ def build_context(
         timeline=tuple(_timeline_line(ev, checks_by_id, t) for ev in events),
         diagnosis=tuple(_diagnosis_step(s, checks, concl, t) for s in all_steps),
         root_causes=root_causes,
-        factors=_factors(rule_ids, kb),
+        factors=_factors(rule_ids, kb, link_base),
         went_well=_tagged(finds, "went_well", t),
         went_wrong=_tagged(finds, "went_wrong", t),
         lucky=_tagged(finds, "lucky", t),
         actions=tuple(_action(a) for a in repo.action_items(inc.id, session=session)),
-        similar=similar_incidents(inc, tuple(rule_ids), all_steps, session=session, knowledge=kb),
+        similar=similar_incidents(inc, tuple(rule_ids), all_steps, session=session, knowledge=kb,
+                                  link_base=link_base),
         lessons=tuple(Lesson(r.rule_id, r.title, kb.rules[r.rule_id].demand if r.rule_id in kb.rules else "",
                              r.link) for r in root_causes),
         **_evidence(checks, t),
@@ -174,13 +184,14 @@ def _root_cause(rule_id: str, where: str, kb: KnowledgeView, link: RuleLink) -> 
     return RootCause(rule_id, rule.title, where, rule.failure_mode, rule.anti_pattern, rule.fix, link(rule_id))
 
 
-def _factors(rule_ids: dict[str, str], kb: KnowledgeView) -> tuple[Factor, ...]:
+def _factors(rule_ids: dict[str, str], kb: KnowledgeView, base: Path | None) -> tuple[Factor, ...]:
     via: dict[str, list[str]] = {}
     for rid in rule_ids:
         rule = kb.rules.get(rid)
         for cid in rule.causes if rule else ():
             via.setdefault(cid, []).append(rid)
-    return tuple(Factor(cid, kb.causes[cid].title, kb.causes[cid].summary, tuple(rules))
+    return tuple(Factor(cid, kb.causes[cid].title, kb.causes[cid].summary, tuple(rules),
+                        relative_link(kb.causes[cid].path, base))
                  for cid, rules in via.items() if cid in kb.causes)
 
 

@@ -9,6 +9,7 @@ always be rendered. Section bodies are trusted Markdown (they carry the Go code)
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class RuleInfo:
     demand: str = ""
     causes: tuple[str, ...] = ()
     incident: str = ""
+    conclusions: tuple[str, ...] = ()
+    """Playbook conclusion nodes (``playbook#node``) that end in this rule."""
     path: Path | None = None
 
 
@@ -56,6 +59,20 @@ class KnowledgeView:
     rules: Mapping[str, RuleInfo] = field(default_factory=dict)
     causes: Mapping[str, CauseInfo] = field(default_factory=dict)
     incidents: Mapping[str, KbIncidentInfo] = field(default_factory=dict)
+
+
+def relative_link(path: Path | None, base: Path | None) -> str:
+    """A link to a knowledge record relative to where the document will live ('' without a base).
+
+    A postmortem committed next to the knowledge base (or ``docs/examples/``) gets links that
+    work on GitHub; a document elsewhere gets a path that works on the machine it was made on.
+    """
+    if path is None or base is None:
+        return ""
+    try:
+        return os.path.relpath(path.resolve(), base.resolve()).replace(os.sep, "/")
+    except ValueError:  # another drive on Windows
+        return path.resolve().as_posix()
 
 
 def split_record(text: str) -> tuple[dict[str, Any], str]:
@@ -103,7 +120,8 @@ def _rule_from_file(path: Path) -> RuleInfo | None:
         failure_mode=Markdown(sec.get("failure mode") or _flat(meta.get("failure_mode"))),
         anti_pattern=sec.get("anti-pattern", Markdown("")), fix=sec.get("fix", Markdown("")),
         demand=_flat(meta.get("demand")), causes=tuple(str(c) for c in meta.get("causes") or ()),
-        incident=str(meta.get("incident") or ""), path=path,
+        incident=str(meta.get("incident") or ""),
+        conclusions=tuple(str(c) for c in meta.get("conclusions") or ()), path=path,
     )
 
 

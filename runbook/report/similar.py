@@ -9,27 +9,35 @@ listed. Drills are only compared with drills, so training runs do not crowd the 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from runbook.record.models import Conclusion, Incident, Step, incident_ref
 from runbook.report.context import SimilarIncident
-from runbook.report.kb import KnowledgeView
+from runbook.report.kb import KnowledgeView, relative_link
 
 #: A postmortem lists the closest few; the record search finds the rest.
 MAX_SIMILAR = 10
 
 
 def similar_incidents(
-    inc: Incident, rule_ids: Sequence[str], steps: Sequence[Step], *, session: Session, knowledge: KnowledgeView
+    inc: Incident,
+    rule_ids: Sequence[str],
+    steps: Sequence[Step],
+    *,
+    session: Session,
+    knowledge: KnowledgeView,
+    link_base: Path | None = None,
 ) -> tuple[SimilarIncident, ...]:
     rules = set(rule_ids)
     out: list[SimilarIncident] = []
     for kb_inc in knowledge.incidents.values():
         shared = sorted(rules & set(kb_inc.rules), key=_rule_key)
         if shared:
-            out.append(SimilarIncident(kb_inc.id, kb_inc.title, f"knowledge base; same rules: {', '.join(shared)}"))
+            out.append(SimilarIncident(kb_inc.id, kb_inc.title, f"knowledge base; same rules: {', '.join(shared)}",
+                                       relative_link(kb_inc.path, link_base)))
     shared_rules: dict[int, set[str]] = {}
     if rules:
         q = select(Conclusion.incident_id, Conclusion.rule_ids).where(Conclusion.incident_id != inc.id)

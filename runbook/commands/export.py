@@ -1,0 +1,78 @@
+"""``runbook export``: the postmortem of an incident as Markdown or standalone HTML.
+
+Prints to stdout by default; with ``-o FILE`` writes the file and prints its path. Links to
+the knowledge base are made relative to where the document goes, so a postmortem committed
+next to the knowledge base links to its rules on GitHub. ``--kb P0-1`` renders a knowledge-base
+P0 record through the same template (the worked examples in ``docs/examples/``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "export", parents=[common],
+        help="write an incident's postmortem (Markdown or HTML)",
+        description="Render the postmortem of INCIDENT (INC-0007 or 7) from the record: header, summary, "
+                    "impact, detection, timeline, diagnosis path, root causes with their anti-patterns and "
+                    "fixes, action items, similar incidents, lessons and evidence. Team templates: "
+                    "'templates_dir' in the config file or $RUNBOOK_TEMPLATES.",
+    )
+    p.add_argument("incident", nargs="?", help="incident id (INC-0007 or 7)")
+    p.add_argument("--kb", metavar="ID", help="render a knowledge-base P0 record (P0-1, P0-2, P0-3) instead")
+    p.add_argument("--format", choices=("md", "html"), default=None,
+                   help="md (default) or html; default html when -o ends in .html")
+    p.add_argument("--template", metavar="PATH",
+                   help="a Jinja2 template file (runs sandboxed), or a name in the team templates directory")
+    p.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE and print its path")
+    p.add_argument("--tz", metavar="ZONE", default="UTC", help="time zone for every time in the document (default UTC)")
+    p.set_defaults(func=cmd_export, error_exit=2)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from runbook.config import load_settings
+    from runbook.errors import RunbookError
+    from runbook.report import load_view, render_postmortem
+
+    if bool(args.incident) == bool(args.kb):
+        raise RunbookError("give either INCIDENT or --kb ID (not both, not neither)")
+    settings = load_settings()
+    fmt = args.format or ("html" if args.output and args.output.suffix.lower() in (".html", ".htm") else "md")
+    base = (args.output.expanduser().resolve().parent if args.output else Path.cwd())
+    knowledge = load_view(settings.incident_dirs)
+    if args.kb:
+        ctx = _kb_context(args.kb, knowledge, settings, base)
+    else:
+        from runbook.record.db import connect, open_session
+        from runbook.report import build_context
+
+        engine = connect(settings.db_url)
+        try:
+            with open_session(engine) as session:
+                ctx = build_context(args.incident, session=session, knowledge=knowledge, tz=args.tz, link_base=base)
+        finally:
+            engine.dispose()
+    text = render_postmortem(ctx, fmt=fmt, template=args.template, templates_dir=settings.templates_dir)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    out = args.output.expanduser()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RunbookError(f"{out}: cannot write: {exc.strerror or exc}") from None
+    print(out)
+    return 0
+
+
+def _kb_context(kb_id: str, knowledge, settings, base: Path):
+    from runbook.playbook.library import load_library
+    from runbook.report.from_knowledge import context_from_kb
+
+    library = load_library(list(settings.playbook_dirs))
+    return context_from_kb(kb_id, knowledge=knowledge, library=library, link_base=base)
