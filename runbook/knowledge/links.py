@@ -1,0 +1,110 @@
+"""Cross-link validation of the knowledge base, and against the playbook library.
+
+Records link to each other by id (an incident's rules, a rule's incident and causes) and to
+playbook nodes (a rule's conclusions). A link that points nowhere is found here, at
+``runbook validate`` time, not by a responder in the middle of an outage. The playbook
+library is passed in (duck-typed: ``.playbooks[id].nodes[node_id].conclusion.rules``), so this
+module imports nothing from the playbook package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from runbook.errors import PlaybookError
+from runbook.knowledge.model import KnowledgeBase, Record
+
+ParamValidator = Callable[[str, Mapping[str, Any]], list[str]]
+
+
+def validate_links(
+    kb: KnowledgeBase,
+    library: Any | None = None,
+    *,
+    param_validator: ParamValidator | None = None,
+    check_params: bool = True,
+) -> list[PlaybookError]:
+    """Every broken link, as ``path:line: what is wrong, and what to do``.
+
+    Each rule's ``checks`` are validated against the check registry (``param_validator``, by
+    default the registry's own once it has check types) unless ``check_params`` is false.
+    """
+    errors: list[PlaybookError] = []
+    if param_validator is None and check_params:
+        param_validator = _registry_validator()
+
+    def err(rec: Record, key: str, problem: str) -> None:
+        errors.append(PlaybookError(str(rec.path), rec.line_of(key), problem))
+
+    cause_ids = set(kb.causes)
+    for rule in kb.rules.values():
+        inc = kb.incidents.get(rule.incident)
+        if inc is None:
+            err(rule, "incident", f"rule {rule.id} names incident '{rule.incident}', which is not in the knowledge base; known: {_known(kb.incidents)}")
+        elif rule.id not in inc.rules:
+            err(rule, "incident", f"rule {rule.id} names incident {inc.id}, but {inc.id} does not list {rule.id} under 'rules'; add it there")
+        for cause in rule.causes:
+            if cause not in cause_ids:
+                err(rule, "causes", f"rule {rule.id} names cause '{cause}', which is not in incidents/causes/; known: {_known(kb.causes)}")
+        for check in rule.checks:
+            if param_validator is not None:
+                for problem in param_validator(check.type, check.params):
+                    err(rule, "checks", f"rule {rule.id}: check '{check.type}': {problem}")
+        if library is not None:
+            errors += _conclusion_links(rule, library)
+
+    for inc in kb.incidents.values():
+        for rid in inc.rules:
+            rule = kb.rules.get(rid)
+            if rule is None:
+                err(inc, "rules", f"incident {inc.id} names rule '{rid}', which is not in incidents/rules/; known: {_known(kb.rules)}")
+            elif rule.incident != inc.id:
+                err(inc, "rules", f"incident {inc.id} lists rule {rid}, but {rid} says it comes from '{rule.incident}'; make them agree")
+        for cause in inc.causes:
+            if cause not in cause_ids:
+                err(inc, "causes", f"incident {inc.id} names cause '{cause}', which is not in incidents/causes/; known: {_known(kb.causes)}")
+        if library is not None and inc.playbook and inc.playbook not in library.playbooks:
+            err(inc, "playbook", f"incident {inc.id} names playbook '{inc.playbook}', which is not loaded; known: {_known(library.playbooks)}")
+
+    for rec in [*kb.causes.values(), *kb.governance.values()]:
+        for rid in rec.rules:
+            if rid not in kb.rules:
+                err(rec, "rules", f"{rec.id} names rule '{rid}', which is not in incidents/rules/; known: {_known(kb.rules)}")
+        for iid in rec.incidents:
+            if iid not in kb.incidents:
+                err(rec, "incidents", f"{rec.id} names incident '{iid}', which is not in incidents/p0/; known: {_known(kb.incidents)}")
+    return errors
+
+
+def _registry_validator() -> ParamValidator | None:
+    from runbook.checks.registry import all_checks, validate_params
+
+    return validate_params if all_checks() else None
+
+
+def _conclusion_links(rule, library) -> list[PlaybookError]:
+    out = []
+    line = rule.line_of("conclusions")
+    for ref in rule.conclusions:
+        playbook_id, sep, node_id = ref.partition("#")
+        if not sep or not node_id:
+            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}' is not a node reference; write playbook#node"))
+            continue
+        playbook = library.playbooks.get(playbook_id)
+        if playbook is None:
+            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}': no playbook '{playbook_id}'; known: {_known(library.playbooks)}"))
+            continue
+        node = playbook.nodes.get(node_id)
+        if node is None:
+            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}': playbook '{playbook_id}' has no node '{node_id}'"))
+            continue
+        if node.conclusion is None:
+            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}' is not a conclusion node; link a node with a conclusion block"))
+        elif rule.id not in node.conclusion.rules:
+            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}' does not name {rule.id} in its rules; add {rule.id} there or drop the link"))
+    return out
+
+
+def _known(mapping: Mapping[str, Any]) -> str:
+    return ", ".join(sorted(mapping)) or "none"
