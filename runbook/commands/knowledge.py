@@ -1,0 +1,101 @@
+"""``runbook rules``, ``runbook incidents`` and ``runbook show ID``: read the knowledge base.
+
+``runbook incidents`` lists the knowledge base's past P0 incidents (the postmortems the rules
+came from); live incidents being worked on are ``runbook incident``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("rules", parents=[common], help="list the rules learned from past incidents")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("incidents", parents=[common],
+                       help="list the past P0 incidents of the knowledge base (live ones: 'runbook incident')")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_incidents)
+
+    p = sub.add_parser("show", parents=[common],
+                       help="show a rule, a past incident, a cause or a playbook node (playbook#node)")
+    p.add_argument("id", metavar="ID", help="R1, P0-1, C2, G2, or playbook#node such as p0-1-discovery#lease-race")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_show, error_exit=2)
+
+
+def _knowledge():
+    from runbook.config import load_settings
+    from runbook.knowledge import load_knowledge
+
+    kb, _errors = load_knowledge(load_settings().incident_dirs)  # `runbook validate` reports errors
+    return kb
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from runbook.knowledge import rule_sort_key
+    from runbook.knowledge.render import rule_row
+
+    kb = _knowledge()
+    rows = [rule_row(kb.rules[r]) for r in sorted(kb.rules, key=rule_sort_key)]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} rules", title_justify="left")
+    for col in ("id", "incident", "section", "rule", "live checks"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["incident"], r["section"], r["title"], ", ".join(r["checks"]))
+    _console().print(table)
+    return 0
+
+
+def cmd_incidents(args: argparse.Namespace) -> int:
+    from runbook.knowledge.render import incident_row
+
+    kb = _knowledge()
+    rows = [incident_row(kb.incidents[i]) for i in sorted(kb.incidents)]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} past incidents", title_justify="left")
+    for col in ("id", "severity", "title", "rules", "playbook"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["severity"], r["title"], ", ".join(r["rules"]), r["playbook"])
+    _console().print(table)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from runbook.knowledge import render
+
+    if "#" in args.id:
+        from runbook.config import load_settings
+        from runbook.playbook.library import load_library
+
+        node = load_library(load_settings().playbook_dirs).node(args.id)
+        data, text = render.node_data(node), render.node_markdown(node)
+    else:
+        rec = _knowledge().get(args.id)
+        data, text = render.record_data(rec), render.record_markdown(rec)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    from rich.markdown import Markdown
+
+    _console().print(Markdown(text))
+    return 0
