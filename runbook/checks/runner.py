@@ -104,8 +104,6 @@ async def run_check(
             f"no verdict within the {timeout:g}s deadline" + (f"; last seen: {seen}" if seen else ""),
             error=f"deadline of {timeout:g}s exceeded",
         )
-    except MeasureError as exc:
-        outcome = Outcome(Verdict.UNKNOWN, f"could not measure: {exc.message}", error=exc.message)
     except Exception as exc:  # noqa: BLE001 - nothing a peer does may escape a check
         reason = describe_exception(exc)
         outcome = Outcome(Verdict.UNKNOWN, f"could not measure: {reason}", error=reason)
@@ -143,6 +141,12 @@ async def run_many(
 
 def describe_exception(exc: BaseException) -> str:
     """A one-line reason a responder understands, from whatever went wrong."""
+    if isinstance(exc, BaseExceptionGroup):
+        # concurrent requests inside a check: report the first real failure, count the rest
+        leaves = _leaves(exc)
+        first = next((e for e in leaves if isinstance(e, MeasureError)), leaves[0])
+        more = f" (and {len(leaves) - 1} more errors)" if len(leaves) > 1 else ""
+        return describe_exception(first) + more
     if isinstance(exc, MeasureError):
         return exc.message
     text = str(exc).strip() or exc.__class__.__name__
@@ -150,6 +154,13 @@ def describe_exception(exc: BaseException) -> str:
     if name not in text:
         text = f"{name}: {text}"
     return text.splitlines()[0][:500]
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    out: list[BaseException] = []
+    for e in group.exceptions:
+        out.extend(_leaves(e) if isinstance(e, BaseExceptionGroup) else [e])
+    return out or [group]
 
 
 def _last_seen(evidence: list[Evidence]) -> str:

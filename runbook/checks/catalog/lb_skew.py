@@ -83,6 +83,7 @@ class LbSkew(Check):
         counts: dict[str, int] = {}
         unattributed = 0
         done = 0
+        errors: list[str] = []
         gate = asyncio.Semaphore(params.concurrency)
 
         async def one(i: int) -> None:
@@ -91,8 +92,14 @@ class LbSkew(Check):
             headers = {params.key_header: key} if params.key_header else None
             query = None if params.key_header else {params.key_param: key}
             async with gate:
-                reply = await fetch(ctx, "GET", params.url, headers=headers, params=query, truncate=True,
-                                    max_bytes=64 * 1024, evidence=(i == 0))
+                try:
+                    reply = await fetch(ctx, "GET", params.url, headers=headers, params=query, truncate=True,
+                                        max_bytes=64 * 1024, evidence=(i == 0))
+                except MeasureError as exc:
+                    # one reset connection among hundreds is a sample lost, not a failed check
+                    errors.append(exc.message)
+                    unattributed += 1
+                    return
             backend = reply.header(params.backend_header) if reply.ok else None
             if pattern is not None and reply.ok:
                 m = pattern.search(reply.text())
@@ -108,6 +115,8 @@ class LbSkew(Check):
         async with asyncio.TaskGroup() as group:
             for i in range(params.n):
                 group.create_task(one(i))
+        if errors and len(errors) == params.n:
+            raise MeasureError(f"all {params.n} requests failed: {errors[0]}")
         if not counts:
             where = f"body regex {params.backend_regex!r}" if pattern else f"header {params.backend_header}"
             raise MeasureError(f"no backend id found ({where}) in any of {params.n} responses")
