@@ -1,0 +1,79 @@
+"""Golden files for the fixture incident (Markdown and HTML), and the document's structure."""
+
+from __future__ import annotations
+
+from runbook.report import build_context, render_postmortem
+from tests.report.conftest import GOLDEN, compare_or_write
+from tests.report.fixture_incident import NOW, build_fixture
+from tests.report.mdread import headings, section_texts, tables
+
+SECTIONS = [
+    "Summary", "Impact", "Detection", "Trigger", "Resolution", "Timeline", "Diagnosis path", "Root causes",
+    "Contributing factors", "What went well", "What went wrong", "Where we got lucky", "Action items",
+    "Similar past incidents", "Lessons", "Appendix: evidence",
+]
+
+
+def _render(session, knowledge, fmt: str = "md", tz: str = "UTC") -> str:
+    iid = build_fixture(session)
+    ctx = build_context(iid, session=session, knowledge=knowledge, tz=tz, now=NOW, link_base=GOLDEN)
+    return render_postmortem(ctx, fmt=fmt)
+
+
+def test_markdown_golden(session, knowledge):
+    compare_or_write(GOLDEN / "fixture_incident.md", _render(session, knowledge))
+
+
+def test_html_golden(session, knowledge):
+    compare_or_write(GOLDEN / "fixture_incident.html", _render(session, knowledge, fmt="html"))
+
+
+def test_sections_in_order_and_tables_well_formed(session, knowledge):
+    from runbook.record import repo
+
+    md = _render(session, knowledge)
+    n_events = len(repo.timeline("INC-0002", session=session))
+    assert headings(md) == [(1, "Postmortem: Orders instances vanish from discovery")] + [(2, s) for s in SECTIONS]
+    found = tables(md)
+    assert len(found) == 3  # header, timeline, action items
+    for t in found:
+        assert len(set(t.raw_cells)) == 1, f"table at line {t.line} has rows of {t.raw_cells} cells"
+        assert set(t.parsed_cells) == {t.raw_cells[0]}
+    timeline_rows = found[1].parsed_cells
+    assert len(timeline_rows) == 1 + n_events == 20  # header + one row per recorded event of the incident
+
+
+def test_every_timeline_line_cites_its_event_and_checks_cite_verdict_and_figure(session, knowledge):
+    iid = build_fixture(session)
+    ctx = build_context(iid, session=session, knowledge=knowledge, now=NOW)
+    from runbook.record import repo
+
+    events = repo.timeline(iid, session=session)
+    assert [line.source.split(",")[0] for line in ctx.timeline] == [f"event #{e.id}" for e in events]
+    checks = [line for line in ctx.timeline if line.kind == "check_run"]
+    assert [(c.citation.check_type, c.citation.verdict, c.citation.key_figure) for c in checks] == [
+        ("etcd_lease_keepalive", "fail", "expired_leases=2"), ("dns_rr_effectiveness", "ok", "distinct_orders=3")]
+    md = render_postmortem(ctx)
+    row = next(ln for ln in md.splitlines() if "lost their lease" in ln and ln.startswith("|"))
+    assert "`etcd_lease_keepalive` **fail** `expired_leases=2`" in row
+
+
+def test_sections_carry_the_record(session, knowledge):
+    text = section_texts(_render(session, knowledge))
+    assert "first failing check in the record was etcd_lease_keepalive at 2026-03-14 02:16:30" in text["Detection"]
+    assert "the check verdict chose \"leases expire\"" in text["Diagnosis path"]
+    assert "undone: kept for the record" in text["Diagnosis path"]
+    assert "func (m *LeaseManager) Run(ctx context.Context)" in text["Root causes"]  # the fix's Go code
+    assert "client.KeepAlive(ctx, leaseResp.ID)" in text["Root causes"]  # the anti-pattern
+    assert "C3: Configuration hot reload races" in text["Contributing factors"]
+    assert "INC-0001: Payments instances missing from discovery (same rules: R1)" in text["Similar past incidents"]
+    assert "P0-1" in text["Similar past incidents"]
+    assert "Exactly one lease per process" in text["Lessons"]
+    assert "token=***" in text["Appendix: evidence"] and "s3cr3t" not in text["Appendix: evidence"]
+
+
+def test_time_zone_is_stated_and_applied(session, knowledge):
+    md = _render(session, knowledge, tz="Asia/Shanghai")
+    assert "all times in this document are Asia/Shanghai." in md
+    assert "| Time (Asia/Shanghai) | Who | What | Backed by |" in md
+    assert "- **Started:** 2026-03-14 10:10:00" in md  # 02:10 UTC
