@@ -1,0 +1,41 @@
+"""Feeding the knowledge base and the playbooks into the record's full-text index.
+
+The record indexes what it writes itself (incidents, findings, check summaries). Rules, the
+P0 records, causes and playbook nodes live in files; this bridge re-feeds them before a search
+so that a responder's query finds the rule and the node as well as past incidents. Re-feeding
+replaces each kind as a whole, so a deleted rule or node disappears from the index too.
+"""
+
+from __future__ import annotations
+
+from runbook.content import Content
+
+KINDS = ("rule", "kb_record", "playbook_node")
+
+
+def content_documents(content: Content) -> list:
+    from runbook.record.search import SearchDocument
+
+    docs = []
+    kb = content.knowledge
+    if kb is not None:
+        for rule in kb.rules.values():
+            docs.append(SearchDocument("rule", rule.id, f"{rule.id} {rule.title}", rule.body))
+        for rec in [*kb.incidents.values(), *kb.causes.values(), *kb.governance.values()]:
+            docs.append(SearchDocument("kb_record", rec.id, f"{rec.id} {rec.title}", rec.body))
+    for pb in content.library.playbooks.values():
+        for node in pb.nodes.values():
+            extra = ""
+            if node.conclusion:
+                extra = f"\nRules: {' '.join(node.conclusion.rules)}\nFix: {node.conclusion.fix}"
+            checks = " ".join(c.check_type for c in node.checks)
+            docs.append(SearchDocument("playbook_node", node.ref, node.title,
+                                       f"{pb.title}\n{node.body}\n{checks}{extra}"))
+    return docs
+
+
+def refresh_search_index(session, content: Content) -> int:
+    """(Re)index rules, knowledge records and playbook nodes; returns the document count."""
+    from runbook.record.search import index_documents
+
+    return index_documents(content_documents(content), session=session, replace_kinds=KINDS)

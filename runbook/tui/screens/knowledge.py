@@ -1,0 +1,113 @@
+"""Knowledge base: the twelve rules, the P0 records, the playbooks as trees, and search."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Markdown,
+    OptionList,
+    TabbedContent,
+    TabPane,
+)
+from textual.widgets.option_list import Option
+
+from runbook.tui.widgets.decision_tree import DecisionTree
+
+
+class KnowledgeScreen(Screen[None]):
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("slash", "search", "Search", key_display="/")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="kb-tabs"):
+            with TabPane("Rules", id="tab-rules"), Horizontal():
+                yield OptionList(id="rule-list", classes="kb-list")
+                yield Markdown("", id="rule-text")
+            with TabPane("Incidents", id="tab-incidents"), Horizontal():
+                yield OptionList(id="record-list", classes="kb-list")
+                yield Markdown("", id="record-text")
+            with TabPane("Playbooks", id="tab-playbooks"), Horizontal():
+                yield OptionList(id="playbook-list", classes="kb-list")
+                yield DecisionTree("playbook", id="playbook-tree")
+            with TabPane("Search", id="tab-search"):
+                yield Input(placeholder="search rules, incidents, findings, playbook nodes…", id="kb-search")
+                yield DataTable(id="search-results", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#search-results", DataTable).add_columns("kind", "ref", "title", "match")
+        self.load()
+
+    @work(thread=True, exclusive=True, group="kb-load", exit_on_error=False)
+    def load(self) -> None:
+        content = self.app.services.content
+        self.app.call_from_thread(self.show_content, content)
+
+    def show_content(self, content) -> None:
+        from runbook.knowledge.model import rule_sort_key
+
+        self.content = content
+        kb = content.knowledge
+        if kb is not None:
+            rules = self.query_one("#rule-list", OptionList)
+            rules.add_options([Option(f"{r.id} {r.title}", id=r.id) for r in
+                               sorted(kb.rules.values(), key=lambda r: rule_sort_key(r.id))])
+            records = self.query_one("#record-list", OptionList)
+            records.add_options([Option(f"{r.id} {r.title}", id=r.id) for r in
+                                 [*kb.incidents.values(), *kb.causes.values(), *kb.governance.values()]])
+            if kb.rules:
+                rules.highlighted = 0
+        playbooks = self.query_one("#playbook-list", OptionList)
+        playbooks.add_options([Option(pb.id, id=pb.id) for pb in sorted(content.library.playbooks.values(),
+                                                                          key=lambda p: (p.id != "triage", p.id))])
+        if content.library.playbooks:
+            playbooks.highlighted = 0
+
+    @on(OptionList.OptionHighlighted, "#rule-list")
+    @on(OptionList.OptionHighlighted, "#record-list")
+    def show_record(self, event: OptionList.OptionHighlighted) -> None:
+        from runbook.knowledge.render import record_markdown
+
+        target = "#rule-text" if event.option_list.id == "rule-list" else "#record-text"
+        rec = self.content.knowledge.get(event.option.id)
+        self.query_one(target, Markdown).update(record_markdown(rec))
+
+    @on(OptionList.OptionHighlighted, "#playbook-list")
+    def show_playbook(self, event: OptionList.OptionHighlighted) -> None:
+        library = self.content.library
+        self.query_one("#playbook-tree", DecisionTree).show(library, library.get(event.option.id))
+
+    def action_search(self) -> None:
+        self.query_one(TabbedContent).active = "tab-search"
+        self.query_one("#kb-search", Input).focus()
+
+    @on(Input.Submitted, "#kb-search")
+    def run_search(self, event: Input.Submitted) -> None:
+        self.search(event.value)
+
+    @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
+    def search(self, query: str) -> None:
+        from runbook.record.search import search
+        from runbook.search_feed import refresh_search_index
+
+        services = self.app.services
+        with services.session() as session:
+            refresh_search_index(session, services.content)
+            hits = search(query, session=session, limit=50)
+        self.app.call_from_thread(self.show_hits, hits)
+
+    def show_hits(self, hits) -> None:
+        table = self.query_one("#search-results", DataTable)
+        table.clear()
+        for h in hits:
+            table.add_row(h.kind, h.ref, h.title, " ".join(h.snippet.split()))
+        if not hits:
+            self.notify("no matches", title="Search")
