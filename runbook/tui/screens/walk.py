@@ -126,7 +126,7 @@ class WalkScreen(Screen[None]):
         if s is None:
             return "[dim]press [b]r[/b] to run the checks[/dim]" if engine.needs_checks else \
                 "[yellow]the verdicts suggest nothing definite: decide with the evidence below[/]"
-        return f"suggested by {verdict_markup(s.verdict.value)}: [b]{s.label}[/b] — press [b]s[/b] to take it"
+        return f"suggested by {verdict_markup(s.verdict.value).rstrip()}: [b]{s.label}[/b] — press [b]s[/b] to take it"
 
     @work(thread=True, exclusive=True, group="walk-similar", exit_on_error=False)
     def show_similar(self) -> None:

@@ -17,7 +17,7 @@ VERDICT_STYLE = {"ok": "green", "warn": "yellow", "fail": "red", "unknown": "mag
 
 def verdict_markup(verdict: str) -> str:
     style = VERDICT_STYLE.get(verdict, "white")
-    return f"[b {style}]{verdict.upper():<7}[/]"
+    return f"[b {style}]{verdict.upper():<7}[/] "
 
 
 def _escape(text: str) -> str:
@@ -55,7 +55,7 @@ class CheckRow(Vertical):
 
     def finish(self, result: CheckResult) -> None:
         self.head.update(
-            f"{verdict_markup(result.verdict.value)} {result.check_type}: {_escape(result.summary)} "
+            f"{verdict_markup(result.verdict.value)}{result.check_type}: {_escape(result.summary)} "
             f"[dim]({result.duration_s:.1f}s)[/]")
         self.remove_class("running")
         self.add_class(f"verdict-{result.verdict.value}")
@@ -66,7 +66,7 @@ class CheckRow(Vertical):
             lines.append(f"[b]figures[/] {_escape(figures)}")
         if thresholds:
             lines.append(f"[b]thresholds[/] {_escape(thresholds)}")
-        if result.error:
+        if result.error and result.error not in result.summary:
             lines.append(f"[b]could not measure[/] {_escape(result.error)}")
         self.figures.update("\n".join(lines))
         self.figures.display = bool(lines)
