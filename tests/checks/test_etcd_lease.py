@@ -13,7 +13,9 @@ from tests.fixtures.etcd_server import LeaseKeeper
 
 
 def _params(server, prefix, **extra):
-    return {"etcd_url": server.url, "prefix": prefix, "duration_s": 5.0, "poll_s": 0.25, **extra}
+    # the test machine's disk is shared with other suites: WAL fsync latency is not under test here
+    return {"etcd_url": server.url, "prefix": prefix, "duration_s": 5.0, "poll_s": 0.25,
+            "wal_fsync_p99_warn_s": 5.0, **extra}
 
 
 async def test_healthy_expiring_and_late_leases(etcd_server):
@@ -95,3 +97,19 @@ async def test_nothing_registered_but_expected_fails(etcd_server, unique_prefix)
                              _params(etcd_server, unique_prefix, expected_instances=3, duration_s=0.5), timeout_s=5)
     assert result.verdict is Verdict.FAIL
     assert "instances dropped to 0 < expected 3" in result.summary
+
+
+async def test_slow_wal_fsync_in_the_window_warns(etcd_server, unique_prefix):
+    lease = etcd_server.grant(30)
+    etcd_server.put(unique_prefix + "i-1", "a", lease)
+
+    async def writes():
+        for i in range(5):  # each put is a WAL fsync inside the window
+            await asyncio.sleep(0.1)
+            await asyncio.to_thread(etcd_server.put, unique_prefix + "other", str(i))
+
+    params = _params(etcd_server, unique_prefix + "i", duration_s=1.0, wal_fsync_p99_warn_s=1e-9)
+    result, _ = await asyncio.gather(run_check("etcd_lease_keepalive", params, timeout_s=5), writes())
+    assert result.verdict is Verdict.WARN, result.summary
+    assert result.figures["wal_fsync_p99_s"] > 0
+    assert "slow disk" in result.summary

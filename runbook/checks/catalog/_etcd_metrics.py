@@ -22,8 +22,8 @@ class LeaseCounters:
     renewed: float | None = None
     revoked: float | None = None
     leader_changes: float | None = None
-    wal_fsync_p99_s: float | None = None
-    """Upper bound of the bucket holding the 99th percentile since start (None if absent)."""
+    wal_fsync_buckets: tuple[tuple[float, float], ...] = ()
+    """Cumulative (le, count) of etcd_disk_wal_fsync_duration_seconds, sorted by le."""
 
     def delta(self, after: LeaseCounters) -> LeaseDeltas:
         def d(a, b):
@@ -34,6 +34,7 @@ class LeaseCounters:
             renewed=d(self.renewed, after.renewed),
             revoked=d(self.revoked, after.revoked),
             leader_changes=d(self.leader_changes, after.leader_changes) or 0,
+            wal_fsync_p99_s=_window_p99(self.wal_fsync_buckets, after.wal_fsync_buckets),
         )
 
 
@@ -43,6 +44,8 @@ class LeaseDeltas:
     renewed: float | None
     revoked: float | None
     leader_changes: float
+    wal_fsync_p99_s: float | None = None
+    """Upper bound of the bucket holding the p99 of fsyncs inside the window (None: none seen)."""
 
     def figures(self) -> dict[str, float | None]:
         return {
@@ -50,10 +53,11 @@ class LeaseDeltas:
             "lease_renewed_delta": self.renewed,
             "lease_revoked_delta": self.revoked,
             "leader_changes_delta": self.leader_changes,
+            "wal_fsync_p99_s": self.wal_fsync_p99_s,
         }
 
 
-def wal_fsync_p99(page: str) -> float | None:
+def wal_fsync_buckets(page: str) -> tuple[tuple[float, float], ...]:
     buckets: list[tuple[float, float]] = []
     for line in page.splitlines():
         m = _BUCKET.match(line)
@@ -62,11 +66,19 @@ def wal_fsync_p99(page: str) -> float | None:
                 buckets.append((float(m.group(1)), float(m.group(2))))
             except ValueError:
                 continue
-    buckets.sort()
-    if not buckets or buckets[-1][1] <= 0:
+    return tuple(sorted(buckets))
+
+
+def _window_p99(before, after) -> float | None:
+    """p99 bucket bound of the fsyncs between two scrapes (the bucket layout must match)."""
+    if not after or (before and [le for le, _ in before] != [le for le, _ in after]):
         return None
-    total = buckets[-1][1]
-    for le, cum in buckets:
+    prev = dict(before)
+    delta = [(le, cum - prev.get(le, 0.0)) for le, cum in after]
+    total = delta[-1][1]
+    if total <= 0:
+        return None
+    for le, cum in delta:
         if cum >= 0.99 * total:
             return le if le != float("inf") else None
     return None
@@ -80,5 +92,5 @@ def read_counters(page: str | None) -> LeaseCounters:
         renewed=select_sum(page, "etcd_debugging_lease_renewed_total"),
         revoked=select_sum(page, "etcd_debugging_lease_revoked_total"),
         leader_changes=select_sum(page, "etcd_server_leader_changes_seen_total"),
-        wal_fsync_p99_s=wal_fsync_p99(page),
+        wal_fsync_buckets=wal_fsync_buckets(page),
     )

@@ -227,8 +227,8 @@ def _decide(params, obs: _Observation, events, watch_note, before: LeaseCounters
         warn.append(f"{deltas.leader_changes:g} leader change(s)")
     if deltas.granted is not None and deltas.granted > storm_limit:
         warn.append(f"{deltas.granted:g} leases granted in {window:.0f}s (re-grant storm)")
-    if after.wal_fsync_p99_s is not None and after.wal_fsync_p99_s > params.wal_fsync_p99_warn_s:
-        warn.append(f"WAL fsync p99 <= {after.wal_fsync_p99_s}s")
+    if deltas.wal_fsync_p99_s is not None and deltas.wal_fsync_p99_s > params.wal_fsync_p99_warn_s:
+        warn.append(f"WAL fsync p99 up to {deltas.wal_fsync_p99_s}s (> {params.wal_fsync_p99_warn_s}s): slow disk")
     head = f"{count_min}-{max(obs.counts)} instance(s) under {params.prefix} over {window:.0f}s"
     if fail:
         return Outcome(Verdict.FAIL, f"{head}: " + "; ".join(fail + warn), figures, thresholds)
