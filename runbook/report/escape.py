@@ -26,7 +26,8 @@ from runbook.report.context import Markdown
 # ``<`` raw HTML and autolinks, ``~`` strikethrough, ``|`` table cells, ``#`` headings (and is
 # harmless mid-line, but escaping it everywhere is simpler than knowing where a line starts).
 _ALWAYS = frozenset("\\`*[]<>#|~&")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than whitespace are dropped: they render as nothing useful anywhere.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # At the start of a line these begin a list item, block quote, setext underline or heading.
 _LINE_START = re.compile(r"^(?:[-+=]|\d{1,9}[.)])")
 

@@ -19,7 +19,7 @@ def headings(md: str, max_level: int = 2) -> list[tuple[int, str]]:
     out = []
     for i, tok in enumerate(tokens):
         if tok.type == "heading_open" and int(tok.tag[1]) <= max_level:
-            out.append((int(tok.tag[1]), tokens[i + 1].content))
+            out.append((int(tok.tag[1]), _inline_text(tokens[i + 1])))
     return out
 
 
