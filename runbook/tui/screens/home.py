@@ -36,9 +36,9 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="home"):
-            yield Static("Open and recent incidents — [b]n[/b] starts one, [b]enter[/b] resumes it", id="home-hint")
+            yield Static("Incidents.  n: new   enter: resume   k: knowledge base   d: drills", id="home-hint", markup=False)
             yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="home-empty")
+            yield Static("", id="home-empty", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -59,7 +59,7 @@ class HomeScreen(Screen[None]):
         with self.app.services.session() as session:
             rows = [
                 IncidentRow(i.id, i.ref, i.severity, i.status, i.title, i.service,
-                            i.started_at.strftime("%Y-%m-%d %H:%M"), i.is_drill)
+                            i.started_at.strftime("%m-%d %H:%M"), i.is_drill)
                 for i in list_incidents(session=session, limit=200)
             ]
         self.app.call_from_thread(self.show_rows, rows)
@@ -71,7 +71,8 @@ class HomeScreen(Screen[None]):
         for r in open_first:
             table.add_row(r.ref, r.severity, r.status, r.title, r.service or "-", r.started, key=str(r.id))
         empty = self.query_one("#home-empty", Static)
-        empty.update("" if rows else "No incidents yet. Press [b]n[/b] to start one, or [b]k[/b] to read the knowledge base.")
+        empty.update("No incidents yet. Press n to start one, or k to read the knowledge base.")
+        empty.display = not rows
         self.query_one("#incidents", DataTable).focus()
 
     def action_open(self) -> None:

@@ -120,6 +120,8 @@ class WalkScreen(Screen[None]):
 
     def _suggestion_text(self) -> str:
         engine, node = self.engine, self.engine.node
+        if node.kind is NodeKind.QUESTION:
+            return "[dim]answer with 1-9 (or enter on a choice); u undoes[/dim]"
         if node.kind is not NodeKind.CHECK:
             return ""
         s = engine.suggestion

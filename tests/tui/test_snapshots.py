@@ -1,0 +1,88 @@
+"""Snapshots of the main screens at 80x24 and at a large size (pytest-textual-snapshot).
+
+Content is fixed (seeded incidents with fixed times, shipped knowledge base, the demo
+playbook) so the pictures only change when the UI does. Update with --snapshot-update after
+looking at the difference.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from runbook.record.db import connect, open_session
+from runbook.record.repo import create_incident, update_status
+from runbook.tui.screens.knowledge import KnowledgeScreen
+from runbook.tui.screens.walk import WalkScreen
+
+SIZES = [(80, 24), (160, 48)]
+T0 = datetime(2026, 3, 14, 2, 47, tzinfo=UTC)
+
+
+@pytest.fixture
+def seeded(settings):
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        a = create_incident(session=s, title="Orders vanish from discovery", severity="P0", service="orders",
+                            started_at=T0, author="alice")
+        create_incident(session=s, title="Checkout probes flap", severity="P1", service="checkout",
+                        started_at=T0.replace(hour=5), author="bob")
+        update_status(a.id, "resolved", session=s, author="alice", at=T0.replace(hour=4))
+    engine.dispose()
+    return settings
+
+
+async def _settle(pilot, predicate=lambda: True, rounds: int = 200):
+    for _ in range(rounds):
+        await pilot.pause(0.05)
+        if predicate() and not any(w.is_running for w in pilot.app.workers):
+            return
+    raise AssertionError("the screen did not settle")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_home(snap_compare, make, seeded, size):
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot, lambda: pilot.app.screen.query_one("#incidents").row_count == 2)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_walk_question_node(snap_compare, make, seeded, size):
+    app = make()
+
+    async def ready(pilot):
+        pilot.app.push_screen(WalkScreen(2, start_playbook="tui-demo"))
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, WalkScreen) and pilot.app.screen.engine is not None
+                      and pilot.app.screen.engine.node is not None)
+        pilot.app.screen.engine.choose("deploy")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_knowledge_rules(snap_compare, make, seeded, size):
+    app = make()
+
+    async def ready(pilot):
+        pilot.app.push_screen(KnowledgeScreen())
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, KnowledgeScreen)
+                      and pilot.app.screen.query_one("#rule-list").option_count >= 12)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+def test_help(snap_compare, make, seeded):
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        await pilot.press("question_mark")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
