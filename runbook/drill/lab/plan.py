@@ -146,6 +146,8 @@ def build_p0_2(directory: Path, fast: bool) -> Plan:
         "service_url": f"{base}/checkout",
         "caller_url": f"{base}/checkout",
         "metrics_url": f"{base}/metrics",
+        "fallback_selector": "checkout_fallback_total",
+        "errors_selector": 'http_requests_total{code="502"}',
         "stream_url": f"{base}/hystrix.stream",
     })
 

@@ -66,8 +66,6 @@ func call(payload []byte) error {
 \treturn err
 }
 ''',
-    },
-    "p0-2": {
         "health/probe.go": '''package health
 
 import (
@@ -88,6 +86,8 @@ func probeHTTP(url string) error {
 \treturn nil
 }
 ''',
+    },
+    "p0-2": {
         "checkout/charge.go": '''package checkout
 
 import (
@@ -99,13 +99,11 @@ import (
 \t"google.golang.org/grpc/status"
 )
 
-var errUnavailable = status.Error(codes.Unavailable, "unavailable")
-
 func (s *Service) Charge(ctx context.Context, req *ChargeRequest) (*ChargeReply, error) {
 \treply, err := s.payments.Charge(ctx, req)
 \tif err != nil {
 \t\twrapped := fmt.Errorf("rpc call failed: %w", err)
-\t\tif errors.Is(wrapped, errUnavailable) { // never true for a wrapped status
+\t\tif errors.Is(wrapped, status.Error(codes.Unavailable, "")) { // never true: %w hid the status
 \t\t\treturn s.fallback(ctx, req)
 \t\t}
 \t\treturn nil, wrapped

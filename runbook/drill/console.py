@@ -1,0 +1,76 @@
+"""The drill in a plain terminal: read the node, run its checks, pick a choice, ask for hints.
+
+A line-based face for ``runbook drill run`` when no ``--auto``/``--choose`` is given and stdin
+is a terminal (the Textual UI has its own drill screen on the same engine). Input and output
+are parameters, so the loop is tested without a terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from runbook.drill.scenarios import DrillScenario
+from runbook.drill.session import DrillRun, _Counter, drill_variables, finish_drill, open_drill
+
+HELP = "number: take that choice · h: hint · u: undo · q: stop and score"
+
+
+async def run_console(scenario: DrillScenario, factory: Any, *, mode: str, recording_dirs: Sequence[Path],
+                      read: Callable[[str], str] = input, write: Callable[[str], None] = print,
+                      lab_directory: Path | None = None) -> DrillRun:
+    from runbook.playbook.model import NodeKind
+
+    variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)
+    counter = _Counter()
+    engine = factory(runner=runner, observer=counter)
+    open_drill(scenario, engine, variables, mode)
+    hints = 0
+
+    async def ask(prompt: str) -> str:
+        try:
+            return (await asyncio.to_thread(read, prompt)).strip().lower()
+        except EOFError:
+            return "q"
+
+    while True:
+        node = engine.node
+        write(f"\n## {node.title}  ({node.ref})\n{node.body.strip()[:1200]}")
+        if node.kind == NodeKind.CONCLUSION:
+            write(f"conclusion: {', '.join(node.conclusion.rules)} - {node.conclusion.fix}")
+            if set(scenario.truth) <= {r for c in engine.conclusions for r in c.rules}:
+                break
+            if await ask("look for a further cause from triage? [y/N] ") != "y":
+                break
+            engine.continue_from_triage()
+            continue
+        if engine.needs_checks:
+            write("running checks ...")
+            for r in await engine.run_checks():
+                write(f"  {r.result.check_type}: {r.verdict.value} - {r.result.summary}")
+            if engine.suggestion is not None:
+                write(f"  suggests: {engine.suggestion.label}")
+        for i, choice in enumerate(node.choices, 1):
+            write(f"  {i}. {choice.label}")
+        answer = await ask(f"[{HELP}] > ")
+        if answer == "q":
+            break
+        if answer == "h":
+            if hints < len(scenario.hints):
+                hints += 1
+                write(f"hint {hints}: {scenario.hints[hints - 1]}")
+            else:
+                write("no more hints")
+            continue
+        if answer == "u":
+            if len(engine.active_path) > 1:
+                engine.undo()
+            continue
+        if answer.isdigit() and 1 <= int(answer) <= len(node.choices):
+            engine.choose(node.choices[int(answer) - 1].ref)
+            continue
+        write(HELP)
+    return finish_drill(scenario, engine, mode, checks_run=counter.count, hints_taken=hints,
+                        stop_reason="conclusion" if engine.at_conclusion else "stopped", stop_ref=engine.ref or "")

@@ -1,0 +1,164 @@
+"""Drill scenarios: an incident with a known root cause, a briefing, hints and a replay.
+
+A scenario is a Markdown file in ``incidents/drills/`` (any configured incident directory):
+YAML front matter with the ground truth and the wiring, and a Markdown body that is the
+briefing the responder reads. Scenarios are validated like playbooks: every problem is a
+``path:line: what is wrong`` error, and one broken file never stops the others from loading.
+The format is documented in ``docs/drills.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runbook.errors import PlaybookError
+from runbook.playbook.yaml_blocks import load_yaml_mapping
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+REQUIRED = ("id", "title", "incident", "truth", "playbook", "lab")
+OPTIONAL = ("replay", "hints", "variables", "par_s", "difficulty")
+
+
+@dataclass(frozen=True)
+class DrillScenario:
+    id: str
+    title: str
+    incident: str
+    """The knowledge-base incident it rehearses (``P0-1``)."""
+    truth: tuple[str, ...]
+    """Rule ids a complete diagnosis concludes."""
+    playbook: str
+    """Where the responder starts: a playbook id (its start node) or ``playbook#node``."""
+    lab: str
+    """Lab scenario to bring up for live mode (``runbook lab up <lab>``)."""
+    replay: str
+    """Name of the recording (``drills/recordings/<name>.json``) replay mode answers from."""
+    briefing: str
+    """Markdown the responder reads first: what they see, not what is wrong."""
+    hints: tuple[str, ...] = ()
+    variables: dict[str, str] = field(default_factory=dict)
+    """Overrides of the lab's (or the recording's) variables."""
+    par_s: float = 600.0
+    """Time to diagnosis that still earns the full time score."""
+    difficulty: str = "normal"
+    path: Path = Path()
+    line: int = 1
+    key_lines: dict[str, int] = field(default_factory=dict)
+    """Line of each front matter key, for ``path:line`` errors found after parsing."""
+
+    def start_ref(self, library: Any) -> str:
+        playbook, _, node = self.playbook.partition("#")
+        return f"{playbook}#{node or library.get(playbook).start}"
+
+
+def drill_files(incident_dirs: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for d in incident_dirs:
+        drills = d / "drills"
+        if drills.is_dir():
+            files += sorted(f for f in drills.glob("*.md") if f.name.lower() != "readme.md")
+    return files
+
+
+def recording_dirs(incident_dirs: Sequence[Path]) -> list[Path]:
+    return [d / "drills" / "recordings" for d in incident_dirs if (d / "drills" / "recordings").is_dir()]
+
+
+def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario | None, list[PlaybookError]]:
+    """Parse one scenario file (structure only; cross-checks are in ``validate_scenario``)."""
+    errors: list[PlaybookError] = []
+
+    def err(line: int, problem: str) -> None:
+        errors.append(PlaybookError(str(path), line, problem))
+
+    try:
+        text = path.read_text(encoding="utf-8") if text is None else text
+    except OSError as exc:
+        err(1, f"cannot read the file: {exc}")
+        return None, errors
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        err(1, "no front matter; start the file with a '---' YAML block holding id, title, incident, truth, "
+               "playbook and lab")
+        return None, errors
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        err(1, "front matter is not closed; end it with a '---' line")
+        return None, errors
+    data = load_yaml_mapping("\n".join(lines[1:end]), 2, "front matter", err)
+    if data is None:
+        return None, errors
+
+    def line_of(key: str) -> int:
+        return next((i + 1 for i in range(1, end) if lines[i].startswith(f"{key}:")), 1)
+
+    for key in data:
+        if key not in REQUIRED + OPTIONAL:
+            err(line_of(str(key)), f"front matter: unknown key {key!r}; known keys: {', '.join(REQUIRED + OPTIONAL)}")
+    for key in REQUIRED:
+        if not data.get(key):
+            err(line_of(key) if key in data else 1, f"front matter: '{key}' is missing; add '{key}: ...'")
+    ident = str(data.get("id") or "")
+    if ident and not ID_RE.match(ident):
+        err(line_of("id"), f"front matter: id {ident!r} is not valid; use lowercase letters, digits and '-'")
+    truth = data.get("truth") or []
+    if isinstance(truth, str):
+        truth = [truth]
+    if not isinstance(truth, list) or not all(isinstance(t, str) for t in truth):
+        err(line_of("truth"), "front matter: 'truth' must be a list of rule ids, e.g. [R1]")
+        truth = []
+    hints = data.get("hints") or []
+    if not isinstance(hints, list) or not all(isinstance(h, str) and h.strip() for h in hints):
+        err(line_of("hints"), "front matter: 'hints' must be a list of non-empty strings")
+        hints = []
+    variables = data.get("variables") or {}
+    if not isinstance(variables, dict):
+        err(line_of("variables"), "front matter: 'variables' must be a mapping of name: value")
+        variables = {}
+    try:
+        par_s = float(data.get("par_s", 600))
+        if par_s <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        err(line_of("par_s"), "front matter: 'par_s' must be a positive number of seconds")
+        par_s = 600.0
+    briefing = "\n".join(lines[end + 1:]).strip()
+    if not briefing:
+        err(end + 1, "the briefing is empty; write what the responder sees below the front matter")
+    if errors:
+        return None, errors
+    return DrillScenario(
+        id=ident, title=str(data["title"]), incident=str(data["incident"]), truth=tuple(truth),
+        playbook=str(data["playbook"]), lab=str(data["lab"]), replay=str(data.get("replay") or data["lab"]),
+        briefing=briefing, hints=tuple(h.strip() for h in hints),
+        variables={str(k): str(v) for k, v in variables.items()}, par_s=par_s,
+        difficulty=str(data.get("difficulty") or "normal"), path=path, line=1,
+        key_lines={str(k): line_of(str(k)) for k in data},
+    ), errors
+
+
+def load_scenarios(incident_dirs: Sequence[Path], library: Any, knowledge: Any = None
+                   ) -> tuple[dict[str, DrillScenario], list[PlaybookError]]:
+    """Every scenario under ``<dir>/drills/``, validated against the library and the knowledge base."""
+    from runbook.drill.validate import validate_scenario
+
+    out: dict[str, DrillScenario] = {}
+    errors: list[PlaybookError] = []
+    recordings = recording_dirs(incident_dirs)
+    for path in drill_files(incident_dirs):
+        scenario, errs = parse_scenario(path)
+        errors += errs
+        if scenario is None:
+            continue
+        if scenario.id in out:
+            errors.append(PlaybookError(str(path), 1, f"drill id '{scenario.id}' is already used by "
+                                                      f"{out[scenario.id].path}; give this drill its own id"))
+            continue
+        problems = validate_scenario(scenario, library, knowledge, recordings)
+        errors += problems
+        out[scenario.id] = scenario
+    return out, errors

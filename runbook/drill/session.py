@@ -1,0 +1,173 @@
+"""One drill run: a drill incident walked on the real engine, then scored and recorded.
+
+Live mode runs the real checks against the running lab (variables from ``runbook lab up``);
+replay mode plugs the :class:`ReplayRunner` into the same engine. Either way the walk is an
+incident in the record with ``is_drill=True`` (kept out of real-incident search and figures),
+and the score is appended to its timeline, which is where the history and the leaderboard
+read it from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runbook.checks.base import CheckResult
+from runbook.drill.scenarios import DrillScenario
+from runbook.drill.scoring import DrillPath, Score, checks_on_path, optimal_path, score
+from runbook.errors import RunbookError
+
+REPLAY, LIVE = "replay", "live"
+
+
+class DrillError(RunbookError):
+    title = "Drill"
+
+
+@dataclass(frozen=True)
+class DrillRun:
+    scenario: DrillScenario
+    incident_id: int
+    mode: str
+    stop_reason: str
+    """Why the walk stopped (``conclusion``, ``question``, ...): see ``runbook.walk.state.StopReason``."""
+    stop_ref: str
+    path: tuple[str, ...]
+    optimal: tuple[str, ...]
+    conclusions: tuple[tuple[str, ...], ...]
+    score: Score | None
+    """None while the drill is still open (stopped at a question without --auto answers)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario.id, "incident_id": self.incident_id, "mode": self.mode,
+                "stop_reason": self.stop_reason, "stop_ref": self.stop_ref, "path": list(self.path),
+                "optimal": list(self.optimal), "conclusions": [list(c) for c in self.conclusions],
+                "score": self.score.to_dict() if self.score else None}
+
+
+class _Counter:
+    """Observer that counts checks that really ran (not the 'not run' placeholders)."""
+
+    def __init__(self, inner: Any = None) -> None:
+        self.inner = inner
+        self.count = 0
+
+    def check_finished(self, key: str, result: CheckResult) -> None:
+        if not result.summary.startswith("not run"):
+            self.count += 1
+        if self.inner is not None:
+            self.inner.check_finished(key, result)
+
+    def __getattr__(self, name: str):
+        if self.inner is not None:
+            return getattr(self.inner, name)
+        return lambda *a, **k: None
+
+
+def drill_variables(scenario: DrillScenario, mode: str, recording_dirs: Sequence[Path],
+                    lab_directory: Path | None = None) -> tuple[dict[str, str], Any]:
+    """(variables, check runner) for ``mode``: the lab's variables and the real runner, or the
+    recording's variables and the replay runner."""
+    if mode == LIVE:
+        from runbook.checks.runner import run_check
+        from runbook.drill.lab import lab_status
+
+        status = lab_status(directory=lab_directory)
+        if status.state is None or not any(s.name == scenario.lab for s in status.state.scenarios):
+            raise DrillError(f"drill {scenario.id!r} runs live against lab scenario {scenario.lab!r}, which is "
+                             f"not running; start it with 'runbook lab up {scenario.lab}' (or use --replay)")
+        if not status.running:
+            dead = ", ".join(n for n, alive in status.alive.items() if not alive)
+            raise DrillError(f"lab processes have stopped ({dead}); restart with 'runbook lab down' then "
+                             f"'runbook lab up {scenario.lab}'")
+        return {**status.state.variables(scenario.lab), **scenario.variables}, run_check
+    if mode == REPLAY:
+        from runbook.drill.recording import load_recording
+        from runbook.drill.replay import ReplayRunner
+
+        recording = load_recording(scenario.replay, recording_dirs)
+        return {**recording.variables, **scenario.variables}, ReplayRunner(recording)
+    raise DrillError(f"unknown drill mode {mode!r}; use 'live' or 'replay'")
+
+
+def open_drill(scenario: DrillScenario, engine: Any, variables: Mapping[str, str], mode: str) -> int:
+    """Create the drill incident, note the drill, and enter the start node; returns the incident id."""
+    from runbook.record import repo
+    from runbook.record.models import EventKind
+
+    incident_id = engine.create_incident(f"Drill: {scenario.title}", variables=dict(variables), severity="P0",
+                                         service=scenario.incident, is_drill=True)
+    repo.add_event(incident_id, EventKind.NOTE.value, session=engine.session, author=engine.author,
+                   summary=f"drill {scenario.id} started ({mode})",
+                   payload={"drill": {"scenario": scenario.id, "mode": mode, "lab": scenario.lab}})
+    engine.enter(scenario.start_ref(engine.library))
+    return incident_id
+
+
+def finish_drill(scenario: DrillScenario, engine: Any, mode: str, *, checks_run: int, hints_taken: int,
+                 stop_reason: str, stop_ref: str) -> DrillRun:
+    """Score the walk so far, append the score to the drill's timeline, and describe the run."""
+    from runbook.record import repo
+    from runbook.record.models import EventKind
+
+    steps = engine.path
+    conclusions = engine.conclusions
+    truth = set(scenario.truth)
+    seconds = None
+    found: set[str] = set()
+    for c in conclusions:
+        found |= truth & set(c.rules)
+        if found == truth and seconds is None:
+            at = next((s.entered_at for s in steps if s.step_id == c.step_id), None)
+            if at is not None and steps:
+                seconds = (at - steps[0].entered_at).total_seconds()
+    best = optimal_path(engine.library, scenario.start_ref(engine.library), scenario.truth)
+    walk = DrillPath(refs=tuple(s.ref for s in steps), conclusions=tuple(c.rules for c in conclusions),
+                     checks_run=checks_run, hints_taken=hints_taken, seconds_to_diagnosis=seconds)
+    result = score(walk, scenario.truth, best, len(checks_on_path(engine.library, best)), scenario.par_s)
+    repo.add_event(engine.incident_id, EventKind.NOTE.value, session=engine.session, author=engine.author,
+                   summary=f"drill {scenario.id} scored {result.total:g}/100 ({mode})",
+                   payload={"drill_score": result.to_dict(), "scenario": scenario.id, "mode": mode})
+    return DrillRun(scenario=scenario, incident_id=engine.incident_id, mode=mode, stop_reason=stop_reason,
+                    stop_ref=stop_ref, path=walk.refs, optimal=tuple(best), conclusions=walk.conclusions,
+                    score=result)
+
+
+async def run_drill(scenario: DrillScenario, engine_factory: Any, *, mode: str = REPLAY,
+                    recording_dirs: Sequence[Path] = (), auto: bool = True,
+                    answers: Mapping[str, str] | None = None, hints_taken: int = 0, max_steps: int = 50,
+                    observer: Any = None, lab_directory: Path | None = None) -> DrillRun:
+    """Run a drill headlessly: autopilot (``auto``) plus pre-given ``answers``; score when it stops.
+
+    ``engine_factory(runner=..., observer=...)`` builds the walk engine (``build_engine``).
+    """
+    from runbook.walk.autopilot import autopilot
+
+    variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)
+    counter = _Counter(observer)
+    engine = engine_factory(runner=runner, observer=counter)
+    open_drill(scenario, engine, variables, mode)
+    stop = await autopilot(engine, answers=answers, follow=auto, max_steps=max_steps)
+    return finish_drill(scenario, engine, mode, checks_run=counter.count, hints_taken=hints_taken,
+                        stop_reason=stop.reason.value, stop_ref=stop.ref)
+
+
+async def drive_path(engine: Any, path: Sequence[str]) -> None:
+    """Walk ``path`` (node refs) exactly, running each check node's checks on the way: the
+    ideal responder. A step back to triage's start after a conclusion continues from triage."""
+    from runbook.playbook.model import NodeKind
+
+    if engine.ref != path[0]:
+        raise DrillError(f"the walk is at {engine.ref}, not at the path's start {path[0]}")
+    for ref in path[1:]:
+        node = engine.node
+        if node.kind == NodeKind.CONCLUSION:
+            engine.continue_from_triage()
+            if engine.ref != ref:
+                engine.choose(ref)
+            continue
+        if engine.needs_checks:
+            await engine.run_checks()
+        engine.choose(ref)
