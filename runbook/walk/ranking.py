@@ -169,8 +169,18 @@ def rank_rules(library: Library, results: Results, *, paths_for: int = 3) -> lis
             status = "cleared"
         ranks.append(RuleRank(rule, status, score, tuple(evs)))
     ranks.sort(key=lambda r: (tuple(-x for x in r.score), r.rule))
-    return [RuleRank(r.rule, r.status, r.score, r.evidence, verdict_path(library, r.rule, results))
+    return [RuleRank(r.rule, r.status, r.score, r.evidence,
+                     verdict_path(library, r.rule, results, via=_strongest_ref(r)))
             if i < paths_for and r.status != "cleared" else r for i, r in enumerate(ranks)]
+
+
+def _strongest_ref(rank: RuleRank) -> str | None:
+    """The node of the strongest supporting (else possible) evidence: the path goes through it."""
+    for bearing in ("supports", "possible"):
+        evs = [e for e in rank.evidence if e.bearing == bearing]
+        if evs:
+            return max(evs, key=lambda e: Verdict(e.verdict).weight).ref
+    return None
 
 
 def path_start(library: Library, rule: str, triage: str = "triage") -> str | None:
@@ -184,10 +194,15 @@ def path_start(library: Library, rule: str, triage: str = "triage") -> str | Non
     return next((c for c in candidates if shortest_path_to_rule(g, c, rule)), None)
 
 
-def verdict_path(library: Library, rule: str, results: Results, *, triage: str = "triage") -> tuple[PathStep, ...]:
+def verdict_path(library: Library, rule: str, results: Results, *, via: str | None = None,
+                 triage: str = "triage") -> tuple[PathStep, ...]:
     """The path from the start towards ``rule``: verdicts decide where they can, and where they
-    cannot, the branch on the shortest way to the rule is taken (marked ``choose``)."""
+    cannot, the branch on the shortest way to ``via`` (the node holding the evidence), then to
+    the rule, is taken (marked ``choose``)."""
     ref = path_start(library, rule, triage)
+    g = library.graph
+    if via is not None and (ref is None or via not in g or not nx.has_path(g, ref, via)):
+        via = None
     steps: list[PathStep] = []
     seen: set[str] = set()
     while ref is not None and len(steps) < MAX_FOLLOW:
@@ -201,7 +216,9 @@ def verdict_path(library: Library, rule: str, results: Results, *, triage: str =
             steps.append(PathStep(ref, node.title, node.kind.value, f"verdict {s.verdict.value}"))
             ref = s.target
             continue
-        way = shortest_path_to_rule(library.graph, ref, rule)
+        if ref == via:
+            via = None
+        way = nx.shortest_path(g, ref, via) if via is not None else shortest_path_to_rule(g, ref, rule)
         if not way or len(way) < 2:
             steps.append(PathStep(ref, node.title, node.kind.value, f"{rule} not reachable from here"))
             break
