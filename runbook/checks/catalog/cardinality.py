@@ -1,0 +1,157 @@
+"""label_cardinality (C12, R12): which metric or label is exploding the series count?
+
+A label that carries a user ID, a request ID or an IP turns one metric into as many series as
+there are users; Prometheus' memory and every query over that metric grow with it. The check
+counts series per metric family and distinct values per label, either on a target's /metrics
+page or in Prometheus' own head block (``/api/v1/status/tsdb``), and flags label values that
+look like identifiers (UUIDs, long hex, all digits, IP addresses, e-mail addresses).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import Field, model_validator
+
+from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.http import fetch
+from runbook.checks.registry import register_check
+from runbook.errors import ParseError
+from runbook.parsers.prom_text import Exposition, parse
+
+_ID_LIKE = re.compile(
+    r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # uuid
+    r"|[0-9a-fA-F]{8,}"  # long hex (trace ids, hashes)
+    r"|[0-9]+"  # all digits
+    r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?"  # IPv4[:port]
+    r"|\[?[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:.]*\]?(?::\d+)?"  # IPv6
+    r"|[^@\s]+@[^@\s]+\.[^@\s]+)$",  # e-mail
+    re.M,
+)
+
+
+def count_id_like(values) -> int:
+    """How many of ``values`` look like identifiers (one regex pass over the joined values)."""
+    return len(_ID_LIKE.findall("\n".join(v for v in values if "\n" not in v)))
+
+
+def is_id_like(value: str) -> bool:
+    return "\n" not in value and _ID_LIKE.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class LabelCount:
+    metric: str
+    label: str
+    values: int
+    id_like: int
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CardinalityReport:
+    series_total: int
+    top_families: tuple[tuple[str, int], ...]
+    """(metric, series), largest first."""
+    top_labels: tuple[LabelCount, ...]
+    """Labels by distinct values, largest first."""
+
+
+def analyse_cardinality(expo: Exposition, *, top: int = 10, min_values_for_id_check: int = 10) -> CardinalityReport:
+    """Series per family and distinct values per (family, label) on a parsed page."""
+    fams = sorted(((f.name, len(f.rows)) for f in expo.families.values() if f.rows), key=lambda x: -x[1])
+    labels: list[LabelCount] = []
+    for fam in expo.families.values():
+        if len(fam.rows) < 2:
+            continue
+        for label, values in fam.label_values().items():
+            n = len(values)
+            id_like = count_id_like(values) if n >= min_values_for_id_check else 0
+            labels.append(LabelCount(fam.name, label, n, id_like, tuple(sorted(values)[:3]) if n >= min_values_for_id_check else ()))
+    labels.sort(key=lambda c: (-c.values, -c.id_like))
+    return CardinalityReport(sum(n for _, n in fams), tuple(fams[:top]), tuple(labels[:top]))
+
+
+class CardinalityParams(CheckParams):
+    metrics_url: str | None = Field(None, description="A target's /metrics page")
+    prom_url: str | None = Field(None, description="Prometheus base URL: reads /api/v1/status/tsdb")
+    warn_series: int = Field(1000, gt=0, description="warn when a metric has this many series")
+    fail_series: int = Field(10_000, gt=0, description="fail when a metric has this many series")
+    warn_values: int = Field(100, gt=0, description="warn when a label has this many values")
+    fail_values: int = Field(1000, gt=0, description="fail when a label has this many values")
+    fail_id_like: int = Field(100, gt=0, description="fail when a label has this many ID-like values")
+    ignore_labels: list[str] = Field(["__name__"], description="Labels not judged (TSDB mode counts __name__)")
+
+    @model_validator(mode="after")
+    def _source(self):
+        if not self.metrics_url and not self.prom_url:
+            raise ValueError("give metrics_url or prom_url")
+        return self
+
+
+@register_check
+class LabelCardinality(Check):
+    name = "label_cardinality"
+    title = "Label cardinality"
+    description = ("Series per metric and values per label from /metrics or Prometheus' TSDB status; "
+                   "fail at >=10k series, >=1000 values or >=100 ID-like values (uuid, hex, digits, "
+                   "IP, e-mail); warn at >=1000 series or >=100 values.")
+    rules = ("R12",)
+    Params = CardinalityParams
+    default_timeout_s = 15.0
+
+    async def run(self, params: CardinalityParams, ctx) -> Outcome:
+        if params.metrics_url:
+            reply = await fetch(ctx, "GET", params.metrics_url, headers={"Accept": "text/plain;version=0.0.4"})
+            if not reply.ok:
+                raise MeasureError(f"{reply.url} answered HTTP {reply.status}")
+            try:
+                report = analyse_cardinality(parse(reply.text()))
+            except ParseError as exc:
+                raise MeasureError(f"{reply.url} is not a valid exposition: {exc}") from None
+            source = reply.url
+        else:
+            from runbook.checks.catalog._tsdb_status import read_tsdb_status
+
+            report = await read_tsdb_status(ctx, params.prom_url, params.warn_values)  # type: ignore[arg-type]
+            source = f"{params.prom_url} TSDB head"
+        return judge(report, params, source, ctx)
+
+
+def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx) -> Outcome:
+    thresholds = {"warn_series": params.warn_series, "fail_series": params.fail_series,
+                  "warn_values": params.warn_values, "fail_values": params.fail_values,
+                  "fail_id_like": params.fail_id_like}
+    if not report.top_families:
+        return Outcome(Verdict.UNKNOWN, f"no series at {source}", {"series_total": 0}, thresholds,
+                       error="the page holds no samples")
+    labels = [c for c in report.top_labels if c.label not in params.ignore_labels]
+    fails, warns = [], []
+    for name, n in report.top_families:
+        if n >= params.fail_series:
+            fails.append(f"{name} has {n} series")
+        elif n >= params.warn_series:
+            warns.append(f"{name} has {n} series")
+    for c in labels:
+        where = f"{c.metric}.{c.label}" if c.metric else c.label
+        if c.values >= params.fail_values:
+            fails.append(f"{where} has {c.values} values")
+        elif c.id_like >= params.fail_id_like:
+            fails.append(f"{where} has {c.id_like} ID-like values (e.g. {', '.join(c.examples)})")
+        elif c.values >= params.warn_values:
+            warns.append(f"{where} has {c.values} values")
+    for c in labels[:5]:
+        ctx.record("sample", f"{c.metric or '*'} {c.label}: {c.values} values, {c.id_like} ID-like"
+                   + (f", e.g. {', '.join(c.examples)}" if c.examples else ""))
+    top_name, top_n = report.top_families[0]
+    figures: dict = {"series_total": report.series_total, "top_metric": top_name, "top_metric_series": top_n}
+    if labels:
+        figures.update({"top_label": f"{labels[0].metric}.{labels[0].label}" if labels[0].metric else labels[0].label,
+                        "top_label_values": labels[0].values, "top_label_id_like": labels[0].id_like})
+    if fails:
+        return Outcome(Verdict.FAIL, f"cardinality explosion at {source}: " + "; ".join(fails[:3]), figures, thresholds)
+    if warns:
+        return Outcome(Verdict.WARN, f"high cardinality at {source}: " + "; ".join(warns[:3]), figures, thresholds)
+    return Outcome(Verdict.OK, f"cardinality is bounded at {source}: largest is {top_name} with {top_n} series",
+                   figures, thresholds)

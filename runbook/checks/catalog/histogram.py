@@ -1,0 +1,280 @@
+"""histogram_bucket_quality (C8, R8): are the quantiles read from these histograms believable?
+
+A p95 from a Prometheus histogram is interpolated inside one bucket, so its error is as wide
+as that bucket. The postmortem's latency dashboard showed p95 ≈ 0.95 s for requests that all
+took 150 ms, because the buckets were {0.05, 1, 5}. This check reads every histogram on a
+/metrics page (or one histogram through the Prometheus API), estimates each quantile exactly
+as PromQL ``histogram_quantile`` does, and reports how wide the bucket around it is, whether
+the quantile fell into +Inf, whether the SLO sits inside a bucket, and broken buckets
+(non-monotonic counts, ``+Inf`` ≠ ``_count``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from pydantic import Field, model_validator
+
+from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.http import fetch
+from runbook.checks.registry import register_check
+from runbook.errors import ParseError
+from runbook.parsers.prom_text import Exposition, HistogramSeries, histogram_series, parse
+
+
+@dataclass(frozen=True)
+class QuantileEstimate:
+    """One quantile of one series, with the bucket it was interpolated in."""
+
+    q: float
+    estimate: float
+    lo: float
+    hi: float
+    in_inf: bool
+    """The rank fell into the +Inf bucket: the true value is unbounded above."""
+
+    @property
+    def max_error(self) -> float:
+        return math.inf if self.in_inf else max(self.estimate - self.lo, self.hi - self.estimate)
+
+    @property
+    def rel_error(self) -> float:
+        if self.in_inf:
+            return math.inf
+        return self.max_error / self.estimate if self.estimate > 0 else (0.0 if self.max_error == 0 else math.inf)
+
+
+def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> QuantileEstimate | None:
+    """Port of PromQL ``bucketQuantile`` (promql/quantile.go, Prometheus 2.42).
+
+    ``buckets`` are (upper bound, cumulative count). None where PromQL returns NaN: no +Inf
+    bucket, fewer than two buckets, or no observations.
+    """
+    if not buckets:
+        return None
+    merged: dict[float, float] = {}
+    for bound, count in sorted(buckets):
+        merged[bound] = merged.get(bound, 0.0) + count if bound in merged else count
+    bs = sorted(merged.items())
+    if not math.isinf(bs[-1][0]) or len(bs) < 2:
+        return None
+    # ensureMonotonic: PromQL forces counts to be non-decreasing
+    fixed, top = [], -math.inf
+    for bound, count in bs:
+        top = max(top, count)
+        fixed.append((bound, top))
+    total = fixed[-1][1]
+    if not total > 0:
+        return None
+    rank = q * total
+    b = next((i for i, (_, c) in enumerate(fixed[:-1]) if c >= rank), len(fixed) - 1)
+    if b == len(fixed) - 1:
+        lo = fixed[-2][0]
+        return QuantileEstimate(q, lo, lo, math.inf, True)
+    if b == 0 and fixed[0][0] <= 0:
+        return QuantileEstimate(q, fixed[0][0], fixed[0][0], fixed[0][0], False)
+    start, end, count = 0.0, fixed[b][0], fixed[b][1]
+    if b > 0:
+        start = fixed[b - 1][0]
+        count -= fixed[b - 1][1]
+        rank -= fixed[b - 1][1]
+    est = start + (end - start) * (rank / count) if count > 0 else end
+    return QuantileEstimate(q, est, start, end, False)
+
+
+@dataclass(frozen=True)
+class SeriesJudgement:
+    """The verdict on one histogram series and why."""
+
+    family: str
+    labels: tuple[tuple[str, str], ...]
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    quantiles: tuple[QuantileEstimate, ...]
+    mean: float | None
+    count: float
+
+    def title(self) -> str:
+        inner = ",".join(f'{k}="{v}"' for k, v in self.labels)
+        return f"{self.family}{{{inner}}}" if inner else self.family
+
+
+@dataclass(frozen=True)
+class HistogramReport:
+    series: tuple[SeriesJudgement, ...]
+    families: int
+
+    def worst(self) -> SeriesJudgement | None:
+        judged = [s for s in self.series if s.quantiles]
+        return max(judged, key=lambda s: (s.verdict.weight, max(q.rel_error for q in s.quantiles)), default=None)
+
+
+def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...], slo_s: float | None = None,
+                 abs_tol: float = 0.005, warn_rel: float = 0.25, fail_rel: float = 0.5,
+                 slo_margin: float = 0.1) -> SeriesJudgement:
+    """Apply the C8 verdict rules to one series."""
+    reasons: list[str] = []
+    fail = warn = False
+    counts = [c for _, c in s.buckets]
+    if any(b < a for a, b in zip(counts, counts[1:])):
+        warn = True
+        reasons.append("bucket counts are not monotonic")
+    inf = [c for bound, c in s.buckets if math.isinf(bound)]
+    if not inf:
+        warn = True
+        reasons.append('no le="+Inf" bucket')
+    elif s.count is not None and inf[0] != s.count:
+        warn = True
+        reasons.append(f"+Inf bucket {inf[0]:g} != _count {s.count:g}")
+    total = s.count if s.count is not None else (inf[0] if inf else 0.0)
+    mean = s.sum / total if s.sum is not None and total else None
+    estimates = []
+    for q in quantiles:
+        est = bucket_quantile(q, list(s.buckets))
+        if est is None:
+            continue
+        estimates.append(est)
+        name = f"p{q * 100:g}"
+        if est.in_inf:
+            fail = True
+            reasons.append(f"{name} falls in the +Inf bucket (above {est.lo:g}): unbounded")
+        elif est.max_error > abs_tol and est.rel_error > fail_rel:
+            fail = True
+            reasons.append(f"{name}≈{est.estimate:.4g} interpolated in ({est.lo:g}, {est.hi:g}]: "
+                           f"error up to {est.max_error:.3g} ({est.rel_error:.0%})")
+        elif est.rel_error > warn_rel:
+            warn = True
+            reasons.append(f"{name}≈{est.estimate:.4g} in ({est.lo:g}, {est.hi:g}]: relative error {est.rel_error:.0%}")
+    if estimates and mean is not None and mean > 0 and estimates[0].estimate > 3 * mean and reasons:
+        reasons.append(f"mean is only {mean:.4g} (sum/count)")
+    if slo_s is not None and estimates:
+        bounds = sorted({0.0, *(b for b, _ in s.buckets)})
+        for lo, hi in zip(bounds, bounds[1:]):
+            if lo < slo_s < hi and min(slo_s - lo, hi - slo_s if not math.isinf(hi) else math.inf) > slo_margin * slo_s:
+                fail = True
+                reasons.append(f"SLO {slo_s:g} sits inside bucket ({lo:g}, {hi:g}], far from both bounds")
+    verdict = Verdict.FAIL if fail else Verdict.WARN if warn else Verdict.OK
+    if not estimates and verdict is Verdict.OK:
+        verdict = Verdict.UNKNOWN
+    return SeriesJudgement(family, s.labels, verdict, tuple(reasons), tuple(estimates), mean, total)
+
+
+def analyse_histograms(expo: Exposition, *, quantiles: tuple[float, ...] = (0.95, 0.99), slo_s: float | None = None,
+                       abs_tol: float = 0.005, warn_rel: float = 0.25, fail_rel: float = 0.5,
+                       metric: str | None = None, unit_suffix: str = "_seconds") -> HistogramReport:
+    """Judge every histogram series on a page (families filtered by regex and unit suffix)."""
+    pattern = re.compile(metric) if metric else None
+    out: list[SeriesJudgement] = []
+    families = 0
+    for fam in expo.families.values():
+        if fam.type != "histogram" or not fam.rows:
+            continue
+        if pattern is not None and not pattern.fullmatch(fam.name):
+            continue
+        if unit_suffix and not fam.name.endswith(unit_suffix) and fam.unit != unit_suffix.lstrip("_"):
+            continue
+        families += 1
+        for s in histogram_series(fam):
+            out.append(judge_series(fam.name, s, quantiles=quantiles, slo_s=slo_s, abs_tol=abs_tol,
+                                    warn_rel=warn_rel, fail_rel=fail_rel))
+    return HistogramReport(tuple(out), families)
+
+
+class HistogramParams(CheckParams):
+    metrics_url: str | None = Field(None, description="A /metrics page to read every histogram from")
+    prom_url: str | None = Field(None, description="Prometheus base URL (API mode, needs metric)")
+    metric: str | None = Field(None, description="Histogram family name (API mode) or a regex over family names")
+    matchers: str = Field("", description='API mode: extra label matchers, e.g. job="api"')
+    quantiles: list[float] = Field([0.95, 0.99], min_length=1, description="Quantiles to judge")
+    slo_s: float | None = Field(None, gt=0, description="Latency SLO; fail when it sits deep inside a bucket")
+    abs_tol_s: float = Field(0.005, ge=0, description="Errors below this are fine whatever the ratio")
+    warn_rel: float = Field(0.25, gt=0, description="warn above this relative error")
+    fail_rel: float = Field(0.5, gt=0, description="fail above this relative error (and abs_tol_s)")
+    unit_suffix: str = Field("_seconds", description="Only families ending in this (empty: all histograms)")
+
+    @model_validator(mode="after")
+    def _source(self):
+        if not self.metrics_url and not self.prom_url:
+            raise ValueError("give metrics_url or prom_url")
+        if self.prom_url and not self.metrics_url and not self.metric:
+            raise ValueError("prom_url needs metric (the histogram family name)")
+        if any(not 0 < q < 1 for q in self.quantiles):
+            raise ValueError("quantiles must lie strictly between 0 and 1")
+        return self
+
+
+@register_check
+class HistogramBucketQuality(Check):
+    name = "histogram_bucket_quality"
+    title = "Histogram bucket quality"
+    description = ("Estimates p95/p99 of every histogram like PromQL histogram_quantile and judges the "
+                   "bucket width around them: fail when a quantile lands in +Inf, its error exceeds "
+                   "abs_tol_s and 50%, or the SLO sits deep inside a bucket; warn above 25% error or "
+                   "for broken buckets (non-monotonic, +Inf != _count).")
+    rules = ("R8",)
+    Params = HistogramParams
+    default_timeout_s = 15.0
+
+    async def run(self, params: HistogramParams, ctx) -> Outcome:
+        qs = tuple(params.quantiles)
+        if params.metrics_url:
+            reply = await fetch(ctx, "GET", params.metrics_url, headers={"Accept": "text/plain;version=0.0.4"})
+            if not reply.ok:
+                raise MeasureError(f"{reply.url} answered HTTP {reply.status}")
+            try:
+                expo = parse(reply.text())
+            except ParseError as exc:
+                raise MeasureError(f"{reply.url} is not a valid exposition: {exc}") from None
+            report = analyse_histograms(expo, quantiles=qs, slo_s=params.slo_s, abs_tol=params.abs_tol_s,
+                                        warn_rel=params.warn_rel, fail_rel=params.fail_rel,
+                                        metric=params.metric, unit_suffix=params.unit_suffix)
+            source = reply.url
+        else:
+            from runbook.checks.catalog._histogram_api import query_histogram
+
+            series = await query_histogram(ctx, params.prom_url, params.metric, params.matchers)  # type: ignore[arg-type]
+            report = HistogramReport(tuple(
+                judge_series(params.metric, s, quantiles=qs, slo_s=params.slo_s,  # type: ignore[arg-type]
+                             abs_tol=params.abs_tol_s, warn_rel=params.warn_rel, fail_rel=params.fail_rel)
+                for s in series), 1 if series else 0)
+            source = f"{params.prom_url} ({params.metric})"
+        return summarise(report, params, source, ctx)
+
+
+def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx) -> Outcome:
+    thresholds = {"abs_tol_s": params.abs_tol_s, "warn_rel": params.warn_rel, "fail_rel": params.fail_rel,
+                  "slo_s": params.slo_s, "slo_margin": 0.1}
+    judged = [s for s in report.series if s.verdict is not Verdict.UNKNOWN]
+    if not judged:
+        what = "no histogram series with observations"
+        return Outcome(Verdict.UNKNOWN, f"{what} at {source}", {"histograms": report.families, "series": 0},
+                       thresholds, error=what)
+    by = {v: sum(1 for s in judged if s.verdict is v) for v in (Verdict.FAIL, Verdict.WARN, Verdict.OK)}
+    worst = report.worst()
+    assert worst is not None
+    ranked = sorted(judged, key=lambda s: (-s.verdict.weight, -max((q.rel_error for q in s.quantiles), default=0)))
+    for s in ranked[:8]:
+        if s.verdict is Verdict.OK:
+            break
+        ctx.record("finding", f"{s.verdict.value}: {s.title()} (n={s.count:g}): " + "; ".join(s.reasons))
+    figures: dict = {
+        "histograms": report.families, "series": len(judged),
+        "series_fail": by[Verdict.FAIL], "series_warn": by[Verdict.WARN], "series_ok": by[Verdict.OK],
+        "worst_series": worst.title()[:200],
+    }
+    if worst.quantiles:
+        q0 = worst.quantiles[0]
+        tag = f"p{q0.q * 100:g}"
+        figures.update({f"worst_{tag}_s": round(q0.estimate, 6), f"worst_{tag}_bucket": f"({q0.lo:g}, {q0.hi:g}]",
+                        f"worst_{tag}_max_err_s": None if q0.in_inf else round(q0.max_error, 6),
+                        f"worst_{tag}_rel_err": None if q0.in_inf else round(q0.rel_error, 3)})
+    figures["worst_mean_s"] = round(worst.mean, 6) if worst.mean is not None else None
+    verdict = max((s.verdict for s in judged), key=lambda v: v.weight)
+    if verdict is Verdict.OK:
+        summary = f"{len(judged)} histogram series: quantile estimates are within tolerance"
+    else:
+        summary = (f"{by[Verdict.FAIL]} failing / {by[Verdict.WARN]} warning of {len(judged)} histogram series; "
+                   f"worst {worst.title()[:120]}: {worst.reasons[0] if worst.reasons else ''}")
+    return Outcome(verdict, summary, figures, thresholds)
