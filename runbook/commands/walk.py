@@ -82,7 +82,12 @@ def cmd_walk(args: argparse.Namespace) -> int:
         engine.create_incident(args.title or playbook.title, variables=variables, severity=args.severity)
     if engine.node is None:
         engine.start(playbook.id)
-    stop = asyncio.run(autopilot(engine, answers=answers, follow=args.auto, max_steps=args.max_steps))
+    try:
+        stop = asyncio.run(autopilot(engine, answers=answers, follow=args.auto, max_steps=args.max_steps))
+    except MissingVariables as exc:
+        ref = f"INC-{engine.incident_id:04d}"
+        raise MissingVariables(exc.needed, hint=f"the walk is recorded as {ref} at {engine.ref}; continue with "
+                                                f"runbook walk {playbook.id} --incident {ref} --var NAME=VALUE ...") from None
     data = walk_dict(engine, stop)
     print(json.dumps(data, indent=2, default=str) if args.json else walk_text(data))
     return stop.exit_code

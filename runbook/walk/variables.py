@@ -29,12 +29,11 @@ class MissingVariables(RunbookError):
 
     title = "Variables needed"
 
-    def __init__(self, needed: Sequence[NeededVariable]) -> None:
+    def __init__(self, needed: Sequence[NeededVariable], *, hint: str = "supply them with --var NAME=VALUE") -> None:
         self.needed = tuple(needed)
         lines = [f"  {v.name}: {v.description or 'no description'}" + (f" (e.g. {v.example})" if v.example else "")
                  for v in self.needed]
-        super().__init__("the checks need variables that were not given:\n" + "\n".join(lines)
-                         + "\nsupply them with --var NAME=VALUE")
+        super().__init__("the checks need variables that were not given:\n" + "\n".join(lines) + "\n" + hint)
 
 
 class InvalidParams(RunbookError):
