@@ -128,7 +128,7 @@ def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario |
         par_s = 600.0
     briefing = "\n".join(lines[end + 1:]).strip()
     if not briefing:
-        err(end + 1, "the briefing is empty; write what the responder sees below the front matter")
+        err(end + 2, "the briefing is empty; write what the responder sees below the front matter")
     if errors:
         return None, errors
     return DrillScenario(

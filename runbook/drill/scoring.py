@@ -38,22 +38,26 @@ def optimal_path(library: Any, start: str, truth: Sequence[str], triage: str = "
     g = library.graph
     again = f"{triage}#{library.playbooks[triage].start}" if triage in library.playbooks else start
 
-    def segment(frm: str, rule: str) -> list[str]:
-        path = shortest_path_to_rule(g, frm, rule)
-        if path is None:
-            raise RunbookError(f"truth rule {rule!r} is not concluded on any path from {frm}; "
-                               "pick a start upstream of a conclusion naming it")
-        return path
+    def unreachable(frm: str, rule: str) -> RunbookError:
+        return RunbookError(f"truth rule {rule!r} is not concluded on any path from {frm}; "
+                            "pick a start upstream of a conclusion naming it")
 
     remaining = list(dict.fromkeys(truth))
     if not remaining:
         raise RunbookError("a drill needs at least one truth rule")
-    firsts = {r: segment(start, r) for r in remaining}
-    agains = {r: segment(again, r) for r in remaining} if len(remaining) > 1 else {}
-    first = min(remaining, key=lambda r: len(firsts[r]) - len(agains.get(r, ())))
+    firsts = {r: shortest_path_to_rule(g, start, r) for r in remaining}
+    agains = {r: shortest_path_to_rule(g, again, r) for r in remaining} if len(remaining) > 1 else {}
+    candidates = [r for r in remaining if firsts[r] is not None]
+    if not candidates:
+        raise unreachable(start, remaining[0])
+    # A rule only reachable from the start must come first; otherwise the one whose own segment
+    # saves the most over looking for it from triage (ties keep the truth's order).
+    first = min(candidates, key=lambda r: len(firsts[r]) - len(agains.get(r) or [0] * 10_000))
     path = list(firsts[first])
     for rule in remaining:
         if rule != first and not _concluded(g, path, rule):
+            if agains[rule] is None:
+                raise unreachable(again, rule)
             path += agains[rule]
     return path
 

@@ -27,9 +27,9 @@ def validate_scenario(scenario: DrillScenario, library: Any, knowledge: Any,
         errors.append(PlaybookError(path, scenario.key_lines.get(key, 1), problem))
 
     rules = knowledge.rule_ids() if knowledge is not None and knowledge.rule_ids() else None
-    for rule in scenario.truth:
-        if rules is not None and rule not in rules:
-            err("truth", f"truth names unknown rule {rule!r}; known rules: {', '.join(sorted(rules))}")
+    unknown = [r for r in scenario.truth if rules is not None and r not in rules]
+    for rule in unknown:
+        err("truth", f"truth names unknown rule {rule!r}; known rules: {', '.join(sorted(rules))}")
     incidents = getattr(knowledge, "incidents", None) if knowledge is not None else None
     if incidents and scenario.incident not in incidents:
         err("incident", f"unknown incident {scenario.incident!r}; known: {', '.join(sorted(incidents))}")
@@ -42,6 +42,8 @@ def validate_scenario(scenario: DrillScenario, library: Any, knowledge: Any,
         return errors
     if node_id and node_id not in library.playbooks[playbook_id].nodes:
         err("playbook", f"playbook {playbook_id!r} has no node {node_id!r}")
+        return errors
+    if unknown:
         return errors
     start = scenario.start_ref(library)
     try:
