@@ -144,11 +144,11 @@ def _search_sqlite(session: Session, match: str, drills: bool, kinds, limit: int
     params = {"q": match, "drills": drills, "false": False, "limit": limit}
     sql = (
         "SELECT d.kind, d.ref, d.title, snippet(search_fts, -1, '[', ']', '...', 16), "
-        "-bm25(search_fts, 2.0, 1.0) AS score, d.incident_id, COALESCE(i.is_drill, 0) "
+        "-search_fts.rank AS score, d.incident_id, COALESCE(i.is_drill, 0) "
         "FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
         "LEFT JOIN incident i ON i.id = d.incident_id "
         f"WHERE search_fts MATCH :q AND {_drill_filter('d')}{_kind_filter(kinds, params)} "
-        "ORDER BY bm25(search_fts, 2.0, 1.0), d.id LIMIT :limit"
+        "ORDER BY search_fts.rank LIMIT :limit"  # no tie-break: it would defeat the FTS5 rank fast path
     )
     return session.execute(text(sql), params).all()
 
