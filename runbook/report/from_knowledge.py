@@ -133,7 +133,7 @@ def context_from_kb(
         m = _BULLET_ID.match(item)
         cid, text = (m["id"], Markdown(m["text"].strip())) if m else ("", item)
         cause = kb.causes.get(cid)
-        via = tuple(r for r in rules if r in kb.rules and cid in kb.rules[r].causes)
+        via = tuple(r for r in rules if (r in kb.rules and cid in kb.rules[r].causes) or (cause and r in cause.rules))
         factors.append(Factor(cid, cause.title if cause else "", text, via,
                               relative_link(cause.path if cause else None, link_base)))
     actions = tuple(
@@ -145,7 +145,7 @@ def context_from_kb(
         SimilarIncident(other.id, other.title, f"knowledge base; shares contributing factors: {', '.join(shared)}",
                         relative_link(other.path, link_base))
         for other in kb.incidents.values() if other.id != info.id
-        for shared in [sorted(set(_causes_of(other)) & set(meta.get("causes") or ()))] if shared
+        for shared in [sorted(set(other.causes) & set(info.causes))] if shared
     )
     lessons = tuple(Lesson(rid, kb.rules[rid].title, kb.rules[rid].demand, rule_link(rid))
                     for rid in rules if rid in kb.rules)
@@ -179,11 +179,6 @@ def context_from_kb(
         evidence=(),
         source="knowledge",
     )
-
-
-def _causes_of(other) -> list[str]:
-    meta, _ = split_record(other.path.read_text(encoding="utf-8")) if other.path else ({}, "")
-    return [str(c) for c in meta.get("causes") or ()]
 
 
 def _rule_of(text: str, rules: tuple[str, ...], kb: KnowledgeView) -> str:

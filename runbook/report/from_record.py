@@ -188,7 +188,8 @@ def _factors(rule_ids: dict[str, str], kb: KnowledgeView, base: Path | None) -> 
     via: dict[str, list[str]] = {}
     for rid in rule_ids:
         rule = kb.rules.get(rid)
-        for cid in rule.causes if rule else ():
+        linked = [*(rule.causes if rule else ()), *(c.id for c in kb.causes.values() if rid in c.rules)]
+        for cid in dict.fromkeys(linked):
             via.setdefault(cid, []).append(rid)
     return tuple(Factor(cid, kb.causes[cid].title, kb.causes[cid].summary, tuple(rules),
                         relative_link(kb.causes[cid].path, base))

@@ -44,6 +44,8 @@ class CauseInfo:
     title: str
     summary: Markdown = Markdown("")
     path: Path | None = None
+    rules: tuple[str, ...] = ()
+    """Rules this cause links to (the link may be written on either side)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class KbIncidentInfo:
     title: str
     rules: tuple[str, ...] = ()
     path: Path | None = None
+    causes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ def _cause_from_file(path: Path) -> CauseInfo | None:
         return None
     first = next(iter(sections(body).values()), Markdown("")) or body.strip()
     text = _flat(meta.get("summary")) or first.split("\n\n")[0].strip()
-    return CauseInfo(id=str(meta["id"]), title=_flat(meta.get("title")), summary=Markdown(text), path=path)
+    return CauseInfo(id=str(meta["id"]), title=_flat(meta.get("title")), summary=Markdown(text), path=path,
+                     rules=tuple(str(r) for r in meta.get("rules") or ()))
 
 
 def _incident_from_file(path: Path) -> KbIncidentInfo | None:
@@ -139,11 +143,46 @@ def _incident_from_file(path: Path) -> KbIncidentInfo | None:
     if not meta.get("id"):
         return None
     return KbIncidentInfo(id=str(meta["id"]), title=_flat(meta.get("title")),
-                          rules=tuple(str(r) for r in meta.get("rules") or ()), path=path)
+                          rules=tuple(str(r) for r in meta.get("rules") or ()), path=path,
+                          causes=tuple(str(c) for c in meta.get("causes") or ()))
 
 
 def read_knowledge(dirs: Iterable[Path]) -> KnowledgeView:
-    """Rules, causes and P0 records from knowledge directories (later directories override)."""
+    """Rules, causes and P0 records from knowledge directories, through ``runbook.knowledge``."""
+    dirs = [Path(d) for d in dirs]
+    try:
+        from runbook.knowledge import load_knowledge
+    except ImportError:  # a trimmed install without the knowledge package: read the files directly
+        return read_files(dirs)
+    kb, _errors = load_knowledge(dirs)  # `runbook validate` reports the errors; a postmortem still renders
+    return view_of(kb)
+
+
+def view_of(kb: Any) -> KnowledgeView:
+    """The report's view of a loaded ``runbook.knowledge.KnowledgeBase``."""
+    rules = {
+        rid: RuleInfo(
+            id=rid, title=r.title, failure_mode=Markdown(r.section("Failure mode") or _flat(r.failure_mode)),
+            anti_pattern=Markdown(r.section("Anti-pattern") or ""), fix=Markdown(r.section("Fix") or ""),
+            demand=_flat(r.demand), causes=tuple(r.causes), incident=r.incident,
+            conclusions=tuple(r.conclusions), path=r.path,
+        )
+        for rid, r in kb.rules.items()
+    }
+    causes = {}
+    for cid, c in kb.causes.items():
+        first = c.sections[0].markdown if c.sections else ""
+        summary = _flat(c.meta.get("summary")) or first.strip().split("\n\n")[0].strip()
+        causes[cid] = CauseInfo(id=cid, title=c.title, summary=Markdown(summary), path=c.path, rules=tuple(c.rules))
+    incidents = {
+        iid: KbIncidentInfo(id=iid, title=i.title, rules=tuple(i.rules), path=i.path, causes=tuple(i.causes))
+        for iid, i in kb.incidents.items()
+    }
+    return KnowledgeView(rules=rules, causes=causes, incidents=incidents)
+
+
+def read_files(dirs: Iterable[Path]) -> KnowledgeView:
+    """The fallback reader: front matter and ``##`` sections of each record file."""
     rules: dict[str, RuleInfo] = {}
     causes: dict[str, CauseInfo] = {}
     incidents: dict[str, KbIncidentInfo] = {}
