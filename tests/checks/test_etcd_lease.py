@@ -113,3 +113,21 @@ async def test_slow_wal_fsync_in_the_window_warns(etcd_server, unique_prefix):
     assert result.verdict is Verdict.WARN, result.summary
     assert result.figures["wal_fsync_p99_s"] > 0
     assert "slow disk" in result.summary
+
+
+async def test_regrant_storm_warns(etcd_server, unique_prefix):
+    """A client that grants a fresh lease for every "keepalive" keeps the key but storms the lessor."""
+    etcd_server.put(unique_prefix + "i-1", "a", etcd_server.grant(10))
+
+    async def storm():
+        for _ in range(8):
+            await asyncio.sleep(0.15)
+            lease = await asyncio.to_thread(etcd_server.grant, 10)
+            await asyncio.to_thread(etcd_server.put, unique_prefix + "i-1", "a", lease)
+
+    params = _params(etcd_server, unique_prefix, duration_s=1.5)
+    result, _ = await asyncio.gather(run_check("etcd_lease_keepalive", params, timeout_s=6), storm())
+    assert result.verdict is Verdict.WARN, result.summary
+    assert result.figures["lease_granted_delta"] >= 8 > result.thresholds["grant_storm_limit"]
+    assert "(re-grant storm)" in result.summary
+    assert result.figures["vanished_keys"] == 0

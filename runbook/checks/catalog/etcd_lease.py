@@ -116,7 +116,7 @@ class _Observation:
         self.counts.append(len(now))
         for key in set(self.created) - set(now):
             if key not in self.vanished:
-                ctx.record("event", f"key {key} vanished (lease {self.lease_of.get(key, 0)})")
+                ctx.record("event", f"key {key} vanished (lease {self.lease_of.get(key, 0):x})")
             self.vanished.add(key)
         for key, kv in now.items():
             seen = self.created.get(key)
