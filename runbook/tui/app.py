@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -18,7 +19,7 @@ class RunbookApp(App[None]):
 
     TITLE = "runbook"
     SUB_TITLE = "incident runbooks for Go microservices"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("question_mark", "help", "Help", key_display="?"),
@@ -29,10 +30,10 @@ class RunbookApp(App[None]):
         super().__init__()
         self.services = services
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
         from runbook.tui.screens.home import HomeScreen
 
-        self.push_screen(HomeScreen())
+        return HomeScreen()
 
     # -- actions shared by every screen ------------------------------------------------------
 

@@ -44,10 +44,14 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#incidents", DataTable)
         table.add_columns("id", "sev", "status", "title", "service", "started (UTC)")
-        self.load()
+        # open the record after the first paint: the screen appears before the database does
+        self.call_after_refresh(self.load)
 
     def on_screen_resume(self) -> None:
-        self.load()
+        # coming back from another screen: the list may have changed (not on the first show)
+        if getattr(self, "_shown", False):
+            self.load()
+        self._shown = True
 
     def action_refresh(self) -> None:
         self.load()
