@@ -9,6 +9,7 @@ look like identifiers (UUIDs, long hex, all digits, IP addresses, e-mail address
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 
@@ -33,7 +34,10 @@ _ID_LIKE = re.compile(
 
 def count_id_like(values) -> int:
     """How many of ``values`` look like identifiers (one regex pass over the joined values)."""
-    return len(_ID_LIKE.findall("\n".join(v for v in values if "\n" not in v)))
+    joined = "\n".join(values)
+    if joined.count("\n") != max(len(values) - 1, 0):  # a value with a newline would split in two
+        joined = "\n".join(v for v in values if "\n" not in v)
+    return len(_ID_LIKE.findall(joined))
 
 
 def is_id_like(value: str) -> bool:
@@ -68,7 +72,7 @@ def analyse_cardinality(expo: Exposition, *, top: int = 10, min_values_for_id_ch
         for label, values in fam.label_values().items():
             n = len(values)
             id_like = count_id_like(values) if n >= min_values_for_id_check else 0
-            labels.append(LabelCount(fam.name, label, n, id_like, tuple(sorted(values)[:3]) if n >= min_values_for_id_check else ()))
+            labels.append(LabelCount(fam.name, label, n, id_like, tuple(heapq.nsmallest(3, values)) if n >= min_values_for_id_check else ()))
     labels.sort(key=lambda c: (-c.values, -c.id_like))
     return CardinalityReport(sum(n for _, n in fams), tuple(fams[:top]), tuple(labels[:top]))
 

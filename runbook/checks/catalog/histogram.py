@@ -11,6 +11,7 @@ the quantile fell into +Inf, whether the SLO sits inside a bucket, and broken bu
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -54,17 +55,18 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> QuantileEst
     """
     if not buckets:
         return None
-    merged: dict[float, float] = {}
-    for bound, count in sorted(buckets):
-        merged[bound] = merged.get(bound, 0.0) + count if bound in merged else count
-    bs = sorted(merged.items())
-    if not math.isinf(bs[-1][0]) or len(bs) < 2:
+    bounds = [b for b, _ in buckets]
+    if any(b >= a for a, b in zip(bounds[1:], bounds)):
+        # unsorted or repeated bounds: sort, and coalesce repeats by summing (coalesceBuckets)
+        merged: dict[float, float] = {}
+        for bound, count in sorted(buckets):
+            merged[bound] = merged[bound] + count if bound in merged else count
+        buckets = sorted(merged.items())
+    if len(buckets) < 2 or buckets[-1][0] != math.inf:
         return None
     # ensureMonotonic: PromQL forces counts to be non-decreasing
-    fixed, top = [], -math.inf
-    for bound, count in bs:
-        top = max(top, count)
-        fixed.append((bound, top))
+    counts = list(itertools.accumulate((c for _, c in buckets), max))
+    fixed = list(zip((b for b, _ in buckets), counts))
     total = fixed[-1][1]
     if not total > 0:
         return None
