@@ -95,7 +95,8 @@ def sample_pid(pid: int) -> Sample:
         raise MeasureError(f"no process with pid {pid}") from None
     except psutil.AccessDenied:
         raise MeasureError(f"not allowed to inspect pid {pid} (run as its user or root)") from None
-    states = Counter(c.status for c in conns)
+    states = Counter({"ESTABLISHED": 0, "CLOSE_WAIT": 0})
+    states.update(c.status for c in conns)
     peers = Counter(f"{c.raddr.ip}:{c.raddr.port}" for c in conns if c.status == "CLOSE_WAIT" and c.raddr)
     return Sample(states.get("CLOSE_WAIT", 0), fds, soft if soft > 0 else None,
                   dict(sorted(states.items())), tuple(peers.most_common(5)))
