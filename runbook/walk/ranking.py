@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from runbook.checks.base import Verdict
-from runbook.playbook.graph import shortest_path_to_rule
+from runbook.playbook.graph import shortest_path_to_rule, without_loops
 from runbook.playbook.library import Library
 from runbook.playbook.model import Node, NodeKind
 from runbook.walk.state import BlockResult
@@ -106,13 +106,25 @@ def follow(library: Library, start: str, results: Results) -> _Followed:
 
 
 def reachable_rules(library: Library, ref: str) -> set[str]:
-    g = library.graph
+    """Rules of the conclusions reachable from ``ref`` (deliberate loops back are not followed:
+    "re-check" edges would make every earlier rule reachable from everywhere)."""
+    g = _acyclic(library)
     if ref not in g:
         return set()
     out: set[str] = set()
     for n in nx.descendants(g, ref) | {ref}:
         out.update(g.nodes[n].get("rules") or ())
     return out
+
+
+_ACYCLIC: dict[int, nx.DiGraph] = {}
+
+
+def _acyclic(library: Library) -> nx.DiGraph:
+    key = id(library.graph)
+    if key not in _ACYCLIC:
+        _ACYCLIC[key] = without_loops(library.graph)
+    return _ACYCLIC[key]
 
 
 def evidence_for(library: Library, results: Results) -> list[RuleEvidence]:
@@ -200,7 +212,7 @@ def verdict_path(library: Library, rule: str, results: Results, *, via: str | No
     cannot, the branch on the shortest way to ``via`` (the node holding the evidence), then to
     the rule, is taken (marked ``choose``)."""
     ref = path_start(library, rule, triage)
-    g = library.graph
+    g = _acyclic(library)
     if via is not None and (ref is None or via not in g or not nx.has_path(g, ref, via)):
         via = None
     steps: list[PathStep] = []
@@ -211,13 +223,13 @@ def verdict_path(library: Library, rule: str, results: Results, *, via: str | No
             steps.append(PathStep(ref, node.title, node.kind.value, "conclusion"))
             break
         seen.add(ref)
+        if ref == via:
+            via = None
         s = suggest(node, node_results(node, results)) if node.checks else None
         if s is not None and not s.contested and s.target not in seen:
             steps.append(PathStep(ref, node.title, node.kind.value, f"verdict {s.verdict.value}"))
             ref = s.target
             continue
-        if ref == via:
-            via = None
         way = nx.shortest_path(g, ref, via) if via is not None else shortest_path_to_rule(g, ref, rule)
         if not way or len(way) < 2:
             steps.append(PathStep(ref, node.title, node.kind.value, f"{rule} not reachable from here"))

@@ -1,0 +1,50 @@
+"""Similar-incident links: from the record once a second incident takes the same path, and from
+the knowledge base's P0 records."""
+
+from __future__ import annotations
+
+
+def walk_to_probe_flapping(engine, title: str) -> int:
+    iid = engine.create_incident(title)
+    engine.enter("walktest#deploy")
+    engine.choose("probe-flapping")
+    return iid
+
+
+def test_links_appear_after_a_second_incident_takes_the_same_path(make_engine, test_library):
+    first = make_engine(test_library)
+    first_id = walk_to_probe_flapping(first, "probes flap on Monday")
+    assert first.similar() == []  # nothing earlier
+
+    second = make_engine(test_library)
+    walk_to_probe_flapping(second, "probes flap again")
+
+    links = second.similar()
+    assert [(s.ref, s.title, s.reason, s.rules) for s in links] == [
+        (f"INC-{first_id:04d}", "probes flap on Monday", "passed through this node; concluded R2", ("R2",))]
+    at_question = second.similar("walktest#deploy")
+    assert [(s.ref, s.reason) for s in at_question] == [(f"INC-{first_id:04d}", "passed through this node")]
+    assert second.similar("walktest#lease-health") == []
+
+
+def test_undone_and_drill_walks_are_not_similar(make_engine, test_library):
+    undone = make_engine(test_library)
+    walk_to_probe_flapping(undone, "mistaken")
+    undone.undo()
+    drill = make_engine(test_library)
+    drill.create_incident("drill", is_drill=True)
+    drill.enter("walktest#probe-flapping")
+
+    now = make_engine(test_library)
+    walk_to_probe_flapping(now, "real one")
+    assert now.similar() == []
+
+
+def test_knowledge_base_records_by_rule_and_playbook(make_engine, shipped_library, knowledge):
+    engine = make_engine(shipped_library, knowledge=knowledge)
+    engine.create_incident("vanishing")
+    engine.enter("p0-1-discovery#lease-race")
+    links = [(s.source, s.ref, s.reason) for s in engine.similar()]
+    assert links == [("knowledge", "P0-1", "same rule R1; its playbook p0-1-discovery holds this node")]
+    question = [(s.ref, s.reason) for s in engine.similar("triage#start")]
+    assert question == []  # triage belongs to no single past incident
