@@ -72,6 +72,14 @@ def test_sigkill_at_random_points_loses_nothing_shown(tmp_path: Path) -> None:
                 | set(s.scalars(select(Finding.uid)))
             notes = set(s.scalars(select(Event.uid).where(Event.kind.in_(["note", "opened"]))))
         assert stored - notes <= domain
+        # Resume: the incident continues at the last step shown (or one committed just after).
+        assert shown == [uid_for(f"t{trial}", i) for i in range(len(shown))]  # line i is write i
+        steps_shown = [i for i in range(len(shown)) if i % 4 == 0]
+        with open_session(engine) as s:
+            current = repo.current_step(inc.id, session=s)
+        if steps_shown:
+            assert current is not None
+            assert current.node_id in {f"t{trial}-n{steps_shown[-1]}", f"t{trial}-n{steps_shown[-1] + 4}"}
         total_shown += len(shown)
         engine.dispose()
     assert total_shown > TRIALS  # the writers did get to write
