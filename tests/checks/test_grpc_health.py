@@ -101,3 +101,40 @@ async def test_bad_params_are_reported():
     r = await run_check("grpc_unavailable_fallback", {"downstream": "x:1", "caller_metrics_url": "http://x"})
     assert r.verdict is Verdict.UNKNOWN
     assert "caller_metrics_url needs fallback_selector" in r.summary
+
+
+# --- the counter selector used on caller /metrics pages (outside input) ---
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from runbook.checks.catalog._prom_select import select_sum  # noqa: E402
+
+
+def test_select_sum_matches_label_subsets():
+    page = (
+        "# TYPE grpc_client_handled_total counter\n"
+        'grpc_client_handled_total{grpc_method="Check",grpc_code="Unavailable"} 3\n'
+        'grpc_client_handled_total{grpc_method="Get",grpc_code="Unavailable"} 2 1700000000000\n'
+        'grpc_client_handled_total{grpc_method="Check",grpc_code="OK"} 10\n'
+        "grpc_client_handled_total_created 1.7e9\n"
+        "caller_fallback_total 4\n"
+    )
+    assert select_sum(page, 'grpc_client_handled_total{grpc_code="Unavailable"}') == 5
+    assert select_sum(page, "grpc_client_handled_total") == 15
+    assert select_sum(page, "caller_fallback_total") == 4
+    assert select_sum(page, 'caller_fallback_total{x="y"}') is None
+
+
+@given(st.text(max_size=400))
+def test_select_sum_never_raises_on_any_page(page):
+    got = select_sum(page, 'x_total{code="500"}')
+    assert got is None or isinstance(got, float)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["Unavailable", "OK", "a\\\"b"]), st.integers(0, 10**6)), max_size=20))
+def test_select_sum_adds_matching_series(series):
+    page = "\n".join(f'm_total{{code="{c}",i="{i}"}} {v}' for i, (c, v) in enumerate(series))
+    want = sum(v for c, v in series if c == "Unavailable")
+    got = select_sum(page, 'm_total{code="Unavailable"}')
+    assert got == (want if any(c == "Unavailable" for c, _ in series) else None)

@@ -148,3 +148,31 @@ def test_bucketed_diff_equals_naive_diff(a, b):
     assert set(d.only_in_other) == set(b) - set(a)
     assert set(d.differ) == {k for k in set(a) & set(b) if a[k] != b[k]}
     assert d.empty == (Snapshot("a", a).root == Snapshot("b", b).root)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=15,
+)
+
+
+@given(_json)
+def test_any_consul_reply_gives_records_or_value_error(data):
+    from runbook.checks.catalog._registry_snapshot import consul_records
+
+    try:
+        records = consul_records(data, "service_id", ())
+    except ValueError:
+        return
+    for rec in records.values():
+        leaf_hash("x", rec)  # every canonical record is hashable JSON
+
+
+@given(st.binary(max_size=200), st.sampled_from(["service_id", "addr_port"]))
+def test_any_etcd_value_gives_a_record(value, identity):
+    from runbook.checks.catalog._registry_snapshot import etcd_identity, etcd_record
+
+    rec = etcd_record(value, ("last_seen",))
+    assert isinstance(etcd_identity("/p/k", "/p/", rec, identity), str)
+    leaf_hash("k", rec)

@@ -76,10 +76,15 @@ class EtcdLeaseKeepalive(Check):
         if params.watch:
             watch_task = asyncio.create_task(_watch(ctx, base, params.prefix, first.revision + 1, window))
         t_end = time.monotonic() + window
-        while (left := t_end - time.monotonic()) > 0:
-            await asyncio.sleep(min(params.poll_s, left))
-            await obs.poll(ctx, base, await range_prefix(ctx, base, params.prefix, evidence=False))
-            ctx.progress(min(1.0, 1 - (t_end - time.monotonic()) / window), f"{obs.polls} polls")
+        try:
+            while (left := t_end - time.monotonic()) > 0:
+                await asyncio.sleep(min(params.poll_s, left))
+                await obs.poll(ctx, base, await range_prefix(ctx, base, params.prefix, evidence=False))
+                ctx.progress(min(1.0, 1 - (t_end - time.monotonic()) / window), f"{obs.polls} polls")
+        except BaseException:
+            if watch_task is not None:
+                watch_task.cancel()  # never leave the stream running behind a failed check
+            raise
         events: list[WatchEvent] = []
         watch_note = "off"
         if watch_task is not None:
