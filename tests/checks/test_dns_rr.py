@@ -49,7 +49,7 @@ async def test_single_address_and_long_ttl_warn(dnsmasq_server, dnsmasq_factory)
 async def test_nxdomain_refused_and_silent_server_are_unknown(nsd_server, dnsmasq_server):
     missing = await run_check("dns_rr_effectiveness", _params(nsd_server, "nope.svc.test"), timeout_s=5)
     assert missing.verdict is Verdict.UNKNOWN
-    assert missing.error == f"nope.svc.test. does not exist (NXDOMAIN from 127.0.0.1)"
+    assert missing.error == "nope.svc.test. does not exist (NXDOMAIN from 127.0.0.1)"
     refused = await run_check("dns_rr_effectiveness", _params(dnsmasq_server, "nope.example"), timeout_s=5)
     assert refused.verdict is Verdict.UNKNOWN
     assert refused.error.startswith(f"127.0.0.1:{dnsmasq_server.port} would not answer for nope.example.: ")
