@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.drill.scenarios import DrillScenario
-from runbook.drill.session import DrillRun, _Counter, drill_variables, finish_drill, open_drill
+from runbook.drill.session import DrillRun, CheckCounter, drill_variables, finish_drill, open_drill
 
 HELP = "number: take that choice · h: hint · u: undo · q: stop and score"
 
@@ -24,7 +24,7 @@ async def run_console(scenario: DrillScenario, factory: Any, *, mode: str, recor
     from runbook.playbook.model import NodeKind
 
     variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)
-    counter = _Counter()
+    counter = CheckCounter()
     engine = factory(runner=runner, observer=counter)
     open_drill(scenario, engine, variables, mode)
     hints = 0

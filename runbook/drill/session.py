@@ -47,7 +47,7 @@ class DrillRun:
                 "score": self.score.to_dict() if self.score else None}
 
 
-class _Counter:
+class CheckCounter:
     """Observer that counts checks that really ran (not the 'not run' placeholders)."""
 
     def __init__(self, inner: Any = None) -> None:
@@ -146,12 +146,25 @@ async def run_drill(scenario: DrillScenario, engine_factory: Any, *, mode: str =
     from runbook.walk.autopilot import autopilot
 
     variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)
-    counter = _Counter(observer)
+    counter = CheckCounter(observer)
     engine = engine_factory(runner=runner, observer=counter)
     open_drill(scenario, engine, variables, mode)
     stop = await autopilot(engine, answers=answers, follow=auto, max_steps=max_steps)
     return finish_drill(scenario, engine, mode, checks_run=counter.count, hints_taken=hints_taken,
                         stop_reason=stop.reason.value, stop_ref=stop.ref)
+
+
+async def run_drill_along(scenario: DrillScenario, engine_factory: Any, path: Sequence[str], *,
+                          mode: str = REPLAY, recording_dirs: Sequence[Path] = (), hints_taken: int = 0,
+                          lab_directory: Path | None = None) -> DrillRun:
+    """Run a drill by walking ``path`` exactly (the ideal responder, or a scripted wrong one)."""
+    variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)
+    counter = CheckCounter()
+    engine = engine_factory(runner=runner, observer=counter)
+    open_drill(scenario, engine, variables, mode)
+    await drive_path(engine, path)
+    return finish_drill(scenario, engine, mode, checks_run=counter.count, hints_taken=hints_taken,
+                        stop_reason="conclusion" if engine.at_conclusion else "stopped", stop_ref=engine.ref or "")
 
 
 async def drive_path(engine: Any, path: Sequence[str]) -> None:

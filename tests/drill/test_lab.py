@@ -50,16 +50,6 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("lab")
-    state = lab_up(fast=True, directory=directory)
-    try:
-        yield state
-    finally:
-        lab_down(directory=directory)
-
-
-@pytest.fixture(scope="module")
 def results(lab):
     """Every registered check of CASES, run concurrently against the lab."""
     known = all_checks()
