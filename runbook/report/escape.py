@@ -22,30 +22,22 @@ import re
 
 from runbook.report.context import Markdown
 
-# Characters that open Markdown or HTML syntax anywhere in a line. ``&`` starts entities,
-# ``<`` raw HTML and autolinks, ``~`` strikethrough, ``|`` table cells, ``#`` headings (and is
-# harmless mid-line, but escaping it everywhere is simpler than knowing where a line starts).
-_ALWAYS = frozenset("\\`*[]<>#|~&")
 # Control characters other than whitespace are dropped: they render as nothing useful anywhere.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 # At the start of a line these begin a list item, block quote, setext underline or heading.
 _LINE_START = re.compile(r"^(?:[-+=]|\d{1,9}[.)])")
 
 
+# One pass over the characters that open Markdown or HTML syntax anywhere in a line: ``&``
+# starts entities, ``<`` raw HTML and autolinks, ``~`` strikethrough, ``|`` table cells, ``#``
+# headings (harmless mid-line, but escaping it everywhere is simpler than knowing where a line
+# starts); and underscores unless both neighbours are alphanumeric ("[^\W_]": a word character that is not "_"). Intra-word underscores never
+# make emphasis (CommonMark 6.2), so snake_case stays readable in a terminal.
+_ESCAPE = re.compile(r"[\\`*\[\]<>#|~&]|(?<![^\W_])_|_(?![^\W_])")
+
+
 def _escape_chars(text: str) -> str:
-    out: list[str] = []
-    n = len(text)
-    for i, ch in enumerate(text):
-        if ch in _ALWAYS:
-            out.append("\\" + ch)
-        elif ch == "_":
-            # Intra-word underscores never make emphasis (CommonMark 6.2): leave snake_case alone.
-            before = text[i - 1] if i > 0 else " "
-            after = text[i + 1] if i + 1 < n else " "
-            out.append("_" if before.isalnum() and after.isalnum() else "\\_")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _ESCAPE.sub(r"\\\g<0>", text)
 
 
 def _escape_line(line: str) -> str:
@@ -61,7 +53,9 @@ def _escape_line(line: str) -> str:
 def _clean(text: object) -> str:
     if text is None:
         return ""
-    s = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    s = str(text)
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", s)
 
 
