@@ -75,6 +75,22 @@ def test_replay_along_the_shortest_path_scores_full(scenario_id, db_url):
     assert repo.list_incidents(session=engine.session) == []  # drills stay out of real-incident lists
 
 
+@pytest.mark.parametrize("scenario_id", sorted(CONTENT.scenarios))
+def test_replay_autopilot_reaches_the_truth_from_the_recorded_verdicts(scenario_id, db_url):
+    """Only questions are answered (from the shortest path); every check node is decided by the
+    recorded verdicts, so the playbooks' verdict mapping and the lab's faults agree."""
+    from runbook.playbook.model import NodeKind
+
+    scenario = CONTENT.scenarios[scenario_id]
+    if reason := _pending(scenario):
+        pytest.skip(reason)
+    best = optimal_path(CONTENT.library, scenario.start_ref(CONTENT.library), scenario.truth)
+    answers = {ref: best[i + 1] for i, ref in enumerate(best[:-1])
+               if CONTENT.library.node(ref).kind == NodeKind.QUESTION}
+    run = asyncio.run(run_drill(scenario, factory_for(db_url), auto=True, answers=answers, recording_dirs=DIRS))
+    assert run.stop_reason == "conclusion" and run.score.total == 100, (run.path, run.score)
+
+
 @pytest.mark.parametrize("scenario_id", ["r3-dns-fixed-order", "r8-histogram-buckets", "r11-trace-header"])
 def test_live_against_the_lab_along_the_shortest_path_scores_full(scenario_id, lab_dir, db_url):
     scenario = CONTENT.scenarios[scenario_id]
