@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="follow the choice the checks' verdicts suggest until a question, unknown or a conclusion")
     p.add_argument("--choose", action="append", default=[], metavar="NODE=CHOICE",
                    help="answer NODE (node id or playbook#node) with CHOICE (target node id or 1-based index); "
-                        "repeatable")
+                        "repeatable; each answer is used once, so repeat it for a node visited again")
     p.add_argument("--title", help="title of a new incident (default: the playbook's title)")
     p.add_argument("--severity", default="P2", choices=("P0", "P1", "P2", "P3", "P4"),
                    help="severity of a new incident (default P2)")
@@ -42,17 +42,22 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_walk, error_exit=3)
 
 
-def parse_pairs(items: list[str], what: str) -> dict[str, str]:
-    """``["a=1", "b=2"]`` -> dict; a malformed item is a clear error."""
+def parse_pairs_list(items: list[str], what: str) -> list[tuple[str, str]]:
+    """``["a=1", "b=2"]`` -> [("a", "1"), ("b", "2")]; a malformed item is a clear error."""
     from runbook.errors import RunbookError
 
-    out: dict[str, str] = {}
+    out = []
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise RunbookError(f"{what} {item!r}: expected NAME=VALUE")
-        out[name.strip()] = value
+        out.append((name.strip(), value))
     return out
+
+
+def parse_pairs(items: list[str], what: str) -> dict[str, str]:
+    """``["a=1", "b=2"]`` -> dict (the last value of a repeated name wins)."""
+    return dict(parse_pairs_list(items, what))
 
 
 def cmd_walk(args: argparse.Namespace) -> int:
@@ -66,7 +71,9 @@ def cmd_walk(args: argparse.Namespace) -> int:
     from runbook.walk.variables import MissingVariables, missing_for_playbook
 
     variables = parse_pairs(args.var, "--var")
-    answers = parse_pairs(args.choose, "--choose")
+    answers: dict[str, list[str]] = {}
+    for node, choice in parse_pairs_list(args.choose, "--choose"):
+        answers.setdefault(node, []).append(choice)
     content = load_content(validate=False)
     playbook = content.library.get(args.playbook)
     observer = None if args.quiet else ProgressPrinter()

@@ -13,13 +13,15 @@ resume) and takes the suggested choice, recorded as ``automatic``. It stops:
 
 ``answers`` are choices given in advance (``runbook walk --choose NODE=CHOICE``): they are a
 person's decisions, so they are recorded as not automatic, and they win over a suggestion.
+Each answer is used once: a node visited again (a deliberate loop) takes the node's next
+answer if several were given, else it is a stop like any unanswered node.
 With ``follow=False`` the autopilot runs checks but takes no suggestion (a headless walk
 without ``--auto``): only answers move it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from runbook.playbook.model import Node, NodeKind
@@ -45,20 +47,24 @@ class AutopilotStop:
         return self.reason.exit_code
 
 
-def answer_for(node: Node, answers: Mapping[str, str]) -> str | None:
-    """The pre-given answer for ``node``: keyed by ``playbook#node`` or by the bare node id."""
-    return answers.get(node.ref) or answers.get(node.id)
+def answer_for(node: Node, answers: dict[str, list[str]]) -> str | None:
+    """Take the next pre-given answer for ``node`` (keyed by ``playbook#node`` or bare node id)."""
+    for key in (node.ref, node.id):
+        queue = answers.get(key)
+        if queue:
+            return queue.pop(0)
+    return None
 
 
 async def autopilot(
     engine: WalkEngine,
     *,
-    answers: Mapping[str, str] | None = None,
+    answers: Mapping[str, str | Sequence[str]] | None = None,
     follow: bool = True,
     max_steps: int = DEFAULT_MAX_STEPS,
 ) -> AutopilotStop:
     """Walk from the current node until a stop; returns why it stopped."""
-    answers = dict(answers or {})
+    answers = {k: [v] if isinstance(v, str) else list(v) for k, v in (answers or {}).items()}
     moves = 0
     while True:
         node = engine.node

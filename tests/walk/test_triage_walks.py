@@ -1,0 +1,56 @@
+"""``runbook walk triage --auto`` against live local targets reaches the right rule, one failure
+mode per incident: P0-1 (leases, in test_p0_1_playbook.py), P0-2 (static histogram buckets, R8)
+and P0-3 (label cardinality explosion, R12), each through triage's quick sweep."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runbook.cli import main
+from runbook.record import repo
+from tests.fixtures.metrics_targets import bad_histogram_registry, good_histogram_registry, user_id_registry
+
+
+@pytest.fixture
+def record(monkeypatch, db_url, session):
+    monkeypatch.setenv("RUNBOOK_DB", db_url)
+    return session
+
+
+def walk_sweep(capsys, metrics_url: str) -> tuple[int, dict]:
+    code = main(["walk", "triage", "--auto", "--quiet", "--json", "--choose", "start=sweep",
+                 "--var", f"metrics_url={metrics_url}"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_p0_2_static_buckets_reach_r8(record, capsys, metrics_target):
+    target = metrics_target(bad_histogram_registry())
+    code, data = walk_sweep(capsys, target.url)
+    assert code == 0, data["stop"]
+    assert [s["ref"] for s in data["path"]] == ["triage#start", "triage#sweep", "p0-2-breaking#histogram-buckets",
+                                                "p0-2-breaking#static-buckets"]
+    assert [c["rules"] for c in data["conclusions"]] == [["R8"]]
+    sweep = {c["check_type"]: c["verdict"] for c in data["path"][1]["checks"]}
+    assert sweep == {"goroutine_pileup_logging": "unknown", "health_vs_memory": "unknown",
+                     "label_cardinality": "ok", "histogram_bucket_quality": "fail"}
+    kinds = [e.kind for e in repo.timeline(data["incident_id"], session=record)]
+    assert kinds.count("check_run") == 5 and kinds.count("node_entered") == 4
+
+
+def test_p0_3_label_explosion_reaches_r12(record, capsys, metrics_target):
+    target = metrics_target(user_id_registry(3000, id_like=True))
+    code, data = walk_sweep(capsys, target.url)
+    assert code == 0, data["stop"]
+    assert [s["ref"] for s in data["path"]][-2:] == ["p0-3-observability#cardinality",
+                                                     "p0-3-observability#label-explosion"]
+    assert "R12" in data["conclusions"][0]["rules"]
+
+
+def test_healthy_target_leads_back_to_the_symptom_question(record, capsys, metrics_target):
+    target = metrics_target(good_histogram_registry())
+    code, data = walk_sweep(capsys, target.url)
+    assert code == 1
+    assert data["stop"]["reason"] == "question" and data["stop"]["ref"] == "triage#start"
+    assert data["conclusions"] == []
