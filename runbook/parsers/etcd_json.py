@@ -144,6 +144,9 @@ def parse_kv(data: Any) -> KeyValue:
 
 def parse_range(data: Any) -> RangeResult:
     d = _mapping(data, "range response")
+    if "header" not in d:
+        # etcd always sends a header; without one this is some other JSON endpoint
+        raise EtcdFormatError("range response has no 'header' (not an etcd gateway?)")
     header = _mapping(d.get("header") or {}, "header")
     kvs = d.get("kvs") or []
     if not isinstance(kvs, list):

@@ -3,12 +3,23 @@
 import asyncio
 import hashlib
 import json
+import time
+
+import pytest
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from runbook.checks.base import Verdict
-from runbook.checks.catalog._registry_snapshot import Snapshot, diff, leaf_hash, merkle_root
+from runbook.checks.catalog._registry_snapshot import (
+    Snapshot,
+    consul_records,
+    diff,
+    etcd_identity,
+    etcd_record,
+    leaf_hash,
+    merkle_root,
+)
 from runbook.checks.runner import run_check
 from tests.fixtures.consul_stub import consul_entry
 
@@ -159,8 +170,6 @@ _json = st.recursive(
 
 @given(_json)
 def test_any_consul_reply_gives_records_or_value_error(data):
-    from runbook.checks.catalog._registry_snapshot import consul_records
-
     try:
         records = consul_records(data, "service_id", ())
     except ValueError:
@@ -171,8 +180,32 @@ def test_any_consul_reply_gives_records_or_value_error(data):
 
 @given(st.binary(max_size=200), st.sampled_from(["service_id", "addr_port"]))
 def test_any_etcd_value_gives_a_record(value, identity):
-    from runbook.checks.catalog._registry_snapshot import etcd_identity, etcd_record
-
     rec = etcd_record(value, ("last_seen",))
     assert isinstance(etcd_identity("/p/k", "/p/", rec, identity), str)
     leaf_hash("k", rec)
+
+
+HOSTILE = ["no_synack", "silent", "stall_body", "drip", "huge_declared", "garbage", "reset", "ok"]
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+async def test_hostile_registries_are_unknown_within_the_deadline(hostile, etcd_pair, unique_prefix, kind):
+    for params in (
+        {"clusters": {"a": etcd_pair[0].url, "b": hostile.url(kind).rstrip("/")}, "prefix": unique_prefix},
+        {"clusters": {"a": hostile.url(kind).rstrip("/"), "b": hostile.url(kind).rstrip("/")},
+         "source": "consul", "service": "payments"},
+    ):
+        t0 = time.monotonic()
+        r = await run_check("registry_consistency", {**params, "repeats": 1}, timeout_s=1.0, max_bytes=64 * 1024)
+        assert time.monotonic() - t0 < 1.1
+        assert r.verdict is Verdict.UNKNOWN, (kind, r.summary)
+        assert r.error
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+async def test_hostile_etcd_is_unknown_within_the_deadline(hostile, kind):
+    t0 = time.monotonic()
+    r = await run_check("etcd_lease_keepalive", {"etcd_url": hostile.url(kind).rstrip("/"), "prefix": "/x/"},
+                        timeout_s=1.0, max_bytes=64 * 1024)
+    assert time.monotonic() - t0 < 1.1
+    assert r.verdict is Verdict.UNKNOWN, (kind, r.summary)

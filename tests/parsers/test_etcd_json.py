@@ -81,6 +81,8 @@ def test_bad_inputs_give_format_errors():
             int64(bad)
     with pytest.raises(EtcdFormatError, match="expected a JSON object"):
         parse_range([1, 2])
+    with pytest.raises(EtcdFormatError, match="no 'header'"):
+        parse_range({"status": "ok"})
 
 
 @given(st.binary(max_size=64))

@@ -167,6 +167,9 @@ def _decide(params, names, snaps: list[Snapshot], rounds: list[list[Diff]], warn
         shown = detail or "differences came and went"
         return Outcome(Verdict.WARN, f"registries differed in {sum(diverged)} of {len(rounds)} repeats "
                                      f"(propagation lag?): {shown}", figures, thresholds)
+    if not any(s.records for s in snaps):
+        return Outcome(Verdict.UNKNOWN, "no instances in any registry: nothing to compare (wrong prefix or "
+                                        "service name?)", figures, thresholds, error="every snapshot is empty")
     if warnings:
         return Outcome(Verdict.WARN, "roots equal, but " + "; ".join(warnings), figures, thresholds)
     return Outcome(Verdict.OK, f"{len(names)} registries agree on {len(ref.records)} instance(s) "
