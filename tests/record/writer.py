@@ -5,13 +5,14 @@ stdout is a uid whose write has returned (so has committed); the tests kill this
 random points and check that every printed uid is in the record. Writes cycle through steps,
 check results, findings and free events so every kind of transaction is exercised. With
 ``--shared K`` the first K writes use uids shared by every writer (two responders recording the
-same thing: it must land once). ``--go FILE`` waits for FILE to exist before writing, so two
-writers start together.
+same thing: it must land once). ``--go FILE`` creates ``FILE.<prefix>.ready`` once the process is up,
+then waits for FILE to exist before writing, so two writers start together.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 import uuid
@@ -52,9 +53,12 @@ def main() -> int:
     ap.add_argument("--prefix", default="w")
     ap.add_argument("--shared", type=int, default=0)
     ap.add_argument("--go")
+    ap.add_argument("--pause-ms", type=float, default=0.0,
+                    help="random pause up to this long between writes (people do not write back to back)")
     args = ap.parse_args()
     engine = make_engine(args.url)
     if args.go:
+        Path(f"{args.go}.{args.prefix}.ready").touch()  # imported and connected: ready to race
         while not Path(args.go).exists():
             time.sleep(0.002)
     with open_session(engine) as session:
@@ -64,6 +68,8 @@ def main() -> int:
             write_one(session, args.incident, i, uid, prefix)
             sys.stdout.write(uid + "\n")
             sys.stdout.flush()
+            if args.pause_ms:
+                time.sleep(random.uniform(0, args.pause_ms) / 1000)
     engine.dispose()
     return 0
 
