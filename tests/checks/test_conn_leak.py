@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -173,3 +174,12 @@ async def test_node_exporter_source(node_exporter, client_process):
     leaky = await run_check("connection_leak", _params(metrics_url=url), timeout_s=10)
     assert leaky.verdict in (Verdict.WARN, Verdict.FAIL)
     assert leaky.figures["close_wait"] >= 15
+
+
+@pytest.mark.parametrize("kind", ["no_synack", "silent", "drip", "huge_declared", "garbage", "reset", "ok"])
+async def test_hostile_metrics_pages_are_unknown_within_the_deadline(hostile, kind):
+    t0 = time.monotonic()
+    r = await run_check("connection_leak", {"metrics_url": hostile.url(kind, "/metrics"), "samples": 1},
+                        timeout_s=1.0, max_bytes=64 * 1024)
+    assert time.monotonic() - t0 < 1.1
+    assert r.verdict is Verdict.UNKNOWN, (kind, r.summary)

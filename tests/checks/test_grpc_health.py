@@ -5,7 +5,12 @@ import threading
 import time
 import urllib.request
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from runbook.checks.base import Verdict
+from runbook.checks.catalog._prom_select import select_sum
 from runbook.checks.runner import run_check
 from tests.fixtures.grpc_server import NOT_SERVING, SERVING
 from tests.fixtures.proc import free_port
@@ -105,11 +110,6 @@ async def test_bad_params_are_reported():
 
 # --- the counter selector used on caller /metrics pages (outside input) ---
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from runbook.checks.catalog._prom_select import select_sum  # noqa: E402
-
 
 def test_select_sum_matches_label_subsets():
     page = (
@@ -138,3 +138,16 @@ def test_select_sum_adds_matching_series(series):
     want = sum(v for c, v in series if c == "Unavailable")
     got = select_sum(page, 'm_total{code="Unavailable"}')
     assert got == (want if any(c == "Unavailable" for c, _ in series) else None)
+
+
+@pytest.mark.parametrize("kind", ["no_synack", "silent", "drip", "garbage", "reset"])
+async def test_hostile_caller_times_out_as_errors_or_unknown(hostile, kind):
+    closed = f"127.0.0.1:{free_port()}"  # the downstream is down
+    t0 = time.monotonic()
+    r = await run_check("grpc_unavailable_fallback", {
+        "downstream": closed, "caller_url": hostile.url(kind, "/call"), "active_requests": 2,
+        "deadline_ms": 100, **FALLBACK}, timeout_s=1.5)
+    assert time.monotonic() - t0 < 1.6
+    # a caller that hangs or breaks while its downstream is down is the failure R7 is about
+    assert r.verdict is Verdict.FAIL, (kind, r.summary)
+    assert r.figures["active_error"] == 2
