@@ -31,7 +31,7 @@ from runbook.walk.engine import CheckRunner
 from runbook.walk.ranking import RuleRank, rank_rules
 from runbook.walk.state import BlockResult
 from runbook.walk.suggest import verdict_target
-from runbook.walk.variables import present, prepare_params
+from runbook.walk.variables import prepare_params, present
 
 
 @dataclass(frozen=True)

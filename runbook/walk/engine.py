@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from runbook.checks.base import CheckResult, Verdict
+from runbook.checks.base import CheckResult
 from runbook.checks.redact import redact_mapping, secret_values
 from runbook.checks.registry import get_check
 from runbook.errors import NotFoundError, RunbookError
@@ -28,8 +28,9 @@ from runbook.playbook.library import Library
 from runbook.playbook.model import Node, NodeKind
 from runbook.record import repo
 from runbook.record.models import EventKind, utcnow
-from runbook.walk import store
+from runbook.walk import snapshot
 from runbook.walk.observer import NullWalkObserver, WalkObserver
+from runbook.walk.relay import CheckRelay, not_run
 from runbook.walk.state import (
     BlockResult,
     NeededVariable,
@@ -40,7 +41,12 @@ from runbook.walk.state import (
     split_ref,
 )
 from runbook.walk.suggest import suggest, verdict_target
-from runbook.walk.variables import missing_variables, prepare_params, present, runnable_blocks
+from runbook.walk.variables import (
+    missing_variables,
+    prepare_params,
+    present,
+    runnable_blocks,
+)
 
 #: ``run_check``'s signature: (check_type, params, *, timeout_s, observer, key) -> CheckResult.
 CheckRunner = Callable[..., Awaitable[CheckResult]]
@@ -156,7 +162,8 @@ class WalkEngine:
         node = self._node_or_none(step.ref)
         if node is None:
             return ()
-        return tuple(r for _, r in sorted(self._load_results(step, node).items()))
+        found = snapshot.block_results(self.session, self._require_incident(), step.step_id, node)
+        return tuple(r for _, r in sorted(found.items()))
 
     @property
     def suggestion(self) -> Suggestion | None:
@@ -270,8 +277,8 @@ class WalkEngine:
             if i in params:
                 plan.append((i, block, p, key, result_uid))
             else:
-                self._store_result(node, i, _not_run(block, skipped[i], self.clock()), result_uid, automatic)
-        relay = _Relay(self.observer)
+                self._store_result(node, i, not_run(block, skipped[i], self.clock()), result_uid, automatic)
+        relay = CheckRelay(self.observer)
 
         async def one(i, block, p, key, result_uid) -> None:
             try:
@@ -348,58 +355,25 @@ class WalkEngine:
     def _reload(self, *, recover: bool = True) -> None:
         """Rebuild the whole state from the record (what ``resume`` relies on)."""
         iid = self._require_incident()
-        inc = repo.get_incident(iid, session=self.session)
-        self._variables = dict(inc.variables or {})
+        self._variables = dict(repo.get_incident(iid, session=self.session).variables or {})
         rows = repo.steps(iid, session=self.session, include_undone=True)
         active = [r for r in rows if not r.undone]
         current = active[-1] if active else None
-        later = [r for r in rows if current is not None and r.seq > current.seq]
-        if recover and current is not None and current.next_node_id and \
-                not any(f"{r.playbook_id}#{r.node_id}" == current.next_node_id for r in later):
-            # Killed between recording a choice and entering its target: finish the move.
-            node = self._node_or_none(current.next_node_id)
-            if node is not None:
-                self._enter(node, current.automatic)
-                return
-        self._steps = [_view(r, current=(r is current)) for r in rows]
+        move = snapshot.pending_move(rows, current) if recover else None
+        if move is not None and self._node_or_none(move) is not None:
+            self._enter(self._node(move), current.automatic)  # killed between choice and entry: finish it
+            return
+        self._steps = [snapshot.step_view(r, current=(r is current)) for r in rows]
         self._current = next((s for s in self._steps if current is not None and s.step_id == current.id), None)
         self._results, self._suggestion = {}, None
         node = self._node_or_none(self._current.ref) if self._current else None
         if node is not None and node.checks:
-            self._results = self._load_results(self._current, node)
+            self._results = snapshot.block_results(self.session, iid, self._current.step_id, node)
             self._suggestion = suggest(node, self.results)
-        self._load_conclusions({s.step_id for s in self._steps if not s.undone})
+        self._conclusions = snapshot.reached_conclusions(self.session, self.library, iid, self._steps)
         if recover and node is not None and node.kind == NodeKind.CONCLUSION and \
                 not any(c.step_id == self._current.step_id for c in self._conclusions):
             self._conclude(node, self._current.step_id, self._current.automatic)  # killed before recording it
-
-    def _load_results(self, step: WalkStep, node: Node) -> dict[int, BlockResult]:
-        latest: dict[int, str] = {}
-        for ev in store.started_checks(self.incident_id, step.step_id, session=self.session):
-            i = ev.payload.get("block")
-            if isinstance(i, int) and 0 <= i < len(node.checks):
-                latest[i] = ev.payload.get("result_uid", "")
-        records = store.check_records_by_uid(latest.values(), session=self.session)
-        out: dict[int, BlockResult] = {}
-        for i, uid in latest.items():
-            rec = records.get(uid)
-            if rec is not None:  # no record: the run was interrupted; the block must run again
-                result = repo.to_check_result(rec)
-                out[i] = BlockResult(node.ref, i, result, verdict_target(node, node.checks[i], result.verdict))
-        return out
-
-    def _load_conclusions(self, live_steps: set[int]) -> None:
-        self._conclusions = []
-        for row in repo.conclusions(self.incident_id, session=self.session):
-            if row.step_id not in live_steps:
-                continue
-            ref = f"{row.playbook_id}#{row.node_id}"
-            node = self._node_or_none(ref)
-            fix = node.conclusion.fix if node is not None and node.conclusion else ""
-            step = next((s for s in self._steps if s.step_id == row.step_id), None)
-            self._conclusions.append(ReachedConclusion(ref=ref, title=row.title, rules=tuple(row.rule_ids or ()),
-                                                       fix=fix, step_id=row.step_id,
-                                                       automatic=bool(step and step.automatic)))
 
     def _node(self, ref: str) -> Node:
         if "#" not in ref and self._current is not None:
@@ -425,47 +399,6 @@ class WalkEngine:
         if node is None:
             raise NotFoundError(f"the walk is at {self._current.ref}, which no loaded playbook has any more")
         return node
-
-
-class _Relay:
-    """Passes the runner's start/progress calls on; the engine reports ``finished`` itself,
-    after the result is recorded (a cancelled run's last word is kept for the observer)."""
-
-    def __init__(self, observer: WalkObserver) -> None:
-        self.observer = observer
-        self.cancelled: dict[str, CheckResult] = {}
-
-    def check_started(self, key: str, check_type: str) -> None:
-        self.observer.check_started(key, check_type)
-
-    def check_progress(self, key: str, fraction: float | None, message: str) -> None:
-        self.observer.check_progress(key, fraction, message)
-
-    def check_finished(self, key: str, result: CheckResult) -> None:
-        if result.error == "cancelled":
-            self.cancelled[key] = result
-
-
-def _not_run(block, names: list[str], at: datetime) -> CheckResult:
-    """The result of a block skipped for want of optional variables: unknown, saying which."""
-    reason = f"variable(s) not given: {', '.join(names)}"
-    return CheckResult(check_type=block.check_type, verdict=Verdict.UNKNOWN, summary=f"not run: {reason}",
-                       figures={}, thresholds={}, evidence=(), started_at=at, duration_s=0.0, params={},
-                       error=reason)
-
-
-def _view(row, *, current: bool) -> WalkStep:
-    # The current step shows no branch: after an undo its row still names the undone branch.
-    return WalkStep(step_id=row.id, seq=row.seq, playbook_id=row.playbook_id, node_id=row.node_id,
-                    entered_at=row.entered_at, choice=None if current else row.choice,
-                    next_ref=None if current else _as_ref(row.playbook_id, row.next_node_id),
-                    automatic=bool(row.automatic), undone=bool(row.undone))
-
-
-def _as_ref(playbook_id: str, target: str | None) -> str | None:
-    if not target:
-        return None
-    return target if "#" in target else f"{playbook_id}#{target}"
 
 
 __all__ = ["CheckRunner", "Clock", "WalkEngine", "WalkError", "split_ref"]

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
-from runbook.record.models import CheckRecord, Conclusion, Event, EventKind, Incident, Step
+from runbook.record.models import (
+    CheckRecord,
+    Conclusion,
+    Event,
+    EventKind,
+    Incident,
+    Step,
+)
 
 
 def check_record_by_uid(uid: str, *, session: Session) -> CheckRecord | None:
@@ -52,7 +59,7 @@ def incidents_through(playbook_id: str, node_id: str, *, session: Session,
     """Incidents with a step (not undone) at the node, newest first, one row per incident."""
     q = (select(Step.incident_id, Incident.title, Incident.started_at, Incident.is_drill, Step.seq)
          .join(Incident, Incident.id == Step.incident_id)
-         .where(Step.playbook_id == playbook_id, Step.node_id == node_id, Step.undone == False)  # noqa: E712
+         .where(Step.playbook_id == playbook_id, Step.node_id == node_id, Step.undone == False)
          .order_by(Incident.started_at.desc(), Step.incident_id.desc(), Step.seq))
     out: dict[int, NodeVisit] = {}
     for iid, title, started, drill, seq in session.execute(q):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from runbook.cli import main
+from runbook.errors import NotFoundError
 from runbook.record import repo
 from runbook.record.db import connect, open_session
 from runbook.walk.autopilot import autopilot
@@ -44,7 +46,7 @@ def test_help_documents_exit_codes(capsys):
 
 
 def test_errors_exit_3_with_a_clear_message(walk_env, db_url, capsys):
-    code, out, err = run_main(capsys, "--db", db_url, "walk", "walktest", "--var", "etcd_url=http://127.0.0.1:1")
+    code, _, err = run_main(capsys, "--db", db_url, "walk", "walktest", "--var", "etcd_url=http://127.0.0.1:1")
     assert code == 3
     assert "runbook: the checks need variables that were not given:\n  service_prefix: Key prefix" in err
     assert "window_s: How long to watch the leases, in seconds (e.g. 5)" in err
@@ -95,7 +97,7 @@ def test_unreachable_endpoint_exits_2(walk_env, db_url, capsys):
     assert "stopped: unknown at walktest#lease-health: every check is unknown: could not measure" in out
 
 
-async def test_sigkill_mid_check_resumes_at_the_same_node(db_url, tmp_path, healthy_lease):
+def test_sigkill_mid_check_resumes_at_the_same_node(db_url, tmp_path, healthy_lease):
     env = {**os.environ, "RUNBOOK_PLAYBOOKS": str(DATA), "RUNBOOK_DB": db_url}
     argv = [sys.executable, "-m", "runbook", "walk", "walktest", "--auto", "--quiet",
             "--var", f"etcd_url={healthy_lease['etcd_url']}", "--var", f"service_prefix={healthy_lease['service_prefix']}",
@@ -108,8 +110,8 @@ async def test_sigkill_mid_check_resumes_at_the_same_node(db_url, tmp_path, heal
             try:
                 if any(e.kind == "check_started" for e in repo.timeline(1, session=session)):
                     break
-            except Exception:  # noqa: BLE001 - the incident is not written yet
-                pass
+            except NotFoundError:
+                pass  # the incident is not written yet
             time.sleep(0.1)
         else:
             pytest.fail(f"the walk never started its check: {proc.stderr.read1(4000)!r}")
@@ -132,7 +134,7 @@ async def test_sigkill_mid_check_resumes_at_the_same_node(db_url, tmp_path, heal
     assert engine.variables["window_s"] == "60"
 
     engine.set_variables({"window_s": "3"})
-    stop = await autopilot(engine)
+    stop = asyncio.run(autopilot(engine))
     assert stop.reason == StopReason.QUESTION and stop.ref == "walktest#deploy"
     after = [(e.kind, e.summary) for e in repo.timeline(1, session=session)]
     assert after[:3] == before  # the interrupted run stays in the history

@@ -10,7 +10,11 @@ import pytest
 
 from runbook.cli import main
 from runbook.record import repo
-from tests.fixtures.metrics_targets import bad_histogram_registry, good_histogram_registry, user_id_registry
+from tests.fixtures.metrics_targets import (
+    bad_histogram_registry,
+    good_histogram_registry,
+    user_id_registry,
+)
 
 
 @pytest.fixture
