@@ -77,3 +77,16 @@ def test_time_zone_is_stated_and_applied(session, knowledge):
     assert "all times in this document are Asia/Shanghai." in md
     assert "| Time (Asia/Shanghai) | Who | What | Backed by |" in md
     assert "- **Started:** 2026-03-14 10:10:00" in md  # 02:10 UTC
+
+
+def test_postgresql_record_gives_the_same_document(postgres_url, knowledge):
+    """The shared PostgreSQL record renders byte for byte what the SQLite one does."""
+    from runbook.record.db import connect, open_session
+
+    engine = connect(postgres_url)
+    try:
+        with open_session(engine) as session:
+            md = _render(session, knowledge)
+    finally:
+        engine.dispose()
+    assert md == (GOLDEN / "fixture_incident.md").read_text(encoding="utf-8")
