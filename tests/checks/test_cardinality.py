@@ -1,0 +1,62 @@
+"""label_cardinality against prometheus_client targets and a real Prometheus TSDB."""
+
+from __future__ import annotations
+
+from runbook.checks.base import Verdict
+from runbook.checks.catalog.cardinality import count_id_like, is_id_like
+from runbook.checks.runner import run_check
+from tests.fixtures.metrics_targets import bad_histogram_registry, user_id_registry
+
+
+def test_id_like_values():
+    ids = ["550e8400-e29b-41d4-a716-446655440000", "4bf92f3577b34da6", "123456", "10.0.0.7", "10.0.0.7:9100",
+           "ops@example.com", "fe80::1"]
+    names = ["GET", "/api/orders", "user-17", "payments", "abc", ""]
+    assert [is_id_like(v) for v in ids] == [True] * len(ids)
+    assert [is_id_like(v) for v in names] == [False] * len(names)
+    assert count_id_like(ids + names + ["a\nb"]) == len(ids)
+
+
+async def test_user_id_times_200_warns(metrics_target):
+    target = metrics_target(user_id_registry(200))
+    result = await run_check("label_cardinality", {"metrics_url": target.url}, timeout_s=10)
+    assert result.verdict is Verdict.WARN, result.summary
+    assert result.figures["top_label"] == "api_requests_total.user_id"
+    assert result.figures["top_label_values"] == 200 and result.figures["top_label_id_like"] == 0
+    assert "api_requests_total.user_id has 200 values" in result.summary
+
+
+async def test_user_id_times_1200_fails(metrics_target):
+    target = metrics_target(user_id_registry(1200))
+    result = await run_check("label_cardinality", {"metrics_url": target.url}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL, result.summary
+    assert result.figures["top_metric"] == "api_requests_total"
+    assert result.figures["top_metric_series"] == 1200  # 0.0.4: api_requests_created is its own gauge family
+    assert "api_requests_total.user_id has 1200 values" in result.summary
+
+
+async def test_numeric_user_ids_fail_as_id_like(metrics_target):
+    target = metrics_target(user_id_registry(150, id_like=True))
+    result = await run_check("label_cardinality", {"metrics_url": target.url}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL, result.summary
+    assert "150 ID-like values (e.g. 40000000, 40000001, 40000002)" in result.summary
+
+
+async def test_bounded_labels_are_ok(metrics_target):
+    target = metrics_target(bad_histogram_registry())
+    result = await run_check("label_cardinality", {"metrics_url": target.url}, timeout_s=10)
+    assert result.verdict is Verdict.OK, result.summary
+
+
+async def test_prometheus_tsdb_own_series_are_ok(prometheus_server):
+    result = await run_check("label_cardinality", {"prom_url": prometheus_server.url}, timeout_s=10)
+    assert result.verdict is Verdict.OK, result.summary
+    assert result.figures["series_total"] > 100
+    assert result.figures["top_metric_series"] < 1000
+
+
+async def test_prometheus_tsdb_sees_the_user_id_label(prometheus_with_user_ids):
+    result = await run_check("label_cardinality", {"prom_url": prometheus_with_user_ids.url}, timeout_s=10)
+    assert result.verdict is Verdict.WARN, result.summary
+    assert result.figures["top_label"] == "user_id" and result.figures["top_label_values"] == 200
+    assert "user_id has 200 values" in result.summary

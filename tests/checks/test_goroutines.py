@@ -1,0 +1,59 @@
+"""goroutine_pileup_logging against real Prometheus pprof and a replayed zap pile-up."""
+
+from __future__ import annotations
+
+from runbook.checks.base import Verdict
+from runbook.checks.runner import run_check
+from runbook.parsers.pprof_goroutine import parse_dump
+from tests.fixtures.pprof_stub import pileup_process, render_debug1, render_debug2
+
+
+def test_stub_formats_agree():
+    gs = pileup_process(60)
+    d2, d1 = parse_dump(render_debug2(gs)), parse_dump(render_debug1(gs))
+    assert d2.total == d1.total == 64
+    assert d2.groups[0].count == d1.groups[0].count == 60
+    assert d2.groups[0].functions == d1.groups[0].functions
+
+
+async def test_prometheus_pprof_is_a_healthy_baseline(prometheus_server):
+    result = await run_check("goroutine_pileup_logging",
+                             {"pprof_base": prometheus_server.url + "/debug/pprof", "gap_s": 0.2}, timeout_s=10)
+    assert result.verdict is Verdict.OK, result.summary
+    assert result.figures["goroutines"] >= 10 and result.figures["logging_blocked"] == 0
+    assert abs(result.figures["debug1_total"] - result.figures["goroutines"]) <= 3
+
+
+async def test_sixty_goroutines_stuck_in_zap_for_two_minutes_fail(pprof_stub):
+    stub = pprof_stub([pileup_process(60)])
+    result = await run_check("goroutine_pileup_logging", {"pprof_base": stub.base, "gap_s": 0.1}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL, result.summary
+    assert result.summary == ("goroutines piled up behind logging: 60 goroutines [semacquire, 2 minutes] "
+                              "in go.uber.org/zap/zapcore.(*lockedWriteSyncer).Write")
+    assert result.figures["largest_logging_group"] == 60
+    assert result.figures["largest_logging_group_minutes"] == 2
+    assert result.figures["logging_blocked"] == 61  # the lock holder, stuck in the write syscall, too
+    assert result.figures["debug1_logging_goroutines"] == 61
+
+
+async def test_young_small_queue_warns(pprof_stub):
+    stub = pprof_stub([pileup_process(12, minutes=0)])
+    result = await run_check("goroutine_pileup_logging", {"pprof_base": stub.base, "gap_s": 0}, timeout_s=10)
+    assert result.verdict is Verdict.WARN, result.summary
+    assert "12 goroutines [semacquire]" in result.summary
+
+
+async def test_growth_driven_by_the_logging_group_fails(pprof_stub):
+    stub = pprof_stub([pileup_process(5, minutes=0), pileup_process(40, minutes=0)])
+    result = await run_check("goroutine_pileup_logging", {"pprof_base": stub.base, "gap_s": 0.1}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL, result.summary
+    assert "goroutines grew 9->44" in result.summary and result.figures["growth"] == round(35 / 9, 3)
+
+
+async def test_missing_pprof_is_unknown(metrics_target):
+    from tests.fixtures.metrics_targets import bad_histogram_registry
+
+    target = metrics_target(bad_histogram_registry())
+    base = target.url.rsplit("/", 1)[0] + "/debug/pprof"
+    result = await run_check("goroutine_pileup_logging", {"pprof_base": base, "gap_s": 0}, timeout_s=5)
+    assert result.verdict is Verdict.UNKNOWN and "HTTP 404" in result.summary

@@ -1,0 +1,79 @@
+"""histogram_bucket_quality against real Prometheus and prometheus_client targets."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from runbook.checks.base import Verdict
+from runbook.checks.catalog.histogram import bucket_quantile
+from runbook.checks.runner import run_check
+from tests.fixtures.metrics_targets import bad_histogram_registry, good_histogram_registry
+
+
+def test_bucket_quantile_matches_promql_on_the_postmortem_layout():
+    est = bucket_quantile(0.95, [(0.05, 0), (1, 200), (5, 200), (math.inf, 200)])
+    assert est.estimate == pytest.approx(0.9525) and (est.lo, est.hi) == (0.05, 1)
+    assert est.max_error == pytest.approx(0.9025) and est.rel_error == pytest.approx(0.9025 / 0.9525)
+    top = bucket_quantile(0.99, [(0.1, 1), (math.inf, 100)])
+    assert top.in_inf and top.estimate == 0.1  # PromQL returns the second-highest bound
+    assert bucket_quantile(0.5, [(math.inf, 0)]) is None
+    # non-monotonic input is forced monotonic, as PromQL's ensureMonotonic does
+    assert bucket_quantile(0.5, [(1, 10), (2, 5), (math.inf, 10)]).hi == 1
+
+
+async def test_postmortem_histogram_fails(metrics_target):
+    target = metrics_target(bad_histogram_registry())
+    result = await run_check("histogram_bucket_quality", {"metrics_url": target.url}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL, result.summary
+    assert result.figures["worst_p95_s"] == pytest.approx(0.9525)
+    assert result.figures["worst_p95_bucket"] == "(0.05, 1]"
+    assert result.figures["worst_mean_s"] == pytest.approx(0.15)
+    assert 'handler="/api/orders"' in result.figures["worst_series"]
+    assert any("mean is only 0.15" in e.text for e in result.evidence)
+
+
+async def test_dense_buckets_around_the_latency_are_ok(metrics_target):
+    target = metrics_target(good_histogram_registry())
+    result = await run_check("histogram_bucket_quality", {"metrics_url": target.url}, timeout_s=10)
+    assert result.verdict is Verdict.OK, result.summary
+    assert result.figures["series_ok"] == 1
+    assert 0.15 < result.figures["worst_p95_s"] <= 0.175
+
+
+async def test_slo_inside_a_wide_bucket_fails(metrics_target):
+    target = metrics_target(good_histogram_registry())
+    result = await run_check("histogram_bucket_quality", {"metrics_url": target.url, "slo_s": 0.4}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL and "SLO 0.4 sits inside bucket (0.3, 0.5]" in result.summary
+
+
+async def test_prometheus_own_histograms(prometheus_server):
+    """Prometheus' HTTP latency histogram starts at 0.1 s while its handlers answer in about a
+    millisecond: p95 is interpolated in (0, 0.1] with 100% relative error, so the honest
+    verdict on its own /metrics is fail, the same flaw as the postmortem's."""
+    url = prometheus_server.url + "/metrics"
+    result = await run_check("histogram_bucket_quality", {"metrics_url": url}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL, result.summary
+    assert result.figures["histograms"] >= 3 and result.figures["series"] >= 1
+    assert result.figures["worst_series"].startswith("prometheus_http_request_duration_seconds{")
+    assert result.figures["worst_p95_bucket"] == "(0, 0.1]" and result.figures["worst_p95_rel_err"] == 1.0
+    assert result.figures["worst_mean_s"] < 0.01
+    # with a tolerance wider than the bucket the same series only warns (relative error stays 100%)
+    loose = await run_check("histogram_bucket_quality", {
+        "metrics_url": url, "metric": "prometheus_http_request_duration_seconds", "abs_tol_s": 0.2}, timeout_s=10)
+    assert loose.verdict is Verdict.WARN, loose.summary
+
+
+async def test_prometheus_api_mode_reads_the_same_buckets(prometheus_server):
+    result = await run_check("histogram_bucket_quality", {
+        "prom_url": prometheus_server.url, "metric": "prometheus_http_request_duration_seconds"}, timeout_s=10)
+    assert result.verdict in (Verdict.FAIL, Verdict.OK)
+    assert result.figures["series"] >= 1 and result.figures["worst_p95_bucket"].startswith("(")
+
+
+async def test_garbage_page_is_unknown(metrics_target, pprof_stub):
+    stub = pprof_stub([[]])
+    result = await run_check("histogram_bucket_quality", {"metrics_url": stub.base + "/goroutine?debug=1"}, timeout_s=5)
+    assert result.verdict is Verdict.UNKNOWN
+    assert "is not a valid exposition" in result.summary
