@@ -50,6 +50,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     hist.add_argument("scenario", nargs="?", help="scenario id (default: all scenarios)")
     hist.add_argument("--json", action="store_true", help="print as JSON")
     hist.set_defaults(func=cmd_history, error_exit=3)
+    rep = dsub.add_parser("report", parents=[common],
+                          help="facilitator view of a finished drill: truth and path side by side, score")
+    rep.add_argument("incident", help="the drill incident (number or INC-0007)")
+    rep.add_argument("--postmortem", action="store_true", help="append the drill's postmortem (as runbook export)")
+    rep.add_argument("--json", action="store_true", help="print as JSON")
+    rep.set_defaults(func=cmd_report, error_exit=3)
     rec = dsub.add_parser("record", parents=[common],
                           help="record the lab's check results for replay (needs 'runbook lab up LAB')")
     rec.add_argument("lab", help="lab scenario (p0-1, p0-2, p0-3)")
@@ -194,6 +200,31 @@ def cmd_history(args: argparse.Namespace) -> int:
         t = e.score.seconds_to_diagnosis
         print(f"{rank:3}. {e.score.total:5g}  {e.scenario:24} {e.responder:12} {e.mode:6} "
               f"{'%6.0fs' % t if t is not None else '     -'}  {e.at:%Y-%m-%d %H:%M}  incident {e.incident_id}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from runbook.config import load_settings
+    from runbook.drill.report import drill_report, format_report
+    from runbook.record.db import connect, open_session
+
+    settings = load_settings()
+    content = _content()
+    engine = connect(settings.db_url)
+    try:
+        with open_session(engine) as session:
+            report = drill_report(args.incident, session=session, content=content)
+            if args.json:
+                print(json.dumps(report.to_dict(), indent=2))
+                return 0
+            print(format_report(report))
+            if args.postmortem:
+                from runbook.report import build_context, load_view, render_postmortem
+
+                ctx = build_context(report.incident_id, session=session, knowledge=load_view(settings.incident_dirs))
+                print(render_postmortem(ctx, fmt="md", templates_dir=settings.templates_dir))
+    finally:
+        engine.dispose()
     return 0
 
 

@@ -33,6 +33,7 @@ def drill_history(*, session: Any, scenario: str | None = None) -> list[HistoryE
     from runbook.record import repo
     from runbook.record.models import EventKind
 
+    session.commit()  # end any open read transaction: see drills other processes recorded since
     out: list[HistoryEntry] = []
     for inc in repo.list_incidents(session=session, include_drills=True):
         if not inc.is_drill:

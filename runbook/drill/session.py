@@ -130,6 +130,9 @@ def finish_drill(scenario: DrillScenario, engine: Any, mode: str, *, checks_run:
     repo.add_event(engine.incident_id, EventKind.NOTE.value, session=engine.session, author=engine.author,
                    summary=f"drill {scenario.id} scored {result.total:g}/100 ({mode})",
                    payload={"drill_score": result.to_dict(), "scenario": scenario.id, "mode": mode})
+    # A scored drill is over: closing it keeps it off every list of open incidents.
+    repo.update_status(engine.incident_id, "closed", session=engine.session, author=engine.author,
+                       note=f"drill scored {result.total:g}/100")
     return DrillRun(scenario=scenario, incident_id=engine.incident_id, mode=mode, stop_reason=stop_reason,
                     stop_ref=stop_ref, path=walk.refs, optimal=tuple(best), conclusions=walk.conclusions,
                     score=result)

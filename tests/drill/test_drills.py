@@ -180,3 +180,19 @@ def test_console_drill_with_a_hint_and_an_undo(db_url):
     assert run.score.found == ("R3",) and run.score.hints_taken == 1
     assert run.path[:2] == ("triage#start", "p0-1-discovery#conn-leak")  # the undone step still counts
     assert 0 < run.score.total < 100
+
+
+def test_facilitator_report_shows_truth_and_path_side_by_side(db_url):
+    from runbook.drill.report import drill_report, format_report
+
+    scenario = CONTENT.scenarios["r3-dns-fixed-order"]
+    factory = factory_for(db_url)
+    wrong = ["triage#start", "p0-1-discovery#conn-leak", "p0-1-discovery#sync-pool-leak"]
+    run = asyncio.run(run_drill_along(scenario, factory, wrong, recording_dirs=DIRS))
+    session = factory.engines[0].session
+    assert repo.get_incident(run.incident_id, session=session).status == "closed"
+    report = drill_report(run.incident_id, session=session, content=CONTENT)
+    text = format_report(report)
+    assert "**Truth:** R3. **Found:** none. **Missed:** R3. **Wrong:** R5." in text
+    assert "| 2 | `p0-1-discovery#conn-leak` ≠ | `p0-1-discovery#dns-rotation` |" in text
+    assert "**Score: 0/100**" in text
