@@ -208,3 +208,17 @@ async def test_hostile_etcd_is_unknown_within_the_deadline(hostile, kind):
                         timeout_s=1.0, max_bytes=64 * 1024)
     assert time.monotonic() - t0 < 1.1
     assert r.verdict is Verdict.UNKNOWN, (kind, r.summary)
+
+
+async def test_identity_addr_port_matches_instances_registered_under_other_ids(consul_stub_factory):
+    dc1 = consul_stub_factory("dc1", _dc("dc1"))
+    renamed = _dc("dc2")
+    for e in renamed["payments"]:
+        e["Service"]["ID"] = "dc2-" + e["Service"]["ID"]  # same instances, other service IDs
+    dc2 = consul_stub_factory("dc2", renamed)
+    base = {"clusters": {"dc1": dc1.url, "dc2": dc2.url}, "source": "consul", "service": "payments", "repeats": 1}
+    by_id = await run_check("registry_consistency", base, timeout_s=5)
+    assert by_id.verdict is Verdict.FAIL
+    assert by_id.figures["differing_instances"] == 6
+    by_addr = await run_check("registry_consistency", {**base, "identity": "addr_port"}, timeout_s=5)
+    assert by_addr.verdict is Verdict.OK, by_addr.summary
