@@ -221,7 +221,6 @@ async def fetch(
     shown = redact_url(url)
     phase = _Phase()
     body = bytearray()
-    t0 = time.monotonic()
     try:
         async with asyncio.timeout(budget), _client(verify) as client:
             request = client.build_request(method, url, headers=_header_list(headers), json=json,
@@ -230,6 +229,7 @@ async def fetch(
             shown = redact_url(str(request.url))
             if evidence:
                 _record_request(ctx, request, request.content if request.content else None)
+            t0 = time.monotonic()  # latency excludes building the client (the first one loads CA certs)
             response = await client.send(request, stream=True, follow_redirects=follow_redirects)
             try:
                 phase.text = f"HTTP {response.status_code} headers received, reading the body"
