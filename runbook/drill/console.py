@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.drill.scenarios import DrillScenario
+from runbook.errors import RunbookError
 from runbook.drill.session import DrillRun, CheckCounter, drill_variables, finish_drill, open_drill
 
 HELP = "number: take that choice · h: hint · u: undo · q: stop and score"
@@ -48,8 +49,11 @@ async def run_console(scenario: DrillScenario, factory: Any, *, mode: str, recor
             continue
         if engine.needs_checks:
             write("running checks ...")
-            for r in await engine.run_checks():
-                write(f"  {r.result.check_type}: {r.verdict.value} - {r.result.summary}")
+            try:
+                for r in await engine.run_checks():
+                    write(f"  {r.result.check_type}: {r.verdict.value} - {r.result.summary}")
+            except RunbookError as exc:  # e.g. a variable this lab does not provide: decide by hand
+                write(f"  checks not run: {exc.message}")
             if engine.suggestion is not None:
                 write(f"  suggests: {engine.suggestion.label}")
         for i, choice in enumerate(node.choices, 1):

@@ -130,3 +130,18 @@ def test_failed_start_stops_what_it_started(tmp_path, monkeypatch):
     for proc in psutil.Process().children(recursive=True):  # the module's own lab is elsewhere
         if proc.status() != psutil.STATUS_ZOMBIE:
             assert str(tmp_path) not in " ".join(proc.cmdline()), proc
+
+
+def test_lab_down_stops_every_descendant(tmp_path):
+    """Servers that fork (NSD forks its server and xfrd) leave nothing behind either."""
+    state = lab_up(["p0-1"], fast=True, directory=tmp_path)
+    family = []
+    for record in state.processes:
+        proc = psutil.Process(record.pid)
+        family += [proc, *proc.children(recursive=True)]
+    assert len(family) > len(state.processes) or not any(r.name == "nsd" for r in state.processes)
+    lab_down(directory=tmp_path)
+    for proc in family:
+        assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE, proc
+    assert not any(is_alive(r) for r in state.processes)
+    assert not (tmp_path / "lab.json").exists()
