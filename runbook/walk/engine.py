@@ -46,6 +46,7 @@ from runbook.walk.variables import (
     prepare_params,
     present,
     runnable_blocks,
+    split_secrets,
 )
 
 #: ``run_check``'s signature: (check_type, params, *, timeout_s, observer, key) -> CheckResult.
@@ -91,6 +92,8 @@ class WalkEngine:
         """Id of the playbook ``continue_from_triage`` goes back to."""
         self.incident_id: int | None = None
         self._variables: dict[str, Any] = {}
+        self._secrets: dict[str, Any] = {}
+        """Secret variables (tokens, URLs with credentials): used, never written to the record."""
         self._steps: list[WalkStep] = []
         self._current: WalkStep | None = None
         self._results: dict[int, BlockResult] = {}
@@ -102,8 +105,9 @@ class WalkEngine:
     def create_incident(self, title: str, *, variables: Mapping[str, Any] | None = None, severity: str = "P2",
                         service: str = "", is_drill: bool = False) -> int:
         """Open a new incident in the record and bind the engine to it; returns its id."""
+        stored, self._secrets = split_secrets(variables or {})
         inc = repo.create_incident(session=self.session, title=title, severity=severity, service=service,
-                                   variables=dict(variables or {}), is_drill=is_drill, author=self.author)
+                                   variables=stored, is_drill=is_drill, author=self.author)
         self.incident_id = inc.id
         self._reload()
         return inc.id
@@ -146,7 +150,8 @@ class WalkEngine:
 
     @property
     def variables(self) -> dict[str, Any]:
-        return dict(self._variables)
+        """The incident's variables (secret ones included while this engine holds them)."""
+        return {**self._variables, **self._secrets}
 
     @property
     def results(self) -> tuple[BlockResult, ...]:
@@ -188,12 +193,17 @@ class WalkEngine:
     def missing_variables(self, node: Node | None = None) -> list[NeededVariable]:
         """Variables the node's checks need that the incident lacks (ask before running)."""
         node = node or self.node
-        return missing_variables(self.library, node, self._variables) if node else []
+        return missing_variables(self.library, node, self.variables) if node else []
 
     def set_variables(self, values: Mapping[str, Any]) -> None:
-        """Merge variables into the incident (recorded; secret-looking values redacted in the note)."""
+        """Merge variables into the incident. Secret ones (secret-looking names, URLs with
+        credentials) are held in memory only: after a resume they are asked for again."""
         self._require_incident()
-        merged = {**self._variables, **{k: v for k, v in values.items() if present(values, k)}}
+        stored, secret = split_secrets({k: v for k, v in values.items() if present(values, k)})
+        self._secrets.update(secret)
+        for name in stored:
+            self._secrets.pop(name, None)
+        merged = {**{k: v for k, v in self._variables.items() if k not in secret}, **stored}
         if merged == self._variables:
             return
         repo.update_incident(self.incident_id, session=self.session, variables=merged)
@@ -258,8 +268,9 @@ class WalkEngine:
         node = self._require_node()
         if not node.checks:
             raise WalkError(f"{node.ref} has no checks to run")
-        run_idx, skipped = runnable_blocks(self.library, node, self._variables)
-        params = {i: prepare_params(node.checks[i], self._variables) for i in run_idx}
+        variables = self.variables
+        run_idx, skipped = runnable_blocks(self.library, node, variables)
+        params = {i: prepare_params(node.checks[i], variables) for i in run_idx}
         step = self._current
         run = uuid.uuid4().hex
         plan = []

@@ -177,3 +177,22 @@ async def test_observer_hears_everything_in_order_and_a_broken_one_is_contained(
         ("conclusion_reached", "walktest#lease-race", ("R1",)),
     ]
     assert [str(e) for e in both.errors] == ["view crashed", "view crashed"]
+
+
+async def test_secret_variables_are_used_but_never_recorded(make_engine, test_library, session, etcd_server):
+    spy = SpyRunner()
+    engine = make_engine(test_library, runner=spy)
+    secret_url = f"http://root:hunter2@127.0.0.1:{etcd_server.client_port}"
+    iid = engine.create_incident("creds", variables={"etcd_url": secret_url, "service_prefix": "/none/"})
+    engine.start("walktest")
+    engine.set_variables({"window_s": "1", "api_token": "s3cr3t-value"})
+    await engine.run_checks()
+    assert spy.calls[0][1]["etcd_url"] == secret_url  # the check got the real URL
+    stored = repo.get_incident(iid, session=session).variables
+    assert stored == {"service_prefix": "/none/", "window_s": "1"}
+    dump = " ".join(f"{e.summary} {e.payload}" for e in repo.timeline(iid, session=session))
+    assert "hunter2" not in dump and "s3cr3t-value" not in dump
+    # A resumed walk does not have them: they are asked for again.
+    again = WalkEngine(test_library, session)
+    again.resume(iid)
+    assert [v.name for v in again.missing_variables()] == ["etcd_url"]
