@@ -13,8 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from runbook.drill.scenarios import DrillScenario
+from runbook.drill.session import (
+    CheckCounter,
+    DrillRun,
+    drill_variables,
+    finish_drill,
+    open_drill,
+)
 from runbook.errors import RunbookError
-from runbook.drill.session import DrillRun, CheckCounter, drill_variables, finish_drill, open_drill
 
 HELP = "number: take that choice · h: hint · u: undo · q: stop and score"
 

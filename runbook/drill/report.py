@@ -67,7 +67,7 @@ def format_report(report: DrillReport) -> str:
              "| # | responder | shortest path |", "|---|---|---|"]
     for i, (mine, best) in enumerate(zip_longest(report.path, report.optimal, fillvalue=""), 1):
         mark = "" if mine == best or not mine or not best else " ≠"
-        cell = lambda ref: f"`{ref}`" if ref else ""  # noqa: E731
+        cell = lambda ref: f"`{ref}`" if ref else ""
         lines.append(f"| {i} | {cell(mine)}{mark} | {cell(best)} |")
     t = s.seconds_to_diagnosis
     lines += ["", f"**Score: {s.total:g}/100**", "",

@@ -97,7 +97,7 @@ def test_unknown_scenario_is_a_clear_error(tmp_path):
 
 def test_cli_up_status_down_leaves_no_process(tmp_path):
     env = {**__import__("os").environ, "RUNBOOK_LAB_DIR": str(tmp_path)}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "runbook", "lab", *a], env=env,  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "runbook", "lab", *a], env=env,
                                     capture_output=True, text=True, timeout=60)
     up = run("up", "p0-3", "p0-2", "--fast", "--json")
     assert up.returncode == 0, up.stderr
@@ -116,7 +116,7 @@ def test_cli_up_status_down_leaves_no_process(tmp_path):
 
 def test_failed_start_stops_what_it_started(tmp_path, monkeypatch):
     """A service that dies at start-up makes lab up fail and leaves no sibling running."""
-    import runbook.drill.lab.plan as plan
+    from runbook.drill.lab import plan
 
     original = plan.LAB_SCENARIOS["p0-2"]
     broken = plan.LabScenario(original.name, original.incident, original.title, original.rules, original.faults,

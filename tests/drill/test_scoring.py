@@ -67,7 +67,7 @@ def test_hints_cost_five_points_each():
 
 
 def test_time_is_full_up_to_par_and_zero_at_four_times_par():
-    at = lambda t: score(_walk(OPT, [["R3"]], seconds=t), ["R3"], OPT, 1, 100).time  # noqa: E731
+    at = lambda t: score(_walk(OPT, [["R3"]], seconds=t), ["R3"], OPT, 1, 100).time
     assert at(100) == 1.0 and at(250) == 0.5 and at(400) == 0.0 and at(1000) == 0.0
 
 

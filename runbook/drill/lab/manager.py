@@ -13,7 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runbook.drill.lab.plan import LAB_SCENARIOS
-from runbook.drill.lab.processes import file_ready, is_alive, spawn, stop, tcp_ready, wait_ready
+from runbook.drill.lab.processes import (
+    file_ready,
+    is_alive,
+    spawn,
+    stop,
+    tcp_ready,
+    wait_ready,
+)
 from runbook.drill.lab.state import (
     LabError,
     LabState,

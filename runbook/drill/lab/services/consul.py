@@ -28,7 +28,7 @@ def _entry(dc: str, ident: str, addr: str, port: int, version: str, status: str 
             {"Node": node, "CheckID": "serfHealth", "Name": "Serf Health Status", "Status": "passing",
              "Output": "Agent alive and reachable", "ServiceID": "", "ServiceName": ""},
             {"Node": node, "CheckID": f"service:orders-{ident}", "Name": "HTTP /health", "Status": status,
-             "Output": "HTTP GET http://%s:%d/health: 200 OK" % (addr, port), "ServiceID": f"orders-{ident}",
+             "Output": f"HTTP GET http://{addr}:{port}/health: 200 OK", "ServiceID": f"orders-{ident}",
              "ServiceName": "orders"},
         ],
     }

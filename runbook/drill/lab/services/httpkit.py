@@ -20,7 +20,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "lab"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature of the base
+    def log_message(self, format: str, *args) -> None:  # the base signature; lab services log nothing
         pass
 
     @property

@@ -25,8 +25,8 @@ from pathlib import Path
 import prometheus_client as prom
 
 from runbook.drill.lab.services import goroutines, tracing
-from runbook.drill.lab.services.memory import Leak, MemCollector
 from runbook.drill.lab.services.httpkit import Handler, serve
+from runbook.drill.lab.services.memory import Leak, MemCollector
 
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 

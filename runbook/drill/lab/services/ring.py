@@ -35,7 +35,7 @@ def build_ring(names: list[str], weights: tuple[int, ...]) -> tuple[list[int], l
 
 
 def _hash(text: str) -> int:
-    return int.from_bytes(hashlib.md5(text.encode()).digest()[:8], "big")  # noqa: S324 - ring position only
+    return int.from_bytes(hashlib.md5(text.encode()).digest()[:8], "big")  # a ring position, not security
 
 
 def pick(ring: tuple[list[int], list[str]], key: str) -> str:
