@@ -189,7 +189,7 @@ def _tidy(text: str) -> str:
     fence: str | None = None
     for line in text.split("\n"):
         stripped = line.strip()
-        if stripped.startswith("```") or stripped.startswith("~~~"):
+        if stripped.startswith(("```", "~~~")):
             mark = stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]
             if fence is None:
                 fence = mark

@@ -84,7 +84,7 @@ def tables(md: str) -> list[Table]:
 
 def _raw_cells(line: str) -> int:
     body = line.strip()
-    body = body[1:] if body.startswith("|") else body
+    body = body.removeprefix("|")
     body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
     return len(re.split(r"(?<!\\)\|", body))
 
