@@ -27,6 +27,8 @@ EXPECTED_BAD = {
     ("session.go", 16, "keepalive_per_watcher"),
     ("session.go", 22, "keepalive_per_watcher"),
     ("trace.go", 6, "raw_header_lookup"),
+    ("forward.go", 11, "raw_header_lookup"),
+    ("forward.go", 15, "keepalive_undrained"),
 }
 
 
@@ -67,7 +69,7 @@ async def test_pattern_subset_single_file_and_caps(tmp_path):
                                            "patterns": ["raw_header_lookup"]}, timeout_s=5)
     assert (r.verdict, r.figures["findings"]) == (Verdict.FAIL, 1)
     capped = await run_check("go_source_scan", {"path": str(SAMPLES / "bad"), "max_files": 2}, timeout_s=5)
-    assert capped.figures["files_scanned"] == 2 and capped.figures["files_skipped"] == 6
+    assert capped.figures["files_scanned"] == 2 and capped.figures["files_skipped"] == 7
     small = await run_check("go_source_scan", {"path": str(SAMPLES / "bad"), "max_file_bytes": 10}, timeout_s=5)
     assert small.verdict is Verdict.UNKNOWN and small.error == "no Go files to scan"
     bad = await run_check("go_source_scan", {"path": str(SAMPLES), "patterns": ["nope"]})

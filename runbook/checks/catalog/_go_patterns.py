@@ -134,8 +134,10 @@ def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
                       "KeepAlive channel discarded: responses are never drained "
                       "('lease keepalive response queue is full')")
     elif func is not None:
-        rest = "\n".join(gf.code[n:func.end])
-        if not re.search(rf"\b{re.escape(channel)}\b", rest):
+        # any later mention counts as a read (it may be passed on), except the `_ = ch` discard
+        used = re.compile(rf"\b{re.escape(channel)}\b")
+        discard = re.compile(rf"^\s*_\s*=\s*{re.escape(channel)}\s*$")
+        if not any(used.search(ln) and not discard.match(ln) for ln in gf.code[n:func.end]):
             yield Finding(gf.rel, n, "keepalive_undrained",
                           f"KeepAlive channel {channel} is never read in {func.name}")
 

@@ -110,6 +110,7 @@ def scan_tree(root: Path, params, deadline: float) -> ScanReport:
     wanted = set(params.patterns)
     keepalive_sites: dict[str, list[tuple[str, int]]] = {}
     flagged: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int, str]] = set()
     base = root if root.is_dir() else root.parent
     for path in files:
         if time.monotonic() > deadline:
@@ -126,7 +127,9 @@ def scan_tree(root: Path, params, deadline: float) -> ScanReport:
         report.files += 1
         gf = load(path, str(path.relative_to(base)), src)
         for f in scan_file(gf):
-            if f.pattern in wanted:
+            # one finding per line and pattern (`h["X-Trace-ID"] = r.Header["X-Trace-ID"]` is one place)
+            if f.pattern in wanted and (f.file, f.line, f.pattern) not in seen:
+                seen.add((f.file, f.line, f.pattern))
                 report.findings.append(f)
                 flagged.add((f.file, f.line))
         for n, code in enumerate(gf.code, start=1):
