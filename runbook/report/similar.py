@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from runbook.record.models import Conclusion, Incident, Step, incident_ref
@@ -40,7 +40,10 @@ def similar_incidents(
                                        relative_link(kb_inc.path, link_base)))
     shared_rules: dict[int, set[str]] = {}
     if rules:
-        q = select(Conclusion.incident_id, Conclusion.rule_ids).where(Conclusion.incident_id != inc.id)
+        # A conclusion of an undone step was taken back: it says nothing about that incident.
+        q = (select(Conclusion.incident_id, Conclusion.rule_ids)
+             .outerjoin(Step, Conclusion.step_id == Step.id)
+             .where(Conclusion.incident_id != inc.id, or_(Step.id.is_(None), Step.undone == False)))  # noqa: E712
         for other_id, other_rules in session.execute(q):
             common = rules & set(other_rules or ())
             if common:

@@ -90,3 +90,16 @@ def test_postgresql_record_gives_the_same_document(postgres_url, knowledge):
     finally:
         engine.dispose()
     assert md == (GOLDEN / "fixture_incident.md").read_text(encoding="utf-8")
+
+
+def test_similar_ignores_conclusions_that_were_undone(session, knowledge):
+    from runbook.record import repo
+    from runbook.report.from_record import build_context as build
+
+    other = repo.create_incident(session=session, title="A walk that took R1 back", author="x")
+    step = repo.add_step(other.id, "p0-1-discovery", "lease-race", session=session, author="x")
+    repo.add_conclusion(other.id, session=session, rule_ids=["R1"], step_id=step.id, author="x")
+    repo.mark_step_undone(step.id, session=session, author="x")
+    iid = build_fixture(session)
+    refs = [s.ref for s in build(iid, session=session, knowledge=knowledge).similar]
+    assert refs == ["P0-1", "INC-0002"]  # the fixture's earlier payments incident; not INC-0001
