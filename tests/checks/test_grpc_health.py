@@ -151,3 +151,17 @@ async def test_hostile_caller_times_out_as_errors_or_unknown(hostile, kind):
     # a caller that hangs or breaks while its downstream is down is the failure R7 is about
     assert r.verdict is Verdict.FAIL, (kind, r.summary)
     assert r.figures["active_error"] == 2
+
+
+async def test_silent_downstream_counts_as_down(hostile, grpc_health_factory, caller_factory):
+    server = grpc_health_factory()
+    good = caller_factory(server.target, "fallback")
+    server.stop()
+    silent = hostile.url("silent").removeprefix("http://").rstrip("/")  # accepts TCP, never speaks HTTP/2
+    t0 = time.monotonic()
+    r = await run_check("grpc_unavailable_fallback", {
+        "downstream": silent, "deadline_ms": 300, "caller_url": good.url + "/call", "active_requests": 2,
+        **FALLBACK}, timeout_s=5)
+    assert r.figures["downstream_state"] in ("DEADLINE_EXCEEDED", "UNAVAILABLE")
+    assert r.verdict is Verdict.OK, r.summary
+    assert time.monotonic() - t0 < 3

@@ -29,7 +29,8 @@ from runbook.checks.catalog._grpc_caller import ActiveTally, Deltas, probe_calle
 from runbook.checks.catalog._prom_select import SelectorError, parse_selector
 from runbook.checks.registry import register_check
 
-DOWN_STATES = ("UNAVAILABLE", "NOT_SERVING")
+#: States in which callers must be degrading: the active probe runs only then.
+DOWN_STATES = ("UNAVAILABLE", "NOT_SERVING", "DEADLINE_EXCEEDED")
 
 
 @register_check
