@@ -28,6 +28,7 @@ from typing import Any
 
 import httpx
 
+from runbook import __version__
 from runbook.checks.base import CheckContext, MeasureError
 from runbook.checks.redact import redact_url
 
@@ -39,6 +40,7 @@ DEADLINE_MARGIN_S = 0.015
 #: How much of a body goes into evidence.
 BODY_EXCERPT = 600
 MAX_REDIRECTS = 10
+USER_AGENT = f"runbook-check/{__version__}"
 
 HeadersArg = Mapping[str, str] | Sequence[tuple[str, str]] | None
 
@@ -114,6 +116,8 @@ def _header_list(headers: HeadersArg) -> list[tuple[str, str]]:
     # Ask for identity encoding: a compressed body would defeat the size cap (zip bombs).
     if not any(k.lower() == "accept-encoding" for k, _ in items):
         items.append(("Accept-Encoding", "identity"))
+    if not any(k.lower() == "user-agent" for k, _ in items):
+        items.append(("User-Agent", USER_AGENT))  # so the endpoint's logs say who is measuring
     return items
 
 
