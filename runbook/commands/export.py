@@ -24,8 +24,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     p.add_argument("incident", nargs="?", help="incident id (INC-0007 or 7)")
     p.add_argument("--kb", metavar="ID", help="render a knowledge-base P0 record (P0-1, P0-2, P0-3) instead")
-    p.add_argument("--format", choices=("md", "html"), default=None,
-                   help="md (default) or html; default html when -o ends in .html")
+    p.add_argument("--format", choices=("md", "html", "json"), default=None,
+                   help="md (default), html (default when -o ends in .html), or json: the postmortem's data "
+                        "(the context the template sees) for scripts")
     p.add_argument("--template", metavar="PATH",
                    help="a Jinja2 template file (runs sandboxed), or a name in the team templates directory")
     p.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE and print its path")
@@ -56,7 +57,13 @@ def cmd_export(args: argparse.Namespace) -> int:
                 ctx = build_context(args.incident, session=session, knowledge=knowledge, tz=args.tz, link_base=base)
         finally:
             engine.dispose()
-    text = render_postmortem(ctx, fmt=fmt, template=args.template, templates_dir=settings.templates_dir)
+    if fmt == "json":
+        import dataclasses
+        import json
+
+        text = json.dumps(dataclasses.asdict(ctx), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_postmortem(ctx, fmt=fmt, template=args.template, templates_dir=settings.templates_dir)
     if args.output is None:
         sys.stdout.write(text)
         return 0

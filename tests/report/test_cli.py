@@ -84,3 +84,16 @@ def test_export_kb_record_matches_the_library_function(db, tmp_path, capsys, kno
     assert main(["export", "--kb", "P0-2", "-o", str(out)]) == 0
     expected = render_postmortem(context_from_kb("P0-2", knowledge=knowledge, library=library, link_base=out.parent))
     assert out.read_text(encoding="utf-8") == expected
+
+
+def test_export_json_is_the_context_as_data(db, capsys):
+    import json
+
+    assert main(["export", "2", "--db", db, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["header"]["ref"] == "INC-0002"
+    assert [a["rule"] for a in data["actions"]] == ["", "R1"]
+    check = next(t for t in data["timeline"] if t["kind"] == "check_run")
+    assert check["citation"] == {"check_type": "etcd_lease_keepalive", "verdict": "fail",
+                                 "key_figure": "expired_leases=2", "at": "2026-03-14 02:16:30",
+                                 "summary": "2 of 3 registered instances lost their lease during the 30 s window (TTL 10 s)"}
