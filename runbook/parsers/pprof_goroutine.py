@@ -99,25 +99,24 @@ def _parse_debug2(text: str) -> GoroutineDump:
             raise ParseError(f"bad goroutine header {header[:80]!r}", line=first_line)
         state, minutes = parse_state(header[open_at + 2:-2])
         functions: list[str] = []
-        locations: list[str] = []
         created_by = ""
         for line in lines[1:]:
-            if not line:
-                continue
-            if line[0] == "\t":
-                locations.append(line[1:].rsplit(" +0x", 1)[0])
-            elif line.startswith("created by "):
+            if not line or line[0] == "\t":
+                continue  # file:line, read below only for a group's first goroutine
+            if line[0] == "c" and line.startswith("created by "):
                 created_by = line[11:].split(" in goroutine ", 1)[0]
-            elif line.startswith("..."):
+            elif line[0] == "." and line.startswith("..."):
                 continue  # "...additional frames elided..."
             else:
-                functions.append(function_name(line))
+                cut = line.rfind("(")
+                functions.append(line[:cut] if cut > 0 else line)
         if not functions and state not in ("running", "runnable", "dead", "idle"):
             raise ParseError(f"goroutine {gid} has no frames", line=first_line)
         key = (state, tuple(functions))
         group = groups.get(key)
         if group is None:
-            group = groups[key] = GoroutineGroup(state, key[1], created_by=created_by, locations=tuple(locations),
+            locations = tuple(x[1:].rsplit(" +0x", 1)[0] for x in lines[1:] if x[:1] == "\t")
+            group = groups[key] = GoroutineGroup(state, key[1], created_by=created_by, locations=locations,
                                                  min_minutes=minutes)
         group.count += 1
         if minutes > group.max_minutes:
