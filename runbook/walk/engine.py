@@ -31,6 +31,7 @@ from runbook.record.models import EventKind, utcnow
 from runbook.walk import snapshot
 from runbook.walk.observer import NullWalkObserver, WalkObserver
 from runbook.walk.relay import CheckRelay, not_run
+from runbook.walk.similar import SimilarIncident, similar_incidents
 from runbook.walk.state import (
     BlockResult,
     NeededVariable,
@@ -120,6 +121,11 @@ class WalkEngine:
     def resume(self, incident_id: int | str) -> Node | None:
         """Bind to an existing incident and rebuild its walk from the record (None: not started)."""
         self.incident_id = repo.get_incident(incident_id, session=self.session).id
+        self._reload()
+        return self.node
+
+    def refresh(self) -> Node | None:
+        """Re-read the walk from the record (another responder may have moved it)."""
         self._reload()
         return self.node
 
@@ -309,7 +315,10 @@ class WalkEngine:
                     group.create_task(one(*item))
         except* RunbookError as eg:
             raise eg.exceptions[0] from None
-        self._reload()
+        finally:
+            # Cancelled (the UI's stop button) or failed: the state is what the record holds,
+            # results that landed included; blocks cut short have none and run again.
+            self._reload()
         self.observer.choice_suggested(self._suggestion)
         return self.results
 
@@ -322,10 +331,8 @@ class WalkEngine:
 
     # -- similar incidents -------------------------------------------------------------------
 
-    def similar(self, ref: str | None = None) -> list:
+    def similar(self, ref: str | None = None) -> list[SimilarIncident]:
         """Earlier incidents and knowledge-base records related to a node (default: the current one)."""
-        from runbook.walk.similar import similar_incidents
-
         ref = ref or self.ref
         if ref is None:
             return []

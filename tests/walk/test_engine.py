@@ -196,3 +196,24 @@ async def test_secret_variables_are_used_but_never_recorded(make_engine, test_li
     again = WalkEngine(test_library, session)
     again.resume(iid)
     assert [v.name for v in again.missing_variables()] == ["etcd_url"]
+
+
+async def test_cancelled_checks_leave_a_note_and_run_again(make_engine, test_library, healthy_lease, session):
+    import asyncio
+
+    rec = Recorder()
+    engine = make_engine(test_library, observer=rec)
+    iid = engine.create_incident("cancel", variables={**healthy_lease, "window_s": "30"})
+    engine.start("walktest")
+    task = asyncio.create_task(engine.run_checks())
+    while ("check_started", "walktest#lease-health#0") not in rec.calls:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert rec.calls[-1] == ("check_finished", "walktest#lease-health#0", "unknown")
+    assert engine.needs_checks and engine.results == () and engine.suggestion is None
+    kinds = [(e.kind, e.summary) for e in repo.timeline(iid, session=session)][-2:]
+    assert kinds == [("check_started", "etcd_lease_keepalive started"),
+                     ("note", "etcd_lease_keepalive cancelled before a verdict")]
