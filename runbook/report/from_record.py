@@ -74,7 +74,8 @@ def build_context(
     checks = repo.check_results(inc.id, session=session)
     finds = repo.findings(inc.id, session=session)
     undone_steps = {s.id for s in all_steps if s.undone}
-    concl = [c for c in repo.conclusions(inc.id, session=session) if c.step_id not in undone_steps]
+    every_concl = repo.conclusions(inc.id, session=session)
+    concl = [c for c in every_concl if c.step_id not in undone_steps]
     checks_by_id = {c.id: c for c in checks}
 
     def t(value: datetime | None) -> str:
@@ -92,7 +93,7 @@ def build_context(
         resolution=inc.resolution,
         detection=_detection(inc, checks, finds, t),
         timeline=tuple(_timeline_line(ev, checks_by_id, t) for ev in events),
-        diagnosis=tuple(_diagnosis_step(s, checks, concl, t) for s in all_steps),
+        diagnosis=tuple(_diagnosis_step(s, checks, every_concl, t) for s in all_steps),
         root_causes=root_causes,
         factors=_factors(rule_ids, kb, link_base),
         went_well=_tagged(finds, "went_well", t),

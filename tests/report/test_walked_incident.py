@@ -80,4 +80,5 @@ def test_export_of_a_walked_incident(walked, tmp_path, capsys):
     assert "The first failing check in the record was etcd_lease_keepalive" in text["Detection"]
     assert "The lease check showed the expiry | <b>live</b>" in text["What went well"]
     assert "| One LeaseManager per process | prevent | orders team | 2026-04-01 | open | R1 |" in md
-    assert "R2" not in text["Root causes"]  # the undone guess concluded nothing
+    assert "conclusion reached, then taken back: Health probes flap (rules: R2)" in diag
+    assert "R2" not in text["Root causes"]  # the undone guess is not a root cause
