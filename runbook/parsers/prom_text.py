@@ -47,6 +47,7 @@ _LINE = re.compile(
 _LE_SPLIT = re.compile(rf'^((?:{_PAIR},)*?)le="([^"\n]*)",?((?:{_PAIR},?)*)$', re.M)
 _TS = itemgetter(3)
 _LABELS = itemgetter(1)
+_FIRST = itemgetter(0)
 _PAIRS = re.compile(rf'({_LN})="([^"\\\n]*)"')
 
 
@@ -182,10 +183,11 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
     split = _LE_SPLIT.findall("\n".join(map(_LABELS, fast)))
     if len(split) != len(fast):
         fast, split = [], []  # a bucket without le: take the careful path for all
+    keys = [(before + after).strip(",") for before, _, after in split]
     bounds: dict[str, float] = {}
-    for key, group in itertools.groupby(zip(split, fast), _series_key):
+    for key, group in itertools.groupby(zip(keys, split, fast), _FIRST):
         pairs = buckets.setdefault(key, [])
-        for (_, le, _), r in group:
+        for _, (_, le, _), r in group:
             bound = bounds.get(le)
             if bound is None:
                 try:
@@ -193,12 +195,10 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
                 except ValueError:
                     continue
             pairs.append((bound, float(r[2])))
-    slow_buckets = len(fast) == 0
-    for r in rows:
+    rest = [r for r in rows if r[0] != bucket_name] if fast else rows
+    for r in rest:
         sample = r[0]
         if sample == bucket_name:
-            if not slow_buckets and type(r[1]) is str:
-                continue
             labels = r[1] if type(r[1]) is dict else _split_labels(r[1])
             try:
                 bound = float(labels.get("le"))  # type: ignore[arg-type]
@@ -210,25 +210,16 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
             key = tuple(sorted(r[1].items())) if type(r[1]) is dict else r[1].strip(",")
             (counts if "count" in sample[len(name):] else sums)[key] = float(r[2])
     merged: dict[tuple, list] = {}
+    canon: dict[str, tuple] = {}
     for table, slot in ((buckets, 0), (counts, 1), (sums, 2)):
         for key, value in table.items():
-            canon = key if type(key) is tuple else _canon(key)
-            merged.setdefault(canon, [(), None, None])[slot] = tuple(value) if slot == 0 else value
+            if type(key) is not tuple:
+                c = canon.get(key)
+                if c is None:
+                    c = canon[key] = tuple(sorted(_split_labels(key).items()))
+                key = c
+            merged.setdefault(key, [(), None, None])[slot] = tuple(value) if slot == 0 else value
     return [HistogramSeries(k, *v) for k, v in merged.items()]
-
-
-def _series_key(item: tuple) -> str:
-    before, _, after = item[0]
-    return (before + after).strip(",")
-
-
-def _canon(text: str) -> tuple[tuple[str, str], ...]:
-    pairs = _PAIRS.findall(text)
-    return tuple(sorted(pairs)) if len(pairs) > 1 else tuple(pairs)
-
-
-def _canon_dict(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(labels.items()))
 
 
 def _split_labels(text: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ the quantile fell into +Inf, whether the SLO sits inside a bucket, and broken bu
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -47,13 +48,13 @@ class QuantileEstimate:
         return self.max_error / self.estimate if self.estimate > 0 else (0.0 if self.max_error == 0 else math.inf)
 
 
-def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> QuantileEstimate | None:
-    """Port of PromQL ``bucketQuantile`` (promql/quantile.go, Prometheus 2.42).
+def prepare_buckets(buckets: list[tuple[float, float]] | tuple) -> list[tuple[float, float]] | None:
+    """PromQL's preparation: sort, coalesce equal bounds, force counts monotonic.
 
-    ``buckets`` are (upper bound, cumulative count). None where PromQL returns NaN: no +Inf
-    bucket, fewer than two buckets, or no observations.
+    None where PromQL's ``bucketQuantile`` returns NaN: no +Inf bucket, fewer than two
+    buckets, or no observations.
     """
-    if not buckets:
+    if len(buckets) < 2:
         return None
     bounds = [b for b, _ in buckets]
     if any(b >= a for a, b in zip(bounds[1:], bounds)):
@@ -62,16 +63,30 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]]) -> QuantileEst
         for bound, count in sorted(buckets):
             merged[bound] = merged[bound] + count if bound in merged else count
         buckets = sorted(merged.items())
-    if len(buckets) < 2 or buckets[-1][0] != math.inf:
+        bounds = [b for b, _ in buckets]
+    if len(buckets) < 2 or bounds[-1] != math.inf:
         return None
     # ensureMonotonic: PromQL forces counts to be non-decreasing
     counts = list(itertools.accumulate((c for _, c in buckets), max))
-    fixed = list(zip((b for b, _ in buckets), counts))
-    total = fixed[-1][1]
-    if not total > 0:
+    if not counts[-1] > 0:
         return None
+    return list(zip(bounds, counts))
+
+
+def bucket_quantile(q: float, buckets: list[tuple[float, float]], *, prepared: bool = False) -> QuantileEstimate | None:
+    """Port of PromQL ``bucketQuantile`` (promql/quantile.go, Prometheus 2.42).
+
+    ``buckets`` are (upper bound, cumulative count), or the output of :func:`prepare_buckets`
+    with ``prepared=True``. None where PromQL returns NaN.
+    """
+    fixed = buckets if prepared else prepare_buckets(buckets)
+    if not fixed:
+        return None
+    total = fixed[-1][1]
     rank = q * total
-    b = next((i for i, (_, c) in enumerate(fixed[:-1]) if c >= rank), len(fixed) - 1)
+    # first bucket (among all but +Inf) whose cumulative count reaches the rank
+    counts = [c for _, c in fixed]
+    b = bisect.bisect_left(counts, rank, 0, len(fixed) - 1)
     if b == len(fixed) - 1:
         lo = fixed[-2][0]
         return QuantileEstimate(q, lo, lo, math.inf, True)
@@ -133,8 +148,9 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
     total = s.count if s.count is not None else (inf[0] if inf else 0.0)
     mean = s.sum / total if s.sum is not None and total else None
     estimates = []
-    for q in quantiles:
-        est = bucket_quantile(q, list(s.buckets))
+    fixed = prepare_buckets(s.buckets)
+    for q in quantiles if fixed else ():
+        est = bucket_quantile(q, fixed, prepared=True)  # type: ignore[arg-type]
         if est is None:
             continue
         estimates.append(est)
