@@ -69,9 +69,17 @@ def _demote(text: object, levels: int = 1) -> Markdown:
     return demote_headings(text if isinstance(text, Markdown) else md_block(text), levels)
 
 
+_SAFE_SCHEMES = ("http", "https", "mailto")
+
+
 def _url(link: object) -> Markdown:
-    """A link target: spaces, parentheses and angle brackets percent-encoded."""
-    return Markdown(quote(str(link or ""), safe="/:#?&=.-_~%+@!$,;*'"))
+    """A link target: spaces, parentheses and angle brackets percent-encoded; only relative
+    links and http(s)/mailto survive (a ``javascript:`` link in a team template becomes ``#``)."""
+    text = str(link or "").strip()
+    scheme = text.split(":", 1)[0].lower() if ":" in text.split("/", 1)[0] else ""
+    if scheme and scheme not in _SAFE_SCHEMES:
+        return Markdown("#")
+    return Markdown(quote(text, safe="/:#?&=.-_~%+@!$,;*'"))
 
 
 #: The context's own frozen dataclasses: their public fields are plain data, safe to read.

@@ -102,3 +102,10 @@ def test_a_forgotten_filter_still_escapes_and_demote_escapes_user_text(tmp_path,
 def test_unknown_format(ctx):
     with pytest.raises(TemplateError, match="unknown format 'pdf'"):
         render_postmortem(ctx, fmt="pdf")
+
+
+def test_url_filter_keeps_only_safe_links(tmp_path, ctx):
+    path = _write(tmp_path, "{% for u in ['https://x/a b', '../rules/R1.md', 'JavaScript:alert(1)', 'data:text/html,x',"
+                            " 'mailto:a@b'] %}[l]({{ u | url }})\n{% endfor %}")
+    assert render_postmortem(ctx, template=path) == (
+        "[l](https://x/a%20b)\n[l](../rules/R1.md)\n[l](#)\n[l](#)\n[l](mailto:a@b)\n")
