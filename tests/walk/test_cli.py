@@ -54,6 +54,13 @@ def test_errors_exit_3_with_a_clear_message(walk_env, db_url, capsys):
     assert code == 3 and "runbook: no playbook 'nope'; known playbooks:" in err and "walktest" in err
     code, _, err = run_main(capsys, "--db", db_url, "walk", "walktest", "--var", "novalue")
     assert code == 3 and "runbook: --var 'novalue': expected NAME=VALUE" in err
+    code, _, err = run_main(capsys, "--db", db_url, "walk", "walktest", "--incident", "INC-0042")
+    assert code == 3 and "runbook: no incident INC-0042 in the record" in err
+    code, _, err = run_main(capsys, "--db", db_url, "walk", "walktest", "--quiet", "--var", "etcd_url=http://127.0.0.1:1",
+                            "--var", "service_prefix=/x/", "--var", "window_s=1", "--choose", "lease-health=9")
+    assert code == 3
+    assert "runbook: '9' is not a choice of walktest#lease-health; choices: 1=walktest#lease-race, " \
+           "2=walktest#deploy" in err
 
 
 def test_questions_answered_headlessly(walk_env, db_url, capsys, etcd_server):
