@@ -373,6 +373,17 @@ class WalkEngine:
     def _reload(self, *, recover: bool = True) -> None:
         """Rebuild the whole state from the record (what ``resume`` relies on)."""
         iid = self._require_incident()
+        try:
+            self._read_state(iid, recover)
+        finally:
+            # End the read transaction: a held snapshot would hide other writers' moves from
+            # the next read (and keep SQLite from checkpointing its WAL).
+            if self.session.in_transaction():
+                self.session.commit()
+
+    def _read_state(self, iid: int, recover: bool) -> None:
+        if self.session.in_transaction():
+            self.session.commit()
         self._variables = dict(repo.get_incident(iid, session=self.session).variables or {})
         rows = repo.steps(iid, session=self.session, include_undone=True)
         active = [r for r in rows if not r.undone]

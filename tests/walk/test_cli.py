@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -17,9 +16,7 @@ from runbook.cli import main
 from runbook.errors import NotFoundError
 from runbook.record import repo
 from runbook.record.db import connect, open_session
-from runbook.walk.autopilot import autopilot
 from runbook.walk.engine import WalkEngine
-from runbook.walk.state import StopReason
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parents[2]
@@ -104,7 +101,7 @@ def test_unreachable_endpoint_exits_2(walk_env, db_url, capsys):
     assert "stopped: unknown at walktest#lease-health: every check is unknown: could not measure" in out
 
 
-def test_sigkill_mid_check_resumes_at_the_same_node(db_url, tmp_path, healthy_lease):
+def test_sigkill_mid_check_resumes_at_the_same_node(db_url, healthy_lease, walk_env, capsys):
     env = {**os.environ, "RUNBOOK_PLAYBOOKS": str(DATA), "RUNBOOK_DB": db_url}
     argv = [sys.executable, "-m", "runbook", "walk", "walktest", "--auto", "--quiet",
             "--var", f"etcd_url={healthy_lease['etcd_url']}", "--var", f"service_prefix={healthy_lease['service_prefix']}",
@@ -140,9 +137,14 @@ def test_sigkill_mid_check_resumes_at_the_same_node(db_url, tmp_path, healthy_le
     assert engine.needs_checks and engine.results == ()
     assert engine.variables["window_s"] == "60"
 
-    engine.set_variables({"window_s": "3"})
-    stop = asyncio.run(autopilot(engine))
-    assert stop.reason == StopReason.QUESTION and stop.ref == "walktest#deploy"
+    # Continue headlessly where it stopped, with a shorter window.
+    code, out, _ = run_main(capsys, "walk", "walktest", "--incident", "INC-0001", "--auto", "--quiet", "--json",
+                            "--var", "window_s=3")
+    data = json.loads(out)
+    assert code == 1 and data["stop"]["reason"] == "question" and data["stop"]["ref"] == "walktest#deploy"
+    assert [(s["ref"], s["choice"]) for s in data["path"]] == [("walktest#lease-health", "Leases are healthy"),
+                                                              ("walktest#deploy", None)]
+    assert data["path"][0]["checks"][0]["verdict"] == "ok"
     after = [(e.kind, e.summary) for e in repo.timeline(1, session=session)]
     assert after[:3] == before  # the interrupted run stays in the history
     assert [k for k, _ in after[3:]] == ["note", "check_started", "check_run", "choice_taken", "node_entered"]

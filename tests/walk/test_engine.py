@@ -217,3 +217,20 @@ async def test_cancelled_checks_leave_a_note_and_run_again(make_engine, test_lib
     kinds = [(e.kind, e.summary) for e in repo.timeline(iid, session=session)][-2:]
     assert kinds == [("check_started", "etcd_lease_keepalive started"),
                      ("note", "etcd_lease_keepalive cancelled before a verdict")]
+
+
+def test_refresh_sees_a_second_responders_move(test_library, db_url):
+    from runbook.record.db import connect, open_session
+
+    alice = WalkEngine(test_library, open_session(connect(db_url)), author="alice")
+    iid = alice.create_incident("two responders")
+    alice.enter("walktest#deploy")
+    bob = WalkEngine(test_library, open_session(connect(db_url)), author="bob")
+    bob.resume(iid)
+    assert bob.ref == "walktest#deploy"
+    bob.choose("probe-flapping")
+
+    assert alice.ref == "walktest#deploy"  # until she looks again
+    alice.refresh()
+    assert alice.ref == "walktest#probe-flapping" and alice.conclusions[0].rules == ("R2",)
+    assert alice.path == bob.path
