@@ -157,8 +157,7 @@ def _search_pg(session: Session, tokens: list[str], any_word: bool, drills: bool
     # Tokens are bare words, so websearch syntax can only ever mean "this or that".
     words, parser = (" or ".join(tokens), "websearch_to_tsquery") if any_word else (" ".join(tokens), "plainto_tsquery")
     params = {"q": words, "drills": drills, "false": False, "limit": limit}
-    # Rank and cut first, then build headlines only for the hits that are returned. The table
-    # is not aliased in the ranking part: the expression must be the index's, word for word.
+    # Rank and cut first, then build headlines only for the hits that are returned.
     sql = (
         f"WITH q AS (SELECT {parser}('english', :q) AS q), "
         "top AS (SELECT search_doc.id, ts_rank(" + PG_TSVECTOR + ", q.q) AS score, "

@@ -6,8 +6,10 @@ check result), so the index can never disagree with the record, even after a SIG
 
 - SQLite: an FTS5 *external content* table ``search_fts`` over ``search_doc``, kept in sync by
   triggers (the FTS5 documentation's recipe), Porter stemming.
-- PostgreSQL: a GIN index on ``to_tsvector('english', title || ' ' || body)``; queries use the
-  very same expression (:data:`PG_TSVECTOR`) so the planner picks the index.
+- PostgreSQL: a stored generated ``tsv`` column (title weighted A, body B) with a GIN index.
+  Stored, not an expression index: ranking needs the vector of every match, and recomputing
+  ``to_tsvector`` per row made a 463-match query 25 ms instead of ~1 ms (100k documents).
+  The column exists only in the database; the SQLModel table does not declare it.
 
 Knowledge-base rules and playbook nodes are fed in by their owners through
 :func:`runbook.record.search.index_documents`.
@@ -21,7 +23,12 @@ from sqlmodel import Session
 from runbook.record.models import SearchDoc
 
 SQLITE_RANK = "bm25(2.0, 1.0)"
-PG_TSVECTOR = "to_tsvector('english', search_doc.title || ' ' || search_doc.body)"
+PG_TSVECTOR = "search_doc.tsv"
+_PG_DDL = (
+    "ALTER TABLE search_doc ADD COLUMN IF NOT EXISTS tsv tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')) STORED",
+    "CREATE INDEX IF NOT EXISTS ix_search_doc_tsv_col ON search_doc USING gin (tsv)",
+)
 
 _SQLITE_DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
@@ -52,9 +59,14 @@ def ensure_search_index(conn: Connection) -> None:
             # search_doc may already hold rows (a migrated database): index them.
             conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
     elif conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            f"CREATE INDEX IF NOT EXISTS ix_search_doc_tsv ON search_doc USING gin (({PG_TSVECTOR}))"
-        )
+        # Look first: ALTER TABLE takes an exclusive lock even when the column already exists,
+        # and every process start comes through here.
+        has_tsv = conn.execute(text(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'search_doc' AND column_name = 'tsv'")).first() is not None
+        if not has_tsv:
+            for ddl in _PG_DDL:
+                conn.exec_driver_sql(ddl)
 
 
 def upsert_doc(
