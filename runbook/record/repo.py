@@ -158,10 +158,12 @@ def update_status(
     new = enum_value(IncidentStatus, status, "status")
     iid = parse_incident_ref(incident_id)
 
-    def build(uid: str) -> Event:
+    def build(uid: str) -> Event | None:
         inc = require_incident(session, iid)
         when = at or utcnow()
         old = inc.status
+        if old == new:
+            return None  # already there: nothing happened, nothing goes on the timeline
         inc.status = new
         # Closing implies the earlier milestones: a postmortem needs every one of them.
         order = list(_STATUS_TIME)

@@ -104,6 +104,7 @@ def test_findings_actions_conclusions_status(session) -> None:
                             playbook_id="registry", session=session)
     repo.update_status(inc.id, "mitigated", session=session)
     inc2 = repo.update_status(inc.id, "closed", note="verified", session=session)
+    assert repo.update_status(inc.id, "closed", session=session).closed_at == inc2.closed_at  # no-op
     repo.set_postmortem_status(inc.id, "in_review", session=session)
     repo.update_action_item(a.id, status="done", session=session)
     repo.update_incident(inc.id, summary="leases expired", impact="30 min of 5xx", session=session)
