@@ -13,13 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.drill.scenarios import DrillScenario
-from runbook.drill.session import (
-    CheckCounter,
-    DrillRun,
-    drill_variables,
-    finish_drill,
-    open_drill,
-)
+from runbook.drill.session import DrillRun, count_hints, drill_variables, finish_drill, open_drill, take_hint
 from runbook.errors import RunbookError
 
 HELP = "number: take that choice · h: hint · u: undo · q: stop and score"
@@ -31,10 +25,8 @@ async def run_console(scenario: DrillScenario, factory: Any, *, mode: str, recor
     from runbook.playbook.model import NodeKind
 
     variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)
-    counter = CheckCounter()
-    engine = factory(runner=runner, observer=counter)
+    engine = factory(runner=runner, observer=None)
     open_drill(scenario, engine, variables, mode)
-    hints = 0
 
     async def ask(prompt: str) -> str:
         try:
@@ -68,11 +60,8 @@ async def run_console(scenario: DrillScenario, factory: Any, *, mode: str, recor
         if answer == "q":
             break
         if answer == "h":
-            if hints < len(scenario.hints):
-                hints += 1
-                write(f"hint {hints}: {scenario.hints[hints - 1]}")
-            else:
-                write("no more hints")
+            hint = take_hint(scenario, engine)
+            write(f"hint {count_hints(engine)}: {hint}" if hint else "no more hints")
             continue
         if answer == "u":
             if len(engine.active_path) > 1:
@@ -82,5 +71,4 @@ async def run_console(scenario: DrillScenario, factory: Any, *, mode: str, recor
             engine.choose(node.choices[int(answer) - 1].ref)
             continue
         write(HELP)
-    return finish_drill(scenario, engine, mode, checks_run=counter.count, hints_taken=hints,
-                        stop_reason="conclusion" if engine.at_conclusion else "stopped", stop_ref=engine.ref or "")
+    return finish_drill(scenario, engine, mode, stop_reason="conclusion" if engine.at_conclusion else "stopped")

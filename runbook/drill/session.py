@@ -106,11 +106,50 @@ def open_drill(scenario: DrillScenario, engine: Any, variables: Mapping[str, str
     return incident_id
 
 
-def finish_drill(scenario: DrillScenario, engine: Any, mode: str, *, checks_run: int, hints_taken: int,
-                 stop_reason: str, stop_ref: str) -> DrillRun:
-    """Score the walk so far, append the score to the drill's timeline, and describe the run."""
+def count_hints(engine: Any) -> int:
+    """Hints taken so far in this drill, from its timeline."""
+    from runbook.record import repo
+
+    return sum(1 for e in repo.timeline(engine.incident_id, session=engine.session)
+               if "drill_hint" in (e.payload or {}))
+
+
+def take_hint(scenario: DrillScenario, engine: Any) -> str | None:
+    """The next hint (None when there are no more), recorded on the drill's timeline."""
     from runbook.record import repo
     from runbook.record.models import EventKind
+
+    n = count_hints(engine)
+    if n >= len(scenario.hints):
+        return None
+    repo.add_event(engine.incident_id, EventKind.NOTE.value, session=engine.session, author=engine.author,
+                   summary=f"hint {n + 1} taken", payload={"drill_hint": n + 1})
+    return scenario.hints[n]
+
+
+def count_checks(engine: Any) -> int:
+    """Checks that really ran in this drill (not the 'not run' placeholders), from the record."""
+    from runbook.record.views import load_record
+
+    return sum(1 for c in load_record(engine.incident_id, session=engine.session).checks
+               if not c.summary.startswith("not run"))
+
+
+def finish_drill(scenario: DrillScenario, engine: Any, mode: str, *, checks_run: int | None = None,
+                 hints_taken: int | None = None, stop_reason: str = "stopped", stop_ref: str = "") -> DrillRun:
+    """Score the walk so far, append the score to the drill's timeline, and describe the run.
+
+    ``checks_run`` and ``hints_taken`` default to what the record holds (hints taken with
+    :func:`take_hint`), so a UI only has to call this when the responder is done.
+    """
+    from runbook.record import repo
+    from runbook.record.models import EventKind
+
+    if checks_run is None:
+        checks_run = count_checks(engine)
+    if hints_taken is None:
+        hints_taken = count_hints(engine)
+    stop_ref = stop_ref or engine.ref or ""
 
     steps = engine.path
     conclusions = engine.conclusions

@@ -164,6 +164,8 @@ def test_cli_list_run_history_show(tmp_path):
     assert lines[0].split()[:3] == ["1.", "100", "r3-dns-fixed-order"] and "ana" in lines[0] and len(lines) == 2
     reveal = _cli("drill", "show", "r3-dns-fixed-order", "--reveal", env=env)
     assert "truth: R3" in reveal.stdout and "p0-1-discovery#dns-fixed-order" in reveal.stdout
+    spun = _cli("drill", "random", "--auto", "--json", env=env)
+    assert json.loads(spun.stdout)["scenario"] in CONTENT.scenarios and spun.returncode in (0, 1)
     missing = _cli("drill", "run", "nope", env=env)
     assert missing.returncode == 3 and "no drill scenario 'nope'; known scenarios: p0-1" in missing.stderr
 
@@ -180,6 +182,10 @@ def test_console_drill_with_a_hint_and_an_undo(db_url):
     assert run.score.found == ("R3",) and run.score.hints_taken == 1
     assert run.path[:2] == ("triage#start", "p0-1-discovery#conn-leak")  # the undone step still counts
     assert 0 < run.score.total < 100
+    # the hint and both checks (the undone branch's too) come from the record, not from the loop
+    assert run.score.checks_run == 2
+    events = repo.timeline(run.incident_id, session=build_engine(CONTENT, db_url=db_url).session)
+    assert [e.summary for e in events if "drill_hint" in e.payload] == ["hint 1 taken"]
 
 
 def test_facilitator_report_shows_truth_and_path_side_by_side(db_url):
