@@ -72,7 +72,12 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, synchronous: s
     memory = not database or database == ":memory:"
     if not memory:
         # A newcomer's first command: the data directory may not exist yet.
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the directory for the incident record {folder}: "
+                               f"{exc.strerror or exc}") from exc
     kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}}
     if memory:
         kwargs["poolclass"] = StaticPool

@@ -85,3 +85,14 @@ def test_garbage_file_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open the incident record at sqlite:///.*not-a-db.db: "
                                            "file is not a database"):
         init_db(make_engine(f"sqlite:///{bad}"))
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("foo", "not a database URL: 'foo'"),
+    ("sqlite:////proc/runbook-nope/x.db", "cannot create the directory for the incident record /proc/runbook-nope: "),
+    ("postgresql://nobody@127.0.0.1:1/db", "cannot open the incident record at postgresql\\+psycopg://nobody@127.0.0.1:1/db: "
+                                           "connection failed"),
+])
+def test_unusable_urls_are_storage_errors(url: str, message: str) -> None:
+    with pytest.raises(StorageError, match=message):
+        init_db(make_engine(url))
