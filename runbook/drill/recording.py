@@ -56,7 +56,7 @@ def load_recording(name: str, dirs: Sequence[Path]) -> Recording:
         if path.is_file():
             try:
                 return Recording.from_dict(json.loads(path.read_text(encoding="utf-8")), path)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise RunbookError(f"{path}:1: unreadable recording ({exc}); record it again with "
                                    f"'runbook drill record {name}'") from exc
     raise NotFoundError(f"no replay recording {name!r} in {', '.join(map(str, dirs)) or 'any drills directory'}; "

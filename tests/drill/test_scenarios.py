@@ -134,3 +134,36 @@ def test_parser_never_raises_on_garbage(tmp_path, text):
     assert (scenario is None) == bool(errors)
     for e in errors:
         assert e.message.startswith(f"{tmp_path / 'x.md'}:") and e.line >= 1
+
+
+def test_a_corrupt_recording_is_a_located_error(drills_dir, content):
+    (drills_dir / "recordings" / "p0-1.json").write_text('{"name": "p0-1", "by_block": {"x": {"verdict": 1}}}')
+    (drills_dir / "ok.md").write_text(LIB_OK.format(id="ok"))
+    _, errors = _load(drills_dir.parent, content)
+    assert len(errors) == 1
+    assert errors[0].message.startswith(f"{drills_dir / 'ok.md'}:7: {drills_dir / 'recordings' / 'p0-1.json'}:1: "
+                                        "unreadable recording (")
+    assert errors[0].message.endswith("record it again with 'runbook drill record p0-1'")
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
+                                                                                  max_size=4), max_leaves=20)
+KEYS = ("name", "recorded_at", "variables", "by_block", "by_type", "check_type", "verdict", "summary",
+        "started_at", "duration_s", "evidence")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(JSON | st.dictionaries(st.sampled_from(KEYS), JSON | st.dictionaries(st.text(max_size=5), JSON, max_size=3),
+                              max_size=6))
+def test_any_json_recording_loads_or_fails_cleanly(tmp_path, data):
+    from runbook.drill.recording import load_recording
+    from runbook.errors import RunbookError
+
+    (tmp_path / "r.json").write_text(json.dumps(data))
+    try:
+        rec = load_recording("r", [tmp_path])
+    except RunbookError as exc:
+        assert exc.message.startswith(f"{tmp_path / 'r.json'}:1: unreadable recording")
+    else:
+        assert rec.name == str(data["name"])

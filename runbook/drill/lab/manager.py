@@ -21,6 +21,7 @@ from runbook.drill.lab.processes import (
     tcp_ready,
     wait_ready,
 )
+from runbook.drill.lab.source import write_sources
 from runbook.drill.lab.state import (
     LabError,
     LabState,
@@ -80,8 +81,6 @@ def lab_up(scenarios: list[str] | None = None, *, fast: bool = False,
                 wait_ready(record, ready)
                 pids[launch.name] = record.pid
             variables = {k: _resolve(v, pids) for k, v in plan.variables.items()}
-            from runbook.drill.lab.source import write_sources
-
             variables["source_path"] = str(write_sources(name, sdir / "src"))
             records.append(ScenarioRecord(name=name, title=scenario.title, variables=variables,
                                           services=tuple(launch.name for launch in plan.launches),
