@@ -111,6 +111,12 @@ def _budget(ctx: CheckContext, timeout_s: float | None, url: str) -> float:
     return min(budget, timeout_s) if timeout_s is not None else budget
 
 
+def _inner_timeout(seconds: float) -> httpx.Timeout:
+    # httpx's own timeouts fire just before our asyncio one: a TLS handshake cut by a timeout
+    # is closed cleanly by httpcore, one cut by cancellation leaves its socket to the GC.
+    return httpx.Timeout(max(0.001, seconds - 0.005))
+
+
 def _header_list(headers: HeadersArg) -> list[tuple[str, str]]:
     items = list(headers.items()) if isinstance(headers, Mapping) else list(headers or ())
     # Ask for identity encoding: a compressed body would defeat the size cap (zip bombs).
@@ -167,11 +173,24 @@ class _Phase:
 
     def __init__(self) -> None:
         self.text = "connecting"
+        self._streams: list = []
 
     async def trace(self, event: str, info: dict) -> None:
         name = self._NAMES.get(event)
         if name:
             self.text = name
+        elif event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+            self._streams.append(info["return_value"])
+
+    async def close(self) -> None:
+        """Close the TCP stream of a request cut short: httpcore leaves it to the GC when a
+        TLS handshake is interrupted by cancellation."""
+        for stream in self._streams:
+            try:
+                await stream.aclose()
+            except Exception:  # noqa: BLE001 - best effort on an already broken connection
+                pass
+        self._streams.clear()
 
 
 class _Decoder:
@@ -228,7 +247,7 @@ async def fetch(
     try:
         async with asyncio.timeout(budget), _client(verify) as client:
             request = client.build_request(method, url, headers=_header_list(headers), json=json,
-                                           content=content, params=params, timeout=httpx.Timeout(budget),
+                                           content=content, params=params, timeout=_inner_timeout(budget),
                                            extensions={"trace": phase.trace})
             shown = redact_url(str(request.url))
             if evidence:
@@ -256,7 +275,11 @@ async def fetch(
                 await response.aclose()
     except MeasureError:
         raise
+    except asyncio.CancelledError:
+        await phase.close()
+        raise
     except (TimeoutError, httpx.TimeoutException):
+        await phase.close()
         raise MeasureError(
             f"no complete response from {shown} within {budget:.3g}s ({phase.text})"
         ) from None
@@ -313,7 +336,7 @@ async def stream_lines(
         # entered and left around the whole stream, but it holds no timeout scope across yields
         async with _client(verify) as client:
             request = client.build_request(method, url, headers=_header_list(headers), json=json,
-                                           content=content, params=params, timeout=httpx.Timeout(window),
+                                           content=content, params=params, timeout=_inner_timeout(window),
                                            extensions={"trace": phase.trace})
             shown = redact_url(str(request.url))
             _record_request(ctx, request, request.content if request.content else None)
@@ -352,6 +375,7 @@ async def stream_lines(
     except MeasureError:
         raise
     except (TimeoutError, httpx.TimeoutException):
+        await phase.close()
         if quiet_end and phase.text.startswith("stream open"):
             return
         raise MeasureError(f"stream {shown} gave no complete answer within {window:.3g}s ({phase.text})") from None
