@@ -19,7 +19,7 @@ from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdi
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 from runbook.errors import ParseError
-from runbook.parsers.prom_text import Exposition, parse
+from runbook.parsers.prom_text import Exposition, paused_gc, parse
 
 _ID_LIKE = re.compile(
     r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # uuid
@@ -64,17 +64,18 @@ class CardinalityReport:
 
 def analyse_cardinality(expo: Exposition, *, top: int = 10, min_values_for_id_check: int = 10) -> CardinalityReport:
     """Series per family and distinct values per (family, label) on a parsed page."""
-    fams = sorted(((f.name, len(f.rows)) for f in expo.families.values() if f.rows), key=lambda x: -x[1])
-    labels: list[LabelCount] = []
-    for fam in expo.families.values():
-        if len(fam.rows) < 2:
-            continue
-        for label, values in fam.label_values().items():
-            n = len(values)
-            id_like = count_id_like(values) if n >= min_values_for_id_check else 0
-            labels.append(LabelCount(fam.name, label, n, id_like, tuple(heapq.nsmallest(3, values)) if n >= min_values_for_id_check else ()))
-    labels.sort(key=lambda c: (-c.values, -c.id_like))
-    return CardinalityReport(sum(n for _, n in fams), tuple(fams[:top]), tuple(labels[:top]))
+    with paused_gc():
+        fams = sorted(((f.name, len(f.rows)) for f in expo.families.values() if f.rows), key=lambda x: -x[1])
+        labels: list[LabelCount] = []
+        for fam in expo.families.values():
+            if len(fam.rows) < 2:
+                continue
+            for label, values in fam.label_values().items():
+                n = len(values)
+                id_like = count_id_like(values) if n >= min_values_for_id_check else 0
+                labels.append(LabelCount(fam.name, label, n, id_like, tuple(heapq.nsmallest(3, values)) if n >= min_values_for_id_check else ()))
+        labels.sort(key=lambda c: (-c.values, -c.id_like))
+        return CardinalityReport(sum(n for _, n in fams), tuple(fams[:top]), tuple(labels[:top]))
 
 
 class CardinalityParams(CheckParams):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import operator
 import re
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdi
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 from runbook.errors import ParseError
-from runbook.parsers.prom_text import Exposition, HistogramSeries, histogram_series, parse
+from runbook.parsers.prom_text import Exposition, HistogramSeries, histogram_series, parse, paused_gc
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def prepare_buckets(buckets: list[tuple[float, float]] | tuple) -> list[tuple[fl
     if len(buckets) < 2:
         return None
     bounds = [b for b, _ in buckets]
-    if any(b >= a for a, b in zip(bounds[1:], bounds)):
+    if not all(map(operator.lt, bounds, bounds[1:])):
         # unsorted or repeated bounds: sort, and coalesce repeats by summing (coalesceBuckets)
         merged: dict[float, float] = {}
         for bound, count in sorted(buckets):
@@ -134,11 +135,12 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
     """Apply the C8 verdict rules to one series."""
     reasons: list[str] = []
     fail = warn = False
+    bounds = [b for b, _ in s.buckets]
     counts = [c for _, c in s.buckets]
-    if any(b < a for a, b in zip(counts, counts[1:])):
+    if list(itertools.accumulate(counts, max)) != counts:
         warn = True
         reasons.append("bucket counts are not monotonic")
-    inf = [c for bound, c in s.buckets if math.isinf(bound)]
+    inf = [c for bound, c in s.buckets if bound == math.inf] if not bounds or bounds[-1] != math.inf else [counts[-1]]
     if not inf:
         warn = True
         reasons.append('no le="+Inf" bucket')
@@ -183,21 +185,22 @@ def analyse_histograms(expo: Exposition, *, quantiles: tuple[float, ...] = (0.95
                        abs_tol: float = 0.005, warn_rel: float = 0.25, fail_rel: float = 0.5,
                        metric: str | None = None, unit_suffix: str = "_seconds") -> HistogramReport:
     """Judge every histogram series on a page (families filtered by regex and unit suffix)."""
-    pattern = re.compile(metric) if metric else None
-    out: list[SeriesJudgement] = []
-    families = 0
-    for fam in expo.families.values():
-        if fam.type != "histogram" or not fam.rows:
-            continue
-        if pattern is not None and not pattern.fullmatch(fam.name):
-            continue
-        if unit_suffix and not fam.name.endswith(unit_suffix) and fam.unit != unit_suffix.lstrip("_"):
-            continue
-        families += 1
-        for s in histogram_series(fam):
-            out.append(judge_series(fam.name, s, quantiles=quantiles, slo_s=slo_s, abs_tol=abs_tol,
-                                    warn_rel=warn_rel, fail_rel=fail_rel))
-    return HistogramReport(tuple(out), families)
+    with paused_gc():
+        pattern = re.compile(metric) if metric else None
+        out: list[SeriesJudgement] = []
+        families = 0
+        for fam in expo.families.values():
+            if fam.type != "histogram" or not fam.rows:
+                continue
+            if pattern is not None and not pattern.fullmatch(fam.name):
+                continue
+            if unit_suffix and not fam.name.endswith(unit_suffix) and fam.unit != unit_suffix.lstrip("_"):
+                continue
+            families += 1
+            for s in histogram_series(fam):
+                out.append(judge_series(fam.name, s, quantiles=quantiles, slo_s=slo_s, abs_tol=abs_tol,
+                                        warn_rel=warn_rel, fail_rel=fail_rel))
+        return HistogramReport(tuple(out), families)
 
 
 class HistogramParams(CheckParams):
