@@ -60,3 +60,12 @@ async def test_prometheus_tsdb_sees_the_user_id_label(prometheus_with_user_ids):
     assert result.verdict is Verdict.WARN, result.summary
     assert result.figures["top_label"] == "user_id" and result.figures["top_label_values"] == 200
     assert "user_id has 200 values" in result.summary
+
+
+async def test_garbage_page_is_unknown(pprof_stub):
+    from tests.fixtures.pprof_stub import pileup_process
+
+    stub = pprof_stub([pileup_process(3)])
+    result = await run_check("label_cardinality", {"metrics_url": stub.base + "/goroutine?debug=2"}, timeout_s=5)
+    assert result.verdict is Verdict.UNKNOWN
+    assert "is not a valid exposition: line 1: expected 'name[{labels}] value [timestamp]'" in result.summary

@@ -56,3 +56,12 @@ def test_stuck_open_fails_and_open_at_start_is_not_premature():
     assert v.verdict is Verdict.FAIL and v.reasons[0].startswith("open for 16s")
     v = judge_circuit("c", _ticks("OOCCC"), sleep_window_ms=5000)
     assert v.verdict is Verdict.OK and v.closes == 1
+
+
+async def test_a_plain_page_is_not_a_hystrix_stream(metrics_target):
+    from tests.fixtures.metrics_targets import bad_histogram_registry
+
+    target = metrics_target(bad_histogram_registry())
+    result = await run_check("hystrix_half_open", {"stream_url": target.url, "duration_s": 0.5}, timeout_s=3)
+    assert result.verdict is Verdict.UNKNOWN
+    assert result.summary.startswith("could not judge: no HystrixCommand events in 0.5s")
