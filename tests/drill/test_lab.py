@@ -145,3 +145,37 @@ def test_lab_down_stops_every_descendant(tmp_path):
         assert not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE, proc
     assert not any(is_alive(r) for r in state.processes)
     assert not (tmp_path / "lab.json").exists()
+
+
+def test_python_dns_fallback_answers_in_fixed_order(tmp_path):
+    """Without NSD the lab's own DNS server must show the same fault to the real check."""
+    from runbook.drill.lab.plan import SERVE
+    from runbook.drill.lab.processes import free_port, spawn, stop, tcp_ready, wait_ready
+
+    port = free_port()
+    record = spawn("dns", (*SERVE, "dns_fixed", "--name", "dns", "--dir", str(tmp_path), "--opts",
+                           json.dumps({"port": port})), directory=tmp_path, ports={"dns": port})
+    try:
+        wait_ready(record, tcp_ready(port))
+        result = asyncio.run(run_check("dns_rr_effectiveness", {"name": "orders.svc.test", "nameserver": "127.0.0.1",
+                                                                "port": port, "n": 10}, timeout_s=20))
+        other = asyncio.run(run_check("dns_rr_effectiveness", {"name": "nope.example", "nameserver": "127.0.0.1",
+                                                               "port": port, "n": 2}, timeout_s=3))
+    finally:
+        assert stop([record]) == []
+    assert result.verdict.value == "fail" and "10.0.0.1 first every time" in result.summary
+    assert other.verdict.value == "unknown"
+
+
+def test_without_etcd_or_nsd_the_plan_says_what_it_left_out(tmp_path, monkeypatch):
+    from runbook.drill.lab import plan
+
+    monkeypatch.setattr(plan, "_find", lambda name: None)
+    p = plan.build_p0_1(tmp_path, True)
+    names = [launch.name for launch in p.launches]
+    assert "etcd" not in names and "lease-agent" not in names and "nsd" not in names and "dns" in names
+    assert "etcd_url" not in p.variables and p.variables["dns_port"]
+    assert p.notes == (
+        "etcd is not installed (Debian package etcd-server): the lease fault (R1) is not running",
+        "NSD is not installed: a Python DNS server answers in fixed order instead",
+    )

@@ -33,7 +33,7 @@ def answer(wire: bytes) -> bytes:
         reply.set_rcode(dns.rcode.REFUSED)
     else:
         reply.set_rcode(dns.rcode.NXDOMAIN)
-    return reply.to_wire()
+    return reply.to_wire(want_shuffle=False)  # dnspython shuffles by default; this server must not
 
 
 class Udp(socketserver.BaseRequestHandler):
