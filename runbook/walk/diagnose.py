@@ -31,7 +31,7 @@ from runbook.walk.engine import CheckRunner
 from runbook.walk.ranking import RuleRank, rank_rules
 from runbook.walk.state import BlockResult
 from runbook.walk.suggest import verdict_target
-from runbook.walk.variables import prepare_params, present
+from runbook.walk.variables import prepare_params, present, split_secrets
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,8 @@ async def diagnose(
     iid = None
     if session is not None:
         names = ", ".join(sorted(k for k in variables if present(variables, k)))
-        iid = repo.create_incident(session=session, title=title or f"diagnose: {names}", variables=dict(variables),
+        stored, _secret = split_secrets(variables)  # secrets are used, never recorded
+        iid = repo.create_incident(session=session, title=title or f"diagnose: {names}", variables=stored,
                                    author=author).id
         repo.add_event(iid, EventKind.NOTE.value, session=session, author=author,
                        summary=f"diagnose: {len(sweep)} checks run at once ({len(skipped)} blocks skipped)")

@@ -92,9 +92,12 @@ def test_diagnose_cli_exit_codes(monkeypatch, db_url, capsys):
     assert "runbook: no check can run with the variables given; variables the checks use:" in capsys.readouterr().err
     from tests.fixtures.proc import free_port
 
-    code = main(["diagnose", "--json", "--quiet", "--var", f"etcd_url=http://127.0.0.1:{free_port()}",
+    code = main(["diagnose", "--json", "--quiet", "--var", f"etcd_url=http://root:pw1234@127.0.0.1:{free_port()}",
                  "--var", "service_prefix=/x/", "--var", "window_s=2"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["ranking"] == []
     assert {c["verdict"] for c in data["checks"]} == {"unknown"}
+    session = open_session(connect(db_url))
+    assert repo.get_incident(data["incident_id"], session=session).variables == {"service_prefix": "/x/",
+                                                                                 "window_s": "2"}
