@@ -120,7 +120,10 @@ class WalkEngine:
 
     def resume(self, incident_id: int | str) -> Node | None:
         """Bind to an existing incident and rebuild its walk from the record (None: not started)."""
-        self.incident_id = repo.get_incident(incident_id, session=self.session).id
+        iid = repo.get_incident(incident_id, session=self.session).id
+        if iid != self.incident_id:
+            self._secrets = {}  # another incident's secrets must not leak into this one
+        self.incident_id = iid
         self._reload()
         return self.node
 
