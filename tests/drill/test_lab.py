@@ -19,6 +19,7 @@ from runbook.checks.registry import all_checks
 from runbook.checks.runner import run_check
 from runbook.drill.lab import LabError, lab_down, lab_status, lab_up
 from runbook.drill.lab.processes import is_alive
+from tests.fixtures.proc import IN_CI, find_binary
 
 # (check type, scenario, params from the scenario's variables, verdicts that count as diagnosed)
 CASES = [
@@ -53,19 +54,30 @@ CASES = [
 def results(lab):
     """Every registered check of CASES, run concurrently against the lab."""
     known = all_checks()
-    runnable = [(t, s, build) for t, s, build, _ in CASES if t in known]
+    runnable = []
+    for t, s, build, _ in CASES:
+        try:
+            if t in known:
+                runnable.append((t, build(lab.variables(s))))
+        except KeyError:  # the lab left this fault out (e.g. no etcd installed): the test says so
+            pass
 
     async def run_all():
         return await asyncio.gather(*(
-            run_check(t, build(lab.variables(s)), timeout_s=40) for t, s, build in runnable))
+            run_check(t, params, timeout_s=40) for t, params in runnable))
 
-    return {t: r for (t, _, _), r in zip(runnable, asyncio.run(run_all()), strict=True)}
+    return {t: r for (t, _), r in zip(runnable, asyncio.run(run_all()), strict=True)}
 
 
 @pytest.mark.parametrize(("check_type", "scenario", "build", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_real_check_diagnoses_the_lab_fault(results, check_type, scenario, build, expected):
+def test_real_check_diagnoses_the_lab_fault(lab, results, check_type, scenario, build, expected):
     if check_type not in all_checks():
         pytest.skip(f"check {check_type} is not registered yet")
+    if check_type not in results:
+        notes = [n for sc in lab.scenarios for n in sc.notes]
+        if IN_CI:
+            pytest.fail(f"the lab left {check_type}'s fault out: {notes}")
+        pytest.skip(f"the lab left {check_type}'s fault out: {notes}")
     result = results[check_type]
     assert result.verdict.value in expected, f"{check_type}: {result.verdict.value}: {result.summary} {result.error}"
 
@@ -73,7 +85,7 @@ def test_real_check_diagnoses_the_lab_fault(results, check_type, scenario, build
 def test_lab_state_names_the_playbook_variables(lab):
     assert {s.name for s in lab.scenarios} == {"p0-1", "p0-2", "p0-3"}
     p1 = lab.variables("p0-1")
-    for name in ("etcd_url", "service_prefix", "dns_name", "dns_server", "dns_port", "health_url",
+    for name in (*(("etcd_url",) if find_binary("etcd") else ()), "service_prefix", "dns_name", "dns_server", "dns_port", "health_url",
                  "probe_timeout_s", "metrics_url", "memory_limit_bytes", "service_url", "source_path"):
         assert p1[name], name
     assert all(v.startswith("http://127.0.0.1:") for k, v in p1.items() if k.endswith("_url"))
