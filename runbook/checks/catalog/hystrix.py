@@ -172,7 +172,8 @@ class HystrixHalfOpen(Check):
             ctx.record("sample", f"{name} timeline (t_ms, open, requests, error%, shortCircuited):\n"
                        + "\n".join(f"{t.t_ms} {int(t.open)} {t.requests} {t.error_pct} {t.short_circuited}" for t in ts[-40:]))
         worst = max(verdicts, key=lambda v: v.verdict.weight)
-        figures = {"circuits": len(verdicts), "events": events, "opens": sum(v.opens for v in verdicts),
+        figures = {"circuits": len(verdicts), "events": events, "listened_s": round(listen, 3),
+                   "opens": sum(v.opens for v in verdicts),
                    "closes": sum(v.closes for v in verdicts), "worst_circuit": worst.name,
                    "shortest_open_s": min((v.shortest_open_ms for v in verdicts if v.shortest_open_ms is not None),
                                           default=None)}
