@@ -47,6 +47,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     else:
         print(f"lab up in {state.directory} ({len(state.processes)} processes)")
         _print_vars(state)
+        names = [s.name for s in state.scenarios]
+        print(f"practise: runbook drill run {names[0]} --live   (runbook drill list for every scenario)")
         print("stop it with: runbook lab down")
     return 0
 

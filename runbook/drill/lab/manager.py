@@ -67,24 +67,14 @@ def lab_up(scenarios: list[str] | None = None, *, fast: bool = False,
     records: list[ScenarioRecord] = []
     try:
         for name in names:
-            scenario = LAB_SCENARIOS[name]
-            sdir = directory / name
-            shutil.rmtree(sdir, ignore_errors=True)
-            sdir.mkdir(parents=True)
-            plan = scenario.build(sdir, fast)
-            pids: dict[str, int] = {}
-            for launch in plan.launches:
-                record = spawn(launch.name, launch.argv, directory=sdir, ports=launch.ports)
-                started.append(record)
-                ready = tcp_ready(launch.ready_port) if launch.ready_port else file_ready(
-                    sdir / f"{launch.name}.ready")
-                wait_ready(record, ready)
-                pids[launch.name] = record.pid
-            variables = {k: _resolve(v, pids) for k, v in plan.variables.items()}
-            variables["source_path"] = str(write_sources(name, sdir / "src"))
-            records.append(ScenarioRecord(name=name, title=scenario.title, variables=variables,
-                                          services=tuple(launch.name for launch in plan.launches),
-                                          notes=plan.notes))
+            try:
+                procs, record = _start_scenario(name, directory / name, fast)
+            except LabError:
+                # Ports are picked free, then bound by the service: another process may take one
+                # in between. One more try with fresh ports; a real failure fails twice.
+                procs, record = _start_scenario(name, directory / name, fast)
+            started += procs
+            records.append(record)
     except BaseException:
         stop(started)
         raise
@@ -92,6 +82,30 @@ def lab_up(scenarios: list[str] | None = None, *, fast: bool = False,
                      fast=fast, scenarios=tuple(records), processes=tuple(started))
     write_state(directory, state)
     return state
+
+
+def _start_scenario(name: str, sdir: Path, fast: bool) -> tuple[list[ProcessRecord], ScenarioRecord]:
+    """Start one scenario's processes; on any failure stop them all and raise."""
+    scenario = LAB_SCENARIOS[name]
+    shutil.rmtree(sdir, ignore_errors=True)
+    sdir.mkdir(parents=True)
+    started: list[ProcessRecord] = []
+    try:
+        plan = scenario.build(sdir, fast)
+        pids: dict[str, int] = {}
+        for launch in plan.launches:
+            record = spawn(launch.name, launch.argv, directory=sdir, ports=launch.ports)
+            started.append(record)
+            ready = tcp_ready(launch.ready_port) if launch.ready_port else file_ready(sdir / f"{launch.name}.ready")
+            wait_ready(record, ready)
+            pids[launch.name] = record.pid
+    except BaseException:
+        stop(started)
+        raise
+    variables = {k: _resolve(v, pids) for k, v in plan.variables.items()}
+    variables["source_path"] = str(write_sources(name, sdir / "src"))
+    return started, ScenarioRecord(name=name, title=scenario.title, variables=variables,
+                                   services=tuple(launch.name for launch in plan.launches), notes=plan.notes)
 
 
 def _resolve(value: str, pids: dict[str, int]) -> str:
