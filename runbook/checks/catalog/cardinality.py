@@ -9,7 +9,7 @@ look like identifiers (UUIDs, long hex, all digits, IP addresses, e-mail address
 
 from __future__ import annotations
 
-import heapq
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -30,6 +30,10 @@ _ID_LIKE = re.compile(
     r"|[^@\s]+@[^@\s]+\.[^@\s]+)$",  # e-mail
     re.M,
 )
+
+
+#: Labels with more values have ID-likeness estimated from this many of them.
+ID_SAMPLE = 5000
 
 
 def count_id_like(values) -> int:
@@ -72,8 +76,15 @@ def analyse_cardinality(expo: Exposition, *, top: int = 10, min_values_for_id_ch
                 continue
             for label, values in fam.label_values().items():
                 n = len(values)
-                id_like = count_id_like(values) if n >= min_values_for_id_check else 0
-                labels.append(LabelCount(fam.name, label, n, id_like, tuple(heapq.nsmallest(3, values)) if n >= min_values_for_id_check else ()))
+                if n < min_values_for_id_check:
+                    labels.append(LabelCount(fam.name, label, n, 0, ()))
+                    continue
+                # a set iterates in hash order, so its first values are an unbiased sample
+                sample = list(itertools.islice(values, ID_SAMPLE))
+                id_like = count_id_like(sample)
+                if n > ID_SAMPLE:
+                    id_like = round(id_like * n / ID_SAMPLE)
+                labels.append(LabelCount(fam.name, label, n, id_like, tuple(sorted(sample)[:3])))
         labels.sort(key=lambda c: (-c.values, -c.id_like))
         return CardinalityReport(sum(n for _, n in fams), tuple(fams[:top]), tuple(labels[:top]))
 
