@@ -24,22 +24,22 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
 from runbook import __version__
 from runbook.checks.base import CheckContext, MeasureError
+from runbook.checks.http_errors import MAX_REDIRECTS, describe_http_error
 from runbook.checks.redact import redact_url
 
-__all__ = ["HttpReply", "MeasureError", "fetch", "stream_lines", "describe_http_error"]
+__all__ = ["HttpReply", "MeasureError", "describe_http_error", "fetch", "stream_lines"]
 
 #: Seconds kept back from the check's deadline so that a request times out (with a precise
 #: reason) just before the runner's hard deadline fires (with a generic one).
 DEADLINE_MARGIN_S = 0.015
 #: How much of a body goes into evidence.
 BODY_EXCERPT = 600
-MAX_REDIRECTS = 10
 USER_AGENT = f"runbook-check/{__version__}"
 
 HeadersArg = Mapping[str, str] | Sequence[tuple[str, str]] | None
@@ -164,7 +164,7 @@ def _record_response(ctx: CheckContext, reply: HttpReply) -> None:
 class _Phase:
     """Where a request got to, from httpcore's trace events: the reason names the stuck step."""
 
-    _NAMES = {
+    _NAMES: ClassVar[dict[str, str]] = {
         "connection.connect_tcp.started": "connecting: no answer to the TCP handshake",
         "connection.start_tls.started": "TCP connected, TLS handshake not completed",
         "http11.send_request_headers.started": "connected, sending the request",
@@ -188,7 +188,7 @@ class _Phase:
         for stream in self._streams:
             try:
                 await stream.aclose()
-            except Exception:  # noqa: BLE001 - best effort on an already broken connection
+            except Exception:  # noqa: BLE001, S110 - best effort on an already broken connection
                 pass
         self._streams.clear()
 
@@ -392,59 +392,3 @@ async def _read_some(response: httpx.Response, limit: int) -> bytes:
         if len(out) >= limit:
             break
     return bytes(out[:limit])
-
-
-def describe_http_error(exc: BaseException, url: str) -> str:
-    """A readable reason for an httpx error (the cause chain names the socket-level failure)."""
-    where = _host_port(url)
-    chain = _chain(exc)
-    if isinstance(exc, httpx.TooManyRedirects):
-        return f"redirect loop: {url} redirected more than {MAX_REDIRECTS} times"
-    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return f"invalid URL {url!r}: {exc}"
-    for err in chain:
-        if isinstance(err, ssl.SSLError):
-            reason = getattr(err, "reason", None) or str(err)
-            if reason in ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL", "HTTP_REQUEST"):
-                return f"TLS handshake with {where} failed: peer is not speaking TLS ({reason})"
-            return f"TLS handshake with {where} failed: {reason}"
-        if isinstance(err, ConnectionRefusedError):
-            return f"connection refused by {where}"
-        if isinstance(err, ConnectionResetError):
-            return f"connection reset by {where}"
-        if err.__class__.__name__ == "gaierror":
-            return f"cannot resolve host of {url}: {err}"
-    text = str(exc).strip()
-    if isinstance(exc, httpx.RemoteProtocolError):
-        if "without sending" in text or "disconnected" in text.lower():
-            return f"{where} closed the connection without a complete response"
-        return f"malformed HTTP from {where}: {_clip(text) or 'protocol error'}"
-    if isinstance(exc, httpx.ConnectError):
-        if "refused" in text.lower():
-            return f"connection refused by {where}"
-        return f"cannot connect to {where}: {text or exc.__class__.__name__}"
-    if isinstance(exc, httpx.ReadError):
-        return f"connection to {where} broke while reading: {text or 'read error'}"
-    return f"request to {url} failed: {exc.__class__.__name__}: {text}"
-
-
-def _clip(text: str, n: int = 120) -> str:
-    return text if len(text) <= n else text[:n] + "..."
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    out: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and cur not in out and len(out) < 10:
-        out.append(cur)
-        cur = cur.__cause__ or cur.__context__
-    return out
-
-
-def _host_port(url: str) -> str:
-    try:
-        u = httpx.URL(url)
-    except Exception:  # noqa: BLE001 - only for display
-        return url
-    port = u.port or (443 if u.scheme == "https" else 80)
-    return f"{u.host}:{port}"

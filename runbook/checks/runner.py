@@ -21,7 +21,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from runbook.checks.base import CheckContext, CheckResult, Evidence, MeasureError, Outcome, Verdict
+from runbook.checks.base import (
+    CheckContext,
+    CheckResult,
+    Evidence,
+    MeasureError,
+    Outcome,
+    Verdict,
+)
 from runbook.checks.redact import redact_mapping, redact_text, secret_values
 from runbook.checks.registry import get_check, parse_params
 from runbook.errors import CheckError
@@ -78,6 +85,8 @@ async def run_check(
         return _result(check_type, params, started_at, t0, [], secrets,
                        Outcome(Verdict.UNKNOWN, f"not run: {exc.message}", error=exc.message))
     timeout = float(timeout_s if timeout_s is not None else cls.default_timeout_s)
+    # The deadline counts from here: loading the catalog on first use is not the check's time.
+    t0 = time.monotonic()
     ctx = CheckContext(
         deadline=t0 + timeout,
         max_bytes=max_bytes,
@@ -127,8 +136,8 @@ async def run_many(
     gate = asyncio.Semaphore(concurrency) if concurrency else None
 
     async def one(i: int, spec: CheckSpec) -> CheckResult:
-        kwargs = dict(timeout_s=spec.timeout_s, max_bytes=max_bytes, observer=observer,
-                      key=spec.key or f"{spec.check_type}#{i}")
+        kwargs = {"timeout_s": spec.timeout_s, "max_bytes": max_bytes, "observer": observer,
+                  "key": spec.key or f"{spec.check_type}#{i}"}
         if gate is None:
             return await run_check(spec.check_type, spec.params, **kwargs)
         async with gate:

@@ -11,7 +11,7 @@ from tests.fixtures.proc import free_port
 
 def runbook(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "runbook", *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
 
 
 def test_checks_lists_types_params_and_defaults():

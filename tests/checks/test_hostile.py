@@ -12,7 +12,14 @@ import pytest
 from pydantic import Field
 
 from runbook.checks import registry
-from runbook.checks.base import Check, CheckContext, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import (
+    Check,
+    CheckContext,
+    CheckParams,
+    MeasureError,
+    Outcome,
+    Verdict,
+)
 from runbook.checks.http import fetch, stream_lines
 from runbook.checks.runner import run_check
 from tests.fixtures.proc import free_port
@@ -74,6 +81,7 @@ class RawSocket(Check):
 
 @pytest.fixture(autouse=True, scope="module")
 def _test_checks():
+    registry.all_checks()  # load the catalog now: its one-time import is not a check's time
     for cls in (FetchJson, StreamAll, RawSocket):
         registry.register_check(cls)
     yield
@@ -89,6 +97,7 @@ CASES = [
     ("drip", "http", "waiting for the response headers"),
     ("huge", "http", "larger than the 1 MiB cap"),
     ("huge_declared", "http", "larger than the 1 MiB cap"),
+    ("gzip_bomb", "http", "larger than the 1 MiB cap"),
     ("garbage", "http", "malformed HTTP from 127.0.0.1"),
     ("reset", "http", "127.0.0.1"),
     ("ok", "https", "peer is not speaking TLS"),
@@ -151,6 +160,19 @@ async def test_ten_gigabyte_body_stays_bounded_in_memory(hostile):
     assert reply.truncated and len(reply.body) == cap
     # the server would send 10 GiB; we held the cap, a copy, and a few read buffers
     assert peak < 8 * cap, peak
+
+
+async def test_compression_bomb_is_decoded_only_up_to_the_cap(hostile):
+    cap = 1024 * 1024
+    tracemalloc.start()
+    try:
+        ctx = CheckContext(deadline=time.monotonic() + 5, max_bytes=cap)
+        reply = await fetch(ctx, "GET", hostile.url("gzip_bomb"), truncate=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert reply.truncated and reply.body == b"\0" * cap
+    assert peak < 8 * cap, peak  # the 64 MiB it would inflate to never exists
 
 
 async def test_endless_stream_line_is_cut(hostile):
