@@ -77,3 +77,11 @@ async def test_garbage_page_is_unknown(metrics_target, pprof_stub):
     result = await run_check("histogram_bucket_quality", {"metrics_url": stub.base + "/goroutine?debug=1"}, timeout_s=5)
     assert result.verdict is Verdict.UNKNOWN
     assert "is not a valid exposition" in result.summary
+
+
+async def test_filter_matching_nothing_says_why(metrics_target):
+    target = metrics_target(bad_histogram_registry())
+    result = await run_check("histogram_bucket_quality", {"metrics_url": target.url, "unit_suffix": "_bytes"}, timeout_s=10)
+    assert result.verdict is Verdict.UNKNOWN
+    assert result.summary == ("no histogram family matches (metric=None, unit_suffix='_bytes'; "
+                              f"1 other histogram(s) on the page) at {target.url}")

@@ -123,6 +123,8 @@ class SeriesJudgement:
 class HistogramReport:
     series: tuple[SeriesJudgement, ...]
     families: int
+    skipped: int = 0
+    """Histogram families left out by the name/unit filter."""
 
     def worst(self) -> SeriesJudgement | None:
         judged = [s for s in self.series if s.quantiles]
@@ -188,19 +190,19 @@ def analyse_histograms(expo: Exposition, *, quantiles: tuple[float, ...] = (0.95
     with paused_gc():
         pattern = re.compile(metric) if metric else None
         out: list[SeriesJudgement] = []
-        families = 0
+        families = skipped = 0
         for fam in expo.families.values():
             if fam.type != "histogram" or not fam.rows:
                 continue
-            if pattern is not None and not pattern.fullmatch(fam.name):
-                continue
-            if unit_suffix and not fam.name.endswith(unit_suffix) and fam.unit != unit_suffix.lstrip("_"):
+            if (pattern is not None and not pattern.fullmatch(fam.name)) or (
+                    unit_suffix and not fam.name.endswith(unit_suffix) and fam.unit != unit_suffix.lstrip("_")):
+                skipped += 1
                 continue
             families += 1
             for s in histogram_series(fam):
                 out.append(judge_series(fam.name, s, quantiles=quantiles, slo_s=slo_s, abs_tol=abs_tol,
                                         warn_rel=warn_rel, fail_rel=fail_rel))
-        return HistogramReport(tuple(out), families)
+        return HistogramReport(tuple(out), families, skipped)
 
 
 class HistogramParams(CheckParams):
@@ -270,6 +272,9 @@ def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx
     judged = [s for s in report.series if s.verdict is not Verdict.UNKNOWN]
     if not judged:
         what = "no histogram series with observations"
+        if report.skipped and not report.families:
+            what = (f"no histogram family matches (metric={params.metric!r}, unit_suffix={params.unit_suffix!r}; "
+                    f"{report.skipped} other histogram(s) on the page)")
         return Outcome(Verdict.UNKNOWN, f"{what} at {source}", {"histograms": report.families, "series": 0},
                        thresholds, error=what)
     by = {v: sum(1 for s in judged if s.verdict is v) for v in (Verdict.FAIL, Verdict.WARN, Verdict.OK)}
