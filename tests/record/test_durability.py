@@ -104,7 +104,7 @@ def test_two_writers_same_incident_lose_and_duplicate_nothing(engine, db_url: st
         inc = repo.create_incident(session=s, title="two responders")
     go = tmp_path / "go"
     procs = [_writer(db_url, inc.id, "--count", str(count), "--prefix", name, "--shared", str(shared),
-                     "--go", str(go), "--pause-ms", "5") for name in ("alice", "bob")]
+                     "--go", str(go), "--pause-ms", "20") for name in ("alice", "bob")]
     deadline = time.monotonic() + 60
     while not all((tmp_path / f"go.{n}.ready").exists() for n in ("alice", "bob")):
         assert time.monotonic() < deadline, "writers did not start"
