@@ -52,6 +52,7 @@ _LE_SPLIT = re.compile(rf'^((?:{_PAIR},)*?)le="([^"\n]*)",?((?:{_PAIR},?)*)$', r
 _TS = itemgetter(3)
 _LABELS = itemgetter(1)
 _VALUE = itemgetter(2)
+_SEP = itemgetter(1)
 _PAIRS = re.compile(rf'({_LN})="([^"\\\n]*)"')
 
 
@@ -192,13 +193,15 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
     counts: dict[object, float] = {}
     sums: dict[object, float] = {}
     fast = [r for r in rows if r[0] == bucket_name and type(r[1]) is str]
-    split = _LE_SPLIT.findall("\n".join(map(_LABELS, fast)))
-    if len(split) != len(fast):
-        fast, split = [], []  # a bucket without le: take the careful path for all
     # Column-wise, so the per-row work happens in comprehensions and C calls: series keys
     # (labels minus le, as printed), bounds from a small le->float table, values.
-    keys = [(before + after).strip(",") for before, _, after in split]
-    les = [x[1] for x in split]
+    keys, les = _split_le_last(fast)
+    if keys is None:
+        split = _LE_SPLIT.findall("\n".join(map(_LABELS, fast)))
+        if len(split) != len(fast):
+            fast, split = [], []  # a bucket without le: take the careful path for all
+        keys = [(before + after).strip(",") for before, _, after in split]
+        les = [x[1] for x in split]
     table: dict[str, float] = {}
     for le in set(les):
         try:
@@ -214,7 +217,7 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
             run = [p for p in run if p[0] == p[0]]
         old = buckets.get(keys[a])
         buckets[keys[a]] = old + run if old else run
-    rest = [r for r in rows if r[0] != bucket_name] if fast else rows
+    rest = [r for r in rows if r[0] != bucket_name or type(r[1]) is not str] if fast else rows
     for r in rest:
         sample = r[0]
         if sample == bucket_name:
@@ -237,8 +240,24 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
                 if c is None:
                     c = canon[key] = tuple(sorted(_split_labels(key).items()))
                 key = c
-            merged.setdefault(key, [(), None, None])[slot] = tuple(value) if slot == 0 else value
+            entry = merged.setdefault(key, [(), None, None])
+            # the same series printed two ways (fast and careful rows) must add up, not overwrite
+            entry[slot] = entry[0] + tuple(value) if slot == 0 else value
     return [HistogramSeries(k, *v) for k, v in merged.items()]
+
+
+def _split_le_last(fast: list[Row]) -> tuple[list[str], list[str]] | tuple[None, None]:
+    """The common layout, ``...,le="x"`` last (client_golang, prometheus_client): split with
+    ``rpartition``. (None, None) when any row differs, so the regex path takes them all."""
+    parts = [r[1].rpartition(',le="') for r in fast]
+    if not all(map(_SEP, parts)):
+        return None, None
+    tails = [p[2] for p in parts]
+    joined = "\n".join(tails)
+    # every tail must be exactly the le value and its closing quote
+    if joined.count('"') != len(tails) or joined.count('"\n') != len(tails) - 1 or not joined.endswith('"'):
+        return None, None
+    return [p[0] for p in parts], [t[:-1] for t in tails]
 
 
 def _split_labels(text: str) -> dict[str, str]:

@@ -192,3 +192,45 @@ fragments = st.sampled_from(['x', '{', '}', '"', '\\', '=', ',', ' ', '1', 'le',
 @settings(max_examples=500, deadline=None)
 def test_near_miss_pages_parse_or_raise_parse_error(text):
     test_arbitrary_text_parses_or_raises_parse_error.hypothesis.inner_test(text)
+
+
+def test_histogram_series_mixes_fast_rows_escaped_rows_and_le_anywhere():
+    page = '''# TYPE h histogram
+h_bucket{a="1",le="0.1"} 1
+h_bucket{a="1",le="+Inf"} 2
+h_count{a="1"} 2
+h_bucket{le="0.5",a="2"} 3
+h_bucket{a="x,le=\\"",le="+Inf"} 4
+h_bucket{ a="3", le="1" } 5
+'''
+    got = {s.labels: s.buckets for s in histogram_series(parse(page).families["h"])}
+    assert got == {
+        (("a", "1"),): ((0.1, 1.0), (math.inf, 2.0)),
+        (("a", "2"),): ((0.5, 3.0),),
+        (("a", 'x,le="'),): ((math.inf, 4.0),),
+        (("a", "3"),): ((1.0, 5.0),),
+    }
+
+
+def _naive_series(fam):
+    out: dict = {}
+    for s in fam.samples:
+        if s.name.endswith("_bucket") and "le" in s.labels:
+            key = tuple(sorted((k, v) for k, v in s.labels.items() if k != "le"))
+            out.setdefault(key, []).append((float(s.labels["le"]), s.value))
+    return out
+
+
+@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(["a", "b", "job"]), label_value, max_size=2),
+                          st.sampled_from(["0.1", "1", "+Inf"]), st.integers(0, 3), st.booleans()),
+                min_size=1, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_histogram_series_agrees_with_a_naive_grouping(rows):
+    lines = ["# TYPE h histogram"]
+    for labels, le, value, le_first in rows:
+        pairs = [f'{k}="{_esc(v)}"' for k, v in labels.items()]
+        pairs.insert(0 if le_first else len(pairs), f'le="{le}"')
+        lines.append(f"h_bucket{{{','.join(pairs)}}} {value}")
+    fam = parse("\n".join(lines) + "\n").families["h"]
+    got = {s.labels: list(s.buckets) for s in histogram_series(fam)}
+    assert got == _naive_series(fam)
