@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import typing
 from typing import Any
 
@@ -89,6 +90,8 @@ def cmd_checks(args: argparse.Namespace) -> int:
     for row in rows:
         rules = ",".join(row["rules"]) or "-"
         print(f"{row['type']}  [{rules}]  {row['title']}  (default timeout {row['default_timeout_s']:g}s)")
+        if row["description"]:
+            print(textwrap.fill(row["description"], width=100, initial_indent="  ", subsequent_indent="  "))
         for prm in row["params"]:
             need = "required" if prm["required"] else f"default {json.dumps(prm['default'], default=str)}"
             print(f"    {prm['name']}: {prm['type']} ({need})  {prm['description']}")
