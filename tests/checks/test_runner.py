@@ -8,7 +8,14 @@ import time
 import pytest
 
 from runbook.checks import registry
-from runbook.checks.base import Check, CheckContext, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import (
+    Check,
+    CheckContext,
+    CheckParams,
+    MeasureError,
+    Outcome,
+    Verdict,
+)
 from runbook.checks.retry import in_thread, poll_until, retry, sleep
 from runbook.checks.runner import CheckSpec, run_check, run_many
 

@@ -7,7 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runbook.checks.base import Verdict
-from runbook.checks.catalog.trace_headers import canonical_header_key, default_variants, lost_at
+from runbook.checks.catalog.trace_headers import (
+    canonical_header_key,
+    default_variants,
+    lost_at,
+)
 from runbook.checks.runner import run_check
 
 
