@@ -17,6 +17,7 @@ import math
 import operator
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pydantic import Field, model_validator
 
@@ -27,9 +28,9 @@ from runbook.errors import ParseError
 from runbook.parsers.prom_text import Exposition, HistogramSeries, histogram_series, parse, paused_gc
 
 
-@dataclass(frozen=True)
-class QuantileEstimate:
-    """One quantile of one series, with the bucket it was interpolated in."""
+class QuantileEstimate(NamedTuple):
+    """One quantile of one series, with the bucket it was interpolated in (a NamedTuple: a
+    big page makes two per series)."""
 
     q: float
     estimate: float
@@ -139,7 +140,8 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
     fail = warn = False
     bounds = [b for b, _ in s.buckets]
     counts = [c for _, c in s.buckets]
-    if list(itertools.accumulate(counts, max)) != counts:
+    mono = list(itertools.accumulate(counts, max))
+    if mono != counts:
         warn = True
         reasons.append("bucket counts are not monotonic")
     inf = [c for bound, c in s.buckets if bound == math.inf] if not bounds or bounds[-1] != math.inf else [counts[-1]]
@@ -152,7 +154,10 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
     total = s.count if s.count is not None else (inf[0] if inf else 0.0)
     mean = s.sum / total if s.sum is not None and total else None
     estimates = []
-    fixed = prepare_buckets(s.buckets)
+    if len(bounds) >= 2 and bounds[-1] == math.inf and mono[-1] > 0 and all(map(operator.lt, bounds, bounds[1:])):
+        fixed: list | None = list(zip(bounds, mono))  # already what prepare_buckets would return
+    else:
+        fixed = prepare_buckets(s.buckets)
     for q in quantiles if fixed else ():
         est = bucket_quantile(q, fixed, prepared=True)  # type: ignore[arg-type]
         if est is None:
