@@ -132,6 +132,8 @@ class MetricFamily:
         rows = self.rows
         texts = [r[1] for r in rows if type(r[1]) is str]
         out: dict[str, set[str]] = {}
+        if texts and self.type in ("histogram", "gaugehistogram"):
+            texts = _fold_le(texts, out)
         if texts:
             parts = ("," + ",".join(texts)).split('"')
             keys = parts[0::2]
@@ -244,6 +246,18 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
             # the same series printed two ways (fast and careful rows) must add up, not overwrite
             entry[slot] = entry[0] + tuple(value) if slot == 0 else value
     return [HistogramSeries(k, *v) for k, v in merged.items()]
+
+
+def _fold_le(texts: list[str], out: dict[str, set[str]]) -> list[str]:
+    """Bucket rows repeat their series' labels once per bucket: keep the ``le`` values aside
+    and return the distinct label texts without them (about 1/12 of the rows)."""
+    parts = [t.rpartition(',le="') for t in texts]
+    tails = {p[2] for p in parts if p[1]}
+    if not all(t.endswith('"') and t.count('"') == 1 for t in tails):
+        return texts  # le is not always last: the generic path copes
+    if tails:
+        out["le"] = {t[:-1] for t in tails}
+    return list({p[0] if p[1] else t for p, t in zip(parts, texts)})
 
 
 def _split_le_last(fast: list[Row]) -> tuple[list[str], list[str]] | tuple[None, None]:

@@ -234,3 +234,21 @@ def test_histogram_series_agrees_with_a_naive_grouping(rows):
     fam = parse("\n".join(lines) + "\n").families["h"]
     got = {s.labels: list(s.buckets) for s in histogram_series(fam)}
     assert got == _naive_series(fam)
+
+
+@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(["a", "b"]), label_value, max_size=2),
+                          st.sampled_from(["0.1", "1", "+Inf"]), st.booleans()), min_size=1, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_label_values_agree_with_samples(rows):
+    lines = ["# TYPE h histogram"]
+    for labels, le, le_first in rows:
+        pairs = [f'{k}="{_esc(v)}"' for k, v in labels.items()]
+        pairs.insert(0 if le_first else len(pairs), f'le="{le}"')
+        lines.append(f"h_bucket{{{','.join(pairs)}}} 1")
+        lines.append(f"h_count{{{','.join(pairs[:0] + [p for p in pairs if not p.startswith('le=')])}}} 1")
+    fam = parse("\n".join(lines) + "\n").families["h"]
+    naive: dict = {}
+    for s in fam.samples:
+        for k, v in s.labels.items():
+            naive.setdefault(k, set()).add(v)
+    assert fam.label_values() == naive
