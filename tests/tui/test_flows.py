@@ -13,16 +13,7 @@ from runbook.tui.screens.postmortem import PostmortemScreen
 from runbook.tui.screens.start_incident import StartIncidentScreen
 from runbook.tui.screens.walk import WalkScreen
 from runbook.tui.widgets.check_panel import CheckRow
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0) -> None:
-    """Let the app run until ``predicate()`` holds (workers finish, screens change)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not reached in time")
+from tests.tui.pilot import wait_for
 
 
 async def start_incident(pilot, app, service_url: str, title: str = "Checkout probes flap") -> WalkScreen:

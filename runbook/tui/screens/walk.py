@@ -40,13 +40,16 @@ class WalkScreen(Screen[None]):
         Binding("t", "timeline", "Timeline"),
         Binding("p", "postmortem", "Postmortem"),
         Binding("f", "from_triage", "Triage again", show=False),
+        Binding("i", "hint", "Hint (drill)", show=False),
         *[Binding(str(i), f"choose({i})", f"choice {i}", show=False) for i in range(1, 10)],
     ]
 
-    def __init__(self, incident_id: int, *, start_playbook: str | None = None) -> None:
+    def __init__(self, incident_id: int | None, *, start_playbook: str | None = None, drill=None) -> None:
         super().__init__()
         self.incident_id = incident_id
         self.start_playbook = start_playbook
+        self.drill = drill
+        """A ``DrillStart`` when this walk is a drill (hints on ``i``, a score at the conclusion)."""
         self.engine = None
         self._note_kind = "observation"
 
@@ -76,12 +79,20 @@ class WalkScreen(Screen[None]):
 
         services = self.app.services
         content = await asyncio.to_thread(lambda: services.content)  # parsing must not block the UI
-        self.engine = WalkEngine(content.library, services.session(), runner=services.check_runner,
+        runner = self.drill.runner if self.drill else services.check_runner
+        self.engine = WalkEngine(content.library, services.session(), runner=runner,
                                  observer=MessageObserver(self), clock=services.clock,
                                  author=services.settings.author, knowledge=content.knowledge)
-        node = self.engine.resume(self.incident_id)
-        if node is None:
-            self.engine.start(self.start_playbook or "triage")
+        if self.drill is not None:
+            from runbook.drill.session import open_drill
+
+            d = self.drill
+            self.incident_id = open_drill(d.scenario, self.engine, d.variables, d.mode)
+            self.notify(f"drill {d.scenario.id} ({d.mode}): diagnose it; i takes a hint", title="Drill")
+        else:
+            node = self.engine.resume(self.incident_id)
+            if node is None:
+                self.engine.start(self.start_playbook or "triage")
         self.refresh_node()
 
     # -- drawing -------------------------------------------------------------------------------
@@ -91,7 +102,8 @@ class WalkScreen(Screen[None]):
         node = engine.node if engine else None
         if node is None:
             return
-        self.sub_title = f"INC-{self.incident_id:04d} · {node.playbook}"
+        drill = f"drill {self.drill.scenario.id} · " if self.drill else ""
+        self.sub_title = f"{drill}INC-{self.incident_id:04d} · {node.playbook}"
         crumbs = [s.node_id for s in engine.active_path][-5:]
         self.query_one("#breadcrumb", Static).update(" › ".join(crumbs))
         text = f"## {node.title}\n\n{node.body}"
@@ -157,6 +169,21 @@ class WalkScreen(Screen[None]):
         if message.what in ("node_entered", "step_undone"):
             self.query_one("#checks", CheckPanel).clear()
         self.refresh_node()
+        if message.what == "conclusion_reached" and self.drill is not None:
+            self.score_drill()
+
+    def score_drill(self) -> None:
+        from runbook.drill.session import finish_drill
+
+        run = self._guard(lambda: finish_drill(self.drill.scenario, self.engine, self.drill.mode,
+                                               stop_reason="conclusion", stop_ref=self.engine.ref))
+        if run is None or run.score is None:
+            return
+        sc = run.score
+        missed = f"; missed {', '.join(sc.missed)}" if sc.missed else ""
+        self.notify(f"{sc.total:g}/100: root cause {sc.root_cause:g}, path {sc.path:g} "
+                    f"({sc.steps_taken} steps, best {sc.optimal_steps}), time {sc.time:g}, checks {sc.checks:g}"
+                    f"{missed}", title=f"Drill {self.drill.scenario.id} scored", timeout=30)
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -277,6 +304,15 @@ class WalkScreen(Screen[None]):
                                             step_id=step.step_id if step else None))
             self.notify(f"{self._note_kind} saved", title="Note")
         self._close_note()
+
+    def action_hint(self) -> None:
+        if self.drill is None:
+            self.notify("hints are for drills", severity="warning")
+            return
+        from runbook.drill.session import take_hint
+
+        hint = self._guard(take_hint, self.drill.scenario, self.engine)
+        self.notify(hint or "no more hints", title="Hint", timeout=20)
 
     def action_timeline(self) -> None:
         from runbook.tui.screens.timeline import TimelineScreen

@@ -1,0 +1,53 @@
+"""A drill in the terminal UI: pick a scenario, walk it in replay along the best path, get scored."""
+
+from __future__ import annotations
+
+from runbook.drill.scoring import optimal_path
+from runbook.playbook.model import NodeKind
+from runbook.record.db import connect, open_session
+from runbook.record.repo import get_incident, timeline
+from runbook.tui.screens.drills import DrillsScreen
+from runbook.tui.screens.walk import WalkScreen
+from tests.tui.pilot import wait_for
+
+SCENARIO = "r8-histogram-buckets"
+
+
+async def test_replay_drill_walked_by_keys_scores_full(make, settings):
+    app = make()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DrillsScreen) and hasattr(app.screen, "content"))
+        drills = app.screen
+        ids = sorted(drills.content.scenarios)
+        drills.query_one("#drill-list").highlighted = ids.index(SCENARIO)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None
+                       and app.screen.engine.node is not None)
+        walk = app.screen
+        engine = walk.engine
+        scenario = drills.content.scenarios[SCENARIO]
+        best = optimal_path(engine.library, scenario.start_ref(engine.library), scenario.truth)
+        for i, ref in enumerate(best[:-1]):
+            assert engine.ref == ref
+            node = engine.node
+            if node.kind is NodeKind.CHECK:
+                await pilot.press("r")
+                await wait_for(pilot, lambda: engine.suggestion is not None, timeout=30)
+                assert engine.suggestion.target == best[i + 1], "the recorded verdict points along the best path"
+                await pilot.press("s")
+            else:
+                index = next(n for n, c in enumerate(node.choices, 1) if c.ref == best[i + 1])
+                await pilot.press(str(index))
+            await wait_for(pilot, lambda: engine.ref == best[i + 1])
+        assert engine.at_conclusion
+        await wait_for(pilot, lambda: any("scored" in e.summary for e in _events(settings, walk.incident_id)))
+    events = _events(settings, walk.incident_id)
+    assert any(e.summary.startswith(f"drill {SCENARIO} scored 100/100") for e in events), [e.summary for e in events]
+    with open_session(connect(settings.db_url)) as s:
+        assert get_incident(walk.incident_id, session=s).is_drill
+
+
+def _events(settings, incident_id):
+    with open_session(connect(settings.db_url)) as s:
+        return timeline(incident_id, session=s)
