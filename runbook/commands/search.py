@@ -22,10 +22,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from runbook.commands.incident import open_record
+    from runbook.content import load_content
     from runbook.record.search import search
+    from runbook.search_feed import refresh_search_index
 
-    _, engine, session = open_record()
+    settings, engine, session = open_record()
     with session:
+        # rules, knowledge records and playbook nodes live in files: re-feed them first
+        refresh_search_index(session, load_content(settings, validate=False))
         hits = search(args.query, session=session, include_drills=args.drills, kinds=args.kind,
                       limit=max(1, args.limit))
     engine.dispose()

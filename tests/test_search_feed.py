@@ -1,0 +1,38 @@
+"""Rules, knowledge records and playbook nodes are searchable beside the record."""
+
+import os
+import subprocess
+import sys
+
+from runbook.config import load_settings
+from runbook.content import load_content
+from runbook.playbook.library import Library
+from runbook.record.db import connect, open_session
+from runbook.record.search import search
+from runbook.search_feed import refresh_search_index
+
+
+def test_knowledge_and_nodes_are_found_and_re_feeding_replaces_them(tmp_path):
+    content = load_content(load_settings(), validate=False)
+    engine = connect(f"sqlite:///{tmp_path / 'r.db'}")
+    with open_session(engine) as s:
+        n = refresh_search_index(s, content)
+        assert n >= 12 + 3 + sum(len(pb.nodes) for pb in content.library.playbooks.values())
+        refs = {(h.kind, h.ref) for h in search("KeepAlive lease", session=s, limit=50)}
+        assert ("rule", "R1") in refs
+        assert any(kind == "playbook_node" and ref.startswith("p0-1-discovery#") for kind, ref in refs)
+        # a playbook that is gone from the files is gone from the index
+        content.library = Library(playbooks={})
+        refresh_search_index(s, content)
+        refs = {(h.kind, h.ref) for h in search("KeepAlive lease", session=s, limit=50)}
+        assert ("rule", "R1") in refs
+        assert not any(kind == "playbook_node" for kind, _ in refs)
+
+
+def test_search_command_finds_rules_and_incidents(tmp_path):
+    env = {**os.environ, "RUNBOOK_DB": f"sqlite:///{tmp_path / 'cli.db'}"}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "runbook", *a], capture_output=True, text=True,  # noqa: E731
+                                    env=env, timeout=60)
+    assert run("incident", "new", "--title", "CLOSE_WAIT piles up on orders").returncode == 0
+    out = run("search", "close_wait").stdout
+    assert "INC-0001" in out and "R5" in out
