@@ -81,6 +81,14 @@ class RunbookApp(App[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.show_error(event.worker.error)
 
+    def report_content_errors(self, content) -> None:
+        """Say once that some playbooks or records are broken (the rest still work)."""
+        if content.errors and not getattr(self, "_content_errors_shown", False):
+            self._content_errors_shown = True
+            first = content.errors[0].message
+            more = f" (and {len(content.errors) - 1} more; run 'runbook validate')" if len(content.errors) > 1 else ""
+            self.notify(f"{first}{more}", title="Broken playbook", severity="warning", timeout=15)
+
     def show_error(self, error: BaseException) -> None:
         if isinstance(error, RunbookError):
             self.notify(error.message, title=error.title, severity="error", timeout=8)

@@ -122,3 +122,23 @@ async def test_unreachable_endpoint_gives_unknown_not_a_traceback(make, settings
         head = str(walk.query_one(CheckRow).head.render())
         assert "UNKNOWN" in head and "refused" in head.lower(), head
         assert "suggest nothing definite" in str(walk.query_one("#suggestion").render())
+
+
+async def test_a_broken_playbook_is_a_notification_and_the_others_still_work(make, settings, tmp_path):
+    from dataclasses import replace
+
+    broken = tmp_path / "broken-pb"
+    broken.mkdir()
+    (broken / "broken.md").write_text("---\nid: broken\ntitle: Broken\nstart: a\n---\n## A {#a}\n\n- [x](#nowhere)\n")
+    settings2 = replace(settings, playbook_dirs=(*settings.playbook_dirs, broken))
+    from runbook.tui.app import make_app
+    from runbook.tui.services import Services
+
+    app = make_app(Services(settings=settings2))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, StartIncidentScreen)
+                       and getattr(app.screen, "library", None) is not None)
+        notes = [n.message for n in app._notifications]
+        assert any(f"{broken / 'broken.md'}:8: choice links to 'nowhere'" in m for m in notes), notes
+        assert "tui-demo" in app.screen.library.playbooks

@@ -56,6 +56,7 @@ class DrillsScreen(Screen[None]):
     def show(self, content) -> None:
         self.content = content
         options = self.query_one("#drill-list", OptionList)
+        self.app.report_content_errors(content)
         options.add_options([Option(f"{s.id}  {s.title}", id=s.id) for s in
                              sorted(content.scenarios.values(), key=lambda s: s.id)])
         if content.scenarios:

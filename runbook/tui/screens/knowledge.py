@@ -56,6 +56,7 @@ class KnowledgeScreen(Screen[None]):
 
         self.content = content
         kb = content.knowledge
+        self.app.report_content_errors(content)
         if kb is not None:
             rules = self.query_one("#rule-list", OptionList)
             rules.add_options([Option(f"{r.id} {r.title}", id=r.id) for r in

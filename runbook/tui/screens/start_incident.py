@@ -66,6 +66,7 @@ class StartIncidentScreen(Screen["StartedIncident | None"]):
         from runbook.playbook.suggest import all_symptoms
 
         self.library = content.library
+        self.app.report_content_errors(content)
         symptoms = self.query_one("#symptoms", SelectionList)
         symptoms.clear_options()
         symptoms.add_options([(s, s) for s in all_symptoms(self.library)])

@@ -1,0 +1,42 @@
+"""Settings: defaults with nothing configured, the config file, environment overrides."""
+
+import os
+from pathlib import Path
+
+from runbook.config import load_settings, shipped_playbooks_dir
+
+
+def test_defaults_need_no_configuration():
+    s = load_settings()
+    assert s.db_url == f"sqlite:///{Path(os.environ['XDG_DATA_HOME']) / 'runbook' / 'runbook.db'}"
+    assert s.playbook_dirs == (shipped_playbooks_dir(),)
+
+
+def test_config_file_and_env_add_several_playbook_directories(tmp_path, monkeypatch):
+    a, b, c = (tmp_path / n for n in "abc")
+    for d in (a, b, c):
+        d.mkdir()
+    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "runbook" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(f'db = "sqlite:///{tmp_path}/team.db"\nplaybook_dirs = ["{a}", "{b}"]\n'
+                   f'templates_dir = "{tmp_path}"\nauthor = "oncall-7"\n')
+    monkeypatch.setenv("RUNBOOK_PLAYBOOKS", f"{c}{os.pathsep}{a}")
+    s = load_settings()
+    assert s.db_url == f"sqlite:///{tmp_path}/team.db"
+    assert s.playbook_dirs == (shipped_playbooks_dir(), a, b, c)  # shipped first, duplicates once
+    assert s.templates_dir == tmp_path and s.author == "oncall-7"
+    monkeypatch.setenv("RUNBOOK_DB", "postgresql+psycopg://x@db/runbook")
+    assert load_settings().db_url == "postgresql+psycopg://x@db/runbook"
+    assert load_settings(db_url="sqlite:///explicit.db").db_url == "sqlite:///explicit.db"
+
+
+def test_broken_config_file_is_a_clear_error(tmp_path):
+    import pytest
+
+    from runbook.errors import ConfigError
+
+    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "runbook" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text("db = [unclosed\n")
+    with pytest.raises(ConfigError, match=r"config.toml: cannot read config file"):
+        load_settings()
