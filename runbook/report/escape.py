@@ -53,14 +53,23 @@ def _escape_chars(text: str) -> str:
     return text
 
 
+#: First characters of the line-start markers above; other lines skip the regex.
+_MARKER_FIRST = frozenset("-+=0123456789")
+
+
 def _escape_line(line: str) -> str:
     line = line.strip()
-    m = _LINE_START.match(line)
+    m = _LINE_START.match(line) if line[:1] in _MARKER_FIRST else None
     if m:
         # "1." -> "1\.", "-" -> "\-": the marker reads the same but starts no block.
         marker = m.group(0)
         return marker[:-1] + "\\" + marker[-1] + _escape_chars(line[len(marker):])
     return _escape_chars(line)
+
+
+def _drop_controls(s: str) -> str:
+    # Printable text has no control characters (they are all non-printable): skip the regex.
+    return s if s.isprintable() else _CONTROL.sub("", s)
 
 
 def _clean(text: object) -> str:
@@ -69,7 +78,10 @@ def _clean(text: object) -> str:
     s = str(text)
     if "\r" in s:
         s = s.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", s)
+    return _drop_controls(s)
+
+
+_EMPTY = Markdown("")
 
 
 def md_inline(text: object) -> Markdown:
@@ -79,13 +91,14 @@ def md_inline(text: object) -> Markdown:
     """
     if isinstance(text, Markdown):
         return Markdown(" ".join(text.split()))
-    s = " ".join(_clean(text).split())
-    return Markdown(_escape_line(s)) if s else Markdown("")
+    # Carriage returns need no translation here: they fold like any whitespace.
+    s = " ".join((_drop_controls(text) if type(text) is str else _clean(text)).split())
+    return Markdown(_escape_line(s)) if s else _EMPTY
 
 
-def md_cell(text: object) -> Markdown:
-    """A GFM table cell: inline text; ``|`` and newlines cannot break the row."""
-    return md_inline(text)
+#: A GFM table cell: inline text; ``|`` is escaped and newlines folded, so nothing breaks the row.
+#: (The same function, not a wrapper: a 10,000-event timeline calls it 40,000 times.)
+md_cell = md_inline
 
 
 def md_block(text: object) -> Markdown:
