@@ -106,8 +106,16 @@ def search(
     include_drills: bool = False,
     kinds: Iterable[str] | None = None,
     limit: int = 20,
+    rank_window: int | None = None,
 ) -> list[SearchHit]:
-    """Ranked hits for ``query`` (best first); an empty list when it has no words."""
+    """Ranked hits for ``query`` (best first); an empty list when it has no words.
+
+    ``rank_window`` (SQLite; None = exact): when more documents match than this, rank only the
+    newest ``rank_window`` matches plus every knowledge document (rules, playbook nodes: no
+    incident) that matches. Exact BM25 must score every match (~2 us each in FTS5), so a word
+    found in 10,000 findings costs ~20 ms exact and ~1-2 ms with a window of 500; the price is
+    that older findings with such a word can be outranked by newer ones.
+    """
     tokens = query_tokens(query)
     if not tokens:
         return []
@@ -118,7 +126,8 @@ def search(
         if pg:
             rows = _search_pg(session, tokens, any_word, include_drills, kinds, limit)
         else:
-            rows = _search_sqlite(session, fts5_query(query, any_word=any_word), include_drills, kinds, limit)
+            rows = _search_sqlite(session, fts5_query(query, any_word=any_word), include_drills, kinds, limit,
+                                  rank_window)
         if rows:
             break
     session.commit()  # end the read transaction
@@ -140,17 +149,55 @@ def _kind_filter(kinds: list[str] | None, params: dict, doc: str = "d") -> str:
     return f" AND {doc}.kind IN ({', '.join(names) or 'NULL'})"
 
 
-def _search_sqlite(session: Session, match: str, drills: bool, kinds, limit: int):
+def _search_sqlite(session: Session, match: str, drills: bool, kinds, limit: int, window: int | None):
     params = {"q": match, "drills": drills, "false": False, "limit": limit}
-    sql = (
+    kind_sql = _kind_filter(kinds, params)
+    if window is not None and limit > 0:
+        # The (window+1)-th newest match: walking the doclist in rowid order costs no ranking.
+        params["w"] = max(0, window)
+        lo = session.execute(text(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid DESC LIMIT 1 OFFSET :w"),
+            params).scalar()
+        if lo is not None:
+            params["lo"] = lo
+            # A rowid bound is an index constraint for FTS5: only the newest matches are ranked.
+            rows = session.execute(text(_sqlite_sql("search_fts.rowid > :lo", kind_sql)), params).all()
+            if len(rows) == limit:  # fewer: the filters ate the window, only the exact query is sure
+                return _with_knowledge(session, rows, params, kind_sql)
+    return session.execute(text(_sqlite_sql("1", kind_sql)), params).all()
+
+
+def _with_knowledge(session: Session, rows: list, params: dict, kind_sql: str) -> list:
+    """Window hits merged with the matching knowledge documents (no incident) older than the window."""
+    # Knowledge is fed in batches, so its ids sit in a few narrow ranges: bounding the rowid to
+    # the knowledge id range (an FTS5 index constraint) skips most of the findings' doclist.
+    kmin, kmax = session.execute(text(
+        "SELECT min(id), max(id) FROM search_doc WHERE incident_id IS NULL")).one()
+    if kmin is None or kmin > params["lo"]:
+        return rows
+    params = {**params, "kmin": kmin, "kmax": min(kmax, params["lo"])}
+    # "+" keeps the membership test a filter (not one FTS5 lookup per id), and sorting outside
+    # FTS5 ranks only the rows that pass; same index as the window, so the scores compare.
+    known = session.execute(text(_sqlite_sql(
+        "search_fts.rowid >= :kmin AND search_fts.rowid <= :kmax AND +search_fts.rowid IN "
+        "(SELECT id FROM search_doc WHERE incident_id IS NULL)", kind_sql, fts_sort=False)), params).all()
+    return sorted([*rows, *known], key=lambda r: -r[4])[:params["limit"]]
+
+
+def _sqlite_sql(rowid_cond: str, kind_sql: str, *, fts_sort: bool = True) -> str:
+    # ORDER BY rank hands the sort to FTS5 (the bm25 weights are the table's rank setting); rows
+    # leave it best first, so snippet(), the join and the drill filter run only until LIMIT.
+    # But FTS5 ranks every row it yields before filters outside it apply: when a filter keeps
+    # only a few rows, sorting by the score outside FTS5 ranks just those.
+    order = "search_fts.rank" if fts_sort else "score DESC"
+    return (
         "SELECT d.kind, d.ref, d.title, snippet(search_fts, -1, '[', ']', '...', 16), "
         "-search_fts.rank AS score, d.incident_id, COALESCE(i.is_drill, 0) "
         "FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
         "LEFT JOIN incident i ON i.id = d.incident_id "
-        f"WHERE search_fts MATCH :q AND {_drill_filter('d')}{_kind_filter(kinds, params)} "
-        "ORDER BY search_fts.rank LIMIT :limit"  # no tie-break: it would defeat the FTS5 rank fast path
+        f"WHERE search_fts MATCH :q AND {rowid_cond} AND {_drill_filter('d')}{kind_sql} "
+        f"ORDER BY {order} LIMIT :limit"  # no tie-break: it would defeat the FTS5 rank fast path
     )
-    return session.execute(text(sql), params).all()
 
 
 def _search_pg(session: Session, tokens: list[str], any_word: bool, drills: bool, kinds, limit: int):

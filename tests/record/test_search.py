@@ -112,3 +112,81 @@ def test_fts5_query_only_quotes_words(query: str) -> None:
     if q is not None:
         parts = q.split(" ")
         assert all(p.startswith('"') and p.endswith('"') and '"' not in p[1:-1] for p in parts)
+
+
+def _sqlite(session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+@pytest.fixture
+def crowded(session):
+    """A rule fed first, then an old finding that is the best "lease" match, then many weaker ones."""
+    index_documents([SearchDocument("rule", "R1", "Lease keep-alive", "One lease per process.")], session=session)
+    real = repo.create_incident(session=session, title="Registry outage")
+    drill = repo.create_incident(session=session, title="Drill: registry", is_drill=True)
+    best = repo.add_finding(real.id, "lease lease lease", session=session)
+    for n in range(12):
+        repo.add_finding(real.id, f"the lease number {n} expired after the registry restarted", session=session)
+    for n in range(4):  # the newest matches belong to a drill
+        repo.add_finding(drill.id, f"drill lease {n} expired while the registry restarted", session=session)
+    return real, drill, best
+
+
+def test_rank_window_same_as_exact_when_it_covers_all_matches(session, crowded) -> None:
+    exact = search("lease", session=session, limit=5)
+    assert search("lease", session=session, limit=5, rank_window=1000) == exact
+    assert search("lease expired", session=session, limit=5, rank_window=100) == \
+        search("lease expired", session=session, limit=5)
+
+
+def test_rank_window_ranks_newest_matches_and_all_knowledge(session, crowded) -> None:
+    real, drill, best = crowded
+    exact = search("lease", session=session, limit=3)
+    assert {(h.kind, h.ref) for h in exact[:2]} == {("rule", "R1"), ("finding", str(best.id))}
+    hits = search("lease", session=session, limit=3, rank_window=8, include_drills=True)
+    if not _sqlite(session):
+        assert hits == search("lease", session=session, limit=3, include_drills=True)  # exact on PostgreSQL
+        return
+    assert ("rule", "R1") in [(h.kind, h.ref) for h in hits]  # older knowledge still competes (and wins)
+    assert str(best.id) not in [h.ref for h in hits]  # the price: an old finding outside the window
+    assert hits == sorted(hits, key=lambda h: -h.score) and len(hits) == 3
+    assert all("[lease]" in h.snippet.lower() for h in hits)
+
+
+def test_rank_window_keeps_filters_and_falls_back_when_they_empty_it(session, crowded) -> None:
+    real, drill, _ = crowded
+    # The window (4 newest matches) holds only drill findings: without drills it is empty,
+    # so the exact query answers and real findings are still found.
+    hits = search("lease", session=session, limit=3, rank_window=4)
+    assert len(hits) == 3 and not any(h.is_drill or h.incident_id == drill.id for h in hits)
+    assert hits == search("lease", session=session, limit=3)
+    only_rules = search("lease", session=session, kinds=["rule"], rank_window=2)
+    assert [(h.kind, h.ref) for h in only_rules] == [("rule", "R1")]
+    with_drills = search("lease", session=session, limit=3, rank_window=4, include_drills=True)
+    assert len(with_drills) == 3
+    if _sqlite(session):  # the window is the drill's findings; the rule competes from outside it
+        assert ("rule", "R1") in [(h.kind, h.ref) for h in with_drills]
+        assert {h.incident_id for h in with_drills if h.kind == "finding"} == {drill.id}
+        assert all(h.is_drill for h in with_drills if h.kind == "finding")
+
+
+def test_hostile_queries_never_raise_with_a_window(session, filled) -> None:
+    for query in HOSTILE:
+        hits = search(query, session=session, rank_window=1, limit=2)
+        assert isinstance(hits, list) and (hits or "trace" not in query), query
+
+
+def test_sqlite_plans_keep_the_fts5_rank_sort(session, filled) -> None:
+    if not _sqlite(session):
+        pytest.skip("FTS5 query plans")
+    from sqlalchemy import text
+
+    from runbook.record.search import _sqlite_sql
+
+    params = {"q": '"trace"', "lo": 1, "drills": False, "false": False, "limit": 20}
+    for cond in ("1", "search_fts.rowid > :lo"):
+        plan = " | ".join(r[3] for r in session.execute(text("EXPLAIN QUERY PLAN " + _sqlite_sql(cond, "")), params))
+        # FTS5 consumes ORDER BY rank (no temp b-tree): snippets and joins run only up to LIMIT.
+        assert "SCAN search_fts VIRTUAL TABLE" in plan and "TEMP B-TREE" not in plan, plan
+        assert ("M2>" in plan) == (cond != "1"), plan  # the window bound is an FTS5 index constraint
+    session.commit()
