@@ -92,7 +92,8 @@ _CONTEXT_TYPES = frozenset(
 class PostmortemSandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with a fast path for reading the context's dataclass fields.
 
-    A 10,000-line timeline reads ~80,000 attributes; the generic safety test (internal
+    A team template looping over a 10,000-line timeline reads ~80,000 attributes (the shipped
+    one builds those rows in Python: ``timeline_rows``); the generic safety test (internal
     attribute? known mutable?) dominated rendering. Context fields are data by construction,
     so a public field of a context dataclass is allowed at once; everything else takes the
     sandbox's full check.
@@ -148,7 +149,7 @@ class _TeamLoader(FileSystemLoader):
 
         def unchanged() -> bool:
             try:
-                return uptodate() and Path(filename).read_text(encoding=self.encoding) == source
+                return uptodate() and Path(filename).read_bytes().decode(self.encoding) == source
             except OSError:
                 return False
 
