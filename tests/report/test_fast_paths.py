@@ -20,7 +20,6 @@ from runbook.report.context import Citation, TimelineLine
 from runbook.report.escape import _escape_chars
 from runbook.report.from_knowledge import context_from_kb
 from runbook.report.render import make_environment
-from runbook.report.rows import timeline_rows
 
 #: The loop the shipped template had before ``timeline_rows`` (kept in its comment).
 LOOP = (
