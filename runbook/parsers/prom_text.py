@@ -15,18 +15,27 @@ Timestamps are normalised to seconds (0.0.4 sends integer milliseconds, OpenMetr
 
 from __future__ import annotations
 
-import re
 import contextlib
 import gc
 import itertools
-import math
-from itertools import compress
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, ne
 from typing import NamedTuple
 
 from runbook.errors import ParseError
+from runbook.parsers._prom_columns import (
+    BucketColumns,
+    canonical_labels,
+    fold_le,
+    label_value_sets,
+    split_labels,
+    uniform_labels,
+)
+from runbook.parsers._prom_columns import bucket_columns as _bucket_columns
+from runbook.parsers._prom_series import careful_series
 
 #: Which sample names (family name + suffix) belong to a family of each type.
 _SUFFIXES = {
@@ -37,23 +46,22 @@ _SUFFIXES = {
     "info": ("_info", ""),
 }
 
-_LN = r"[a-zA-Z_][a-zA-Z0-9_]*"
-_PAIR = rf'{_LN}="[^"\\\n]*"'
-_VALUE = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|Inf|inf|NaN|nan)"
+_LN = r"[a-zA-Z_][a-zA-Z0-9_]*+"
+_PAIR = rf'{_LN}="[^"\\\n]*+"'
+_VALUE = r"[-+]?+(?:(?:\d++\.?+\d*+|\.\d++)(?:[eE][-+]?+\d++)?+|Inf|inf|NaN|nan)"
 #: One line per match: either the common sample line (groups 1-4: name, label text, value,
-#: timestamp) or anything else (group 5), handled line by line.
+#: timestamp) or anything else (group 5), handled line by line. Quantifiers are possessive
+#: (``*+``, ``?+``): nothing here ever needs to give characters back, and not recording
+#: backtracking points makes the whole-page scan about a fifth faster.
 _LINE = re.compile(
-    rf"^(?:([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{{((?:{_PAIR}(?:,{_PAIR})*,?)?)\}})?[ \t]+({_VALUE})"
-    rf"(?:[ \t]+([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?))?[ \t]*|(.*))$",
-    re.M,
+    rf"^(?:([a-zA-Z_:][a-zA-Z0-9_:]*+)(?:\{{((?:{_PAIR}(?:,{_PAIR})*+,?+)?+)\}})?+[ \t]++({_VALUE})"
+    rf"(?:[ \t]++([-+]?+\d++(?:\.\d++)?+(?:[eE][-+]?+\d++)?+))?+[ \t]*+|(.*))$",
+    re.MULTILINE,
 )
 #: Splits a fast-path label text into (text before le, le value, text after le).
-_LE_SPLIT = re.compile(rf'^((?:{_PAIR},)*?)le="([^"\n]*)",?((?:{_PAIR},?)*)$', re.M)
+_NAME = itemgetter(0)
 _TS = itemgetter(3)
 _LABELS = itemgetter(1)
-_VALUE = itemgetter(2)
-_SEP = itemgetter(1)
-_PAIRS = re.compile(rf'({_LN})="([^"\\\n]*)"')
 
 
 class Exemplar(NamedTuple):
@@ -88,12 +96,13 @@ class HistogramSeries(NamedTuple):
 # A raw row is (sample name, label text or parsed dict, value text, timestamp seconds or
 # None, exemplar or None). Label text is the fast-path form: no escapes, no blanks.
 Row = tuple
+_UNSET = object()
 
 
 class MetricFamily:
     """A metric family: the samples under one ``# TYPE`` (or one untyped sample name)."""
 
-    __slots__ = ("name", "type", "help", "unit", "rows", "_samples")
+    __slots__ = ("_columns", "_samples", "_slow", "help", "name", "rows", "type", "unit")
 
     def __init__(self, name: str, type: str = "unknown", help: str = "", unit: str = "",
                  rows: list[Row] | None = None) -> None:
@@ -104,6 +113,9 @@ class MetricFamily:
         self.unit = unit
         self.rows: list[Row] = rows if rows is not None else []
         self._samples: list[Sample] | None = None
+        self._slow = 0
+        """How many rows came from the careful path (labels as a dict, not text)."""
+        self._columns: object = _UNSET
 
     def __repr__(self) -> str:
         return f"MetricFamily({self.name!r}, {self.type!r}, {len(self.rows)} samples)"
@@ -116,7 +128,7 @@ class MetricFamily:
         """Every sample with its labels as a dict (built on first use, then kept)."""
         if self._samples is None:
             self._samples = [
-                Sample(r[0], r[1] if type(r[1]) is dict else _split_labels(r[1]), float(r[2]),
+                Sample(r[0], r[1] if type(r[1]) is dict else split_labels(r[1]), float(r[2]),
                        None if r[3] == "" else r[3], r[4] or None)
                 for r in self.rows
             ]
@@ -125,29 +137,43 @@ class MetricFamily:
     def label_values(self) -> dict[str, set[str]]:
         """Distinct values of every label name across the family.
 
-        Fast-path label texts hold no quote inside a value, so joining them with ',' and
-        splitting on '"' leaves ``,name=`` tokens and values alternating; each label's values
-        are then picked out with ``compress`` (all in C, no per-sample Python).
+        Worked out on whole columns of label text (see ``_prom_columns``), never per sample:
+        a regular histogram contributes its series keys once each plus its ``le`` column.
         """
         rows = self.rows
-        texts = [r[1] for r in rows if type(r[1]) is str]
         out: dict[str, set[str]] = {}
+        cols = bucket_columns(self)
+        if cols is not None:
+            out = label_value_sets(cols.keys)
+            out.setdefault("le", set()).update(cols.les)
+            return out
+        texts = [r[1] for r in rows if type(r[1]) is str] if self._slow else list(map(_LABELS, rows))
         if texts and self.type in ("histogram", "gaugehistogram"):
-            texts = _fold_le(texts, out)
+            texts = fold_le(texts, out)
         if texts:
-            parts = ("," + ",".join(texts)).split('"')
-            keys = parts[0::2]
-            vals = parts[1::2]
-            del keys[-1]
-            for token in set(keys):
-                name = token.lstrip(",")[:-1]
-                out.setdefault(name, set()).update(compress(vals, map(token.__eq__, keys)))
-        if len(texts) != len(rows):
+            for name, values in label_value_sets(texts).items():
+                out.setdefault(name, set()).update(values)
+        if self._slow:
             for r in rows:
                 if type(r[1]) is dict:
                     for k, v in r[1].items():
                         out.setdefault(k, set()).add(v)
         return out
+
+
+class HistogramColumns(NamedTuple):
+    """A regular histogram family as numbers, column-wise (see :func:`histogram_columns`)."""
+
+    labels: list[tuple[tuple[str, str], ...]]
+    """Per series, its labels minus ``le``, sorted by name."""
+    bounds: tuple[float, ...]
+    """The upper bounds, shared by every series, in page order."""
+    counts: list[tuple[float, ...]]
+    """Per series, its cumulative bucket counts in ``bounds`` order."""
+    columns: list[list[float]]
+    """The same counts per bucket: ``columns[j][i] == counts[i][j]``."""
+    count: list[float] | None
+    sum: list[float] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,104 +211,47 @@ def parse(text: str, *, openmetrics: bool | None = None) -> Exposition:
         return _Parser(text, openmetrics).run()
 
 
+def bucket_columns(family: MetricFamily) -> BucketColumns | None:
+    """The family's bucket columns when it is a regular histogram (cached), else None."""
+    cols = family._columns
+    if cols is _UNSET:
+        cols = None
+        if family.type in ("histogram", "gaugehistogram") and family.rows and not family._slow:
+            cols = _bucket_columns(family.rows, family.name)
+        family._columns = cols
+    return cols  # type: ignore[return-value]
+
+
+def histogram_columns(family: MetricFamily) -> HistogramColumns | None:
+    """A regular histogram family (every series the same buckets, ``le`` printed last, no
+    escapes: what client libraries print) as columns of floats; None otherwise, and then
+    :func:`histogram_series` takes the careful path."""
+    cols = bucket_columns(family)
+    if cols is None:
+        return None
+    try:
+        bounds = tuple(map(float, cols.les))
+    except ValueError:
+        return None  # an le that is not a number: the careful path drops that bucket
+    labels = uniform_labels(cols.keys)
+    if labels is None:
+        labels = canonical_labels(cols.keys)
+        if len(set(labels)) != len(labels):
+            return None  # one series printed with its labels in two orders
+    columns = [list(map(float, c)) for c in cols.buckets]
+    return HistogramColumns(labels, bounds, list(zip(*columns)), columns,
+                            list(map(float, cols.count)) if cols.count is not None else None,
+                            list(map(float, cols.sum)) if cols.sum is not None else None)
+
+
 def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
     """Group a histogram family's samples by their labels minus ``le``, in first-seen order."""
-    name = family.name
-    bucket_name = name + "_bucket"
-    rows = family.rows
-    # keys are raw label texts (fast rows, one order per page) or canonical tuples (slow rows)
-    buckets: dict[object, list[tuple[float, float]]] = {}
-    counts: dict[object, float] = {}
-    sums: dict[object, float] = {}
-    fast = [r for r in rows if r[0] == bucket_name and type(r[1]) is str]
-    # Column-wise, so the per-row work happens in comprehensions and C calls: series keys
-    # (labels minus le, as printed), bounds from a small le->float table, values.
-    keys, les = _split_le_last(fast)
-    if keys is None:
-        split = _LE_SPLIT.findall("\n".join(map(_LABELS, fast)))
-        if len(split) != len(fast):
-            fast, split = [], []  # a bucket without le: take the careful path for all
-        keys = [(before + after).strip(",") for before, _, after in split]
-        les = [x[1] for x in split]
-    table: dict[str, float] = {}
-    for le in set(les):
-        try:
-            table[le] = float(le)
-        except ValueError:
-            table[le] = math.nan  # dropped below, like the careful path does
-    pairs = list(zip(map(table.__getitem__, les), map(float, map(_VALUE, fast))))
-    starts = [0, *[i for i in range(1, len(keys)) if keys[i] != keys[i - 1]], len(keys)] if keys else [0]
-    bad_le = any(v != v for v in table.values())
-    for a, b in zip(starts, starts[1:]):
-        run = pairs[a:b]
-        if bad_le:
-            run = [p for p in run if p[0] == p[0]]
-        old = buckets.get(keys[a])
-        buckets[keys[a]] = old + run if old else run
-    rest = [r for r in rows if r[0] != bucket_name or type(r[1]) is not str] if fast else rows
-    for r in rest:
-        sample = r[0]
-        if sample == bucket_name:
-            labels = r[1] if type(r[1]) is dict else _split_labels(r[1])
-            try:
-                bound = float(labels.get("le"))  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                continue
-            key = tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
-            buckets.setdefault(key, []).append((bound, float(r[2])))
-        elif sample.startswith(name) and sample[len(name):] in ("_count", "_gcount", "_sum", "_gsum"):
-            key = tuple(sorted(r[1].items())) if type(r[1]) is dict else r[1].strip(",")
-            (counts if "count" in sample[len(name):] else sums)[key] = float(r[2])
-    merged: dict[tuple, list] = {}
-    canon: dict[str, tuple] = {}
-    for table, slot in ((buckets, 0), (counts, 1), (sums, 2)):
-        for key, value in table.items():
-            if type(key) is not tuple:
-                c = canon.get(key)
-                if c is None:
-                    c = canon[key] = tuple(sorted(_split_labels(key).items()))
-                key = c
-            entry = merged.setdefault(key, [(), None, None])
-            # the same series printed two ways (fast and careful rows) must add up, not overwrite
-            entry[slot] = entry[0] + tuple(value) if slot == 0 else value
-    return [HistogramSeries(k, *v) for k, v in merged.items()]
-
-
-def _fold_le(texts: list[str], out: dict[str, set[str]]) -> list[str]:
-    """Bucket rows repeat their series' labels once per bucket: keep the ``le`` values aside
-    and return the distinct label texts without them (about 1/12 of the rows)."""
-    parts = [t.rpartition(',le="') for t in texts]
-    tails = {p[2] for p in parts if p[1]}
-    if not all(t.endswith('"') and t.count('"') == 1 for t in tails):
-        return texts  # le is not always last: the generic path copes
-    if tails:
-        out["le"] = {t[:-1] for t in tails}
-    return list({p[0] if p[1] else t for p, t in zip(parts, texts)})
-
-
-def _split_le_last(fast: list[Row]) -> tuple[list[str], list[str]] | tuple[None, None]:
-    """The common layout, ``...,le="x"`` last (client_golang, prometheus_client): split with
-    ``rpartition``. (None, None) when any row differs, so the regex path takes them all."""
-    parts = [r[1].rpartition(',le="') for r in fast]
-    if not all(map(_SEP, parts)):
-        return None, None
-    tails = [p[2] for p in parts]
-    joined = "\n".join(tails)
-    # every tail must be exactly the le value and its closing quote
-    if joined.count('"') != len(tails) or joined.count('"\n') != len(tails) - 1 or not joined.endswith('"'):
-        return None, None
-    return [p[0] for p in parts], [t[:-1] for t in tails]
-
-
-def _split_labels(text: str) -> dict[str, str]:
-    """Labels of a fast-path row (validated by the line regex): split on quotes."""
-    if not text:
-        return {}
-    parts = text.split('"')
-    labels = dict(zip([k.lstrip(",")[:-1] for k in parts[0:-1:2]], parts[1::2]))
-    if len(labels) * 2 + 1 != len(parts):
-        raise ParseError(f"duplicate label name in {{{text[:80]}}}")
-    return labels
+    cols = histogram_columns(family)
+    if cols is not None:
+        none = itertools.repeat(None)
+        return list(map(HistogramSeries, cols.labels, map(tuple, map(zip, itertools.repeat(cols.bounds), cols.counts)),
+                        none if cols.count is None else cols.count, none if cols.sum is None else cols.sum))
+    return [HistogramSeries(*entry) for entry in careful_series(family.rows, family.name)]
 
 
 def parse_float(token: str, lineno: int) -> float:
@@ -299,16 +268,18 @@ class _Parser:
     def __init__(self, text: str, openmetrics: bool | None) -> None:
         if not isinstance(text, str):
             raise ParseError(f"expected text, got {type(text).__name__}")
-        body = text.rstrip("\n")
-        eof = body.endswith("# EOF") and (len(body) == 5 or body[-6] == "\n")
+        # the page is only ever read up to ``end``: no copy of a big page is made to trim it
+        end = _trim(text, len(text))
+        eof = text.endswith("# EOF", 0, end) and (end == 5 or text[end - 6] == "\n")
         if openmetrics is None:
             openmetrics = eof
         if openmetrics:
             if not eof:
                 raise ParseError("OpenMetrics page does not end with '# EOF'",
-                                 line=body.count("\n") + 1)
-            body = body[:-5].rstrip("\n")
-        self.text = body
+                                 line=text.count("\n", 0, end) + 1)
+            end = _trim(text, end - 5)
+        self.text = text
+        self.end = end
         self.om = openmetrics
         self.families: dict[str, MetricFamily] = {}
 
@@ -320,47 +291,72 @@ class _Parser:
         cur: MetricFamily | None = None
         cur_name = ""
         cur_suffixes: tuple[str, ...] = ("",)
-        lineno = 0
-        rows = _LINE.findall(self.text) if self.text else []
-        for name, group in itertools.groupby(rows, itemgetter(0)):
-            if not name:
-                # comments, blank lines and lines the fast regex did not take, one by one
-                for row in group:
-                    lineno += 1
-                    line = row[4]
-                    if not line.strip():
-                        if om:
-                            raise ParseError("empty line in OpenMetrics", line=lineno)
-                        continue
-                    if line[0] == "#":
-                        fam = parse_comment(line, lineno, om, families)
-                        if fam is not None:
-                            cur, cur_name = fam, fam.name
-                            cur_suffixes = _SUFFIXES.get(fam.type, ("",))
-                        continue
-                    sample = parse_sample_line(line, lineno, om)
-                    if sample[0] != cur_name and not (
-                        cur is not None and sample[0].startswith(cur_name)
-                        and sample[0][len(cur_name):] in cur_suffixes
-                    ):
-                        cur = self._family_for(sample[0])
-                        cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
-                    cur.rows.append(sample)  # type: ignore[union-attr]
+        # one match per line, so row i is line i + 1
+        rows = _LINE.findall(self.text, 0, self.end) if self.end else []
+        names = list(map(_NAME, rows))
+        n = len(names)
+        # runs of rows with the same sample name; only where the name changes is there a
+        # family decision to make (a histogram's 12 buckets are one run)
+        cuts = [0, *compress(range(1, n), map(ne, itertools.islice(names, 1, None), names)), n] if n else []
+        span: MetricFamily | None = None  # fast rows pending for this family: rows[span_at:a]
+        span_at = 0
+        members: set[str] = set()  # sample names known to belong to ``span``
+        self.stamped = any(map(_TS, rows))
+        for a, b in zip(cuts, itertools.islice(cuts, 1, None)):
+            name = names[a]
+            if name in members:
                 continue
-            if name != cur_name and not (
-                cur is not None and name.startswith(cur_name) and name[len(cur_name):] in cur_suffixes
-            ):
-                cur = self._family_for(name)
-                cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
-            start = len(cur.rows)  # type: ignore[union-attr]
-            block = list(group)
-            cur.rows.extend(block)  # type: ignore[union-attr]
-            if any(map(_TS, block)):
-                self._timestamps(cur, start, lineno)  # type: ignore[arg-type]
-            lineno += len(block)
+            if name:
+                if name != cur_name and not (
+                    cur is not None and name.startswith(cur_name) and name[len(cur_name):] in cur_suffixes
+                ):
+                    cur = self._family_for(name)
+                    cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
+                if cur is not span:
+                    if span is not None:
+                        self._take(span, rows, span_at, a)
+                    span, span_at = cur, a
+                    members = set()
+                members.add(name)
+                continue
+            if span is not None:
+                self._take(span, rows, span_at, a)
+                span, members = None, set()
+            # comments, blank lines and lines the fast regex did not take, one by one
+            for i in range(a, b):
+                lineno = i + 1
+                line = rows[i][4]
+                if not line.strip():
+                    if om:
+                        raise ParseError("empty line in OpenMetrics", line=lineno)
+                    continue
+                if line[0] == "#":
+                    fam = parse_comment(line, lineno, om, families)
+                    if fam is not None:
+                        cur, cur_name = fam, fam.name
+                        cur_suffixes = _SUFFIXES.get(fam.type, ("",))
+                    continue
+                sample = parse_sample_line(line, lineno, om)
+                if sample[0] != cur_name and not (
+                    cur is not None and sample[0].startswith(cur_name)
+                    and sample[0][len(cur_name):] in cur_suffixes
+                ):
+                    cur = self._family_for(sample[0])
+                    cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
+                cur.rows.append(sample)  # type: ignore[union-attr]
+                cur._slow += 1  # type: ignore[union-attr]
+        if span is not None:
+            self._take(span, rows, span_at, n)
         if om:
             _check_openmetrics(families)
         return Exposition(families, om)
+
+    def _take(self, fam: MetricFamily, rows: list[Row], a: int, b: int) -> None:
+        """Append the fast rows ``rows[a:b]`` (lines a+1..b) to ``fam``."""
+        start = len(fam.rows)
+        fam.rows.extend(itertools.islice(rows, a, b))
+        if self.stamped and any(map(_TS, itertools.islice(rows, a, b))):
+            self._timestamps(fam, start, a)
 
     def _timestamps(self, fam: MetricFamily, start: int, lineno: int) -> None:
         """Rows from the regex hold timestamp text; turn it into seconds (or an error)."""
@@ -394,6 +390,13 @@ class _Parser:
         fam = MetricFamily(name)
         self.families[name] = fam
         return fam
+
+
+def _trim(text: str, end: int) -> int:
+    """``end`` moved back over trailing newlines."""
+    while end and text[end - 1] == "\n":
+        end -= 1
+    return end
 
 
 def _check_openmetrics(families: dict[str, MetricFamily]) -> None:

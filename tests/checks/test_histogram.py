@@ -9,7 +9,10 @@ import pytest
 from runbook.checks.base import Verdict
 from runbook.checks.catalog.histogram import bucket_quantile
 from runbook.checks.runner import run_check
-from tests.fixtures.metrics_targets import bad_histogram_registry, good_histogram_registry
+from tests.fixtures.metrics_targets import (
+    bad_histogram_registry,
+    good_histogram_registry,
+)
 
 
 def test_bucket_quantile_matches_promql_on_the_postmortem_layout():
@@ -85,3 +88,44 @@ async def test_filter_matching_nothing_says_why(metrics_target):
     assert result.verdict is Verdict.UNKNOWN
     assert result.summary == ("no histogram family matches (metric=None, unit_suffix='_bytes'; "
                               f"1 other histogram(s) on the page) at {target.url}")
+
+
+# --- judging a regular family column-wise gives what judging each series gives ----------
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runbook.checks.catalog.histogram import (
+    analyse_histograms,
+    judge_columns,
+    judge_series,
+)
+from runbook.parsers.prom_text import histogram_columns, histogram_series, parse
+from tests.parsers.test_prom_text import histogram_pages
+
+
+@given(histogram_pages(escapes=False), st.lists(st.sampled_from([0.5, 0.9, 0.95, 0.99]), min_size=1, max_size=3),
+       st.one_of(st.none(), st.sampled_from([0.05, 0.3, 2.0])), st.sampled_from([0.0, 0.005, 0.5]),
+       st.sampled_from([(0.25, 0.5), (0.0, 0.1), (1.0, 2.0)]))
+@settings(max_examples=300, deadline=None)
+def test_column_judgement_equals_per_series_judgement(page, quantiles, slo_s, abs_tol, rels):
+    fam = parse(page.replace("h_", "h_seconds_").replace(" h ", " h_seconds ")).families["h_seconds"]
+    kw = {"quantiles": tuple(quantiles), "slo_s": slo_s, "abs_tol": abs_tol, "warn_rel": rels[0], "fail_rel": rels[1]}
+    expected = [judge_series(fam.name, s, **kw) for s in histogram_series(fam)]
+    cols = histogram_columns(fam)
+    if cols is not None:
+        assert repr(judge_columns(fam.name, cols, **kw)) == repr(expected)  # repr: NaN equals NaN
+    report = analyse_histograms(parse(page.replace("h_", "h_seconds_").replace(" h ", " h_seconds ")), **kw)
+    assert repr(list(report.series)) == repr(expected)
+
+
+def test_bench_page_takes_the_column_path_and_agrees():
+    from bench.metrics_parse import generate_page
+
+    expo = parse(generate_page(6000))
+    fam = expo.families["http_request_duration_seconds"]
+    cols = histogram_columns(fam)
+    assert cols is not None and len(cols.counts) == len(histogram_series(fam)) > 50
+    expected = [judge_series(fam.name, s, quantiles=(0.95, 0.99)) for s in histogram_series(fam)]
+    assert judge_columns(fam.name, cols, quantiles=(0.95, 0.99)) == expected
+    assert {j.verdict for j in expected} == {Verdict.FAIL, Verdict.WARN}
