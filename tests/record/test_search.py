@@ -140,7 +140,7 @@ def test_rank_window_same_as_exact_when_it_covers_all_matches(session, crowded) 
 
 
 def test_rank_window_ranks_newest_matches_and_all_knowledge(session, crowded) -> None:
-    real, drill, best = crowded
+    _, _, best = crowded
     exact = search("lease", session=session, limit=3)
     assert {(h.kind, h.ref) for h in exact[:2]} == {("rule", "R1"), ("finding", str(best.id))}
     hits = search("lease", session=session, limit=3, rank_window=8, include_drills=True)
@@ -154,7 +154,7 @@ def test_rank_window_ranks_newest_matches_and_all_knowledge(session, crowded) ->
 
 
 def test_rank_window_keeps_filters_and_falls_back_when_they_empty_it(session, crowded) -> None:
-    real, drill, _ = crowded
+    _, drill, _ = crowded
     # The window (4 newest matches) holds only drill findings: without drills it is empty,
     # so the exact query answers and real findings are still found.
     hits = search("lease", session=session, limit=3, rank_window=4)
