@@ -111,17 +111,32 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]], *, prepared: b
     return QuantileEstimate(q, est, start, end, False)
 
 
-@dataclass(frozen=True)
-class SeriesJudgement:
-    """The verdict on one histogram series and why."""
+_SENTENCES = {
+    "count": "+Inf bucket {:g} != _count {:g}",
+    "fail": "{}≈{:.4g} interpolated in ({:g}, {:g}]: error up to {:.3g} ({:.0%})",
+    "warn": "{}≈{:.4g} in ({:g}, {:g}]: relative error {:.0%}",
+    "mean": "mean is only {:.4g} (sum/count)",
+}
+
+
+class SeriesJudgement(NamedTuple):
+    """The verdict on one histogram series and why (a NamedTuple, immutable like the rest: a
+    big page has tens of thousands, and a frozen dataclass costs four times as much to make)."""
 
     family: str
     labels: tuple[tuple[str, str], ...]
     verdict: Verdict
-    reasons: tuple[str, ...]
+    findings: tuple
+    """Why, in raw form (a sentence, or a tuple of the figures for one); read ``reasons``."""
     quantiles: tuple[QuantileEstimate, ...]
     mean: float | None
     count: float
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Why, in sentences. Formatted on demand: a page with 40,000 series has 120,000
+        of them and the report shows a handful."""
+        return tuple(f if type(f) is str else _SENTENCES[f[0]].format(*f[1:]) for f in self.findings)
 
     def title(self) -> str:
         inner = ",".join(f'{k}="{v}"' for k, v in self.labels)
@@ -144,7 +159,7 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
                  abs_tol: float = 0.005, warn_rel: float = 0.25, fail_rel: float = 0.5,
                  slo_margin: float = 0.1) -> SeriesJudgement:
     """Apply the C8 verdict rules to one series."""
-    reasons: list[str] = []
+    reasons: list = []
     fail = warn = False
     bounds = [b for b, _ in s.buckets]
     counts = [c for _, c in s.buckets]
@@ -158,7 +173,7 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
         reasons.append('no le="+Inf" bucket')
     elif s.count is not None and inf[0] != s.count:
         warn = True
-        reasons.append(f"+Inf bucket {inf[0]:g} != _count {s.count:g}")
+        reasons.append(("count", inf[0], s.count))
     total = s.count if s.count is not None else (inf[0] if inf else 0.0)
     mean = s.sum / total if s.sum is not None and total else None
     estimates = []
@@ -177,13 +192,12 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
             reasons.append(f"{name} falls in the +Inf bucket (above {est.lo:g}): unbounded")
         elif est.max_error > abs_tol and est.rel_error > fail_rel:
             fail = True
-            reasons.append(f"{name}≈{est.estimate:.4g} interpolated in ({est.lo:g}, {est.hi:g}]: "
-                           f"error up to {est.max_error:.3g} ({est.rel_error:.0%})")
+            reasons.append(("fail", name, est.estimate, est.lo, est.hi, est.max_error, est.rel_error))
         elif est.rel_error > warn_rel:
             warn = True
-            reasons.append(f"{name}≈{est.estimate:.4g} in ({est.lo:g}, {est.hi:g}]: relative error {est.rel_error:.0%}")
+            reasons.append(("warn", name, est.estimate, est.lo, est.hi, est.rel_error))
     if estimates and mean is not None and mean > 0 and estimates[0].estimate > 3 * mean and reasons:
-        reasons.append(f"mean is only {mean:.4g} (sum/count)")
+        reasons.append(("mean", mean))
     if slo_s is not None and estimates:
         bounds = sorted({0.0, *(b for b, _ in s.buckets if not math.isnan(b))})  # NaN: no order
         for lo, hi in itertools.pairwise(bounds):
@@ -246,7 +260,7 @@ def judge_columns(family: str, cols: HistogramColumns, *, quantiles: tuple[float
         top = c[last]
         if n is not None and top != n:
             warn = True
-            reasons.append(f"+Inf bucket {top:g} != _count {n:g}")
+            reasons.append(("count", top, n))
         total = n if n is not None else top
         mean = sm / total if sm is not None and total else None
         estimates = []
@@ -273,13 +287,12 @@ def judge_columns(family: str, cols: HistogramColumns, *, quantiles: tuple[float
                 rel = err / est if est > 0 else (0.0 if err == 0 else inf)
                 if err > abs_tol and rel > fail_rel:
                     fail = True
-                    reasons.append(f"{name}≈{est:.4g} interpolated in ({start:g}, {end:g}]: "
-                                   f"error up to {err:.3g} ({rel:.0%})")
+                    reasons.append(("fail", name, est, start, end, err, rel))
                 elif rel > warn_rel:
                     warn = True
-                    reasons.append(f"{name}≈{est:.4g} in ({start:g}, {end:g}]: relative error {rel:.0%}")
+                    reasons.append(("warn", name, est, start, end, rel))
             if mean is not None and mean > 0 and estimates[0].estimate > 3 * mean and reasons:
-                reasons.append(f"mean is only {mean:.4g} (sum/count)")
+                reasons.append(("mean", mean))
             if slo_reasons:
                 fail = True
                 reasons.extend(slo_reasons)
