@@ -48,7 +48,12 @@ def _kill_trial(url: str, trial: int, rng: random.Random) -> int:
         shown.append(line.strip())
     time.sleep(rng.uniform(0, 0.02))
     proc.send_signal(signal.SIGKILL)
-    rest, _ = proc.communicate(timeout=10)
+    # Read the rest through the same buffered reader: communicate() reads the raw pipe and would
+    # skip lines readline() had already buffered.
+    rest = proc.stdout.read()
+    proc.wait(timeout=10)
+    proc.stdout.close()
+    proc.stderr.close()
     # Lines already in the pipe were printed (shown) before the kill: they count too.
     shown += [ln for ln in rest.splitlines() if len(ln) == 36]
     assert proc.returncode == -signal.SIGKILL
