@@ -37,6 +37,9 @@ async def _settle(pilot, predicate=lambda: True, rounds: int = 200):
     for _ in range(rounds):
         await pilot.pause(0.05)
         if predicate() and not any(w.is_running for w in pilot.app.workers):
+            # let Markdown finish mounting its blocks and scrollbars settle before the picture
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause(0.3)
             return
     raise AssertionError("the screen did not settle")
 
