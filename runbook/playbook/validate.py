@@ -8,6 +8,7 @@ this module stays free of storage and network code.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 import jinja2
@@ -25,12 +26,23 @@ ParamValidator = Callable[[str, Mapping[str, Any]], list[str]]
 _jinja = jinja2.Environment()
 
 
+@lru_cache(maxsize=4096)
+def _string_variables(value: str) -> frozenset[str]:
+    # the same param strings ("{{ etcd_url }}") recur across a library: parse each once
+    return frozenset(jinja2.meta.find_undeclared_variables(_jinja.parse(value)))
+
+
+@lru_cache(maxsize=4096)
+def _compiled(value: str) -> jinja2.Template:
+    return _jinja.from_string(value)
+
+
 def template_variables(value: Any) -> set[str]:
     """Names used as ``{{ variable }}`` in a param value (strings, nested lists and dicts)."""
     if isinstance(value, str):
         if "{{" not in value and "{%" not in value:
             return set()
-        return set(jinja2.meta.find_undeclared_variables(_jinja.parse(value)))
+        return set(_string_variables(value))
     if isinstance(value, Mapping):
         return set().union(*(template_variables(v) for v in value.values())) if value else set()
     if isinstance(value, (list, tuple)):
@@ -47,13 +59,14 @@ def validate_library(
     """Every problem in the library: parse errors first, then the rules, file by file."""
     errors = list(lib.errors)
     rules = frozenset(known_rules) if known_rules is not None else None
+    entries = _entry_points(lib)
     for playbook in lib.playbooks.values():
-        errors += _validate_playbook(playbook, lib, rules, param_validator)
+        errors += _validate_playbook(playbook, lib, rules, param_validator, entries.get(playbook.id, set()))
     errors += _cycles(lib)
     return sorted(errors, key=lambda e: (e.path, e.line))
 
 
-def _validate_playbook(pb: Playbook, lib: Library, rules, param_validator) -> list[PlaybookError]:
+def _validate_playbook(pb: Playbook, lib: Library, rules, param_validator, entries: set[str]) -> list[PlaybookError]:
     out: list[PlaybookError] = []
     path = str(pb.path)
 
@@ -68,7 +81,7 @@ def _validate_playbook(pb: Playbook, lib: Library, rules, param_validator) -> li
         _way_out(node, err, rules)
         for block in node.checks:
             _check_block(block, node, pb, declared, err, param_validator)
-    _reachability(pb, lib, err)
+    _reachability(pb, lib, entries, err)
     return out
 
 
@@ -125,7 +138,7 @@ def _with_examples(value: Any, pb: Playbook) -> Any:
     """Params with each variable replaced by its declared example (for schema validation)."""
     if isinstance(value, str) and ("{{" in value or "{%" in value):
         examples = {v.name: v.example if v.example is not None else "example" for v in pb.variables}
-        rendered = _jinja.from_string(value).render(**examples)
+        rendered = _compiled(value).render(**examples)
         return _coerce(rendered)
     if isinstance(value, Mapping):
         return {k: _with_examples(v, pb) for k, v in value.items()}
@@ -145,18 +158,28 @@ def _coerce(text: str) -> Any:
     return value if isinstance(value, (int, float, bool, str)) else text
 
 
-def _reachability(pb: Playbook, lib: Library, err) -> None:
+def _entry_points(lib: Library) -> dict[str, set[str]]:
+    """Per playbook, the nodes other playbooks link into (triage -> incident playbook)."""
+    entries: dict[str, set[str]] = {}
+    for u, v in lib.graph.edges():
+        pu, pv = u.partition("#")[0], v.partition("#")[0]
+        if pu != pv:
+            entries.setdefault(pv, set()).add(v)
+    return entries
+
+
+def _reachability(pb: Playbook, lib: Library, entries: set[str], err) -> None:
+    """Every node must be reachable from the start or from a node other playbooks link into.
+
+    A path that leaves the playbook and comes back re-enters through such a link, so searching
+    the playbook's own subgraph from those entry points is enough (and keeps this linear).
+    """
     if pb.start not in pb.nodes:
         return
-    g = lib.graph
-    entries = {f"{pb.id}#{pb.start}"}
-    # nodes that other playbooks link into are entry points too (triage -> incident playbook)
-    for u, v in g.edges():
-        if v.startswith(f"{pb.id}#") and not u.startswith(f"{pb.id}#"):
-            entries.add(v)
+    g = lib.graph.subgraph(node.ref for node in pb.nodes.values())
     reached: set[str] = set()
-    for entry in entries:
-        if entry in g:
+    for entry in {f"{pb.id}#{pb.start}", *entries}:
+        if entry in g and entry not in reached:
             reached |= {entry} | nx.descendants(g, entry)
     for node in pb.nodes.values():
         if node.ref not in reached:
