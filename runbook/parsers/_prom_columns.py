@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import os
 from itertools import compress, repeat
-from operator import itemgetter
 from typing import NamedTuple
 
 from runbook.errors import ParseError
-
-_NAME = itemgetter(0)
-_TEXT = itemgetter(1)
-_VALUE = itemgetter(2)
 
 
 class BucketColumns(NamedTuple):
@@ -36,16 +31,16 @@ class BucketColumns(NamedTuple):
     sum: list[str] | None
 
 
-def bucket_columns(rows: list, name: str) -> BucketColumns | None:
+def bucket_columns(names: list[str], texts: list[str], values: list[str], name: str) -> BucketColumns | None:
     """The columns of a histogram family printed the regular way, or None.
 
-    ``rows`` must all be fast rows (label text, not dict). Regular means: the rows are one
+    The family's sample names, label texts and value texts, all fast rows (label text, not
+    dict). Regular means: the rows are one
     pattern of sample names repeated per series, starting with the buckets; each bucket row's
     label text is the series key plus ``,le="x"`` with the same x in the same column for all
     series; every other row of the series carries exactly the key; no key repeats.
     """
     bucket = name + "_bucket"
-    names = list(map(_NAME, rows))
     if not names or names[0] != bucket:
         return None
     first_other = next((i for i, n in enumerate(names) if n != bucket), None)
@@ -59,10 +54,20 @@ def bucket_columns(rows: list, name: str) -> BucketColumns | None:
     if rest or names != names[:period] * n_series:
         return None
     pattern = names[:period]
-    texts = list(map(_TEXT, rows))
-    values = list(map(_VALUE, rows))
     others = [j for j, n in enumerate(pattern) if n != bucket]
     keys = texts[others[0]::period]
+    if None in keys:  # printed without braces
+        keys = [k or "" for k in keys]
+    try:
+        return _columns(pattern, texts, values, keys, period, name)
+    except TypeError:  # a bucket printed without braces (no le): the careful path drops it
+        return None
+
+
+def _columns(pattern: list[str], texts: list, values: list[str], keys: list[str], period: int,
+             name: str) -> BucketColumns | None:
+    bucket = name + "_bucket"
+    others = [j for j, n in enumerate(pattern) if n != bucket]
     if any(texts[j::period] != keys for j in others[1:]) or len(set(keys)) != len(keys):
         return None
     if ',le="' in "," + ",".join(keys) or (not all(keys) and any(keys)):
@@ -101,8 +106,10 @@ def bucket_columns(rows: list, name: str) -> BucketColumns | None:
     return BucketColumns(keys, les, buckets, count, total)
 
 
-def _le_of(text: str) -> str | None:
+def _le_of(text: str | None) -> str | None:
     """The ``le`` value of a fast-path label text (None: none, or an odd one)."""
+    if not text:
+        return None
     parts = text.split('"')
     for i in range(0, len(parts) - 1, 2):
         if parts[i] in ("le=", ",le="):

@@ -71,7 +71,7 @@ def careful_series(rows: list, name: str) -> list[SeriesTuple]:
             key = tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
             buckets.setdefault(key, []).append((bound, float(r[2])))
         elif sample.startswith(name) and sample[len(name):] in ("_count", "_gcount", "_sum", "_gsum"):
-            key = tuple(sorted(r[1].items())) if type(r[1]) is dict else r[1].strip(",")
+            key = tuple(sorted(r[1].items())) if type(r[1]) is dict else (r[1] or "").strip(",")
             (counts if "count" in sample[len(name):] else sums)[key] = float(r[2])
     merged: dict[tuple, list] = {}
     canon: dict[str, tuple] = {}

@@ -44,7 +44,7 @@ def parse_comment(line: str, lineno: int, om: bool, families: dict[str, MetricFa
         if typ not in _TYPES:
             raise ParseError(f"unknown metric type {typ[:30]!r}", line=lineno)
         typ = "unknown" if typ == "untyped" else typ
-        if fam.rows and fam.type != typ:
+        if len(fam) and fam.type != typ:
             raise ParseError(f"TYPE for {name} after its samples", line=lineno)
         fam.type = typ
     elif kind == "HELP":

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress
-from operator import itemgetter, ne
+from operator import ne
 from typing import NamedTuple
 
 from runbook.errors import ParseError
@@ -59,9 +59,6 @@ _LINE = re.compile(
     re.MULTILINE,
 )
 #: Splits a fast-path label text into (text before le, le value, text after le).
-_NAME = itemgetter(0)
-_TS = itemgetter(3)
-_LABELS = itemgetter(1)
 
 
 class Exemplar(NamedTuple):
@@ -100,9 +97,15 @@ _UNSET = object()
 
 
 class MetricFamily:
-    """A metric family: the samples under one ``# TYPE`` (or one untyped sample name)."""
+    """A metric family: the samples under one ``# TYPE`` (or one untyped sample name).
 
-    __slots__ = ("_columns", "_samples", "_slow", "help", "name", "rows", "type", "unit")
+    The parser stores the samples column-wise (``names``, ``labels``, ``values``,
+    ``stamps``, ``exemplars``: plain lists of strings, which the garbage collector never
+    walks); ``rows`` zips them into tuples on first use.
+    """
+
+    __slots__ = ("_columns", "_rows", "_samples", "_slow", "exemplars", "help", "labels", "name", "names",
+                 "stamps", "type", "unit", "values")
 
     def __init__(self, name: str, type: str = "unknown", help: str = "", unit: str = "",
                  rows: list[Row] | None = None) -> None:
@@ -111,25 +114,51 @@ class MetricFamily:
         """counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown."""
         self.help = help
         self.unit = unit
-        self.rows: list[Row] = rows if rows is not None else []
+        self.names: list[str] = []
+        self.labels: list = []
+        """Label text (fast path; None without braces) or a dict (escapes, blanks: parsed
+        line by line)."""
+        self.values: list[str] = []
+        self.stamps: list = []
+        """Timestamp in seconds, or None."""
+        self.exemplars: list = []
+        self._rows: list[Row] | None = None
         self._samples: list[Sample] | None = None
         self._slow = 0
         """How many rows came from the careful path (labels as a dict, not text)."""
         self._columns: object = _UNSET
+        for r in rows or ():
+            self.append(r)
 
     def __repr__(self) -> str:
-        return f"MetricFamily({self.name!r}, {self.type!r}, {len(self.rows)} samples)"
+        return f"MetricFamily({self.name!r}, {self.type!r}, {len(self)} samples)"
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.names)
+
+    def append(self, row: Row) -> None:
+        name, labels, value, stamp, exemplar = row
+        self.names.append(name)
+        self.labels.append(labels)
+        self.values.append(value)
+        self.stamps.append(stamp)
+        self.exemplars.append(exemplar)
+        if type(labels) is dict:
+            self._slow += 1
+
+    @property
+    def rows(self) -> list[Row]:
+        """(name, labels, value text, timestamp or None, exemplar or None) per sample."""
+        if self._rows is None or len(self._rows) != len(self.names):
+            self._rows = list(zip(self.names, self.labels, self.values, self.stamps, self.exemplars))
+        return self._rows
 
     @property
     def samples(self) -> list[Sample]:
         """Every sample with its labels as a dict (built on first use, then kept)."""
         if self._samples is None:
             self._samples = [
-                Sample(r[0], r[1] if type(r[1]) is dict else split_labels(r[1]), float(r[2]),
-                       None if r[3] == "" else r[3], r[4] or None)
+                Sample(r[0], r[1] if type(r[1]) is dict else split_labels(r[1]), float(r[2]), r[3], r[4] or None)
                 for r in self.rows
             ]
         return self._samples
@@ -140,23 +169,23 @@ class MetricFamily:
         Worked out on whole columns of label text (see ``_prom_columns``), never per sample:
         a regular histogram contributes its series keys once each plus its ``le`` column.
         """
-        rows = self.rows
         out: dict[str, set[str]] = {}
         cols = bucket_columns(self)
         if cols is not None:
             out = label_value_sets(cols.keys)
             out.setdefault("le", set()).update(cols.les)
             return out
-        texts = [r[1] for r in rows if type(r[1]) is str] if self._slow else list(map(_LABELS, rows))
+        # (a sample printed without braces has None for its label text)
+        texts = [t for t in self.labels if type(t) is str and t] if self._slow else list(filter(None, self.labels))
         if texts and self.type in ("histogram", "gaugehistogram"):
             texts = fold_le(texts, out)
         if texts:
             for name, values in label_value_sets(texts).items():
                 out.setdefault(name, set()).update(values)
         if self._slow:
-            for r in rows:
-                if type(r[1]) is dict:
-                    for k, v in r[1].items():
+            for labels in self.labels:
+                if type(labels) is dict:
+                    for k, v in labels.items():
                         out.setdefault(k, set()).add(v)
         return out
 
@@ -185,7 +214,7 @@ class Exposition:
 
     @property
     def sample_count(self) -> int:
-        return sum(len(f.rows) for f in self.families.values())
+        return sum(map(len, self.families.values()))
 
 
 @contextlib.contextmanager
@@ -216,8 +245,8 @@ def bucket_columns(family: MetricFamily) -> BucketColumns | None:
     cols = family._columns
     if cols is _UNSET:
         cols = None
-        if family.type in ("histogram", "gaugehistogram") and family.rows and not family._slow:
-            cols = _bucket_columns(family.rows, family.name)
+        if family.type in ("histogram", "gaugehistogram") and len(family) and not family._slow:
+            cols = _bucket_columns(family.names, family.labels, family.values, family.name)
         family._columns = cols
     return cols  # type: ignore[return-value]
 
@@ -291,18 +320,28 @@ class _Parser:
         cur: MetricFamily | None = None
         cur_name = ""
         cur_suffixes: tuple[str, ...] = ("",)
-        # one match per line, so row i is line i + 1
-        rows = _LINE.findall(self.text, 0, self.end) if self.end else []
-        names = list(map(_NAME, rows))
-        n = len(names)
+        # One match per line. ``split`` (unlike ``findall``) hands back the groups as one flat
+        # list of strings, no tuple per line: line i's groups are flat[1 + 6i : 6 + 6i], and
+        # the garbage collector never has to walk a million tuples afterwards.
+        n = self.text.count("\n", 0, self.end) + 1 if self.end else 0
+        flat = _LINE.split(self.text) if n else []
+        if len(flat) < 6 * n:
+            raise ParseError("internal: line split mismatch")  # cannot happen: every line matches
+        names = flat[1:6 * n:6]
+        labels = flat[2:6 * n:6]
+        values = flat[3:6 * n:6]
+        stamps = flat[4:6 * n:6]
+        others = flat[5:6 * n:6]
+        del flat
+        cols = (names, labels, values, stamps)
+        self.stamped = any(stamps)
         # runs of rows with the same sample name; only where the name changes is there a
         # family decision to make (a histogram's 12 buckets are one run)
         cuts = [0, *compress(range(1, n), map(ne, itertools.islice(names, 1, None), names)), n] if n else []
-        span: MetricFamily | None = None  # fast rows pending for this family: rows[span_at:a]
+        span: MetricFamily | None = None  # fast rows pending for this family: lines span_at+1..a
         span_at = 0
         members: set[str] = set()  # sample names known to belong to ``span``
-        self.stamped = any(map(_TS, rows))
-        for a, b in zip(cuts, itertools.islice(cuts, 1, None)):
+        for a, b in itertools.pairwise(cuts):
             name = names[a]
             if name in members:
                 continue
@@ -314,18 +353,18 @@ class _Parser:
                     cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
                 if cur is not span:
                     if span is not None:
-                        self._take(span, rows, span_at, a)
+                        self._take(span, cols, span_at, a)
                     span, span_at = cur, a
                     members = set()
                 members.add(name)
                 continue
             if span is not None:
-                self._take(span, rows, span_at, a)
+                self._take(span, cols, span_at, a)
                 span, members = None, set()
             # comments, blank lines and lines the fast regex did not take, one by one
             for i in range(a, b):
                 lineno = i + 1
-                line = rows[i][4]
+                line = others[i]
                 if not line.strip():
                     if om:
                         raise ParseError("empty line in OpenMetrics", line=lineno)
@@ -343,39 +382,43 @@ class _Parser:
                 ):
                     cur = self._family_for(sample[0])
                     cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
-                cur.rows.append(sample)  # type: ignore[union-attr]
-                cur._slow += 1  # type: ignore[union-attr]
+                cur.append(sample)  # type: ignore[union-attr]
         if span is not None:
-            self._take(span, rows, span_at, n)
+            self._take(span, cols, span_at, n)
         if om:
             _check_openmetrics(families)
         return Exposition(families, om)
 
-    def _take(self, fam: MetricFamily, rows: list[Row], a: int, b: int) -> None:
-        """Append the fast rows ``rows[a:b]`` (lines a+1..b) to ``fam``."""
-        start = len(fam.rows)
-        fam.rows.extend(itertools.islice(rows, a, b))
-        if self.stamped and any(map(_TS, itertools.islice(rows, a, b))):
+    def _take(self, fam: MetricFamily, cols: tuple[list, ...], a: int, b: int) -> None:
+        """Append the fast rows of lines a+1..b to ``fam``."""
+        names, labels, values, stamps = cols
+        start = len(fam)
+        if start:
+            fam.names.extend(itertools.islice(names, a, b))
+            fam.labels.extend(itertools.islice(labels, a, b))
+            fam.values.extend(itertools.islice(values, a, b))
+            fam.stamps.extend(itertools.islice(stamps, a, b))
+        else:
+            fam.names, fam.labels, fam.values, fam.stamps = names[a:b], labels[a:b], values[a:b], stamps[a:b]
+        fam.exemplars.extend(itertools.repeat(None, b - a))
+        if self.stamped and any(itertools.islice(stamps, a, b)):
             self._timestamps(fam, start, a)
 
     def _timestamps(self, fam: MetricFamily, start: int, lineno: int) -> None:
-        """Rows from the regex hold timestamp text; turn it into seconds (or an error)."""
-        rows = fam.rows
-        for i in range(start, len(rows)):
-            r = rows[i]
-            ts = r[3]
-            if not ts:
-                rows[i] = (*r[:3], None, r[4] or None)
+        """Fast rows hold timestamp text; turn it into seconds (or an error)."""
+        stamps = fam.stamps
+        for i in range(start, len(stamps)):
+            ts = stamps[i]
+            if ts is None:
                 continue
             where = lineno + i - start + 1
             if self.om:
-                value = parse_float(ts, where)
+                stamps[i] = parse_float(ts, where)
             else:
                 try:
-                    value = int(ts) / 1000.0
+                    stamps[i] = int(ts) / 1000.0
                 except ValueError:
                     raise ParseError(f"invalid timestamp {ts[:40]!r} (integer ms)", line=where) from None
-            rows[i] = (r[0], r[1], r[2], value, None)
 
     def _family_for(self, name: str) -> MetricFamily:
         """The family a sample belongs to (declared earlier, or a new untyped one)."""
@@ -401,5 +444,5 @@ def _trim(text: str, end: int) -> int:
 
 def _check_openmetrics(families: dict[str, MetricFamily]) -> None:
     for fam in families.values():
-        if fam.type == "counter" and fam.name.endswith("_total") and fam.rows:
+        if fam.type == "counter" and fam.name.endswith("_total") and len(fam):
             raise ParseError(f"OpenMetrics counter family {fam.name!r} must not end in _total")

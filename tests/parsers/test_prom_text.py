@@ -349,3 +349,21 @@ def test_label_sets_and_canonical_labels_agree_with_splitting_each_text(dicts, s
             naive.setdefault(k, set()).add(v)
     assert label_value_sets(texts) == naive
     assert canonical_labels(texts) == [tuple(sorted(d.items())) for d in dicts]
+
+
+def test_samples_without_braces_and_rows_view():
+    page = '''# TYPE h histogram
+h_bucket{le="1"} 1
+h_bucket{le="+Inf"} 2
+h_sum 0.5
+h_count 2
+x 1
+x{a="1"} 2 1700000000000
+'''
+    expo = parse(page)
+    h, x = expo.families["h"], expo.families["x"]
+    assert histogram_series(h)[0] == ((), ((1.0, 1.0), (math.inf, 2.0)), 2.0, 0.5)
+    assert h.label_values() == {"le": {"1", "+Inf"}}
+    assert x.label_values() == {"a": {"1"}}
+    assert x.rows == [("x", None, "1", None, None), ("x", 'a="1"', "2", 1700000000.0, None)]
+    assert [s.labels for s in x.samples] == [{}, {"a": "1"}] and len(x) == 2 == len(x.stamps)

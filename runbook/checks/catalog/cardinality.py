@@ -19,7 +19,7 @@ from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdi
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 from runbook.errors import ParseError
-from runbook.parsers.prom_text import Exposition, paused_gc, parse
+from runbook.parsers.prom_text import Exposition, parse, paused_gc
 
 _ID_LIKE = re.compile(
     r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # uuid
@@ -28,7 +28,7 @@ _ID_LIKE = re.compile(
     r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?"  # IPv4[:port]
     r"|\[?[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:.]*\]?(?::\d+)?"  # IPv6
     r"|[^@\s]+@[^@\s]+\.[^@\s]+)$",  # e-mail
-    re.M,
+    re.MULTILINE,
 )
 
 
@@ -69,10 +69,10 @@ class CardinalityReport:
 def analyse_cardinality(expo: Exposition, *, top: int = 10, min_values_for_id_check: int = 10) -> CardinalityReport:
     """Series per family and distinct values per (family, label) on a parsed page."""
     with paused_gc():
-        fams = sorted(((f.name, len(f.rows)) for f in expo.families.values() if f.rows), key=lambda x: -x[1])
+        fams = sorted(((f.name, len(f)) for f in expo.families.values() if len(f)), key=lambda x: -x[1])
         labels: list[LabelCount] = []
         for fam in expo.families.values():
-            if len(fam.rows) < 2:
+            if len(fam) < 2:
                 continue
             for label, values in fam.label_values().items():
                 n = len(values)

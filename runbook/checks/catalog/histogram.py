@@ -310,7 +310,7 @@ def analyse_histograms(expo: Exposition, *, quantiles: tuple[float, ...] = (0.95
         out: list[SeriesJudgement] = []
         families = skipped = 0
         for fam in expo.families.values():
-            if fam.type != "histogram" or not fam.rows:
+            if fam.type != "histogram" or not len(fam):
                 continue
             if (pattern is not None and not pattern.fullmatch(fam.name)) or (
                     unit_suffix and not fam.name.endswith(unit_suffix) and fam.unit != unit_suffix.lstrip("_")):
