@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from itertools import compress, repeat
+from operator import getitem
 from typing import NamedTuple
 
 from runbook.errors import ParseError
@@ -145,7 +146,7 @@ def label_value_sets(texts: list[str]) -> dict[str, set[str]]:
     eq = head.find('="')
     if eq > 0 and '"' not in head[:eq] and "," not in head[:eq]:
         start = cut + eq + 2
-        vals = [t[start:-1] for t in texts]
+        vals = set(map(getitem, texts, repeat(slice(start, -1))))
         # one label left per text: a text holding more (or a trailing comma) leaves a quote
         if '"' not in "".join(vals):
             out.setdefault(head[:eq], set()).update(vals)

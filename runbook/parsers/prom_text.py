@@ -339,13 +339,7 @@ class _Parser:
         if len(flat) < 6 * n:
             raise ParseError("internal: line split mismatch")  # cannot happen: every line matches
         names = flat[1:6 * n:6]
-        labels = flat[2:6 * n:6]
-        values = flat[3:6 * n:6]
-        stamps = flat[4:6 * n:6]
-        others = flat[5:6 * n:6]
-        del flat
-        cols = (names, labels, values, stamps)
-        self.stamped = any(stamps)
+        self.stamped = any(itertools.islice(flat, 4, 6 * n, 6))
         # runs of rows with the same sample name; only where the name changes is there a
         # family decision to make (a histogram's 12 buckets are one run)
         cuts = [0, *compress(range(1, n), map(ne, itertools.islice(names, 1, None), names)), n] if n else []
@@ -364,18 +358,18 @@ class _Parser:
                     cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
                 if cur is not span:
                     if span is not None:
-                        self._take(span, cols, span_at, a)
+                        self._take(span, flat, span_at, a)
                     span, span_at = cur, a
                     members = set()
                 members.add(name)
                 continue
             if span is not None:
-                self._take(span, cols, span_at, a)
+                self._take(span, flat, span_at, a)
                 span, members = None, set()
             # comments, blank lines and lines the fast regex did not take, one by one
             for i in range(a, b):
                 lineno = i + 1
-                line = others[i]
+                line = flat[6 * i + 5]
                 if not line.strip():
                     if om:
                         raise ParseError("empty line in OpenMetrics", line=lineno)
@@ -395,24 +389,22 @@ class _Parser:
                     cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
                 cur.append(sample)  # type: ignore[union-attr]
         if span is not None:
-            self._take(span, cols, span_at, n)
+            self._take(span, flat, span_at, n)
         if om:
             _check_openmetrics(families)
         return Exposition(families, om)
 
-    def _take(self, fam: MetricFamily, cols: tuple[list, ...], a: int, b: int) -> None:
-        """Append the fast rows of lines a+1..b to ``fam``."""
-        names, labels, values, stamps = cols
+    def _take(self, fam: MetricFamily, flat: list, a: int, b: int) -> None:
+        """Append the fast rows of lines a+1..b to ``fam`` (straight from the flat split)."""
         start = len(fam)
+        columns = [flat[6 * a + k:6 * b + k:6] for k in (1, 2, 3, 4)]
         if start:
-            fam.names.extend(itertools.islice(names, a, b))
-            fam.labels.extend(itertools.islice(labels, a, b))
-            fam.values.extend(itertools.islice(values, a, b))
-            fam.stamps.extend(itertools.islice(stamps, a, b))
+            for mine, new in zip((fam.names, fam.labels, fam.values, fam.stamps), columns):
+                mine.extend(new)
         else:
-            fam.names, fam.labels, fam.values, fam.stamps = names[a:b], labels[a:b], values[a:b], stamps[a:b]
+            fam.names, fam.labels, fam.values, fam.stamps = columns
         fam.exemplars.extend(itertools.repeat(None, b - a))
-        if self.stamped and any(itertools.islice(stamps, a, b)):
+        if self.stamped and any(columns[3]):
             self._timestamps(fam, start, a)
 
     def _timestamps(self, fam: MetricFamily, start: int, lineno: int) -> None:
