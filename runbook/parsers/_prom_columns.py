@@ -14,9 +14,14 @@ from __future__ import annotations
 import os
 from itertools import compress, repeat
 from operator import getitem
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from runbook.errors import ParseError
+
+if TYPE_CHECKING:
+    from runbook.parsers.prom_text import MetricFamily
+
+_UNSET = object()
 
 
 class BucketColumns(NamedTuple):
@@ -32,7 +37,7 @@ class BucketColumns(NamedTuple):
     sum: list[str] | None
 
 
-def bucket_columns(names: list[str], texts: list[str], values: list[str], name: str) -> BucketColumns | None:
+def _bucket_columns(names: list[str], texts: list[str], values: list[str], name: str) -> BucketColumns | None:
     """The columns of a histogram family printed the regular way, or None.
 
     The family's sample names, label texts and value texts, all fast rows (label text, not
@@ -249,3 +254,62 @@ def split_labels(text: str) -> dict[str, str]:
     if len(labels) * 2 + 1 != len(parts):
         raise ParseError(f"duplicate label name in {{{text[:80]}}}")
     return labels
+
+
+class HistogramColumns(NamedTuple):
+    """A regular histogram family as numbers, column-wise (see :func:`histogram_columns`)."""
+
+    labels: list[tuple[tuple[str, str], ...]]
+    """Per series, its labels minus ``le``, sorted by name."""
+    bounds: tuple[float, ...]
+    """The upper bounds, shared by every series, in page order."""
+    counts: list[tuple[float, ...]]
+    """Per series, its cumulative bucket counts in ``bounds`` order."""
+    columns: list[list[float]]
+    """The same counts per bucket: ``columns[j][i] == counts[i][j]``."""
+    count: list[float] | None
+    sum: list[float] | None
+
+
+def bucket_columns(family: MetricFamily) -> BucketColumns | None:
+    """The family's bucket columns when it is a regular histogram (cached), else None."""
+    cols = family._columns
+    if cols is _UNSET:
+        cols = None
+        if family.type in ("histogram", "gaugehistogram") and len(family) and not family._slow:
+            cols = _bucket_columns(family.names, family.labels, family.values, family.name)
+        family._columns = cols
+    return cols  # type: ignore[return-value]
+
+
+def histogram_columns(family: MetricFamily) -> HistogramColumns | None:
+    """A regular histogram family (every series the same buckets in the same order, no
+    escapes: what client libraries print) as columns of floats; None otherwise, and then
+    :func:`histogram_series` takes the careful path."""
+    cols = bucket_columns(family)
+    if cols is None:
+        return None
+    try:
+        bounds = tuple(map(float, cols.les))
+    except ValueError:
+        return None  # an le that is not a number: the careful path drops that bucket
+    labels = uniform_labels(cols.keys)
+    if labels is None:
+        labels = canonical_labels(cols.keys)
+        if len(set(labels)) != len(labels):
+            return None  # one series printed with its labels in two orders
+    columns = list(map(_floats, cols.buckets))
+    return HistogramColumns(labels, bounds, list(zip(*columns)), columns,
+                            _floats(cols.count) if cols.count is not None else None,
+                            list(map(float, cols.sum)) if cols.sum is not None else None)
+
+
+def _floats(texts: list[str]) -> list[float]:
+    """``float`` of every value text. Bucket counts repeat a lot (idle series sit at 0, slow
+    ones at a few); float() costs about five dict look-ups, so a column with few distinct
+    texts converts each distinct one once."""
+    distinct = set(texts)
+    if len(distinct) * 4 > len(texts):
+        return list(map(float, texts))
+    table = {t: float(t) for t in distinct}
+    return list(map(table.__getitem__, texts))

@@ -4,9 +4,11 @@ The histogram and cardinality checks read whole ``/metrics`` pages, and the page
 in an incident are the big ones (a label explosion is a million series). A per-line Python
 loop that builds a dict of labels per sample costs several microseconds a line, so the
 common line (no escapes, no blanks inside the label set, no exemplar) is recognised by one
-compiled regex run over the whole page (``findall`` works in C), samples are kept as raw
-rows, and labels are split into dicts only when someone asks for them. Lines the fast regex
-does not take (comments, escapes, exemplars, garbage) go through a careful per-line path.
+compiled regex run over the whole page (``split`` works in C and hands back one flat list
+of strings), each family keeps its samples as columns (names, label texts, value texts),
+and labels are split into dicts only when someone asks for them. The analyses read those
+columns whole (``_prom_columns``). Lines the fast regex does not take (comments, escapes,
+exemplars, garbage) go through a careful per-line path (``prom_line``).
 Anything malformed raises :class:`~runbook.errors.ParseError` with the line number; nothing
 else escapes.
 
@@ -26,15 +28,16 @@ from operator import ne
 from typing import NamedTuple
 
 from runbook.errors import ParseError
-from runbook.parsers._prom_columns import (
+from runbook.parsers._prom_columns import (  # noqa: F401  (BucketColumns: re-exported)
+    _UNSET,
     BucketColumns,
-    canonical_labels,
+    HistogramColumns,
+    bucket_columns,
     fold_le,
+    histogram_columns,
     label_value_sets,
     split_labels,
-    uniform_labels,
 )
-from runbook.parsers._prom_columns import bucket_columns as _bucket_columns
 from runbook.parsers._prom_series import careful_series
 
 #: Which sample names (family name + suffix) belong to a family of each type.
@@ -93,7 +96,6 @@ class HistogramSeries(NamedTuple):
 # A raw row is (sample name, label text or parsed dict, value text, timestamp seconds or
 # None, exemplar or None). Label text is the fast-path form: no escapes, no blanks.
 Row = tuple
-_UNSET = object()
 
 
 class MetricFamily:
@@ -190,21 +192,6 @@ class MetricFamily:
         return out
 
 
-class HistogramColumns(NamedTuple):
-    """A regular histogram family as numbers, column-wise (see :func:`histogram_columns`)."""
-
-    labels: list[tuple[tuple[str, str], ...]]
-    """Per series, its labels minus ``le``, sorted by name."""
-    bounds: tuple[float, ...]
-    """The upper bounds, shared by every series, in page order."""
-    counts: list[tuple[float, ...]]
-    """Per series, its cumulative bucket counts in ``bounds`` order."""
-    columns: list[list[float]]
-    """The same counts per bucket: ``columns[j][i] == counts[i][j]``."""
-    count: list[float] | None
-    sum: list[float] | None
-
-
 @dataclass(frozen=True, slots=True)
 class Exposition:
     """A parsed page: families in page order, and which format it was."""
@@ -238,50 +225,6 @@ def parse(text: str, *, openmetrics: bool | None = None) -> Exposition:
     """Parse a whole page. ``openmetrics=None`` decides from a trailing ``# EOF``."""
     with paused_gc():
         return _Parser(text, openmetrics).run()
-
-
-def bucket_columns(family: MetricFamily) -> BucketColumns | None:
-    """The family's bucket columns when it is a regular histogram (cached), else None."""
-    cols = family._columns
-    if cols is _UNSET:
-        cols = None
-        if family.type in ("histogram", "gaugehistogram") and len(family) and not family._slow:
-            cols = _bucket_columns(family.names, family.labels, family.values, family.name)
-        family._columns = cols
-    return cols  # type: ignore[return-value]
-
-
-def histogram_columns(family: MetricFamily) -> HistogramColumns | None:
-    """A regular histogram family (every series the same buckets in the same order, no
-    escapes: what client libraries print) as columns of floats; None otherwise, and then
-    :func:`histogram_series` takes the careful path."""
-    cols = bucket_columns(family)
-    if cols is None:
-        return None
-    try:
-        bounds = tuple(map(float, cols.les))
-    except ValueError:
-        return None  # an le that is not a number: the careful path drops that bucket
-    labels = uniform_labels(cols.keys)
-    if labels is None:
-        labels = canonical_labels(cols.keys)
-        if len(set(labels)) != len(labels):
-            return None  # one series printed with its labels in two orders
-    columns = list(map(_floats, cols.buckets))
-    return HistogramColumns(labels, bounds, list(zip(*columns)), columns,
-                            _floats(cols.count) if cols.count is not None else None,
-                            list(map(float, cols.sum)) if cols.sum is not None else None)
-
-
-def _floats(texts: list[str]) -> list[float]:
-    """``float`` of every value text. Bucket counts repeat a lot (idle series sit at 0, slow
-    ones at a few); float() costs about five dict look-ups, so a column with few distinct
-    texts converts each distinct one once."""
-    distinct = set(texts)
-    if len(distinct) * 4 > len(texts):
-        return list(map(float, texts))
-    table = {t: float(t) for t in distinct}
-    return list(map(table.__getitem__, texts))
 
 
 def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
