@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
 _INT64 = re.compile(r"-?[0-9]{1,20}")
 
 

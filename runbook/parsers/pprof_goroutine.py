@@ -69,8 +69,7 @@ def parse_state(bracket: str) -> tuple[str, int]:
     """``semacquire, 2 minutes, locked to thread`` -> (``semacquire``, 2)."""
     parts = bracket.split(", ")
     state = parts[0]
-    if state.endswith(" (scan)"):
-        state = state[:-7]
+    state = state.removesuffix(" (scan)")
     minutes = 0
     for p in parts[1:]:
         if p.endswith(" minutes"):
@@ -119,8 +118,7 @@ def _parse_debug2(text: str) -> GoroutineDump:
             group = groups[key] = GoroutineGroup(state, key[1], created_by=created_by, locations=locations,
                                                  min_minutes=minutes)
         group.count += 1
-        if minutes > group.max_minutes:
-            group.max_minutes = minutes
+        group.max_minutes = max(group.max_minutes, minutes)
         if group.min_minutes is not None and minutes < group.min_minutes:
             group.min_minutes = minutes
         if len(group.ids) < 20:
