@@ -46,30 +46,18 @@ def load_content(
     library = load_library([*settings.playbook_dirs, *extra_playbooks])
     incident_dirs = [*settings.incident_dirs, *extra_incidents]
     content = Content(library=library)
-    errors: list[PlaybookError] = []
-    try:
-        from runbook.knowledge import load_knowledge
-    except ImportError:  # the knowledge package is optional while it is being built
-        load_knowledge = None
-    if load_knowledge is not None:
-        content.knowledge, kerrs = load_knowledge(incident_dirs)
-        errors += kerrs
+    from runbook.drill.scenarios import load_scenarios
+    from runbook.knowledge import load_knowledge, validate_links
+
+    content.knowledge, errors = load_knowledge(incident_dirs)
     if validate:
         errors += validate_library(library, known_rules=content.known_rules(),
                                    param_validator=registry_param_validator())
-        if content.knowledge is not None:
-            from runbook.knowledge import validate_links
-
-            errors += validate_links(content.knowledge, library)
+        errors += validate_links(content.knowledge, library)
     else:
         errors += library.errors
-    try:
-        from runbook.drill.scenarios import load_scenarios
-    except ImportError:
-        load_scenarios = None
-    if load_scenarios is not None:
-        content.scenarios, serrs = load_scenarios(incident_dirs, library, content.knowledge)
-        errors += serrs
+    content.scenarios, scenario_errors = load_scenarios(incident_dirs, library, content.knowledge)
+    errors += scenario_errors
     content.errors = _dedupe(errors)
     return content
 
