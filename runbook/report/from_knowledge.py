@@ -29,7 +29,7 @@ from runbook.report.context import (
     SimilarIncident,
     TimelineLine,
 )
-from runbook.report.kb import KnowledgeView, load_view, relative_link, sections, split_record
+from runbook.report.kb import KnowledgeView, load_view, relative_link
 
 _BULLET_ID = re.compile(r"^\*\*(?P<id>[A-Z]+\d+)\*\*\s*:?\s*(?P<text>.*)$", re.DOTALL)
 
@@ -105,8 +105,7 @@ def context_from_kb(
     if info is None or info.path is None:
         known = ", ".join(sorted(kb.incidents)) or "none"
         raise NotFoundError(f"no knowledge-base incident {incident_id!r} (known: {known})")
-    meta, body = split_record(info.path.read_text(encoding="utf-8"))
-    sec = sections(body)
+    meta, sec = info.meta, info.sections
     rules = tuple(str(r) for r in meta.get("rules") or ())
     illustrative = str(meta.get("timeline", "")).lower() == "illustrative"
 
