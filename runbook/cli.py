@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = getattr(args, "func", None)
     try:
         if handler is None:
-            return _open_ui(parser)
+            return _open_ui()
         return int(handler(args) or 0)
     except RunbookError as exc:
         print(f"runbook: {exc.message}", file=sys.stderr)
@@ -88,13 +88,10 @@ def _silence_stdout() -> None:
         pass
 
 
-def _open_ui(parser: argparse.ArgumentParser) -> int:
-    """Bare ``runbook`` opens the terminal UI when it is available, else prints help."""
-    try:
-        from runbook.tui.app import run_app  # noqa: PLC0415 - imported only when the UI is wanted
-    except ImportError:
-        parser.print_help()
-        return 0
+def _open_ui() -> int:
+    """Bare ``runbook`` opens the terminal UI (imported only when it is wanted)."""
+    from runbook.tui.app import run_app
+
     return int(run_app() or 0)
 
 
