@@ -28,16 +28,20 @@ async def one(url: str, deadline: float) -> tuple[float, str]:
     from runbook.checks.runner import run_check
 
     t0 = time.perf_counter()
-    r = await run_check("health_vs_memory", {"health_url": url, "vars_url": url, "memory_limit_bytes": 10**9},
-                        timeout_s=deadline)
+    r = await run_check(
+        "health_vs_memory", {"health_url": url, "vars_url": url, "memory_limit_bytes": 10**9}, timeout_s=deadline
+    )
     return time.perf_counter() - t0 - deadline, r.verdict.value
 
 
 async def measure(servers, repeats: int) -> dict[str, list[float]]:
     from runbook.checks.runner import run_check
 
-    await run_check("health_vs_memory", {"health_url": servers.url("ok"), "vars_url": servers.url("ok"),
-                                         "memory_limit_bytes": 1}, timeout_s=1)  # warm-up
+    await run_check(
+        "health_vs_memory",
+        {"health_url": servers.url("ok"), "vars_url": servers.url("ok"), "memory_limit_bytes": 1},
+        timeout_s=1,
+    )  # warm-up
     out: dict[str, list[float]] = {k: [] for k in KINDS}
     for kind in KINDS:
         for deadline in DEADLINES:
@@ -66,8 +70,10 @@ def main() -> None:
     for kind, overs in results.items():
         print(f"{kind:<14}{len(overs):>6}{statistics.median(overs) * 1000:>12.1f}{max(overs) * 1000:>10.1f}")
     worst = max(every)
-    print(f"overall max overshoot {worst * 1000:.1f} ms over {len(every)} runs; "
-          f"ratio to the 100 ms aim {worst / 0.1:.2f} (aim < 1.00)")
+    print(
+        f"overall max overshoot {worst * 1000:.1f} ms over {len(every)} runs; "
+        f"ratio to the 100 ms aim {worst / 0.1:.2f} (aim < 1.00)"
+    )
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from runbook.record import repo  # noqa: E402
-from runbook.record.db import init_db, make_engine, open_session  # noqa: E402
-from runbook.record.models import Event, utcnow  # noqa: E402
+from runbook.record import repo
+from runbook.record.db import init_db, make_engine, open_session
+from runbook.record.models import Event, utcnow
 
 
 def engine_for(path: Path, synchronous: str | None):
@@ -51,8 +51,20 @@ def per_event(engine, n: int) -> list[float]:
 def one_transaction(engine, n: int) -> float:
     with open_session(engine) as s:
         inc = repo.create_incident(session=s, title="bench")
-    rows = [{"uid": str(uuid.uuid4()), "incident_id": inc.id, "kind": "note", "at": utcnow(), "author": "bench",
-             "summary": f"note {i}", "payload": {"i": i}, "automatic": False, "undone": False} for i in range(n)]
+    rows = [
+        {
+            "uid": str(uuid.uuid4()),
+            "incident_id": inc.id,
+            "kind": "note",
+            "at": utcnow(),
+            "author": "bench",
+            "summary": f"note {i}",
+            "payload": {"i": i},
+            "automatic": False,
+            "undone": False,
+        }
+        for i in range(n)
+    ]
     t0 = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(insert(Event), rows)
@@ -87,8 +99,10 @@ def main() -> int:
     for label, rate, p50, p95 in rows:
         print(f"{label:<40}{rate:>10.0f}{p50 * 1e3:>9.2f}{p95 * 1e3:>9.2f}")
     print(f"{'one transaction for all (no durability)':<40}{n / batch:>10.0f}")
-    print(f"ratio: FULL per-event commits reach {rows[0][1] / (n / batch) * 100:.1f}% of the batch rate; "
-          f"NORMAL/FULL = {rows[1][1] / rows[0][1]:.2f}x")
+    print(
+        f"ratio: FULL per-event commits reach {rows[0][1] / (n / batch) * 100:.1f}% of the batch rate; "
+        f"NORMAL/FULL = {rows[1][1] / rows[0][1]:.2f}x"
+    )
     tmp.cleanup()
     return 0
 

@@ -22,10 +22,12 @@ def build(n: int):
     gs = pileup_process(n * 6 // 10, minutes=3)
     # the rest: request goroutines in 200 distinct handlers, waiting on channels or I/O
     for i in range(n - len(gs)):
-        frames = [("runtime.gopark", "0x0?, 0x0?, 0x0?, 0x0?, 0x0?", "/usr/lib/go-1.19/src/runtime/proc.go:363", 0xD6),
-                  ("runtime.chanrecv1", f"0xc000{i:06x}?, 0x0?", "/usr/lib/go-1.19/src/runtime/chan.go:442", 0x18),
-                  (f"main.handler{i % 200}", f"{{0x8c8f40, 0xc000{i:06x}}}", f"/src/app/h{i % 200}.go:{40 + i % 7}", 0x6B),
-                  *HTTP_TAIL]
+        frames = [
+            ("runtime.gopark", "0x0?, 0x0?, 0x0?, 0x0?, 0x0?", "/usr/lib/go-1.19/src/runtime/proc.go:363", 0xD6),
+            ("runtime.chanrecv1", f"0xc000{i:06x}?, 0x0?", "/usr/lib/go-1.19/src/runtime/chan.go:442", 0x18),
+            (f"main.handler{i % 200}", f"{{0x8c8f40, 0xc000{i:06x}}}", f"/src/app/h{i % 200}.go:{40 + i % 7}", 0x6B),
+            *HTTP_TAIL,
+        ]
         gs.append(Goroutine("chan receive" if i % 3 else "IO wait", i % 4, frames))
     assert len(gs) == n and BLOCKED_ON_LOCK
     return gs
@@ -54,8 +56,10 @@ def main() -> int:
     for name, text in (("debug=2", d2), ("debug=1", d1)):
         secs, dump = measure(text)
         mb = len(text.encode()) / 1e6
-        print(f"{name}: {mb:.1f} MB, {dump.total} goroutines -> {len(dump.groups)} groups "
-              f"in {secs:.3f} s: {mb / secs:.0f} MB/s, {dump.total / secs / 1e3:.0f}k goroutines/s")
+        print(
+            f"{name}: {mb:.1f} MB, {dump.total} goroutines -> {len(dump.groups)} groups "
+            f"in {secs:.3f} s: {mb / secs:.0f} MB/s, {dump.total / secs / 1e3:.0f}k goroutines/s"
+        )
     dump = measure(d2, 1)[1]
     top = dump.groups[0]
     assert top.count == args.goroutines * 6 // 10, top.count

@@ -53,14 +53,27 @@ def best(fn, repeat: int) -> tuple[float, object]:
 def fill(session, n_events: int) -> int:
     """One incident with ``n_events`` timeline events; every tenth is a check run with a result."""
     t0 = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)
-    inc = repo.create_incident(session=session, title="Benchmark incident", severity="P1", author="bench",
-                               started_at=t0)
-    checks = [CheckRecord(incident_id=inc.id, check_type="etcd_lease_keepalive", verdict="fail" if i % 3 else "ok",
-                          summary=f"lease check {i}: 2 of 3 leases expired | <b>{i}</b>",
-                          figures={"expired_leases": i % 5}, started_at=t0 + timedelta(seconds=10 * i),
-                          evidence=[{"at": (t0 + timedelta(seconds=10 * i)).isoformat(), "label": "event",
-                                     "text": f"DELETE /services/orders/{i}"}])
-              for i in range(n_events // 10)]
+    inc = repo.create_incident(
+        session=session, title="Benchmark incident", severity="P1", author="bench", started_at=t0
+    )
+    checks = [
+        CheckRecord(
+            incident_id=inc.id,
+            check_type="etcd_lease_keepalive",
+            verdict="fail" if i % 3 else "ok",
+            summary=f"lease check {i}: 2 of 3 leases expired | <b>{i}</b>",
+            figures={"expired_leases": i % 5},
+            started_at=t0 + timedelta(seconds=10 * i),
+            evidence=[
+                {
+                    "at": (t0 + timedelta(seconds=10 * i)).isoformat(),
+                    "label": "event",
+                    "text": f"DELETE /services/orders/{i}",
+                }
+            ],
+        )
+        for i in range(n_events // 10)
+    ]
     session.add_all(checks)
     session.flush()
     events = []
@@ -68,11 +81,27 @@ def fill(session, n_events: int) -> int:
         at = t0 + timedelta(seconds=i)
         if i % 10 == 0 and i // 10 < len(checks):
             rec = checks[i // 10]
-            events.append(Event(incident_id=inc.id, kind="check_run", at=at, author="runbook", automatic=True,
-                                summary=rec.summary, payload={"check_result_id": rec.id}))
+            events.append(
+                Event(
+                    incident_id=inc.id,
+                    kind="check_run",
+                    at=at,
+                    author="runbook",
+                    automatic=True,
+                    summary=rec.summary,
+                    payload={"check_result_id": rec.id},
+                )
+            )
         else:
-            events.append(Event(incident_id=inc.id, kind="note", at=at, author=f"responder{i % 7}",
-                                summary=f"note {i}: observed `x` | # not a heading {{{{ jinja }}}}"))
+            events.append(
+                Event(
+                    incident_id=inc.id,
+                    kind="note",
+                    at=at,
+                    author=f"responder{i % 7}",
+                    summary=f"note {i}: observed `x` | # not a heading {{{{ jinja }}}}",
+                )
+            )
     session.add_all(events)
     session.commit()
     return inc.id
@@ -112,10 +141,13 @@ def main() -> None:
     print(f"timeline events:                   {args.events}")
     print(f"record -> context:                 {t_build * 1000:8.1f} ms")
     print(f"context -> Markdown (ours), cold:  {t_cold * 1000:8.1f} ms  (environment + compile + render)")
-    print(f"context -> Markdown (ours), warm:  {t_md * 1000:8.1f} ms  ({len(md) / 1e6:.1f} MB, {table_rows} timeline rows)")
+    print(
+        f"context -> Markdown (ours), warm:  {t_md * 1000:8.1f} ms  ({len(md) / 1e6:.1f} MB, {table_rows} timeline rows)"
+    )
     print(f"Markdown -> HTML (markdown-it):    {t_html * 1000:8.1f} ms")
     print(f"plain Jinja2, trivial, {rows} rows: {t_trivial * 1000:8.1f} ms")
     print(f"ratio ours / trivial Jinja2:       {t_md / t_trivial:8.1f}x  (cold: {t_cold / t_trivial:.1f}x)")
+
 
 if __name__ == "__main__":
     main()

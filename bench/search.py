@@ -35,17 +35,63 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert, text
 
-from runbook.record import repo  # noqa: E402
-from runbook.record.db import init_db, make_engine, open_session  # noqa: E402
-from runbook.record.models import Event, Finding, SearchDoc  # noqa: E402
-from runbook.record.search import SearchDocument, index_documents, search  # noqa: E402
+from runbook.record import repo
+from runbook.record.db import init_db, make_engine, open_session
+from runbook.record.models import Event, Finding, SearchDoc
+from runbook.record.search import SearchDocument, index_documents, search
 
-JARGON = ("etcd lease keepalive ttl watcher goroutine pprof close_wait fd socket grpc unavailable "
-          "fallback breaker halfopen histogram bucket p99 latency cardinality label trace span header "
-          "propagator dns resolver roundrobin ringhash consul registry snapshot merkle zap sampler sink "
-          "timeout retry backoff probe jitter gc pause cold start deploy rollback canary").split()
+JARGON = [
+    "etcd",
+    "lease",
+    "keepalive",
+    "ttl",
+    "watcher",
+    "goroutine",
+    "pprof",
+    "close_wait",
+    "fd",
+    "socket",
+    "grpc",
+    "unavailable",
+    "fallback",
+    "breaker",
+    "halfopen",
+    "histogram",
+    "bucket",
+    "p99",
+    "latency",
+    "cardinality",
+    "label",
+    "trace",
+    "span",
+    "header",
+    "propagator",
+    "dns",
+    "resolver",
+    "roundrobin",
+    "ringhash",
+    "consul",
+    "registry",
+    "snapshot",
+    "merkle",
+    "zap",
+    "sampler",
+    "sink",
+    "timeout",
+    "retry",
+    "backoff",
+    "probe",
+    "jitter",
+    "gc",
+    "pause",
+    "cold",
+    "start",
+    "deploy",
+    "rollback",
+    "canary",
+]
 
 
 def vocabulary(rng: random.Random, size: int = 5000) -> list[str]:
@@ -80,12 +126,40 @@ def populate(engine, n: int, rng: random.Random, words: list[str]) -> Counter:
                 sentence = " ".join(chosen)
                 at = start + timedelta(seconds=i)
                 uid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-                findings.append({"id": i + 1, "uid": uid, "incident_id": inc.id, "kind": "observation",
-                                 "tags": [], "author": "bench", "at": at, "text": sentence})
-                docs.append({"kind": "finding", "ref": str(i + 1), "incident_id": inc.id, "title": "observation",
-                             "body": sentence})
-                events.append({"uid": uid, "incident_id": inc.id, "kind": "finding", "at": at, "author": "bench",
-                               "summary": sentence, "payload": {}, "automatic": False, "undone": False})
+                findings.append(
+                    {
+                        "id": i + 1,
+                        "uid": uid,
+                        "incident_id": inc.id,
+                        "kind": "observation",
+                        "tags": [],
+                        "author": "bench",
+                        "at": at,
+                        "text": sentence,
+                    }
+                )
+                docs.append(
+                    {
+                        "kind": "finding",
+                        "ref": str(i + 1),
+                        "incident_id": inc.id,
+                        "title": "observation",
+                        "body": sentence,
+                    }
+                )
+                events.append(
+                    {
+                        "uid": uid,
+                        "incident_id": inc.id,
+                        "kind": "finding",
+                        "at": at,
+                        "author": "bench",
+                        "summary": sentence,
+                        "payload": {},
+                        "automatic": False,
+                        "undone": False,
+                    }
+                )
             conn.execute(insert(Finding), findings)
             conn.execute(insert(SearchDoc), docs)
             conn.execute(insert(Event), events)
@@ -94,8 +168,15 @@ def populate(engine, n: int, rng: random.Random, words: list[str]) -> Counter:
 
 def feed_knowledge(engine, rng: random.Random, words: list[str], n: int = 150) -> None:
     """Rules and playbook nodes, fed first (low ids), worded from the same vocabulary."""
-    docs = [SearchDocument("rule" if i < 12 else "playbook_node", f"K{i}", " ".join(rng.choices(words[:2000], k=4)),
-                           " ".join(rng.choices(words[:2000], k=rng.randint(20, 60)))) for i in range(n)]
+    docs = [
+        SearchDocument(
+            "rule" if i < 12 else "playbook_node",
+            f"K{i}",
+            " ".join(rng.choices(words[:2000], k=4)),
+            " ".join(rng.choices(words[:2000], k=rng.randint(20, 60))),
+        )
+        for i in range(n)
+    ]
     with open_session(engine) as s:
         index_documents(docs, session=s)
 
@@ -108,7 +189,7 @@ def timed(fn) -> float:
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main() -> int:
@@ -136,8 +217,11 @@ def main() -> int:
             conn.exec_driver_sql("VACUUM ANALYZE")
     # Queries by how many findings hold the word: what a responder types is mostly specific
     # (an error string, a port, a component), sometimes a word found in thousands of findings.
-    bands = {"rare (<=100 docs)": (1, 100, 0.6), "medium (101-1000)": (101, 1000, 0.3),
-             "common (1001-10000)": (1001, 10_000, 0.1)}
+    bands = {
+        "rare (<=100 docs)": (1, 100, 0.6),
+        "medium (101-1000)": (101, 1000, 0.3),
+        "common (1001-10000)": (1001, 10_000, 0.1),
+    }
     queries: list[tuple[str, str]] = []
     for band, (lo, hi, share) in bands.items():
         pool = sorted(w for w, n in df.items() if lo <= n <= hi)
@@ -156,32 +240,47 @@ def main() -> int:
             # Several runs per query: other processes on a shared machine add spikes that would
             # otherwise decide the p95 (see the two summaries below).
             runs["exact"][band].append([timed(lambda q=q: search(q, session=s, limit=20)) for _ in range(args.repeat)])
-            runs["window"][band].append([timed(lambda q=q: search(q, session=s, limit=20, rank_window=args.window))
-                                         for _ in range(args.repeat)])
-            runs["like"][band].append([timed(lambda q=q: s.execute(like_sql, {"q": f"%{q}%"}).all())
-                                       for _ in range(args.repeat)])
+            runs["window"][band].append(
+                [timed(lambda q=q: search(q, session=s, limit=20, rank_window=args.window)) for _ in range(args.repeat)]
+            )
+            runs["like"][band].append(
+                [timed(lambda q=q: s.execute(like_sql, {"q": f"%{q}%"}).all()) for _ in range(args.repeat)]
+            )
             exact = {(h.kind, h.ref) for h in search(q, session=s, limit=20)}
             windowed = {(h.kind, h.ref) for h in search(q, session=s, limit=20, rank_window=args.window)}
             kept[band].append(len(exact & windowed) / len(exact) if exact else 1.0)
         gc.enable()
         s.commit()
-    print(f"{len(queries)} single-word queries ({args.repeat} runs each), limit 20; ranked FTS with snippets, "
-          f"exact and with rank_window={args.window}, vs LIKE scan")
+    print(
+        f"{len(queries)} single-word queries ({args.repeat} runs each), limit 20; ranked FTS with snippets, "
+        f"exact and with rank_window={args.window}, vs LIKE scan"
+    )
     for stat in ("median", "min"):
         reduce = statistics.median if stat == "median" else min
         print(f"\n{stat} of the {args.repeat} runs of each query:")
-        print(f"{'band':<21}{'n':>4}{'exact p50':>10}{'p95':>8}{'window p50':>11}{'p95':>8}{'LIKE p50':>9}"
-              f"{'p95':>8}{'x p95 exact':>12}{'x p95 win':>10}{'top-20 kept':>12}")
+        print(
+            f"{'band':<21}{'n':>4}{'exact p50':>10}{'p95':>8}{'window p50':>11}{'p95':>8}{'LIKE p50':>9}"
+            f"{'p95':>8}{'x p95 exact':>12}{'x p95 win':>10}{'top-20 kept':>12}"
+        )
         per = {v: {b: [reduce(r) for r in runs[v][b]] for b in bands} for v in runs}
         rows = [(b, per["exact"][b], per["window"][b], per["like"][b], kept[b]) for b in bands if kept[b]]
-        rows.append(("all", *([t for b in bands for t in per[v][b]] for v in ("exact", "window", "like")),
-                     [k for b in bands for k in kept[b]]))
+        rows.append(
+            (
+                "all",
+                *([t for b in bands for t in per[v][b]] for v in ("exact", "window", "like")),
+                [k for b in bands for k in kept[b]],
+            )
+        )
         for band, e, w, lk, kp in rows:
             ms = [pct(v, p) * 1e3 for v in (e, w, lk) for p in (50, 95)]
-            print(f"{band:<21}{len(e):>4}{ms[0]:>9.2f}m{ms[1]:>7.2f}m{ms[2]:>10.2f}m{ms[3]:>7.2f}m{ms[4]:>8.1f}m"
-                  f"{ms[5]:>7.1f}m{ms[5] / ms[1]:>11.0f}x{ms[5] / ms[3]:>9.0f}x{statistics.mean(kp):>11.0%}")
-    print("(ms; x = LIKE time / FTS time; aim: >= 50x at p95; top-20 kept: share of the exact top 20 "
-          "still in the windowed top 20)")
+            print(
+                f"{band:<21}{len(e):>4}{ms[0]:>9.2f}m{ms[1]:>7.2f}m{ms[2]:>10.2f}m{ms[3]:>7.2f}m{ms[4]:>8.1f}m"
+                f"{ms[5]:>7.1f}m{ms[5] / ms[1]:>11.0f}x{ms[5] / ms[3]:>9.0f}x{statistics.mean(kp):>11.0%}"
+            )
+    print(
+        "(ms; x = LIKE time / FTS time; aim: >= 50x at p95; top-20 kept: share of the exact top 20 "
+        "still in the windowed top 20)"
+    )
     engine.dispose()
     tmp.cleanup()
     return 0

@@ -26,7 +26,9 @@ def report():
     os._exit(0)
 """
 
-HELLO = REPORT + """
+HELLO = (
+    REPORT
+    + """
 from textual.app import App
 from textual.widgets import Static
 
@@ -38,8 +40,11 @@ class Hello(App):
 
 Hello().run(headless=True)
 """
+)
 
-RUNBOOK = REPORT + """
+RUNBOOK = (
+    REPORT
+    + """
 from runbook.tui.app import RunbookApp
 from runbook.tui.screens.home import HomeScreen
 from runbook.tui.services import Services
@@ -53,6 +58,7 @@ class Bench(RunbookApp):
 
 Bench(Services()).run(headless=True)
 """
+)
 
 
 def timed(code: str, env: dict) -> float:

@@ -45,13 +45,33 @@ def generate(nodes_per_file: int, index: int, files: int) -> str:
         out.append("Some prose for the responder, with **emphasis**, `code` and a [link](https://example.com).")
         out.append("")
         if n == last:
-            out += ["```conclusion", "rules: [R1]", "fix: Do the right thing.", "actions:",
-                    "  - text: Fix it", "    type: prevent", "    owner: service owner", "```", ""]
+            out += [
+                "```conclusion",
+                "rules: [R1]",
+                "fix: Do the right thing.",
+                "actions:",
+                "  - text: Fix it",
+                "    type: prevent",
+                "    owner: service owner",
+                "```",
+                "",
+            ]
             continue
         nxt, alt = f"n{n + 1}", f"n{min(n + 2, last)}"
         if n % CHECK_EVERY == 0:
-            out += ["```check", "type: http_probe_flapping", "params:", '  url: "{{ url }}/health"',
-                    "  probe_timeout_s: 1", "timeout: 10", "verdicts:", f"  ok: {nxt}", f"  fail: {alt}", "```", ""]
+            out += [
+                "```check",
+                "type: http_probe_flapping",
+                "params:",
+                '  url: "{{ url }}/health"',
+                "  probe_timeout_s: 1",
+                "timeout: 10",
+                "verdicts:",
+                f"  ok: {nxt}",
+                f"  fail: {alt}",
+                "```",
+                "",
+            ]
         out.append(f"- [Yes]({'#' + nxt})")
         out.append(f"- [No]({'#' + alt})")
         if n == 0 and index + 1 < files:

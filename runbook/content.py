@@ -51,8 +51,9 @@ def load_content(
 
     content.knowledge, errors = load_knowledge(incident_dirs)
     if validate:
-        errors += validate_library(library, known_rules=content.known_rules(),
-                                   param_validator=registry_param_validator())
+        errors += validate_library(
+            library, known_rules=content.known_rules(), param_validator=registry_param_validator()
+        )
         errors += validate_links(content.knowledge, library)
     else:
         errors += library.errors

@@ -29,8 +29,9 @@ def content_documents(content: Content) -> list:
             if node.conclusion:
                 extra = f"\nRules: {' '.join(node.conclusion.rules)}\nFix: {node.conclusion.fix}"
             checks = " ".join(c.check_type for c in node.checks)
-            docs.append(SearchDocument("playbook_node", node.ref, node.title,
-                                       f"{pb.title}\n{node.body}\n{checks}{extra}"))
+            docs.append(
+                SearchDocument("playbook_node", node.ref, node.title, f"{pb.title}\n{node.body}\n{checks}{extra}")
+            )
     return docs
 
 

@@ -18,8 +18,10 @@ def test_config_file_and_env_add_several_playbook_directories(tmp_path, monkeypa
         d.mkdir()
     cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "runbook" / "config.toml"
     cfg.parent.mkdir(parents=True)
-    cfg.write_text(f'db = "sqlite:///{tmp_path}/team.db"\nplaybook_dirs = ["{a}", "{b}"]\n'
-                   f'templates_dir = "{tmp_path}"\nauthor = "oncall-7"\n')
+    cfg.write_text(
+        f'db = "sqlite:///{tmp_path}/team.db"\nplaybook_dirs = ["{a}", "{b}"]\n'
+        f'templates_dir = "{tmp_path}"\nauthor = "oncall-7"\n'
+    )
     monkeypatch.setenv("RUNBOOK_PLAYBOOKS", f"{c}{os.pathsep}{a}")
     s = load_settings()
     assert s.db_url == f"sqlite:///{tmp_path}/team.db"

@@ -12,8 +12,7 @@ ROOT = Path(runbook.__file__).parent
 
 def _modules(prefix_path: Path, prefix: str) -> list[str]:
     # __main__ modules run the program when imported; they are entry points, not library code
-    return sorted(m.name for m in pkgutil.walk_packages([str(prefix_path)], prefix)
-                  if not m.name.endswith("__main__"))
+    return sorted(m.name for m in pkgutil.walk_packages([str(prefix_path)], prefix) if not m.name.endswith("__main__"))
 
 
 def _imports_clean(modules: list[str], forbidden: tuple[str, ...]) -> subprocess.CompletedProcess:

@@ -26,8 +26,12 @@ print(render_postmortem(context_from_kb("P0-1")).splitlines()[0])
 
 @pytest.mark.slow
 def test_wheel_carries_the_content(tmp_path):
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
-                           capture_output=True, text=True, timeout=600)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = tmp_path.glob("runbook-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -37,8 +41,9 @@ def test_wheel_carries_the_content(tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site)}
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env,
-                            cwd=tmp_path, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     module, playbooks_dir, counts, first_line = result.stdout.splitlines()[:4]
     assert module.startswith(str(site))

@@ -18,6 +18,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json as jsonlib
 import ssl
 import time
@@ -75,12 +76,16 @@ class HttpReply:
     def json(self) -> Any:
         """The body parsed as JSON; MeasureError (with an excerpt) when it is not JSON."""
         if self.truncated:
-            raise MeasureError(f"response from {self.url} exceeded the {_size(len(self.body))} cap; cannot parse a truncated JSON body")
+            raise MeasureError(
+                f"response from {self.url} exceeded the {_size(len(self.body))} cap; cannot parse a truncated JSON body"
+            )
         try:
             return jsonlib.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
             excerpt = self.text()[:120].replace("\n", " ")
-            raise MeasureError(f"response from {self.url} (HTTP {self.status}) is not JSON ({exc}): {excerpt!r}") from None
+            raise MeasureError(
+                f"response from {self.url} (HTTP {self.status}) is not JSON ({exc}): {excerpt!r}"
+            ) from None
 
     def header(self, name: str) -> str | None:
         """First value of a header, matched case-insensitively (None when absent)."""
@@ -186,10 +191,8 @@ class _Phase:
         """Close the TCP stream of a request cut short: httpcore leaves it to the GC when a
         TLS handshake is interrupted by cancellation."""
         for stream in self._streams:
-            try:
+            with contextlib.suppress(Exception):
                 await stream.aclose()
-            except Exception:  # noqa: BLE001, S110 - best effort on an already broken connection
-                pass
         self._streams.clear()
 
 
@@ -246,9 +249,16 @@ async def fetch(
     body = bytearray()
     try:
         async with asyncio.timeout(budget), _client(verify) as client:
-            request = client.build_request(method, url, headers=_header_list(headers), json=json,
-                                           content=content, params=params, timeout=_inner_timeout(budget),
-                                           extensions={"trace": phase.trace})
+            request = client.build_request(
+                method,
+                url,
+                headers=_header_list(headers),
+                json=json,
+                content=content,
+                params=params,
+                timeout=_inner_timeout(budget),
+                extensions={"trace": phase.trace},
+            )
             shown = redact_url(str(request.url))
             if evidence:
                 _record_request(ctx, request, request.content if request.content else None)
@@ -280,9 +290,7 @@ async def fetch(
         raise
     except (TimeoutError, httpx.TimeoutException):
         await phase.close()
-        raise MeasureError(
-            f"no complete response from {shown} within {budget:.3g}s ({phase.text})"
-        ) from None
+        raise MeasureError(f"no complete response from {shown} within {budget:.3g}s ({phase.text})") from None
     except httpx.HTTPError as exc:
         raise MeasureError(describe_http_error(exc, shown)) from None
     except (OSError, ssl.SSLError, ValueError) as exc:
@@ -335,9 +343,16 @@ async def stream_lines(
     try:
         # entered and left around the whole stream, but it holds no timeout scope across yields
         async with _client(verify) as client:
-            request = client.build_request(method, url, headers=_header_list(headers), json=json,
-                                           content=content, params=params, timeout=_inner_timeout(window),
-                                           extensions={"trace": phase.trace})
+            request = client.build_request(
+                method,
+                url,
+                headers=_header_list(headers),
+                json=json,
+                content=content,
+                params=params,
+                timeout=_inner_timeout(window),
+                extensions={"trace": phase.trace},
+            )
             shown = redact_url(str(request.url))
             _record_request(ctx, request, request.content if request.content else None)
             async with asyncio.timeout_at(end):

@@ -64,7 +64,7 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def _host_port(url: str) -> str:
     try:
         u = httpx.URL(url)
-    except Exception:  # noqa: BLE001 - only for display
+    except Exception:
         return url
     port = u.port or (443 if u.scheme == "https" else 80)
     return f"{u.host}:{port}"

@@ -65,12 +65,8 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(value, MASK)
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
     text = _HEADER_LINE.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
-    text = _QUERY_PARAM.sub(
-        lambda m: f"{m['name']}={MASK}" if is_secret_name(m["name"][1:]) else m[0], text
-    )
-    text = _JSON_PAIR.sub(
-        lambda m: f'{m["name"]}{m["sep"]}"{MASK}"' if is_secret_name(m["name"]) else m[0], text
-    )
+    text = _QUERY_PARAM.sub(lambda m: f"{m['name']}={MASK}" if is_secret_name(m["name"][1:]) else m[0], text)
+    text = _JSON_PAIR.sub(lambda m: f'{m["name"]}{m["sep"]}"{MASK}"' if is_secret_name(m["name"]) else m[0], text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     return text
 

@@ -82,8 +82,15 @@ async def run_check(
         if timeout_s is not None and not timeout_s > 0:
             raise CheckError(f"timeout must be a positive number of seconds, not {timeout_s!r}")
     except CheckError as exc:
-        return _result(check_type, params, started_at, t0, [], secrets,
-                       Outcome(Verdict.UNKNOWN, f"not run: {exc.message}", error=exc.message))
+        return _result(
+            check_type,
+            params,
+            started_at,
+            t0,
+            [],
+            secrets,
+            Outcome(Verdict.UNKNOWN, f"not run: {exc.message}", error=exc.message),
+        )
     timeout = float(timeout_s if timeout_s is not None else cls.default_timeout_s)
     # The deadline counts from here: loading the catalog on first use is not the check's time.
     t0 = time.monotonic()
@@ -103,8 +110,7 @@ async def run_check(
     except asyncio.CancelledError:
         if observer:
             cancelled = Outcome(Verdict.UNKNOWN, "cancelled before a verdict", error="cancelled")
-            observer.check_finished(key, _result(check_type, params, started_at, t0, ctx.evidence,
-                                                 secrets, cancelled))
+            observer.check_finished(key, _result(check_type, params, started_at, t0, ctx.evidence, secrets, cancelled))
         raise
     except TimeoutError:
         seen = _last_seen(ctx.evidence)
@@ -113,7 +119,7 @@ async def run_check(
             f"no verdict within the {timeout:g}s deadline" + (f"; last seen: {seen}" if seen else ""),
             error=f"deadline of {timeout:g}s exceeded",
         )
-    except Exception as exc:  # noqa: BLE001 - nothing a peer does may escape a check
+    except Exception as exc:
         reason = describe_exception(exc)
         outcome = Outcome(Verdict.UNKNOWN, f"could not measure: {reason}", error=reason)
     result = _result(check_type, params, started_at, t0, ctx.evidence, secrets, outcome)
@@ -136,8 +142,12 @@ async def run_many(
     gate = asyncio.Semaphore(concurrency) if concurrency else None
 
     async def one(i: int, spec: CheckSpec) -> CheckResult:
-        kwargs = {"timeout_s": spec.timeout_s, "max_bytes": max_bytes, "observer": observer,
-                  "key": spec.key or f"{spec.check_type}#{i}"}
+        kwargs = {
+            "timeout_s": spec.timeout_s,
+            "max_bytes": max_bytes,
+            "observer": observer,
+            "key": spec.key or f"{spec.check_type}#{i}",
+        }
         if gate is None:
             return await run_check(spec.check_type, spec.params, **kwargs)
         async with gate:

@@ -15,8 +15,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     a.add_argument("text", help="what must be done")
     a.add_argument("--owner", help="who does it")
     a.add_argument("--due", help="due date, YYYY-MM-DD")
-    a.add_argument("--type", choices=("mitigate", "prevent"), default="prevent",
-                   help="mitigate now, or prevent recurrence (default: prevent)")
+    a.add_argument(
+        "--type",
+        choices=("mitigate", "prevent"),
+        default="prevent",
+        help="mitigate now, or prevent recurrence (default: prevent)",
+    )
     a.add_argument("--rule", help="knowledge-base rule it enforces, e.g. R5")
     a.add_argument("--link", help="ticket URL")
     a.set_defaults(func=cmd_add)
@@ -52,8 +56,17 @@ def cmd_add(args: argparse.Namespace) -> int:
     settings, engine, session = open_record()
     with session:
         inc = repo.get_incident(args.id, session=session)
-        item = repo.add_action_item(inc.id, args.text, type=args.type, owner=args.owner, due=due, rule=args.rule,
-                                    link=args.link, author=settings.author, session=session)
+        item = repo.add_action_item(
+            inc.id,
+            args.text,
+            type=args.type,
+            owner=args.owner,
+            due=due,
+            rule=args.rule,
+            link=args.link,
+            author=settings.author,
+            session=session,
+        )
         print(f"{inc.ref} action #{item.id} added")
     engine.dispose()
     return 0

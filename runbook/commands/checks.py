@@ -20,25 +20,43 @@ EXIT_UNKNOWN = 3
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("checks", parents=[common], help="list live check types with their parameters",
-                       description="List every live diagnostic check type: title, rules it confirms, "
-                                   "parameters (type, default, required, description).")
+    p = sub.add_parser(
+        "checks",
+        parents=[common],
+        help="list live check types with their parameters",
+        description="List every live diagnostic check type: title, rules it confirms, "
+        "parameters (type, default, required, description).",
+    )
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_checks, error_exit=EXIT_UNKNOWN)
 
     p = sub.add_parser(
-        "check", parents=[common], help="run one live check; exit 0 ok, 1 warn, 2 fail, 3 unknown",
+        "check",
+        parents=[common],
+        help="run one live check; exit 0 ok, 1 warn, 2 fail, 3 unknown",
         description="Run one live diagnostic check and print its verdict, summary, figures, thresholds "
-                    "and evidence. Exit codes: 0 ok, 1 warn, 2 fail, 3 unknown (also for an unknown "
-                    "type or invalid parameters).",
+        "and evidence. Exit codes: 0 ok, 1 warn, 2 fail, 3 unknown (also for an unknown "
+        "type or invalid parameters).",
     )
     p.add_argument("check_type", metavar="TYPE", help="check type (see `runbook checks`)")
-    p.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
-                   help="a parameter; repeat for several (values parsed as YAML: 3, 0.5, [a, b], {k: v})")
-    p.add_argument("--timeout", type=float, default=None, metavar="S",
-                   help="hard deadline in seconds (default: the check type's own)")
-    p.add_argument("--max-bytes", type=int, default=None, metavar="N",
-                   help="response-size cap per read (default 4 MiB)")
+    p.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a parameter; repeat for several (values parsed as YAML: 3, 0.5, [a, b], {k: v})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="hard deadline in seconds (default: the check type's own)",
+    )
+    p.add_argument(
+        "--max-bytes", type=int, default=None, metavar="N", help="response-size cap per read (default 4 MiB)"
+    )
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_check, error_exit=EXIT_UNKNOWN)
 
@@ -70,9 +88,16 @@ def describe_params(cls) -> list[dict[str, Any]]:
             default = field.default_factory()
         else:
             default = field.default
-        out.append({"name": name, "type": type_name(field.annotation), "default": default,
-                    "required": required, "description": field.description or "",
-                    "secret": name in cls.secret_params})
+        out.append(
+            {
+                "name": name,
+                "type": type_name(field.annotation),
+                "default": default,
+                "required": required,
+                "description": field.description or "",
+                "secret": name in cls.secret_params,
+            }
+        )
     return out
 
 
@@ -80,8 +105,14 @@ def cmd_checks(args: argparse.Namespace) -> int:
     from runbook.checks.registry import all_checks
 
     rows = [
-        {"type": name, "title": cls.title, "rules": list(cls.rules), "description": cls.description,
-         "default_timeout_s": cls.default_timeout_s, "params": describe_params(cls)}
+        {
+            "type": name,
+            "title": cls.title,
+            "rules": list(cls.rules),
+            "description": cls.description,
+            "default_timeout_s": cls.default_timeout_s,
+            "params": describe_params(cls),
+        }
         for name, cls in all_checks().items()
     ]
     if args.json:
@@ -136,8 +167,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     parse_params(args.check_type, params)  # every problem at once, before any network call
     if args.timeout is not None and not args.timeout > 0:
         raise CheckError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
-    result = asyncio.run(run_check(args.check_type, params, timeout_s=args.timeout,
-                                   max_bytes=args.max_bytes or DEFAULT_MAX_BYTES))
+    result = asyncio.run(
+        run_check(args.check_type, params, timeout_s=args.timeout, max_bytes=args.max_bytes or DEFAULT_MAX_BYTES)
+    )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     else:

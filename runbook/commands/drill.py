@@ -16,32 +16,57 @@ exit codes (run, random):
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("drill", parents=[common], help="training drills: scenarios, runs, scores, history",
-                       description="Practise incident response on scenarios whose root cause is known: live "
-                                   "against the fault lab ('runbook lab up') or replaying recorded check results.")
+    p = sub.add_parser(
+        "drill",
+        parents=[common],
+        help="training drills: scenarios, runs, scores, history",
+        description="Practise incident response on scenarios whose root cause is known: live "
+        "against the fault lab ('runbook lab up') or replaying recorded check results.",
+    )
     dsub = p.add_subparsers(dest="drill_command", metavar="ACTION", required=True)
     ls = dsub.add_parser("list", parents=[common], help="list the drill scenarios")
     ls.add_argument("--json", action="store_true", help="print as JSON")
     ls.set_defaults(func=cmd_list)
     show = dsub.add_parser("show", parents=[common], help="show a scenario's briefing (--reveal: the truth)")
     show.add_argument("scenario")
-    show.add_argument("--reveal", action="store_true",
-                      help="facilitator view: the truth, the shortest path and the checks on it")
+    show.add_argument(
+        "--reveal", action="store_true", help="facilitator view: the truth, the shortest path and the checks on it"
+    )
     show.add_argument("--json", action="store_true", help="print as JSON")
     show.set_defaults(func=cmd_show, error_exit=3)
     for name, helptext in (("run", "run a drill scenario"), ("random", "spin the wheel: run a random scenario")):
-        r = dsub.add_parser(name, parents=[common], help=helptext, epilog=EXIT_CODES,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        r = dsub.add_parser(
+            name,
+            parents=[common],
+            help=helptext,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if name == "run":
             r.add_argument("scenario")
         mode = r.add_mutually_exclusive_group()
-        mode.add_argument("--live", dest="mode", action="store_const", const="live",
-                          help="run the real checks against the running lab")
-        mode.add_argument("--replay", dest="mode", action="store_const", const="replay",
-                          help="answer every check from the recording (default; no network)")
+        mode.add_argument(
+            "--live",
+            dest="mode",
+            action="store_const",
+            const="live",
+            help="run the real checks against the running lab",
+        )
+        mode.add_argument(
+            "--replay",
+            dest="mode",
+            action="store_const",
+            const="replay",
+            help="answer every check from the recording (default; no network)",
+        )
         r.add_argument("--auto", action="store_true", help="follow the checks' verdicts (headless)")
-        r.add_argument("--choose", action="append", default=[], metavar="NODE=CHOICE",
-                       help="answer NODE with CHOICE (headless; repeatable)")
+        r.add_argument(
+            "--choose",
+            action="append",
+            default=[],
+            metavar="NODE=CHOICE",
+            help="answer NODE with CHOICE (headless; repeatable)",
+        )
         r.add_argument("--hints", type=int, default=0, metavar="N", help="hints taken before the run (headless)")
         r.add_argument("--json", action="store_true", help="print the run and its score as JSON")
         r.add_argument("--quiet", action="store_true", help="no live progress on stderr")
@@ -50,14 +75,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     hist.add_argument("scenario", nargs="?", help="scenario id (default: all scenarios)")
     hist.add_argument("--json", action="store_true", help="print as JSON")
     hist.set_defaults(func=cmd_history, error_exit=3)
-    rep = dsub.add_parser("report", parents=[common],
-                          help="facilitator view of a finished drill: truth and path side by side, score")
+    rep = dsub.add_parser(
+        "report", parents=[common], help="facilitator view of a finished drill: truth and path side by side, score"
+    )
     rep.add_argument("incident", help="the drill incident (number or INC-0007)")
     rep.add_argument("--postmortem", action="store_true", help="append the drill's postmortem (as runbook export)")
     rep.add_argument("--json", action="store_true", help="print as JSON")
     rep.set_defaults(func=cmd_report, error_exit=3)
-    rec = dsub.add_parser("record", parents=[common],
-                          help="record the lab's check results for replay (needs 'runbook lab up LAB')")
+    rec = dsub.add_parser(
+        "record", parents=[common], help="record the lab's check results for replay (needs 'runbook lab up LAB')"
+    )
     rec.add_argument("lab", help="lab scenario (p0-1, p0-2, p0-3)")
     rec.add_argument("--out", help="directory for the recording (default: the shipped incidents/drills/recordings)")
     rec.set_defaults(func=cmd_record, error_exit=3)
@@ -81,8 +108,18 @@ def _scenario(content, ident: str):
 
 def cmd_list(args: argparse.Namespace) -> int:
     content = _content()
-    rows = [{"id": s.id, "title": s.title, "incident": s.incident, "start": s.playbook, "lab": s.lab,
-             "hints": len(s.hints), "difficulty": s.difficulty} for s in content.scenarios.values()]
+    rows = [
+        {
+            "id": s.id,
+            "title": s.title,
+            "incident": s.incident,
+            "start": s.playbook,
+            "lab": s.lab,
+            "hints": len(s.hints),
+            "difficulty": s.difficulty,
+        }
+        for s in content.scenarios.values()
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -96,12 +133,24 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     content = _content()
     s = _scenario(content, args.scenario)
-    data = {"id": s.id, "title": s.title, "incident": s.incident, "start": s.playbook, "lab": s.lab,
-            "briefing": s.briefing, "hints": len(s.hints), "par_s": s.par_s}
+    data = {
+        "id": s.id,
+        "title": s.title,
+        "incident": s.incident,
+        "start": s.playbook,
+        "lab": s.lab,
+        "briefing": s.briefing,
+        "hints": len(s.hints),
+        "par_s": s.par_s,
+    }
     if args.reveal:
         best = optimal_path(content.library, s.start_ref(content.library), s.truth)
-        data.update(truth=list(s.truth), hint_texts=list(s.hints), optimal_path=best,
-                    checks=[f"{ref} {t}" for ref, _i, t in checks_on_path(content.library, best)])
+        data.update(
+            truth=list(s.truth),
+            hint_texts=list(s.hints),
+            optimal_path=best,
+            checks=[f"{ref} {t}" for ref, _i, t in checks_on_path(content.library, best)],
+        )
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -147,8 +196,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if headless:
         observer = None if (args.quiet or args.json) else ProgressPrinter()
-        run = asyncio.run(run_drill(scenario, factory, mode=args.mode, recording_dirs=dirs, auto=args.auto,
-                                    answers=answers, hints_taken=args.hints, observer=observer))
+        run = asyncio.run(
+            run_drill(
+                scenario,
+                factory,
+                mode=args.mode,
+                recording_dirs=dirs,
+                auto=args.auto,
+                answers=answers,
+                hints_taken=args.hints,
+                observer=observer,
+            )
+        )
     else:
         from runbook.drill.console import run_console
 
@@ -164,8 +223,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def format_run(run) -> str:
     s = run.score
-    lines = [f"\nstopped: {run.stop_reason} at {run.stop_ref}", f"your path:     {' -> '.join(run.path)}",
-             f"shortest path: {' -> '.join(run.optimal)}"]
+    lines = [
+        f"\nstopped: {run.stop_reason} at {run.stop_ref}",
+        f"your path:     {' -> '.join(run.path)}",
+        f"shortest path: {' -> '.join(run.optimal)}",
+    ]
     if s is not None:
         lines += [
             f"root cause: found {', '.join(s.found) or 'none'}"
@@ -198,8 +260,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         return 0
     for rank, e in enumerate(entries, 1):
         t = e.score.seconds_to_diagnosis
-        print(f"{rank:3}. {e.score.total:5g}  {e.scenario:24} {e.responder:12} {e.mode:6} "
-              f"{'%6.0fs' % t if t is not None else '     -'}  {e.at:%Y-%m-%d %H:%M}  incident {e.incident_id}")
+        print(
+            f"{rank:3}. {e.score.total:5g}  {e.scenario:24} {e.responder:12} {e.mode:6} "
+            f"{f'{t:6.0f}s' if t is not None else '     -'}  {e.at:%Y-%m-%d %H:%M}  incident {e.incident_id}"
+        )
     return 0
 
 

@@ -15,20 +15,28 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "export", parents=[common],
+        "export",
+        parents=[common],
         help="write an incident's postmortem (Markdown or HTML)",
         description="Render the postmortem of INCIDENT (INC-0007 or 7) from the record: header, summary, "
-                    "impact, detection, timeline, diagnosis path, root causes with their anti-patterns and "
-                    "fixes, action items, similar incidents, lessons and evidence. Team templates: "
-                    "'templates_dir' in the config file or $RUNBOOK_TEMPLATES.",
+        "impact, detection, timeline, diagnosis path, root causes with their anti-patterns and "
+        "fixes, action items, similar incidents, lessons and evidence. Team templates: "
+        "'templates_dir' in the config file or $RUNBOOK_TEMPLATES.",
     )
     p.add_argument("incident", nargs="?", help="incident id (INC-0007 or 7)")
     p.add_argument("--kb", metavar="ID", help="render a knowledge-base P0 record (P0-1, P0-2, P0-3) instead")
-    p.add_argument("--format", choices=("md", "html", "json"), default=None,
-                   help="md (default), html (default when -o ends in .html), or json: the postmortem's data "
-                        "(the context the template sees) for scripts")
-    p.add_argument("--template", metavar="PATH",
-                   help="a Jinja2 template file (runs sandboxed), or a name in the team templates directory")
+    p.add_argument(
+        "--format",
+        choices=("md", "html", "json"),
+        default=None,
+        help="md (default), html (default when -o ends in .html), or json: the postmortem's data "
+        "(the context the template sees) for scripts",
+    )
+    p.add_argument(
+        "--template",
+        metavar="PATH",
+        help="a Jinja2 template file (runs sandboxed), or a name in the team templates directory",
+    )
     p.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE and print its path")
     p.add_argument("--tz", metavar="ZONE", default="UTC", help="time zone for every time in the document (default UTC)")
     p.set_defaults(func=cmd_export, error_exit=2)
@@ -43,7 +51,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise RunbookError("give either INCIDENT or --kb ID (not both, not neither)")
     settings = load_settings()
     fmt = args.format or ("html" if args.output and args.output.suffix.lower() in (".html", ".htm") else "md")
-    base = (args.output.expanduser().resolve().parent if args.output else Path.cwd())
+    base = args.output.expanduser().resolve().parent if args.output else Path.cwd()
     knowledge = load_view(settings.incident_dirs)
     if args.kb:
         ctx = _kb_context(args.kb, knowledge, settings, base)

@@ -15,16 +15,25 @@ STATUSES = ("open", "mitigated", "resolved", "closed")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("incident", parents=[common], help="open, list, show and close incidents",
-                       description="Open, list, show and close incidents in the record.")
+    p = sub.add_parser(
+        "incident",
+        parents=[common],
+        help="open, list, show and close incidents",
+        description="Open, list, show and close incidents in the record.",
+    )
     isub = p.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
 
     n = isub.add_parser("new", parents=[common], help="open an incident; prints its id (INC-0001)")
     n.add_argument("--title", required=True, help="one line: what is broken")
     n.add_argument("--severity", choices=SEVERITIES, default="P2", help="P0 (worst) .. P4 (default: P2)")
     n.add_argument("--service", default="", help="the service that is affected")
-    n.add_argument("--var", action="append", default=[], metavar="KEY=VALUE",
-                   help="a playbook variable (repeatable), e.g. --var etcd=127.0.0.1:2379")
+    n.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a playbook variable (repeatable), e.g. --var etcd=127.0.0.1:2379",
+    )
     n.add_argument("--drill", action="store_true", help="a training drill (hidden from lists and search)")
     n.add_argument("--json", action="store_true", help="print the incident as JSON")
     n.set_defaults(func=cmd_new)
@@ -80,9 +89,15 @@ def cmd_new(args: argparse.Namespace) -> int:
     variables = parse_vars(args.var)
     settings, engine, session = open_record()
     with session:
-        inc = repo.create_incident(session=session, title=args.title, severity=args.severity,
-                                   service=args.service, variables=variables, is_drill=args.drill,
-                                   author=settings.author)
+        inc = repo.create_incident(
+            session=session,
+            title=args.title,
+            severity=args.severity,
+            service=args.service,
+            variables=variables,
+            is_drill=args.drill,
+            author=settings.author,
+        )
         print(json.dumps(to_data(inc), indent=2) if args.json else inc.ref)
     engine.dispose()
     return 0
@@ -102,8 +117,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         else:
             for i in incidents:
                 drill = " [drill]" if i.is_drill else ""
-                print(f"{i.ref}  {i.severity}  {i.status:<9}  {i.started_at:%Y-%m-%d %H:%M}Z  "
-                      f"{i.service or '-'}  {i.title}{drill}")
+                print(
+                    f"{i.ref}  {i.severity}  {i.status:<9}  {i.started_at:%Y-%m-%d %H:%M}Z  "
+                    f"{i.service or '-'}  {i.title}{drill}"
+                )
     engine.dispose()
     return 0
 
@@ -124,8 +141,10 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def render_record(record: Any) -> list[str]:
     inc = record.incident
-    lines = [f"{inc.ref} [{inc.severity}] {inc.title}" + (" (drill)" if inc.is_drill else ""),
-             f"status: {inc.status}   postmortem: {inc.postmortem_status}   service: {inc.service or '-'}"]
+    lines = [
+        f"{inc.ref} [{inc.severity}] {inc.title}" + (" (drill)" if inc.is_drill else ""),
+        f"status: {inc.status}   postmortem: {inc.postmortem_status}   service: {inc.service or '-'}",
+    ]
     for label in ("started_at", "detected_at", "mitigated_at", "resolved_at", "closed_at"):
         when = getattr(inc, label)
         if when is not None:

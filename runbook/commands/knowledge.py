@@ -15,13 +15,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_rules)
 
-    p = sub.add_parser("incidents", parents=[common],
-                       help="list the past P0 incidents of the knowledge base (live ones: 'runbook incident')")
+    p = sub.add_parser(
+        "incidents",
+        parents=[common],
+        help="list the past P0 incidents of the knowledge base (live ones: 'runbook incident')",
+    )
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_incidents)
 
-    p = sub.add_parser("show", parents=[common],
-                       help="show a rule, a past incident, a cause or a playbook node (playbook#node)")
+    p = sub.add_parser(
+        "show", parents=[common], help="show a rule, a past incident, a cause or a playbook node (playbook#node)"
+    )
     p.add_argument("id", metavar="ID", help="R1, P0-1, C2, G2, or playbook#node such as p0-1-discovery#lease-race")
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_show, error_exit=2)

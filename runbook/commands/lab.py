@@ -8,14 +8,22 @@ import os
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    lab = sub.add_parser("lab", parents=[common], help="start, inspect or stop the local fault lab",
-                         description="Local services on 127.0.0.1 that misbehave like the three P0 "
-                                     "incidents, for drills and for trying the playbooks and checks.")
+    lab = sub.add_parser(
+        "lab",
+        parents=[common],
+        help="start, inspect or stop the local fault lab",
+        description="Local services on 127.0.0.1 that misbehave like the three P0 "
+        "incidents, for drills and for trying the playbooks and checks.",
+    )
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
     up = lab_sub.add_parser("up", parents=[common], help="start lab scenarios (all when none named)")
     up.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="p0-1, p0-2, p0-3 (default: all)")
-    up.add_argument("--fast", action="store_true", default=os.environ.get("RUNBOOK_LAB_FAST") == "1",
-                    help="shorter TTLs, faster growth, tighter probe timeout (for tests; env RUNBOOK_LAB_FAST=1)")
+    up.add_argument(
+        "--fast",
+        action="store_true",
+        default=os.environ.get("RUNBOOK_LAB_FAST") == "1",
+        help="shorter TTLs, faster growth, tighter probe timeout (for tests; env RUNBOOK_LAB_FAST=1)",
+    )
     up.add_argument("--json", action="store_true", help="print the state as JSON")
     up.set_defaults(func=cmd_up)
     status = lab_sub.add_parser("status", parents=[common], help="show the running lab and its variables")
@@ -58,9 +66,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     status = lab_status()
     if args.json:
-        print(json.dumps({"running": status.running,
-                          "state": status.state.to_dict() if status.state else None,
-                          "alive": status.alive}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "running": status.running,
+                    "state": status.state.to_dict() if status.state else None,
+                    "alive": status.alive,
+                },
+                indent=2,
+            )
+        )
         return 0 if status.running else 1
     if status.state is None:
         print("no lab is running (start one with: runbook lab up)")
@@ -84,8 +99,10 @@ def cmd_down(args: argparse.Namespace) -> int:
 def cmd_scenarios(args: argparse.Namespace) -> int:
     from runbook.drill.lab import LAB_SCENARIOS
 
-    rows = [{"name": s.name, "incident": s.incident, "title": s.title, "rules": list(s.rules),
-             "faults": list(s.faults)} for s in LAB_SCENARIOS.values()]
+    rows = [
+        {"name": s.name, "incident": s.incident, "title": s.title, "rules": list(s.rules), "faults": list(s.faults)}
+        for s in LAB_SCENARIOS.values()
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

@@ -9,13 +9,16 @@ TAGS = ("went_well", "went_wrong", "lucky")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("note", parents=[common], help="add a finding to an incident's timeline",
-                       description="Add a finding to an incident. It is committed at once and is searchable.")
+    p = sub.add_parser(
+        "note",
+        parents=[common],
+        help="add a finding to an incident's timeline",
+        description="Add a finding to an incident. It is committed at once and is searchable.",
+    )
     p.add_argument("id", help="INC-0001 or 1")
     p.add_argument("text", help="what you saw, suspect, decided or did")
     p.add_argument("--kind", choices=KINDS, default="observation", help="(default: observation)")
-    p.add_argument("--tag", action="append", choices=TAGS, default=[],
-                   help="postmortem tag (repeatable)")
+    p.add_argument("--tag", action="append", choices=TAGS, default=[], help="postmortem tag (repeatable)")
     p.set_defaults(func=cmd_note)
 
 
@@ -26,8 +29,7 @@ def cmd_note(args: argparse.Namespace) -> int:
     settings, engine, session = open_record()
     with session:
         inc = repo.get_incident(args.id, session=session)
-        f = repo.add_finding(inc.id, args.text, kind=args.kind, tags=args.tag, author=settings.author,
-                             session=session)
+        f = repo.add_finding(inc.id, args.text, kind=args.kind, tags=args.tag, author=settings.author, session=session)
         print(f"{inc.ref} {f.kind} #{f.id} recorded")
     engine.dispose()
     return 0

@@ -10,14 +10,16 @@ from pathlib import Path
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "validate", parents=[common],
+        "validate",
+        parents=[common],
         help="validate playbooks and knowledge records; exit 0 when clean, 1 on errors",
         description="Validate playbooks, knowledge records and drill scenarios. Reports every "
-                    "problem as path:line: what is wrong, and what to do. Without PATH, validates "
-                    "the configured playbook and incident directories.",
+        "problem as path:line: what is wrong, and what to do. Without PATH, validates "
+        "the configured playbook and incident directories.",
     )
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                   help="playbook files or directories (default: all configured)")
+    p.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="playbook files or directories (default: all configured)"
+    )
     p.add_argument("--json", action="store_true", help="print errors as JSON")
     p.set_defaults(func=cmd_validate)
 
@@ -27,8 +29,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     p = sub.add_parser("graph", parents=[common], help="print a playbook's decision tree as a diagram source")
     p.add_argument("playbook", help="playbook id")
-    p.add_argument("--format", choices=("mermaid", "dot", "json"), default="mermaid",
-                   help="Mermaid flowchart (renders on GitHub), Graphviz dot, or JSON (default: mermaid)")
+    p.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "json"),
+        default="mermaid",
+        help="Mermaid flowchart (renders on GitHub), Graphviz dot, or JSON (default: mermaid)",
+    )
     p.set_defaults(func=cmd_graph)
 
 
@@ -74,8 +80,7 @@ def cmd_playbooks(args: argparse.Namespace) -> int:
 
     content = load_content(validate=False)
     rows = [
-        {"id": pb.id, "title": pb.title, "nodes": len(pb.nodes), "rules": list(pb.rules),
-         "path": str(pb.path)}
+        {"id": pb.id, "title": pb.title, "nodes": len(pb.nodes), "rules": list(pb.rules), "path": str(pb.path)}
         for pb in sorted(content.library.playbooks.values(), key=lambda p: p.id)
     ]
     if args.json:

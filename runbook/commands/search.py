@@ -7,9 +7,13 @@ import json
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("search", parents=[common], help="search the record and the knowledge base",
-                       description="Ranked full-text search; matched words are shown in [brackets]. "
-                                   "Drill incidents are left out unless --drills is given.")
+    p = sub.add_parser(
+        "search",
+        parents=[common],
+        help="search the record and the knowledge base",
+        description="Ranked full-text search; matched words are shown in [brackets]. "
+        "Drill incidents are left out unless --drills is given.",
+    )
     p.add_argument("query", help="words to look for (punctuation is ignored)")
     p.add_argument("--json", action="store_true", help="print hits as JSON")
     p.add_argument("--drills", action="store_true", help="include drill incidents")
@@ -30,8 +34,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     with session:
         # rules, knowledge records and playbook nodes live in files: re-feed them first
         refresh_search_index(session, load_content(settings, validate=False))
-        hits = search(args.query, session=session, include_drills=args.drills, kinds=args.kind,
-                      limit=max(1, args.limit))
+        hits = search(
+            args.query, session=session, include_drills=args.drills, kinds=args.kind, limit=max(1, args.limit)
+        )
     engine.dispose()
     if args.json:
         print(json.dumps([{**asdict(h), "incident_ref": h.incident_ref} for h in hits], indent=2))

@@ -16,26 +16,45 @@ exit codes:
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
-        "walk", parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter,
+        "walk",
+        parents=[common],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="walk a playbook headlessly: run its checks, follow verdicts, record every step",
         description="Open an incident (or continue one with --incident) and walk PLAYBOOK: run each "
-                    "check node's checks, follow the suggested choice with --auto, answer questions "
-                    "given with --choose, and print the path with each check's verdict and key "
-                    "figures and the conclusion(s) with their rules. Every step is recorded.",
+        "check node's checks, follow the suggested choice with --auto, answer questions "
+        "given with --choose, and print the path with each check's verdict and key "
+        "figures and the conclusion(s) with their rules. Every step is recorded.",
         epilog=EXIT_CODES,
     )
     p.add_argument("playbook", help="playbook id to start (ignored when --incident has already started)")
     p.add_argument("--incident", metavar="ID", help="continue this incident (INC-0007 or 7) where it stopped")
-    p.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                   help="a playbook variable (repeatable), e.g. --var etcd_url=http://127.0.0.1:2379")
-    p.add_argument("--auto", action="store_true",
-                   help="follow the choice the checks' verdicts suggest until a question, unknown or a conclusion")
-    p.add_argument("--choose", action="append", default=[], metavar="NODE=CHOICE",
-                   help="answer NODE (node id or playbook#node) with CHOICE (target node id or 1-based index); "
-                        "repeatable; each answer is used once, so repeat it for a node visited again")
+    p.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a playbook variable (repeatable), e.g. --var etcd_url=http://127.0.0.1:2379",
+    )
+    p.add_argument(
+        "--auto",
+        action="store_true",
+        help="follow the choice the checks' verdicts suggest until a question, unknown or a conclusion",
+    )
+    p.add_argument(
+        "--choose",
+        action="append",
+        default=[],
+        metavar="NODE=CHOICE",
+        help="answer NODE (node id or playbook#node) with CHOICE (target node id or 1-based index); "
+        "repeatable; each answer is used once, so repeat it for a node visited again",
+    )
     p.add_argument("--title", help="title of a new incident (default: the playbook's title)")
-    p.add_argument("--severity", default="P2", choices=("P0", "P1", "P2", "P3", "P4"),
-                   help="severity of a new incident (default P2)")
+    p.add_argument(
+        "--severity",
+        default="P2",
+        choices=("P0", "P1", "P2", "P3", "P4"),
+        help="severity of a new incident (default P2)",
+    )
     p.add_argument("--max-steps", type=int, default=50, help="stop after this many moves (default 50)")
     p.add_argument("--json", action="store_true", help="print the walk as JSON")
     p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
@@ -93,8 +112,11 @@ def cmd_walk(args: argparse.Namespace) -> int:
         stop = asyncio.run(autopilot(engine, answers=answers, follow=args.auto, max_steps=args.max_steps))
     except MissingVariables as exc:
         ref = f"INC-{engine.incident_id:04d}"
-        raise MissingVariables(exc.needed, hint=f"the walk is recorded as {ref} at {engine.ref}; continue with "
-                                                f"runbook walk {playbook.id} --incident {ref} --var NAME=VALUE ...") from None
+        raise MissingVariables(
+            exc.needed,
+            hint=f"the walk is recorded as {ref} at {engine.ref}; continue with "
+            f"runbook walk {playbook.id} --incident {ref} --var NAME=VALUE ...",
+        ) from None
     data = walk_dict(engine, stop)
     print(json.dumps(data, indent=2, default=str) if args.json else walk_text(data))
     return stop.exit_code

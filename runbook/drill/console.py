@@ -19,9 +19,16 @@ from runbook.errors import RunbookError
 HELP = "number: take that choice · h: hint · u: undo · q: stop and score"
 
 
-async def run_console(scenario: DrillScenario, factory: Any, *, mode: str, recording_dirs: Sequence[Path],
-                      read: Callable[[str], str] = input, write: Callable[[str], None] = print,
-                      lab_directory: Path | None = None) -> DrillRun:
+async def run_console(
+    scenario: DrillScenario,
+    factory: Any,
+    *,
+    mode: str,
+    recording_dirs: Sequence[Path],
+    read: Callable[[str], str] = input,
+    write: Callable[[str], None] = print,
+    lab_directory: Path | None = None,
+) -> DrillRun:
     from runbook.playbook.model import NodeKind
 
     variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)

@@ -24,8 +24,14 @@ class HistoryEntry:
     score: Score
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scenario": self.scenario, "incident_id": self.incident_id, "responder": self.responder,
-                "mode": self.mode, "at": self.at.isoformat(), "score": self.score.to_dict()}
+        return {
+            "scenario": self.scenario,
+            "incident_id": self.incident_id,
+            "responder": self.responder,
+            "mode": self.mode,
+            "at": self.at.isoformat(),
+            "score": self.score.to_dict(),
+        }
 
 
 def drill_history(*, session: Any, scenario: str | None = None) -> list[HistoryEntry]:
@@ -44,13 +50,26 @@ def drill_history(*, session: Any, scenario: str | None = None) -> list[HistoryE
                 continue
             if scenario is not None and data.get("scenario") != scenario:
                 continue
-            out.append(HistoryEntry(scenario=str(data.get("scenario")), incident_id=inc.id,
-                                    responder=inc.created_by, mode=str(data.get("mode", "")), at=ev.at,
-                                    score=Score.from_dict(data["drill_score"])))
+            out.append(
+                HistoryEntry(
+                    scenario=str(data.get("scenario")),
+                    incident_id=inc.id,
+                    responder=inc.created_by,
+                    mode=str(data.get("mode", "")),
+                    at=ev.at,
+                    score=Score.from_dict(data["drill_score"]),
+                )
+            )
     return out
 
 
 def leaderboard(entries: list[HistoryEntry]) -> list[HistoryEntry]:
     """Best first: higher total, then faster diagnosis, then earlier."""
-    return sorted(entries, key=lambda e: (-e.score.total, e.score.seconds_to_diagnosis
-                                          if e.score.seconds_to_diagnosis is not None else float("inf"), e.at))
+    return sorted(
+        entries,
+        key=lambda e: (
+            -e.score.total,
+            e.score.seconds_to_diagnosis if e.score.seconds_to_diagnosis is not None else float("inf"),
+            e.at,
+        ),
+    )

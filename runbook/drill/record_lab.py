@@ -15,8 +15,7 @@ from runbook.checks.base import CheckResult, Verdict
 from runbook.drill.recording import Recording, now_iso
 
 
-async def record_lab(name: str, variables: Mapping[str, str], library: Any, *,
-                     observer: Any = None) -> Recording:
+async def record_lab(name: str, variables: Mapping[str, str], library: Any, *, observer: Any = None) -> Recording:
     from runbook.checks.runner import run_check
     from runbook.errors import RunbookError
     from runbook.walk.variables import block_variables, prepare_params, present
@@ -32,13 +31,14 @@ async def record_lab(name: str, variables: Mapping[str, str], library: Any, *,
                 except RunbookError:
                     continue
                 plan.append((f"{node.ref}#{i}", block.check_type, params, block.timeout_s))
-    results = await asyncio.gather(*(
-        run_check(t, p, timeout_s=timeout, observer=observer, key=key) for key, t, p, timeout in plan))
+    results = await asyncio.gather(
+        *(run_check(t, p, timeout_s=timeout, observer=observer, key=key) for key, t, p, timeout in plan)
+    )
     by_block = {key: r for (key, *_), r in zip(plan, results, strict=True)}
     by_type: dict[str, CheckResult] = {}
     for r in by_block.values():
-        if r.check_type not in by_type or (by_type[r.check_type].verdict == Verdict.UNKNOWN
-                                           and r.verdict != Verdict.UNKNOWN):
+        if r.check_type not in by_type or (
+            by_type[r.check_type].verdict == Verdict.UNKNOWN and r.verdict != Verdict.UNKNOWN
+        ):
             by_type[r.check_type] = r
-    return Recording(name=name, recorded_at=now_iso(), variables=dict(variables), by_block=by_block,
-                     by_type=by_type)
+    return Recording(name=name, recorded_at=now_iso(), variables=dict(variables), by_block=by_block, by_type=by_type)

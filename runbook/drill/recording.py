@@ -36,17 +36,24 @@ class Recording:
         return self.by_type.get(check_type)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "recorded_at": self.recorded_at, "variables": self.variables,
-                "by_block": {k: r.to_dict() for k, r in sorted(self.by_block.items())},
-                "by_type": {k: r.to_dict() for k, r in sorted(self.by_type.items())}}
+        return {
+            "name": self.name,
+            "recorded_at": self.recorded_at,
+            "variables": self.variables,
+            "by_block": {k: r.to_dict() for k, r in sorted(self.by_block.items())},
+            "by_type": {k: r.to_dict() for k, r in sorted(self.by_type.items())},
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], path: Path | None = None) -> Recording:
-        return cls(name=str(data["name"]), recorded_at=str(data.get("recorded_at", "")),
-                   variables={str(k): str(v) for k, v in (data.get("variables") or {}).items()},
-                   by_block={k: CheckResult.from_dict(v) for k, v in (data.get("by_block") or {}).items()},
-                   by_type={k: CheckResult.from_dict(v) for k, v in (data.get("by_type") or {}).items()},
-                   path=path)
+        return cls(
+            name=str(data["name"]),
+            recorded_at=str(data.get("recorded_at", "")),
+            variables={str(k): str(v) for k, v in (data.get("variables") or {}).items()},
+            by_block={k: CheckResult.from_dict(v) for k, v in (data.get("by_block") or {}).items()},
+            by_type={k: CheckResult.from_dict(v) for k, v in (data.get("by_type") or {}).items()},
+            path=path,
+        )
 
 
 def load_recording(name: str, dirs: Sequence[Path]) -> Recording:
@@ -57,10 +64,13 @@ def load_recording(name: str, dirs: Sequence[Path]) -> Recording:
             try:
                 return Recording.from_dict(json.loads(path.read_text(encoding="utf-8")), path)
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise RunbookError(f"{path}:1: unreadable recording ({exc}); record it again with "
-                                   f"'runbook drill record {name}'") from exc
-    raise NotFoundError(f"no replay recording {name!r} in {', '.join(map(str, dirs)) or 'any drills directory'}; "
-                        f"record it with 'runbook lab up {name}' then 'runbook drill record {name}'")
+                raise RunbookError(
+                    f"{path}:1: unreadable recording ({exc}); record it again with 'runbook drill record {name}'"
+                ) from exc
+    raise NotFoundError(
+        f"no replay recording {name!r} in {', '.join(map(str, dirs)) or 'any drills directory'}; "
+        f"record it with 'runbook lab up {name}' then 'runbook drill record {name}'"
+    )
 
 
 def save_recording(recording: Recording, directory: Path) -> Path:

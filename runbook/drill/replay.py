@@ -25,8 +25,16 @@ class ReplayRunner:
         self.calls: list[tuple[str, str]] = []
         """(check type, block key) of every call, in order."""
 
-    async def __call__(self, check_type: str, params: Mapping[str, Any], *, timeout_s: float | None = None,
-                       observer: Any = None, key: str = "", max_bytes: int | None = None) -> CheckResult:
+    async def __call__(
+        self,
+        check_type: str,
+        params: Mapping[str, Any],
+        *,
+        timeout_s: float | None = None,
+        observer: Any = None,
+        key: str = "",
+        max_bytes: int | None = None,
+    ) -> CheckResult:
         self.calls.append((check_type, key))
         key = key or check_type
         if observer is not None:
@@ -35,10 +43,16 @@ class ReplayRunner:
         now = datetime.now(UTC)
         if recorded is None:
             result = CheckResult(
-                check_type=check_type, verdict=Verdict.UNKNOWN,
+                check_type=check_type,
+                verdict=Verdict.UNKNOWN,
                 summary=f"replay: recording {self.recording.name!r} has no result for {check_type}",
-                figures={}, thresholds={}, evidence=(), started_at=now, duration_s=0.0,
-                params=redact_mapping(dict(params), ()), error="not recorded",
+                figures={},
+                thresholds={},
+                evidence=(),
+                started_at=now,
+                duration_s=0.0,
+                params=redact_mapping(dict(params), ()),
+                error="not recorded",
             )
         else:
             result = dataclasses.replace(recorded, started_at=now, params=redact_mapping(dict(params), ()))

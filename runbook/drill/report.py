@@ -29,9 +29,17 @@ class DrillReport:
     score: Score
 
     def to_dict(self) -> dict[str, Any]:
-        return {"incident_id": self.incident_id, "scenario": self.scenario_id, "title": self.title,
-                "mode": self.mode, "responder": self.responder, "truth": list(self.truth),
-                "path": list(self.path), "optimal": list(self.optimal), "score": self.score.to_dict()}
+        return {
+            "incident_id": self.incident_id,
+            "scenario": self.scenario_id,
+            "title": self.title,
+            "mode": self.mode,
+            "responder": self.responder,
+            "truth": list(self.truth),
+            "path": list(self.path),
+            "optimal": list(self.optimal),
+            "score": self.score.to_dict(),
+        }
 
 
 def drill_report(incident_id: int | str, *, session: Any, content: Any) -> DrillReport:
@@ -48,35 +56,60 @@ def drill_report(incident_id: int | str, *, session: Any, content: Any) -> Drill
     if scenario is None:
         raise NotFoundError(f"drill scenario {data.get('scenario')!r} of incident {inc.id} is no longer loaded")
     record = load_record(inc.id, session=session)
-    path = tuple(f"{s.playbook_id}#{s.node_id}" + (" (undone)" if s.undone else "")
-                 for s in sorted(record.steps, key=lambda s: s.seq))
+    path = tuple(
+        f"{s.playbook_id}#{s.node_id}" + (" (undone)" if s.undone else "")
+        for s in sorted(record.steps, key=lambda s: s.seq)
+    )
     best = optimal_path(content.library, scenario.start_ref(content.library), scenario.truth)
-    return DrillReport(incident_id=inc.id, scenario_id=scenario.id, title=scenario.title, mode=str(data.get("mode")),
-                       responder=inc.created_by, truth=scenario.truth, path=path, optimal=tuple(best),
-                       score=Score.from_dict(data["drill_score"]))
+    return DrillReport(
+        incident_id=inc.id,
+        scenario_id=scenario.id,
+        title=scenario.title,
+        mode=str(data.get("mode")),
+        responder=inc.created_by,
+        truth=scenario.truth,
+        path=path,
+        optimal=tuple(best),
+        score=Score.from_dict(data["drill_score"]),
+    )
 
 
 def format_report(report: DrillReport) -> str:
     s = report.score
-    lines = [f"# Drill report: {report.title}", "",
-             f"Scenario `{report.scenario_id}`, {report.mode}, responder {report.responder}, "
-             f"incident {report.incident_id}.", "",
-             f"**Truth:** {', '.join(report.truth)}. **Found:** {', '.join(s.found) or 'none'}"
-             + (f". **Missed:** {', '.join(s.missed)}" if s.missed else "")
-             + (f". **Wrong:** {'; '.join('/'.join(w) for w in s.wrong)}" if s.wrong else "") + ".", "",
-             "| # | responder | shortest path |", "|---|---|---|"]
+    lines = [
+        f"# Drill report: {report.title}",
+        "",
+        f"Scenario `{report.scenario_id}`, {report.mode}, responder {report.responder}, incident {report.incident_id}.",
+        "",
+        f"**Truth:** {', '.join(report.truth)}. **Found:** {', '.join(s.found) or 'none'}"
+        + (f". **Missed:** {', '.join(s.missed)}" if s.missed else "")
+        + (f". **Wrong:** {'; '.join('/'.join(w) for w in s.wrong)}" if s.wrong else "")
+        + ".",
+        "",
+        "| # | responder | shortest path |",
+        "|---|---|---|",
+    ]
     for i, (mine, best) in enumerate(zip_longest(report.path, report.optimal, fillvalue=""), 1):
         mark = "" if mine == best or not mine or not best else " ≠"
-        cell = lambda ref: f"`{ref}`" if ref else ""
+
+        def cell(ref):
+            return f"`{ref}`" if ref else ""
+
         lines.append(f"| {i} | {cell(mine)}{mark} | {cell(best)} |")
     t = s.seconds_to_diagnosis
-    lines += ["", f"**Score: {s.total:g}/100**", "",
-              "| part | value | detail |", "|---|---|---|",
-              f"| root cause (50) | {s.root_cause:.2f} | {len(s.found)} of {len(s.found) + len(s.missed)} found, "
-              f"{len(s.wrong)} wrong |",
-              f"| path (25) | {s.path:.2f} | {s.steps_taken} moves, best {s.optimal_steps} |",
-              f"| time (15) | {s.time:.2f} | " + (f"{t:.0f}s to diagnosis, par {s.par_s:.0f}s |" if t is not None
-                                                  else "no complete diagnosis |"),
-              f"| checks (10) | {s.checks:.2f} | {s.checks_run} run, {s.optimal_checks} on the best path |",
-              f"| hints (-5 each) | {s.hints_taken} | |", ""]
+    lines += [
+        "",
+        f"**Score: {s.total:g}/100**",
+        "",
+        "| part | value | detail |",
+        "|---|---|---|",
+        f"| root cause (50) | {s.root_cause:.2f} | {len(s.found)} of {len(s.found) + len(s.missed)} found, "
+        f"{len(s.wrong)} wrong |",
+        f"| path (25) | {s.path:.2f} | {s.steps_taken} moves, best {s.optimal_steps} |",
+        f"| time (15) | {s.time:.2f} | "
+        + (f"{t:.0f}s to diagnosis, par {s.par_s:.0f}s |" if t is not None else "no complete diagnosis |"),
+        f"| checks (10) | {s.checks:.2f} | {s.checks_run} run, {s.optimal_checks} on the best path |",
+        f"| hints (-5 each) | {s.hints_taken} | |",
+        "",
+    ]
     return "\n".join(lines)

@@ -82,8 +82,11 @@ def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario |
         return None, errors
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
-        err(1, "no front matter; start the file with a '---' YAML block holding id, title, incident, truth, "
-               "playbook and lab")
+        err(
+            1,
+            "no front matter; start the file with a '---' YAML block holding id, title, incident, truth, "
+            "playbook and lab",
+        )
         return None, errors
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
     if end is None:
@@ -126,23 +129,33 @@ def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario |
     except (TypeError, ValueError):
         err(line_of("par_s"), "front matter: 'par_s' must be a positive number of seconds")
         par_s = 600.0
-    briefing = "\n".join(lines[end + 1:]).strip()
+    briefing = "\n".join(lines[end + 1 :]).strip()
     if not briefing:
         err(end + 2, "the briefing is empty; write what the responder sees below the front matter")
     if errors:
         return None, errors
     return DrillScenario(
-        id=ident, title=str(data["title"]), incident=str(data["incident"]), truth=tuple(truth),
-        playbook=str(data["playbook"]), lab=str(data["lab"]), replay=str(data.get("replay") or data["lab"]),
-        briefing=briefing, hints=tuple(h.strip() for h in hints),
-        variables={str(k): str(v) for k, v in variables.items()}, par_s=par_s,
-        difficulty=str(data.get("difficulty") or "normal"), path=path, line=1,
+        id=ident,
+        title=str(data["title"]),
+        incident=str(data["incident"]),
+        truth=tuple(truth),
+        playbook=str(data["playbook"]),
+        lab=str(data["lab"]),
+        replay=str(data.get("replay") or data["lab"]),
+        briefing=briefing,
+        hints=tuple(h.strip() for h in hints),
+        variables={str(k): str(v) for k, v in variables.items()},
+        par_s=par_s,
+        difficulty=str(data.get("difficulty") or "normal"),
+        path=path,
+        line=1,
         key_lines={str(k): line_of(str(k)) for k in data},
     ), errors
 
 
-def load_scenarios(incident_dirs: Sequence[Path], library: Any, knowledge: Any = None
-                   ) -> tuple[dict[str, DrillScenario], list[PlaybookError]]:
+def load_scenarios(
+    incident_dirs: Sequence[Path], library: Any, knowledge: Any = None
+) -> tuple[dict[str, DrillScenario], list[PlaybookError]]:
     """Every scenario under ``<dir>/drills/``, validated against the library and the knowledge base."""
     from runbook.drill.validate import validate_scenario
 
@@ -155,8 +168,13 @@ def load_scenarios(incident_dirs: Sequence[Path], library: Any, knowledge: Any =
         if scenario is None:
             continue
         if scenario.id in out:
-            errors.append(PlaybookError(str(path), 1, f"drill id '{scenario.id}' is already used by "
-                                                      f"{out[scenario.id].path}; give this drill its own id"))
+            errors.append(
+                PlaybookError(
+                    str(path),
+                    1,
+                    f"drill id '{scenario.id}' is already used by {out[scenario.id].path}; give this drill its own id",
+                )
+            )
             continue
         problems = validate_scenario(scenario, library, knowledge, recordings)
         errors += problems

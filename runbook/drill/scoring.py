@@ -39,8 +39,10 @@ def optimal_path(library: Any, start: str, truth: Sequence[str], triage: str = "
     again = f"{triage}#{library.playbooks[triage].start}" if triage in library.playbooks else start
 
     def unreachable(frm: str, rule: str) -> RunbookError:
-        return RunbookError(f"truth rule {rule!r} is not concluded on any path from {frm}; "
-                            "pick a start upstream of a conclusion naming it")
+        return RunbookError(
+            f"truth rule {rule!r} is not concluded on any path from {frm}; "
+            "pick a start upstream of a conclusion naming it"
+        )
 
     remaining = list(dict.fromkeys(truth))
     if not remaining:
@@ -123,8 +125,7 @@ class Score:
         return cls(**data)
 
 
-def score(walk: DrillPath, truth: Sequence[str], optimal: Sequence[str], optimal_checks: int,
-          par_s: float) -> Score:
+def score(walk: DrillPath, truth: Sequence[str], optimal: Sequence[str], optimal_checks: int, par_s: float) -> Score:
     truth_set = set(truth)
     concluded = {r for rules in walk.conclusions for r in rules}
     found = tuple(sorted(truth_set & concluded))
@@ -146,11 +147,27 @@ def score(walk: DrillPath, truth: Sequence[str], optimal: Sequence[str], optimal
     checks_part = 1.0 if walk.checks_run <= optimal_checks else optimal_checks / walk.checks_run
     if not found:
         checks_part = 0.0
-    raw = (WEIGHTS["root_cause"] * root + WEIGHTS["path"] * path_part + WEIGHTS["time"] * time_part
-           + WEIGHTS["checks"] * checks_part - HINT_PENALTY * walk.hints_taken)
+    raw = (
+        WEIGHTS["root_cause"] * root
+        + WEIGHTS["path"] * path_part
+        + WEIGHTS["time"] * time_part
+        + WEIGHTS["checks"] * checks_part
+        - HINT_PENALTY * walk.hints_taken
+    )
     return Score(
-        total=round(min(100.0, max(0.0, raw)), 1), root_cause=round(root, 3), path=round(path_part, 3),
-        time=round(time_part, 3), checks=round(checks_part, 3), found=found, missed=missed, wrong=wrong,
-        steps_taken=steps, optimal_steps=best, checks_run=walk.checks_run, optimal_checks=optimal_checks,
-        hints_taken=walk.hints_taken, seconds_to_diagnosis=None if t is None else round(t, 3), par_s=par_s,
+        total=round(min(100.0, max(0.0, raw)), 1),
+        root_cause=round(root, 3),
+        path=round(path_part, 3),
+        time=round(time_part, 3),
+        checks=round(checks_part, 3),
+        found=found,
+        missed=missed,
+        wrong=wrong,
+        steps_taken=steps,
+        optimal_steps=best,
+        checks_run=walk.checks_run,
+        optimal_checks=optimal_checks,
+        hints_taken=walk.hints_taken,
+        seconds_to_diagnosis=None if t is None else round(t, 3),
+        par_s=par_s,
     )

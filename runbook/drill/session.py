@@ -41,10 +41,17 @@ class DrillRun:
     """None while the drill is still open (stopped at a question without --auto answers)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"scenario": self.scenario.id, "incident_id": self.incident_id, "mode": self.mode,
-                "stop_reason": self.stop_reason, "stop_ref": self.stop_ref, "path": list(self.path),
-                "optimal": list(self.optimal), "conclusions": [list(c) for c in self.conclusions],
-                "score": self.score.to_dict() if self.score else None}
+        return {
+            "scenario": self.scenario.id,
+            "incident_id": self.incident_id,
+            "mode": self.mode,
+            "stop_reason": self.stop_reason,
+            "stop_ref": self.stop_ref,
+            "path": list(self.path),
+            "optimal": list(self.optimal),
+            "conclusions": [list(c) for c in self.conclusions],
+            "score": self.score.to_dict() if self.score else None,
+        }
 
 
 class CheckCounter:
@@ -66,8 +73,9 @@ class CheckCounter:
         return lambda *a, **k: None
 
 
-def drill_variables(scenario: DrillScenario, mode: str, recording_dirs: Sequence[Path],
-                    lab_directory: Path | None = None) -> tuple[dict[str, str], Any]:
+def drill_variables(
+    scenario: DrillScenario, mode: str, recording_dirs: Sequence[Path], lab_directory: Path | None = None
+) -> tuple[dict[str, str], Any]:
     """(variables, check runner) for ``mode``: the lab's variables and the real runner, or the
     recording's variables and the replay runner."""
     if mode == LIVE:
@@ -76,12 +84,16 @@ def drill_variables(scenario: DrillScenario, mode: str, recording_dirs: Sequence
 
         status = lab_status(directory=lab_directory)
         if status.state is None or not any(s.name == scenario.lab for s in status.state.scenarios):
-            raise DrillError(f"drill {scenario.id!r} runs live against lab scenario {scenario.lab!r}, which is "
-                             f"not running; start it with 'runbook lab up {scenario.lab}' (or use --replay)")
+            raise DrillError(
+                f"drill {scenario.id!r} runs live against lab scenario {scenario.lab!r}, which is "
+                f"not running; start it with 'runbook lab up {scenario.lab}' (or use --replay)"
+            )
         if not status.running:
             dead = ", ".join(n for n, alive in status.alive.items() if not alive)
-            raise DrillError(f"lab processes have stopped ({dead}); restart with 'runbook lab down' then "
-                             f"'runbook lab up {scenario.lab}'")
+            raise DrillError(
+                f"lab processes have stopped ({dead}); restart with 'runbook lab down' then "
+                f"'runbook lab up {scenario.lab}'"
+            )
         return {**status.state.variables(scenario.lab), **scenario.variables}, run_check
     if mode == REPLAY:
         from runbook.drill.recording import load_recording
@@ -97,11 +109,17 @@ def open_drill(scenario: DrillScenario, engine: Any, variables: Mapping[str, str
     from runbook.record import repo
     from runbook.record.models import EventKind
 
-    incident_id = engine.create_incident(f"Drill: {scenario.title}", variables=dict(variables), severity="P0",
-                                         service=scenario.incident, is_drill=True)
-    repo.add_event(incident_id, EventKind.NOTE.value, session=engine.session, author=engine.author,
-                   summary=f"drill {scenario.id} started ({mode})",
-                   payload={"drill": {"scenario": scenario.id, "mode": mode, "lab": scenario.lab}})
+    incident_id = engine.create_incident(
+        f"Drill: {scenario.title}", variables=dict(variables), severity="P0", service=scenario.incident, is_drill=True
+    )
+    repo.add_event(
+        incident_id,
+        EventKind.NOTE.value,
+        session=engine.session,
+        author=engine.author,
+        summary=f"drill {scenario.id} started ({mode})",
+        payload={"drill": {"scenario": scenario.id, "mode": mode, "lab": scenario.lab}},
+    )
     engine.enter(scenario.start_ref(engine.library))
     return incident_id
 
@@ -110,8 +128,9 @@ def count_hints(engine: Any) -> int:
     """Hints taken so far in this drill, from its timeline."""
     from runbook.record import repo
 
-    return sum(1 for e in repo.timeline(engine.incident_id, session=engine.session)
-               if "drill_hint" in (e.payload or {}))
+    return sum(
+        1 for e in repo.timeline(engine.incident_id, session=engine.session) if "drill_hint" in (e.payload or {})
+    )
 
 
 def take_hint(scenario: DrillScenario, engine: Any) -> str | None:
@@ -122,8 +141,14 @@ def take_hint(scenario: DrillScenario, engine: Any) -> str | None:
     n = count_hints(engine)
     if n >= len(scenario.hints):
         return None
-    repo.add_event(engine.incident_id, EventKind.NOTE.value, session=engine.session, author=engine.author,
-                   summary=f"hint {n + 1} taken", payload={"drill_hint": n + 1})
+    repo.add_event(
+        engine.incident_id,
+        EventKind.NOTE.value,
+        session=engine.session,
+        author=engine.author,
+        summary=f"hint {n + 1} taken",
+        payload={"drill_hint": n + 1},
+    )
     return scenario.hints[n]
 
 
@@ -131,12 +156,21 @@ def count_checks(engine: Any) -> int:
     """Checks that really ran in this drill (not the 'not run' placeholders), from the record."""
     from runbook.record.views import load_record
 
-    return sum(1 for c in load_record(engine.incident_id, session=engine.session).checks
-               if not c.summary.startswith("not run"))
+    return sum(
+        1 for c in load_record(engine.incident_id, session=engine.session).checks if not c.summary.startswith("not run")
+    )
 
 
-def finish_drill(scenario: DrillScenario, engine: Any, mode: str, *, checks_run: int | None = None,
-                 hints_taken: int | None = None, stop_reason: str = "stopped", stop_ref: str = "") -> DrillRun:
+def finish_drill(
+    scenario: DrillScenario,
+    engine: Any,
+    mode: str,
+    *,
+    checks_run: int | None = None,
+    hints_taken: int | None = None,
+    stop_reason: str = "stopped",
+    stop_ref: str = "",
+) -> DrillRun:
     """Score the walk so far, append the score to the drill's timeline, and describe the run.
 
     ``checks_run`` and ``hints_taken`` default to what the record holds (hints taken with
@@ -163,24 +197,56 @@ def finish_drill(scenario: DrillScenario, engine: Any, mode: str, *, checks_run:
             if at is not None and steps:
                 seconds = (at - steps[0].entered_at).total_seconds()
     best = optimal_path(engine.library, scenario.start_ref(engine.library), scenario.truth)
-    walk = DrillPath(refs=tuple(s.ref for s in steps), conclusions=tuple(c.rules for c in conclusions),
-                     checks_run=checks_run, hints_taken=hints_taken, seconds_to_diagnosis=seconds)
+    walk = DrillPath(
+        refs=tuple(s.ref for s in steps),
+        conclusions=tuple(c.rules for c in conclusions),
+        checks_run=checks_run,
+        hints_taken=hints_taken,
+        seconds_to_diagnosis=seconds,
+    )
     result = score(walk, scenario.truth, best, len(checks_on_path(engine.library, best)), scenario.par_s)
-    repo.add_event(engine.incident_id, EventKind.NOTE.value, session=engine.session, author=engine.author,
-                   summary=f"drill {scenario.id} scored {result.total:g}/100 ({mode})",
-                   payload={"drill_score": result.to_dict(), "scenario": scenario.id, "mode": mode})
+    repo.add_event(
+        engine.incident_id,
+        EventKind.NOTE.value,
+        session=engine.session,
+        author=engine.author,
+        summary=f"drill {scenario.id} scored {result.total:g}/100 ({mode})",
+        payload={"drill_score": result.to_dict(), "scenario": scenario.id, "mode": mode},
+    )
     # A scored drill is over: closing it keeps it off every list of open incidents.
-    repo.update_status(engine.incident_id, "closed", session=engine.session, author=engine.author,
-                       note=f"drill scored {result.total:g}/100")
-    return DrillRun(scenario=scenario, incident_id=engine.incident_id, mode=mode, stop_reason=stop_reason,
-                    stop_ref=stop_ref, path=walk.refs, optimal=tuple(best), conclusions=walk.conclusions,
-                    score=result)
+    repo.update_status(
+        engine.incident_id,
+        "closed",
+        session=engine.session,
+        author=engine.author,
+        note=f"drill scored {result.total:g}/100",
+    )
+    return DrillRun(
+        scenario=scenario,
+        incident_id=engine.incident_id,
+        mode=mode,
+        stop_reason=stop_reason,
+        stop_ref=stop_ref,
+        path=walk.refs,
+        optimal=tuple(best),
+        conclusions=walk.conclusions,
+        score=result,
+    )
 
 
-async def run_drill(scenario: DrillScenario, engine_factory: Any, *, mode: str = REPLAY,
-                    recording_dirs: Sequence[Path] = (), auto: bool = True,
-                    answers: Mapping[str, str] | None = None, hints_taken: int = 0, max_steps: int = 50,
-                    observer: Any = None, lab_directory: Path | None = None) -> DrillRun:
+async def run_drill(
+    scenario: DrillScenario,
+    engine_factory: Any,
+    *,
+    mode: str = REPLAY,
+    recording_dirs: Sequence[Path] = (),
+    auto: bool = True,
+    answers: Mapping[str, str] | None = None,
+    hints_taken: int = 0,
+    max_steps: int = 50,
+    observer: Any = None,
+    lab_directory: Path | None = None,
+) -> DrillRun:
     """Run a drill headlessly: autopilot (``auto``) plus pre-given ``answers``; score when it stops.
 
     ``engine_factory(runner=..., observer=...)`` builds the walk engine (``build_engine``).
@@ -192,21 +258,42 @@ async def run_drill(scenario: DrillScenario, engine_factory: Any, *, mode: str =
     engine = engine_factory(runner=runner, observer=counter)
     open_drill(scenario, engine, variables, mode)
     stop = await autopilot(engine, answers=answers, follow=auto, max_steps=max_steps)
-    return finish_drill(scenario, engine, mode, checks_run=counter.count, hints_taken=hints_taken,
-                        stop_reason=stop.reason.value, stop_ref=stop.ref)
+    return finish_drill(
+        scenario,
+        engine,
+        mode,
+        checks_run=counter.count,
+        hints_taken=hints_taken,
+        stop_reason=stop.reason.value,
+        stop_ref=stop.ref,
+    )
 
 
-async def run_drill_along(scenario: DrillScenario, engine_factory: Any, path: Sequence[str], *,
-                          mode: str = REPLAY, recording_dirs: Sequence[Path] = (), hints_taken: int = 0,
-                          lab_directory: Path | None = None) -> DrillRun:
+async def run_drill_along(
+    scenario: DrillScenario,
+    engine_factory: Any,
+    path: Sequence[str],
+    *,
+    mode: str = REPLAY,
+    recording_dirs: Sequence[Path] = (),
+    hints_taken: int = 0,
+    lab_directory: Path | None = None,
+) -> DrillRun:
     """Run a drill by walking ``path`` exactly (the ideal responder, or a scripted wrong one)."""
     variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)
     counter = CheckCounter()
     engine = engine_factory(runner=runner, observer=counter)
     open_drill(scenario, engine, variables, mode)
     await drive_path(engine, path)
-    return finish_drill(scenario, engine, mode, checks_run=counter.count, hints_taken=hints_taken,
-                        stop_reason="conclusion" if engine.at_conclusion else "stopped", stop_ref=engine.ref or "")
+    return finish_drill(
+        scenario,
+        engine,
+        mode,
+        checks_run=counter.count,
+        hints_taken=hints_taken,
+        stop_reason="conclusion" if engine.at_conclusion else "stopped",
+        stop_ref=engine.ref or "",
+    )
 
 
 async def drive_path(engine: Any, path: Sequence[str]) -> None:

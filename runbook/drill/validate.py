@@ -15,8 +15,9 @@ from runbook.drill.scenarios import DrillScenario
 from runbook.errors import PlaybookError, RunbookError
 
 
-def validate_scenario(scenario: DrillScenario, library: Any, knowledge: Any,
-                      recording_dirs: Sequence[Path]) -> list[PlaybookError]:
+def validate_scenario(
+    scenario: DrillScenario, library: Any, knowledge: Any, recording_dirs: Sequence[Path]
+) -> list[PlaybookError]:
     from runbook.drill.lab.plan import LAB_SCENARIOS
     from runbook.drill.scoring import checks_on_path, optimal_path
 
@@ -37,8 +38,11 @@ def validate_scenario(scenario: DrillScenario, library: Any, knowledge: Any,
         err("lab", f"unknown lab scenario {scenario.lab!r}; known: {', '.join(LAB_SCENARIOS)}")
     playbook_id, _, node_id = scenario.playbook.partition("#")
     if playbook_id not in library.playbooks:
-        err("playbook", f"start playbook {playbook_id!r} is not loaded; known playbooks: "
-                        f"{', '.join(sorted(library.playbooks)) or 'none'}")
+        err(
+            "playbook",
+            f"start playbook {playbook_id!r} is not loaded; known playbooks: "
+            f"{', '.join(sorted(library.playbooks)) or 'none'}",
+        )
         return errors
     if node_id and node_id not in library.playbooks[playbook_id].nodes:
         err("playbook", f"playbook {playbook_id!r} has no node {node_id!r}")
@@ -60,7 +64,9 @@ def validate_scenario(scenario: DrillScenario, library: Any, knowledge: Any,
         return errors
     for ref, index, check_type in checks_on_path(library, best):
         if recording.result_for(check_type, f"{ref}#{index}") is None:
-            err("replay" if "replay" in scenario.key_lines else "lab",
+            err(
+                "replay" if "replay" in scenario.key_lines else "lab",
                 f"replay recording {scenario.replay!r} has no result for check {check_type!r} (node {ref}) "
-                f"on the shortest path; record it with 'runbook drill record {scenario.replay}'")
+                f"on the shortest path; record it with 'runbook drill record {scenario.replay}'",
+            )
     return errors

@@ -89,9 +89,7 @@ def _front_matter(content: str, *, first_line: int) -> tuple[dict[str, Any], dic
         raise DocumentError(line, f"front matter is not valid YAML ({reason}); fix the YAML syntax") from None
     if not isinstance(meta, dict) or not isinstance(node, yaml.MappingNode):
         raise DocumentError(first_line - 1, "front matter must be a YAML mapping of keys (id: ..., title: ...)")
-    key_lines = {
-        str(k.value): first_line + k.start_mark.line for k, _ in node.value if isinstance(k, yaml.ScalarNode)
-    }
+    key_lines = {str(k.value): first_line + k.start_mark.line for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
     return {str(k): v for k, v in meta.items()}, key_lines
 
 

@@ -41,12 +41,24 @@ def validate_links(
     for rule in kb.rules.values():
         inc = kb.incidents.get(rule.incident)
         if inc is None:
-            err(rule, "incident", f"rule {rule.id} names incident '{rule.incident}', which is not in the knowledge base; known: {_known(kb.incidents)}")
+            err(
+                rule,
+                "incident",
+                f"rule {rule.id} names incident '{rule.incident}', which is not in the knowledge base; known: {_known(kb.incidents)}",
+            )
         elif rule.id not in inc.rules:
-            err(rule, "incident", f"rule {rule.id} names incident {inc.id}, but {inc.id} does not list {rule.id} under 'rules'; add it there")
+            err(
+                rule,
+                "incident",
+                f"rule {rule.id} names incident {inc.id}, but {inc.id} does not list {rule.id} under 'rules'; add it there",
+            )
         for cause in rule.causes:
             if cause not in cause_ids:
-                err(rule, "causes", f"rule {rule.id} names cause '{cause}', which is not in incidents/causes/; known: {_known(kb.causes)}")
+                err(
+                    rule,
+                    "causes",
+                    f"rule {rule.id} names cause '{cause}', which is not in incidents/causes/; known: {_known(kb.causes)}",
+                )
         for check in rule.checks:
             if param_validator is not None:
                 for problem in param_validator(check.type, check.params):
@@ -58,22 +70,46 @@ def validate_links(
         for rid in inc.rules:
             rule = kb.rules.get(rid)
             if rule is None:
-                err(inc, "rules", f"incident {inc.id} names rule '{rid}', which is not in incidents/rules/; known: {_known(kb.rules)}")
+                err(
+                    inc,
+                    "rules",
+                    f"incident {inc.id} names rule '{rid}', which is not in incidents/rules/; known: {_known(kb.rules)}",
+                )
             elif rule.incident != inc.id:
-                err(inc, "rules", f"incident {inc.id} lists rule {rid}, but {rid} says it comes from '{rule.incident}'; make them agree")
+                err(
+                    inc,
+                    "rules",
+                    f"incident {inc.id} lists rule {rid}, but {rid} says it comes from '{rule.incident}'; make them agree",
+                )
         for cause in inc.causes:
             if cause not in cause_ids:
-                err(inc, "causes", f"incident {inc.id} names cause '{cause}', which is not in incidents/causes/; known: {_known(kb.causes)}")
+                err(
+                    inc,
+                    "causes",
+                    f"incident {inc.id} names cause '{cause}', which is not in incidents/causes/; known: {_known(kb.causes)}",
+                )
         if library is not None and inc.playbook and inc.playbook not in library.playbooks:
-            err(inc, "playbook", f"incident {inc.id} names playbook '{inc.playbook}', which is not loaded; known: {_known(library.playbooks)}")
+            err(
+                inc,
+                "playbook",
+                f"incident {inc.id} names playbook '{inc.playbook}', which is not loaded; known: {_known(library.playbooks)}",
+            )
 
     for rec in [*kb.causes.values(), *kb.governance.values()]:
         for rid in rec.rules:
             if rid not in kb.rules:
-                err(rec, "rules", f"{rec.id} names rule '{rid}', which is not in incidents/rules/; known: {_known(kb.rules)}")
+                err(
+                    rec,
+                    "rules",
+                    f"{rec.id} names rule '{rid}', which is not in incidents/rules/; known: {_known(kb.rules)}",
+                )
         for iid in rec.incidents:
             if iid not in kb.incidents:
-                err(rec, "incidents", f"{rec.id} names incident '{iid}', which is not in incidents/p0/; known: {_known(kb.incidents)}")
+                err(
+                    rec,
+                    "incidents",
+                    f"{rec.id} names incident '{iid}', which is not in incidents/p0/; known: {_known(kb.incidents)}",
+                )
     return errors
 
 
@@ -89,20 +125,44 @@ def _conclusion_links(rule, library) -> list[PlaybookError]:
     for ref in rule.conclusions:
         playbook_id, sep, node_id = ref.partition("#")
         if not sep or not node_id:
-            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}' is not a node reference; write playbook#node"))
+            out.append(
+                PlaybookError(str(rule.path), line, f"conclusion '{ref}' is not a node reference; write playbook#node")
+            )
             continue
         playbook = library.playbooks.get(playbook_id)
         if playbook is None:
-            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}': no playbook '{playbook_id}'; known: {_known(library.playbooks)}"))
+            out.append(
+                PlaybookError(
+                    str(rule.path),
+                    line,
+                    f"conclusion '{ref}': no playbook '{playbook_id}'; known: {_known(library.playbooks)}",
+                )
+            )
             continue
         node = playbook.nodes.get(node_id)
         if node is None:
-            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}': playbook '{playbook_id}' has no node '{node_id}'"))
+            out.append(
+                PlaybookError(
+                    str(rule.path), line, f"conclusion '{ref}': playbook '{playbook_id}' has no node '{node_id}'"
+                )
+            )
             continue
         if node.conclusion is None:
-            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}' is not a conclusion node; link a node with a conclusion block"))
+            out.append(
+                PlaybookError(
+                    str(rule.path),
+                    line,
+                    f"conclusion '{ref}' is not a conclusion node; link a node with a conclusion block",
+                )
+            )
         elif rule.id not in node.conclusion.rules:
-            out.append(PlaybookError(str(rule.path), line, f"conclusion '{ref}' does not name {rule.id} in its rules; add {rule.id} there or drop the link"))
+            out.append(
+                PlaybookError(
+                    str(rule.path),
+                    line,
+                    f"conclusion '{ref}' does not name {rule.id} in its rules; add {rule.id} there or drop the link",
+                )
+            )
     return out
 
 

@@ -75,8 +75,13 @@ def load_knowledge(dirs: Sequence[Path]) -> tuple[KnowledgeBase, list[PlaybookEr
         if record is None:
             continue
         if record.id in seen:
-            errors.append(PlaybookError(str(path), record.line_of("id"),
-                                        f"record id '{record.id}' is already used by {seen[record.id]}; give this record its own id"))
+            errors.append(
+                PlaybookError(
+                    str(path),
+                    record.line_of("id"),
+                    f"record id '{record.id}' is already used by {seen[record.id]}; give this record its own id",
+                )
+            )
             continue
         seen[record.id] = path
         target = {"rule": kb.rules, "incident": kb.incidents, "cause": kb.causes, "governance": kb.governance}[kind]
@@ -119,7 +124,10 @@ def _common(doc: Document, path: Path, err: _FileErrors) -> dict[str, Any] | Non
         return None
     rid = meta["id"].strip()
     if rid != path.stem:
-        err.add(doc.key_lines["id"], f"id '{rid}' differs from the file name '{path.name}'; name the file {rid}.md or change the id")
+        err.add(
+            doc.key_lines["id"],
+            f"id '{rid}' differs from the file name '{path.name}'; name the file {rid}.md or change the id",
+        )
     return {
         "id": rid,
         "title": meta["title"].strip(),
@@ -191,7 +199,10 @@ def _rule_checks(doc: Document, err: _FileErrors) -> tuple[RuleCheck, ...]:
     raw = doc.meta.get("checks")
     line = doc.key_lines.get("checks", 1)
     if not isinstance(raw, list) or not raw:
-        err.add(line, "front matter: 'checks' must list at least one check that confirms the rule live, e.g. - type: etcd_lease_keepalive")
+        err.add(
+            line,
+            "front matter: 'checks' must list at least one check that confirms the rule live, e.g. - type: etcd_lease_keepalive",
+        )
         return ()
     out = []
     for i, item in enumerate(raw, 1):

@@ -157,5 +157,5 @@ class KnowledgeBase:
 def rule_sort_key(rule_id: str) -> tuple[str, int, str]:
     """R2 before R10: prefix, then number."""
     prefix = rule_id.rstrip("0123456789")
-    digits = rule_id[len(prefix):]
+    digits = rule_id[len(prefix) :]
     return (prefix, int(digits) if digits else -1, rule_id)

@@ -30,7 +30,12 @@ def record_markdown(rec: Record) -> str:
     if isinstance(rec, Rule) and rec.checks:
         lines = ["", "## Live checks (example parameters)", ""]
         for check in rec.checks:
-            lines += ["```yaml", yaml.safe_dump({"type": check.type, "params": check.params}, sort_keys=False).rstrip(), "```", ""]
+            lines += [
+                "```yaml",
+                yaml.safe_dump({"type": check.type, "params": check.params}, sort_keys=False).rstrip(),
+                "```",
+                "",
+            ]
         extra = "\n".join(lines)
     return f"{head}\n\n{rec.body.rstrip()}\n{extra}"
 

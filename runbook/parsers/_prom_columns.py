@@ -11,9 +11,9 @@ row-by-row path, so a strange page is slower but never wrong.
 
 from __future__ import annotations
 
-import os
 from itertools import compress, repeat
 from operator import getitem
+from os.path import commonpath
 from typing import TYPE_CHECKING, NamedTuple
 
 from runbook.errors import ParseError
@@ -61,7 +61,7 @@ def _bucket_columns(names: list[str], texts: list[str], values: list[str], name:
         return None
     pattern = names[:period]
     others = [j for j, n in enumerate(pattern) if n != bucket]
-    keys = texts[others[0]::period]
+    keys = texts[others[0] :: period]
     if None in keys:  # printed without braces
         keys = [k or "" for k in keys]
     try:
@@ -70,8 +70,9 @@ def _bucket_columns(names: list[str], texts: list[str], values: list[str], name:
         return None
 
 
-def _columns(pattern: list[str], texts: list, values: list[str], keys: list[str], period: int,
-             name: str) -> BucketColumns | None:
+def _columns(
+    pattern: list[str], texts: list, values: list[str], keys: list[str], period: int, name: str
+) -> BucketColumns | None:
     bucket = name + "_bucket"
     others = [j for j, n in enumerate(pattern) if n != bucket]
     if any(texts[j::period] != keys for j in others[1:]) or len(set(keys)) != len(keys):
@@ -96,13 +97,18 @@ def _columns(pattern: list[str], texts: list, values: list[str], keys: list[str]
         elif texts[j].endswith(pair := f',le="{le}"'):  # client_golang: le last
             ok = "\n".join(col) == (pair + "\n").join(keys) + pair
         elif texts[j].startswith(pair := f'le="{le}",'):
-            ok = all(map(str.startswith, col, repeat(pair))) and (
-                "\n" + "\n".join(col)).replace("\n" + pair, "\n")[1:] == joined_keys
+            ok = (
+                all(map(str.startswith, col, repeat(pair)))
+                and ("\n" + "\n".join(col)).replace("\n" + pair, "\n")[1:] == joined_keys
+            )
         else:  # prometheus_client sorts le in among the others: exactly one pair per row
             pair = f',le="{le}"'
             joined = "\n".join(col)
-            ok = joined.count(pair) == len(col) and all(map(str.__contains__, col, repeat(pair))) and (
-                joined.replace(pair, "") == joined_keys)
+            ok = (
+                joined.count(pair) == len(col)
+                and all(map(str.__contains__, col, repeat(pair)))
+                and (joined.replace(pair, "") == joined_keys)
+            )
         if not ok:
             return None
         les.append(le)
@@ -143,9 +149,9 @@ def label_value_sets(texts: list[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if not texts:
         return out
-    prefix = os.path.commonprefix([min(texts), max(texts)])
+    prefix = commonpath([min(texts), max(texts)])
     cut = _pairs_end(prefix)
-    for k, v in _pairs(prefix[:cut - 1] if cut else ""):
+    for k, v in _pairs(prefix[: cut - 1] if cut else ""):
         out.setdefault(k, set()).add(v)
     head = prefix[cut:]
     eq = head.find('="')
@@ -172,8 +178,8 @@ def _pairs_end(prefix: str) -> int:
     parts = prefix.split('"')
     k = (len(parts) - 1) // 2
     while k:
-        end = len('"'.join(parts[:2 * k])) + 1
-        if prefix[end:end + 1] == ",":
+        end = len('"'.join(parts[: 2 * k])) + 1
+        if prefix[end : end + 1] == ",":
             return end + 1
         k -= 1
     return 0
@@ -181,7 +187,7 @@ def _pairs_end(prefix: str) -> int:
 
 def _pairs(text: str) -> list[tuple[str, str]]:
     parts = text.split('"')
-    return list(zip([k.lstrip(",")[:-1] for k in parts[0:-1:2]], parts[1::2]))
+    return list(zip([k.lstrip(",")[:-1] for k in parts[0:-1:2]], parts[1::2], strict=False))
 
 
 def _split_sets(texts: list[str], out: dict[str, set[str]]) -> None:
@@ -191,8 +197,11 @@ def _split_sets(texts: list[str], out: dict[str, set[str]]) -> None:
     del keys[-1]
     width = len(_pairs(texts[0]))
     # the same label names in the same order on every text: each label is a strided column
-    if width and len(keys) == width * len(texts) and all(
-            keys[j::width].count(keys[j]) == len(texts) for j in range(width)):
+    if (
+        width
+        and len(keys) == width * len(texts)
+        and all(keys[j::width].count(keys[j]) == len(texts) for j in range(width))
+    ):
         for j in range(width):
             out.setdefault(keys[j].lstrip(",")[:-1], set()).update(vals[j::width])
         return
@@ -217,12 +226,15 @@ def uniform_labels(keys: list[str]) -> list[tuple[tuple[str, str], ...]] | None:
         return [()] * len(keys) if not any(keys) else None
     parts = ("," + ",".join(keys)).split('"')
     names = parts[0:-1:2]
-    if len({n for n, _ in first}) == width and len(names) == width * len(keys) and all(
-            names[j::width].count(names[j]) == len(keys) for j in range(width)) and set(
-            map(str.count, keys, repeat('"'))) == {2 * width}:
+    if (
+        len({n for n, _ in first}) == width
+        and len(names) == width * len(keys)
+        and all(names[j::width].count(names[j]) == len(keys) for j in range(width))
+        and set(map(str.count, keys, repeat('"'))) == {2 * width}
+    ):
         vals = parts[1::2]
         order = sorted(range(width), key=lambda j: first[j][0])
-        return list(zip(*(zip(repeat(first[j][0]), vals[j::width]) for j in order)))
+        return list(zip(*(zip(repeat(first[j][0]), vals[j::width]) for j in order), strict=False))
     return None
 
 
@@ -242,7 +254,7 @@ def fold_le(texts: list[str], out: dict[str, set[str]]) -> list[str]:
         return texts  # le is not always last: the generic path copes
     if tails:
         out["le"] = {t[:-1] for t in tails}
-    return list({p[0] if p[1] else t for p, t in zip(parts, texts)})
+    return list({p[0] if p[1] else t for p, t in zip(parts, texts, strict=False)})
 
 
 def split_labels(text: str) -> dict[str, str]:
@@ -250,7 +262,7 @@ def split_labels(text: str) -> dict[str, str]:
     if not text:
         return {}
     parts = text.split('"')
-    labels = dict(zip([k.lstrip(",")[:-1] for k in parts[0:-1:2]], parts[1::2]))
+    labels = dict(zip([k.lstrip(",")[:-1] for k in parts[0:-1:2]], parts[1::2], strict=False))
     if len(labels) * 2 + 1 != len(parts):
         raise ParseError(f"duplicate label name in {{{text[:80]}}}")
     return labels
@@ -299,9 +311,14 @@ def histogram_columns(family: MetricFamily) -> HistogramColumns | None:
         if len(set(labels)) != len(labels):
             return None  # one series printed with its labels in two orders
     columns = list(map(_floats, cols.buckets))
-    return HistogramColumns(labels, bounds, list(zip(*columns)), columns,
-                            _floats(cols.count) if cols.count is not None else None,
-                            list(map(float, cols.sum)) if cols.sum is not None else None)
+    return HistogramColumns(
+        labels,
+        bounds,
+        list(zip(*columns, strict=False)),
+        columns,
+        _floats(cols.count) if cols.count is not None else None,
+        list(map(float, cols.sum)) if cols.sum is not None else None,
+    )
 
 
 def _floats(texts: list[str]) -> list[float]:

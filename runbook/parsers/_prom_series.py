@@ -50,7 +50,7 @@ def careful_series(rows: list, name: str) -> list[SeriesTuple]:
             table[le] = float(le)
         except ValueError:
             table[le] = None  # not a number: dropped below, like the row-by-row path does
-    pairs = list(zip(map(table.__getitem__, les), map(float, map(_VALUE, fast))))
+    pairs = list(zip(map(table.__getitem__, les), map(float, map(_VALUE, fast)), strict=False))
     starts = [0, *[i for i in range(1, len(keys)) if keys[i] != keys[i - 1]], len(keys)] if keys else [0]
     bad_le = None in table.values()
     for a, b in itertools.pairwise(starts):
@@ -70,9 +70,9 @@ def careful_series(rows: list, name: str) -> list[SeriesTuple]:
                 continue
             key = tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
             buckets.setdefault(key, []).append((bound, float(r[2])))
-        elif sample.startswith(name) and sample[len(name):] in ("_count", "_gcount", "_sum", "_gsum"):
+        elif sample.startswith(name) and sample[len(name) :] in ("_count", "_gcount", "_sum", "_gsum"):
             key = tuple(sorted(r[1].items())) if type(r[1]) is dict else (r[1] or "").strip(",")
-            (counts if "count" in sample[len(name):] else sums)[key] = float(r[2])
+            (counts if "count" in sample[len(name) :] else sums)[key] = float(r[2])
     merged: dict[tuple, list] = {}
     canon: dict[str, tuple] = {}
     for table, slot in ((buckets, 0), (counts, 1), (sums, 2)):

@@ -96,7 +96,7 @@ def _parse_debug2(text: str) -> GoroutineDump:
         gid = header[10:open_at].split(" ", 1)[0] if open_at > 0 else ""
         if not gid.isdigit():
             raise ParseError(f"bad goroutine header {header[:80]!r}", line=first_line)
-        state, minutes = parse_state(header[open_at + 2:-2])
+        state, minutes = parse_state(header[open_at + 2 : -2])
         functions: list[str] = []
         created_by = ""
         for line in lines[1:]:
@@ -115,8 +115,9 @@ def _parse_debug2(text: str) -> GoroutineDump:
         group = groups.get(key)
         if group is None:
             locations = tuple(x[1:].rsplit(" +0x", 1)[0] for x in lines[1:] if x[:1] == "\t")
-            group = groups[key] = GoroutineGroup(state, key[1], created_by=created_by, locations=locations,
-                                                 min_minutes=minutes)
+            group = groups[key] = GoroutineGroup(
+                state, key[1], created_by=created_by, locations=locations, min_minutes=minutes
+            )
         group.count += 1
         group.max_minutes = max(group.max_minutes, minutes)
         if group.min_minutes is not None and minutes < group.min_minutes:

@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
-_TYPES = {"counter", "gauge", "histogram", "gaugehistogram", "summary", "info", "stateset",
-          "unknown", "untyped"}
+_TYPES = {"counter", "gauge", "histogram", "gaugehistogram", "summary", "info", "stateset", "unknown", "untyped"}
 _UNESCAPE = {"\\": "\\", '"': '"', "n": "\n"}
 
 
@@ -72,7 +71,7 @@ def parse_sample_line(line: str, lineno: int, om: bool) -> tuple:
     else:
         name = line[:brace].strip()
         labels, close = scan_labels(line, brace + 1, lineno)
-        tail = line[close + 1:]
+        tail = line[close + 1 :]
         if tail and tail[0] not in " \t":
             raise ParseError("expected a blank after the label set", line=lineno)
     if not _METRIC_NAME.match(name):
@@ -106,7 +105,7 @@ def _exemplar(tail: str, lineno: int) -> tuple[str, Exemplar]:
     if not ex.startswith("{"):
         raise ParseError("exemplar must start with '{'", line=lineno)
     labels, close = scan_labels(ex, 1, lineno)
-    rest = ex[close + 1:].split()
+    rest = ex[close + 1 :].split()
     if len(rest) not in (1, 2):
         raise ParseError("exemplar needs a value and an optional timestamp", line=lineno)
     ts = parse_float(rest[1], lineno) if len(rest) == 2 else None
@@ -142,7 +141,7 @@ def scan_labels(line: str, pos: int, lineno: int) -> tuple[dict[str, str], int]:
                 raise ParseError("unterminated label value", line=lineno)
             if 0 <= b < q:
                 chunks.append(line[pos:b])
-                esc = line[b + 1:b + 2]
+                esc = line[b + 1 : b + 2]
                 if esc not in _UNESCAPE:
                     raise ParseError(f"invalid escape '\\{esc}' in label value", line=lineno)
                 chunks.append(_UNESCAPE[esc])
@@ -172,6 +171,6 @@ def unescape(text: str) -> str:
             out.append(text[pos:])
             return "".join(out)
         out.append(text[pos:b])
-        esc = text[b + 1:b + 2]
+        esc = text[b + 1 : b + 2]
         out.append(_UNESCAPE.get(esc, "\\" + esc))
         pos = b + 2

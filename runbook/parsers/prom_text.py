@@ -106,11 +106,25 @@ class MetricFamily:
     walks); ``rows`` zips them into tuples on first use.
     """
 
-    __slots__ = ("_columns", "_rows", "_samples", "_slow", "exemplars", "help", "labels", "name", "names",
-                 "stamps", "type", "unit", "values")
+    __slots__ = (
+        "_columns",
+        "_rows",
+        "_samples",
+        "_slow",
+        "exemplars",
+        "help",
+        "labels",
+        "name",
+        "names",
+        "stamps",
+        "type",
+        "unit",
+        "values",
+    )
 
-    def __init__(self, name: str, type: str = "unknown", help: str = "", unit: str = "",
-                 rows: list[Row] | None = None) -> None:
+    def __init__(
+        self, name: str, type: str = "unknown", help: str = "", unit: str = "", rows: list[Row] | None = None
+    ) -> None:
         self.name = name
         self.type = type
         """counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown."""
@@ -152,7 +166,7 @@ class MetricFamily:
     def rows(self) -> list[Row]:
         """(name, labels, value text, timestamp or None, exemplar or None) per sample."""
         if self._rows is None or len(self._rows) != len(self.names):
-            self._rows = list(zip(self.names, self.labels, self.values, self.stamps, self.exemplars))
+            self._rows = list(zip(self.names, self.labels, self.values, self.stamps, self.exemplars, strict=False))
         return self._rows
 
     @property
@@ -232,8 +246,15 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
     cols = histogram_columns(family)
     if cols is not None:
         none = itertools.repeat(None)
-        return list(map(HistogramSeries, cols.labels, map(tuple, map(zip, itertools.repeat(cols.bounds), cols.counts)),
-                        none if cols.count is None else cols.count, none if cols.sum is None else cols.sum))
+        return list(
+            map(
+                HistogramSeries,
+                cols.labels,
+                map(tuple, map(zip, itertools.repeat(cols.bounds), cols.counts)),
+                none if cols.count is None else cols.count,
+                none if cols.sum is None else cols.sum,
+            )
+        )
     return [HistogramSeries(*entry) for entry in careful_series(family.rows, family.name)]
 
 
@@ -258,8 +279,7 @@ class _Parser:
             openmetrics = eof
         if openmetrics:
             if not eof:
-                raise ParseError("OpenMetrics page does not end with '# EOF'",
-                                 line=text.count("\n", 0, end) + 1)
+                raise ParseError("OpenMetrics page does not end with '# EOF'", line=text.count("\n", 0, end) + 1)
             end = _trim(text, end - 5)
         self.text = text
         self.end = end
@@ -281,7 +301,7 @@ class _Parser:
         flat = _LINE.split(self.text) if n else []
         if len(flat) < 6 * n:
             raise ParseError("internal: line split mismatch")  # cannot happen: every line matches
-        names = flat[1:6 * n:6]
+        names = flat[1 : 6 * n : 6]
         self.stamped = any(itertools.islice(flat, 4, 6 * n, 6))
         # runs of rows with the same sample name; only where the name changes is there a
         # family decision to make (a histogram's 12 buckets are one run)
@@ -295,7 +315,7 @@ class _Parser:
                 continue
             if name:
                 if name != cur_name and not (
-                    cur is not None and name.startswith(cur_name) and name[len(cur_name):] in cur_suffixes
+                    cur is not None and name.startswith(cur_name) and name[len(cur_name) :] in cur_suffixes
                 ):
                     cur = self._family_for(name)
                     cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
@@ -325,8 +345,7 @@ class _Parser:
                     continue
                 sample = parse_sample_line(line, lineno, om)
                 if sample[0] != cur_name and not (
-                    cur is not None and sample[0].startswith(cur_name)
-                    and sample[0][len(cur_name):] in cur_suffixes
+                    cur is not None and sample[0].startswith(cur_name) and sample[0][len(cur_name) :] in cur_suffixes
                 ):
                     cur = self._family_for(sample[0])
                     cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
@@ -340,9 +359,9 @@ class _Parser:
     def _take(self, fam: MetricFamily, flat: list, a: int, b: int) -> None:
         """Append the fast rows of lines a+1..b to ``fam`` (straight from the flat split)."""
         start = len(fam)
-        columns = [flat[6 * a + k:6 * b + k:6] for k in (1, 2, 3, 4)]
+        columns = [flat[6 * a + k : 6 * b + k : 6] for k in (1, 2, 3, 4)]
         if start:
-            for mine, new in zip((fam.names, fam.labels, fam.values, fam.stamps), columns):
+            for mine, new in zip((fam.names, fam.labels, fam.values, fam.stamps), columns, strict=False):
                 mine.extend(new)
         else:
             fam.names, fam.labels, fam.values, fam.stamps = columns

@@ -63,9 +63,8 @@ class SseParser:
         elif field == "id":
             if "\0" not in value:
                 self._last_id = value
-        elif field == "retry":
-            if value.isascii() and value.isdigit():
-                self._retry = int(value)
+        elif field == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)
         # any other field is ignored, as the standard says
         return None
 

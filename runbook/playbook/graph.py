@@ -20,8 +20,14 @@ def playbook_graph(playbook: Playbook, *, external: bool = False) -> nx.DiGraph:
     (their targets appear as nodes with ``kind='external'``)."""
     g = nx.DiGraph(id=playbook.id, title=playbook.title, start=f"{playbook.id}#{playbook.start}")
     for node in playbook.nodes.values():
-        g.add_node(node.ref, kind=node.kind.value, title=node.title, playbook=playbook.id, line=node.line,
-                   rules=list(node.conclusion.rules) if node.conclusion else [])
+        g.add_node(
+            node.ref,
+            kind=node.kind.value,
+            title=node.title,
+            playbook=playbook.id,
+            line=node.line,
+            rules=list(node.conclusion.rules) if node.conclusion else [],
+        )
     for node in playbook.nodes.values():
         for choice in node.choices:
             if choice.playbook != playbook.id and not external:
@@ -38,8 +44,14 @@ def library_graph(playbooks: Iterable[Playbook]) -> nx.DiGraph:
     playbooks = list(playbooks)
     for pb in playbooks:
         for node in pb.nodes.values():
-            g.add_node(node.ref, kind=node.kind.value, title=node.title, playbook=pb.id, line=node.line,
-                       rules=list(node.conclusion.rules) if node.conclusion else [])
+            g.add_node(
+                node.ref,
+                kind=node.kind.value,
+                title=node.title,
+                playbook=pb.id,
+                line=node.line,
+                rules=list(node.conclusion.rules) if node.conclusion else [],
+            )
     for pb in playbooks:
         for node in pb.nodes.values():
             for choice in node.choices:

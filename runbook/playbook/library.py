@@ -70,7 +70,13 @@ def load_library(paths: Sequence[Path]) -> Library:
             continue
         if playbook.id in lib.playbooks:
             first = lib.playbooks[playbook.id].path
-            lib.errors.append(PlaybookError(str(path), 1, f"playbook id '{playbook.id}' is already used by {first}; give this playbook its own id"))
+            lib.errors.append(
+                PlaybookError(
+                    str(path),
+                    1,
+                    f"playbook id '{playbook.id}' is already used by {first}; give this playbook its own id",
+                )
+            )
             continue
         lib.playbooks[playbook.id] = playbook
     return lib

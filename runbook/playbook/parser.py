@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdown_it.token import Token
 
 from runbook.errors import PlaybookError
@@ -77,7 +76,9 @@ class _Parse:
                 self.error(self._fm_line(key), f"front matter: '{key}' is missing; add '{key}: ...'")
         ident = str(data.get("id") or "")
         if ident and not is_valid_id(ident):
-            self.error(self._fm_line("id"), f"front matter: id {ident!r} is not valid; use lowercase letters, digits and '-'")
+            self.error(
+                self._fm_line("id"), f"front matter: id {ident!r} is not valid; use lowercase letters, digits and '-'"
+            )
         return data
 
     def _fm_line(self, key: str) -> int:
@@ -105,15 +106,19 @@ class _Parse:
                 continue
             name = str(item["name"])
             if not name.isidentifier():
-                self.error(line, f"front matter: variable name {name!r} is not an identifier; use letters, digits and '_'")
+                self.error(
+                    line, f"front matter: variable name {name!r} is not an identifier; use letters, digits and '_'"
+                )
             example = item.get("example")
-            out.append(Variable(
-                name=name,
-                description=str(item.get("description") or ""),
-                example=None if example is None else str(example),
-                required=bool(item.get("required", True)),
-                line=line,
-            ))
+            out.append(
+                Variable(
+                    name=name,
+                    description=str(item.get("description") or ""),
+                    example=None if example is None else str(example),
+                    required=bool(item.get("required", True)),
+                    line=line,
+                )
+            )
         return tuple(out)
 
     # -- body ---------------------------------------------------------------------------------
@@ -225,7 +230,10 @@ class _Parse:
             return None
         unknown = set(data) - {"type", "params", "timeout", "verdicts"}
         if unknown:
-            self.error(line, f"check block: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: type, params, timeout, verdicts")
+            self.error(
+                line,
+                f"check block: unknown key(s) {', '.join(sorted(map(str, unknown)))}; allowed: type, params, timeout, verdicts",
+            )
         check_type = data.get("type")
         if not check_type or not isinstance(check_type, str):
             self.error(line, "check block: 'type' is missing; name a check type from 'runbook checks'")
@@ -248,8 +256,13 @@ class _Parse:
                 self.error(line, f"check block: {verdict!r} is not a verdict; use ok, warn, fail or unknown")
                 continue
             clean[str(verdict)] = str(target).lstrip("#")
-        return CheckBlock(check_type=check_type, params={str(k): v for k, v in params.items()},
-                          timeout_s=None if timeout is None else float(timeout), verdicts=clean, line=line)
+        return CheckBlock(
+            check_type=check_type,
+            params={str(k): v for k, v in params.items()},
+            timeout_s=None if timeout is None else float(timeout),
+            verdicts=clean,
+            line=line,
+        )
 
     def conclusion_block(self, content: str, line: int) -> Conclusion | None:
         data = load_yaml_mapping(content, line + 1, "conclusion block", self.error)
@@ -301,7 +314,7 @@ def parse_playbook(path: Path | str, text: str | None = None) -> tuple[Playbook 
     state = _Parse(path, text)
     try:
         return _build(state), state.errors
-    except Exception as exc:  # noqa: BLE001 - a parser bug must still read as path:line
+    except Exception as exc:
         state.error(1, f"could not parse this file ({exc.__class__.__name__}: {exc}); please report it")
         return None, state.errors
 
@@ -318,12 +331,21 @@ def _build(state: _Parse) -> Playbook | None:
         if not d.id:
             continue
         if d.id in nodes:
-            state.error(d.line, f"duplicate node id '{d.id}' (first at line {nodes[d.id].line}); give each node its own id")
+            state.error(
+                d.line, f"duplicate node id '{d.id}' (first at line {nodes[d.id].line}); give each node its own id"
+            )
             continue
         kind = NodeKind.CONCLUSION if d.conclusion else NodeKind.CHECK if d.checks else NodeKind.QUESTION
         nodes[d.id] = Node(
-            playbook=state.playbook_id, id=d.id, title=d.title, kind=kind, body=state.body(d),
-            choices=tuple(d.choices), checks=tuple(d.checks), conclusion=d.conclusion, line=d.line,
+            playbook=state.playbook_id,
+            id=d.id,
+            title=d.title,
+            kind=kind,
+            body=state.body(d),
+            choices=tuple(d.choices),
+            checks=tuple(d.checks),
+            conclusion=d.conclusion,
+            line=d.line,
         )
     if not drafts:
         state.error(len(state.lines) or 1, "no nodes; add '## Title {#node-id}' headings")

@@ -74,7 +74,10 @@ def _validate_playbook(pb: Playbook, lib: Library, rules, param_validator, entri
         out.append(PlaybookError(path, line, problem))
 
     if pb.start and pb.start not in pb.nodes:
-        err(_fm_line(pb, "start"), f"start node '{pb.start}' is not a node of '{pb.id}'; set 'start' to one of: {_list(pb.nodes)}")
+        err(
+            _fm_line(pb, "start"),
+            f"start node '{pb.start}' is not a node of '{pb.id}'; set 'start' to one of: {_list(pb.nodes)}",
+        )
     declared = {v.name for v in pb.variables}
     for node in pb.nodes.values():
         _links(node, pb, lib, err)
@@ -89,19 +92,28 @@ def _links(node: Node, pb: Playbook, lib: Library, err) -> None:
     for choice in node.choices:
         target_pb = lib.playbooks.get(choice.playbook)
         if target_pb is None:
-            err(choice.line, f"choice links to playbook '{choice.playbook}', which is not loaded; "
-                             f"link to one of: {_list(lib.playbooks)}")
+            err(
+                choice.line,
+                f"choice links to playbook '{choice.playbook}', which is not loaded; "
+                f"link to one of: {_list(lib.playbooks)}",
+            )
         elif choice.node not in target_pb.nodes:
             where = f"'{pb.id}'" if choice.local else f"playbook '{choice.playbook}'"
-            err(choice.line, f"choice links to '{choice.node}', which is not a node of {where}; "
-                             f"link to one of: {_list(target_pb.nodes)}")
+            err(
+                choice.line,
+                f"choice links to '{choice.node}', which is not a node of {where}; "
+                f"link to one of: {_list(target_pb.nodes)}",
+            )
 
 
 def _way_out(node: Node, err, rules) -> None:
     if node.kind is NodeKind.CONCLUSION:
         if node.choices:
-            err(node.choices[0].line, f"conclusion node '{node.id}' has choices; a conclusion ends the walk, "
-                                      "so move the choices to a question node or remove them")
+            err(
+                node.choices[0].line,
+                f"conclusion node '{node.id}' has choices; a conclusion ends the walk, "
+                "so move the choices to a question node or remove them",
+            )
         concl = node.conclusion
         if concl is not None:
             if not concl.rules:
@@ -109,25 +121,40 @@ def _way_out(node: Node, err, rules) -> None:
             if rules is not None:
                 for rule in concl.rules:
                     if rule not in rules:
-                        err(concl.line, f"conclusion names unknown rule '{rule}'; known rules: {_list(sorted(rules, key=_rule_key))}")
+                        err(
+                            concl.line,
+                            f"conclusion names unknown rule '{rule}'; known rules: {_list(sorted(rules, key=_rule_key))}",
+                        )
     elif not node.choices:
-        err(node.line, f"node '{node.id}' has no choices and no conclusion (a dead end); "
-                       "add choices ('- [label](#node-id)') or a conclusion block")
+        err(
+            node.line,
+            f"node '{node.id}' has no choices and no conclusion (a dead end); "
+            "add choices ('- [label](#node-id)') or a conclusion block",
+        )
 
 
 def _check_block(block: CheckBlock, node: Node, pb: Playbook, declared: set[str], err, param_validator) -> None:
     try:
         used = template_variables(block.params)
     except jinja2.TemplateSyntaxError as exc:
-        err(block.line, f"check '{block.check_type}': bad template in params ({exc.message}); write variables as {{{{ name }}}}")
+        err(
+            block.line,
+            f"check '{block.check_type}': bad template in params ({exc.message}); write variables as {{{{ name }}}}",
+        )
         used = set()
     for name in sorted(used - declared):
-        err(block.line, f"check '{block.check_type}' uses undeclared variable '{name}'; "
-                        "declare it under 'variables' in the front matter")
+        err(
+            block.line,
+            f"check '{block.check_type}' uses undeclared variable '{name}'; "
+            "declare it under 'variables' in the front matter",
+        )
     for verdict, target in block.verdicts.items():
         if node.choice_for(target) is None:
-            err(block.line, f"verdict '{verdict}' points to '{target}', which is not a choice of node '{node.id}'; "
-                            f"point it to one of: {_list(c.node if c.local else c.ref for c in node.choices)}")
+            err(
+                block.line,
+                f"verdict '{verdict}' points to '{target}', which is not a choice of node '{node.id}'; "
+                f"point it to one of: {_list(c.node if c.local else c.ref for c in node.choices)}",
+            )
     if param_validator is not None and not used - declared:
         params = _with_examples(block.params, pb)
         for problem in param_validator(block.check_type, params):
@@ -183,8 +210,11 @@ def _reachability(pb: Playbook, lib: Library, entries: set[str], err) -> None:
             reached |= {entry} | nx.descendants(g, entry)
     for node in pb.nodes.values():
         if node.ref not in reached:
-            err(node.line, f"node '{node.id}' is not reachable from the start node '{pb.start}'; "
-                           "link to it from a choice or remove it")
+            err(
+                node.line,
+                f"node '{node.id}' is not reachable from the start node '{pb.start}'; "
+                "link to it from a choice or remove it",
+            )
 
 
 def _cycles(lib: Library) -> list[PlaybookError]:
@@ -199,11 +229,19 @@ def _cycles(lib: Library) -> list[PlaybookError]:
         cycle = nx.find_cycle(sub)
         u, v = cycle[-1][0], cycle[-1][1]
         pb = lib.playbooks[g.nodes[u]["playbook"]]
-        path = " -> ".join([e[0].split("#", 1)[1] if e[0].startswith(pb.id + "#") else e[0] for e in cycle] +
-                           [v.split("#", 1)[1] if v.startswith(pb.id + "#") else v])
+        path = " -> ".join(
+            [e[0].split("#", 1)[1] if e[0].startswith(pb.id + "#") else e[0] for e in cycle]
+            + [v.split("#", 1)[1] if v.startswith(pb.id + "#") else v]
+        )
         line = g.edges[u, v].get("line", 1)
-        out.append(PlaybookError(str(pb.path), line, f"cycle {path}; if it is deliberate, mark the edge back "
-                                                     'as a loop with the link title "loop"; otherwise remove it'))
+        out.append(
+            PlaybookError(
+                str(pb.path),
+                line,
+                f"cycle {path}; if it is deliberate, mark the edge back "
+                'as a loop with the link title "loop"; otherwise remove it',
+            )
+        )
     return out
 
 
@@ -219,7 +257,7 @@ def _fm_line(pb: Playbook, key: str) -> int:
 
 def _rule_key(rule: str) -> tuple[str, int]:
     prefix = rule.rstrip("0123456789")
-    digits = rule[len(prefix):]
+    digits = rule[len(prefix) :]
     return prefix, int(digits) if digits else 0
 
 

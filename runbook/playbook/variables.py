@@ -25,9 +25,8 @@ def variable_problem(var: Variable, value: str | None) -> str | None:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             example = f" (e.g. {var.example})" if var.example else ""
             return f"{var.name} must be an http:// or https:// URL{example}"
-    if var.name.endswith("_port") or var.name == "port":
-        if not value.isdigit() or not 0 < int(value) < 65536:
-            return f"{var.name} must be a port number (1-65535)"
+    if (var.name.endswith("_port") or var.name == "port") and (not value.isdigit() or not 0 < int(value) < 65536):
+        return f"{var.name} must be a port number (1-65535)"
     return None
 
 

@@ -22,7 +22,7 @@ def load_yaml_mapping(
     Problems are passed to ``report(line, message)``; returns None when unusable.
     """
     try:
-        data = yaml.load(content, Loader=_Loader)  # noqa: S506 - a safe loader
+        data = yaml.load(content, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = first_line + (mark.line if mark is not None else 0)

@@ -38,7 +38,7 @@ def normalize_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver we ship with."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -76,8 +76,9 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, synchronous: s
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"cannot create the directory for the incident record {folder}: "
-                               f"{exc.strerror or exc}") from exc
+            raise StorageError(
+                f"cannot create the directory for the incident record {folder}: {exc.strerror or exc}"
+            ) from exc
     kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}}
     if memory:
         kwargs["poolclass"] = StaticPool

@@ -48,10 +48,27 @@ def add_finding(
     def build(uid: str) -> Finding:
         require_incident(session, incident_id)
         tag_text = "".join(f" #{t}" for t in tag_v)
-        ev = new_event(session, uid, incident_id, EventKind.FINDING, f"{kind_v}: {text.strip()}{tag_text}",
-                       author=author, step_id=step_id, at=at, payload={"kind": kind_v, "tags": tag_v})
-        f = Finding(uid=uid, incident_id=incident_id, kind=kind_v, tags=tag_v, author=ev.author, at=ev.at,
-                    text=text.strip(), step_id=step_id)
+        ev = new_event(
+            session,
+            uid,
+            incident_id,
+            EventKind.FINDING,
+            f"{kind_v}: {text.strip()}{tag_text}",
+            author=author,
+            step_id=step_id,
+            at=at,
+            payload={"kind": kind_v, "tags": tag_v},
+        )
+        f = Finding(
+            uid=uid,
+            incident_id=incident_id,
+            kind=kind_v,
+            tags=tag_v,
+            author=ev.author,
+            at=ev.at,
+            text=text.strip(),
+            step_id=step_id,
+        )
         session.add(f)
         session.flush()
         ev.payload = {**ev.payload, "finding_id": f.id}
@@ -73,7 +90,7 @@ def add_action_item(
     text: str,
     *,
     session: Session,
-    type: str = ActionType.PREVENT.value,  # noqa: A002 - the domain's own word
+    type: str = ActionType.PREVENT.value,
     owner: str | None = None,
     due: date | None = None,
     rule: str | None = None,
@@ -89,11 +106,27 @@ def add_action_item(
     def build(uid: str) -> ActionItem:
         require_incident(session, incident_id)
         extra = "".join(f" [{k}: {v}]" for k, v in (("owner", owner), ("due", due), ("rule", rule)) if v)
-        ev = new_event(session, uid, incident_id, EventKind.ACTION_ADDED, f"{type_v}: {text.strip()}{extra}",
-                       author=author, payload={"type": type_v, "owner": owner, "rule": rule,
-                                               "due": due.isoformat() if due else None})
-        item = ActionItem(uid=uid, incident_id=incident_id, text=text.strip(), type=type_v, owner=owner, due=due,
-                          rule=rule, link=link, author=ev.author, created_at=ev.at)
+        ev = new_event(
+            session,
+            uid,
+            incident_id,
+            EventKind.ACTION_ADDED,
+            f"{type_v}: {text.strip()}{extra}",
+            author=author,
+            payload={"type": type_v, "owner": owner, "rule": rule, "due": due.isoformat() if due else None},
+        )
+        item = ActionItem(
+            uid=uid,
+            incident_id=incident_id,
+            text=text.strip(),
+            type=type_v,
+            owner=owner,
+            due=due,
+            rule=rule,
+            link=link,
+            author=ev.author,
+            created_at=ev.at,
+        )
         session.add(item)
         session.flush()
         ev.payload = {**ev.payload, "action_item_id": item.id}
@@ -131,5 +164,10 @@ def update_action_item(
 
 
 def action_items(incident_id: int, *, session: Session) -> list[ActionItem]:
-    return list(session.scalars(select(ActionItem).where(ActionItem.incident_id == incident_id)
-                                .order_by(ActionItem.created_at, ActionItem.id)))
+    return list(
+        session.scalars(
+            select(ActionItem)
+            .where(ActionItem.incident_id == incident_id)
+            .order_by(ActionItem.created_at, ActionItem.id)
+        )
+    )

@@ -100,15 +100,29 @@ def create_incident(
     def build(uid: str) -> Incident:
         now = utcnow()
         inc = Incident(
-            uid=uid, title=title.strip(), severity=sev, service=service, variables=dict(variables or {}),
-            is_drill=is_drill, created_by=author or default_author(), started_at=started_at or now,
+            uid=uid,
+            title=title.strip(),
+            severity=sev,
+            service=service,
+            variables=dict(variables or {}),
+            is_drill=is_drill,
+            created_by=author or default_author(),
+            started_at=started_at or now,
             detected_at=detected_at or now,
         )
         session.add(inc)
         session.flush()
         drill = " (drill)" if is_drill else ""
-        new_event(session, uid, inc.id, EventKind.OPENED, f"{sev} opened{drill}: {inc.title}",
-                  author=inc.created_by, payload={"severity": sev, "service": service}, at=now)
+        new_event(
+            session,
+            uid,
+            inc.id,
+            EventKind.OPENED,
+            f"{sev} opened{drill}: {inc.title}",
+            author=inc.created_by,
+            payload={"severity": sev, "service": service},
+            at=now,
+        )
         _index_incident(session, inc)
         return inc
 
@@ -173,8 +187,16 @@ def update_status(
                 setattr(inc, _STATUS_TIME[st], when)
         session.add(inc)
         text = f"status {old} -> {new}" + (f": {note}" if note else "")
-        return new_event(session, uid, iid, EventKind.STATUS_CHANGE, text, author=author,
-                         payload={"from": old, "to": new, "note": note}, at=when)
+        return new_event(
+            session,
+            uid,
+            iid,
+            EventKind.STATUS_CHANGE,
+            text,
+            author=author,
+            payload={"from": old, "to": new, "note": note},
+            at=when,
+        )
 
     write_once(session, Event, uid, build)
     return get_incident(iid, session=session)
@@ -191,15 +213,32 @@ def set_postmortem_status(
         inc = require_incident(session, iid)
         old, inc.postmortem_status = inc.postmortem_status, new
         session.add(inc)
-        return new_event(session, uid, iid, EventKind.POSTMORTEM_STATUS, f"postmortem {old} -> {new}",
-                         author=author, payload={"from": old, "to": new})
+        return new_event(
+            session,
+            uid,
+            iid,
+            EventKind.POSTMORTEM_STATUS,
+            f"postmortem {old} -> {new}",
+            author=author,
+            payload={"from": old, "to": new},
+        )
 
     write_once(session, Event, uid, build)
     return get_incident(iid, session=session)
 
 
-_EDITABLE = {"title", "service", "severity", "summary", "impact", "trigger", "resolution",
-             "detected_at", "started_at", "variables"}
+_EDITABLE = {
+    "title",
+    "service",
+    "severity",
+    "summary",
+    "impact",
+    "trigger",
+    "resolution",
+    "detected_at",
+    "started_at",
+    "variables",
+}
 
 
 def update_incident(incident_id: int | str, *, session: Session, **fields: Any) -> Incident:
@@ -245,8 +284,18 @@ def add_event(
 
     def build(uid: str) -> Event:
         require_incident(session, iid)
-        return new_event(session, uid, iid, kind_value, summary, author=author, payload=dict(payload or {}),
-                         automatic=automatic, step_id=step_id, at=at)
+        return new_event(
+            session,
+            uid,
+            iid,
+            kind_value,
+            summary,
+            author=author,
+            payload=dict(payload or {}),
+            automatic=automatic,
+            step_id=step_id,
+            at=at,
+        )
 
     return write_once(session, Event, uid, build)
 
@@ -273,5 +322,4 @@ def timeline(
 
 
 def _index_incident(session: Session, inc: Incident) -> None:
-    upsert_doc(session, kind="incident", ref=inc.ref, title=inc.title, body=incident_body(inc),
-               incident_id=inc.id)
+    upsert_doc(session, kind="incident", ref=inc.ref, title=inc.title, body=incident_body(inc), incident_id=inc.id)

@@ -73,9 +73,7 @@ def fts5_query(query: str, *, any_word: bool = False) -> str | None:
     return (" OR " if any_word else " ").join(f'"{t}"' for t in tokens) if tokens else None
 
 
-def index_documents(
-    docs: Iterable[SearchDocument], *, session: Session, replace_kinds: Iterable[str] = ()
-) -> int:
+def index_documents(docs: Iterable[SearchDocument], *, session: Session, replace_kinds: Iterable[str] = ()) -> int:
     """Add or update documents (by kind + ref) in one transaction; return how many.
 
     ``replace_kinds``: documents of these kinds that are not in ``docs`` are removed, so a
@@ -128,13 +126,18 @@ def search(
         if pg:
             rows = _search_pg(session, tokens, any_word, include_drills, kinds, limit)
         else:
-            rows = _search_sqlite(session, fts5_query(query, any_word=any_word), include_drills, kinds, limit,
-                                  rank_window)
+            rows = _search_sqlite(
+                session, fts5_query(query, any_word=any_word), include_drills, kinds, limit, rank_window
+            )
         if rows:
             break
     session.commit()  # end the read transaction
-    return [SearchHit(kind=r[0], ref=r[1], title=r[2], snippet=r[3], score=float(r[4]), incident_id=r[5],
-                      is_drill=bool(r[6])) for r in rows]
+    return [
+        SearchHit(
+            kind=r[0], ref=r[1], title=r[2], snippet=r[3], score=float(r[4]), incident_id=r[5], is_drill=bool(r[6])
+        )
+        for r in rows
+    ]
 
 
 def _drill_filter(doc: str) -> str:
@@ -157,8 +160,11 @@ def _search_sqlite(session: Session, match: str, drills: bool, kinds, limit: int
     if window is not None and limit > 0:
         # The (window+1)-th newest match: walking the doclist in rowid order costs no ranking.
         params["w"] = max(0, window)
-        lo = _run(session, "SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid DESC "
-                           "LIMIT 1 OFFSET :w", params)
+        lo = _run(
+            session,
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid DESC LIMIT 1 OFFSET :w",
+            params,
+        )
         lo = lo[0][0] if lo else None
         if lo is not None:
             params["lo"] = lo
@@ -185,10 +191,17 @@ def _with_knowledge(session: Session, rows: list, params: dict, kind_sql: str) -
     params = {**params, "kmin": kmin, "kmax": min(kmax, params["lo"])}
     # "+" keeps the membership test a filter (not one FTS5 lookup per id), and sorting outside
     # FTS5 ranks only the rows that pass; same index as the window, so the scores compare.
-    known = _run(session, _sqlite_sql(
-        "search_fts.rowid >= :kmin AND search_fts.rowid <= :kmax AND +search_fts.rowid IN "
-        "(SELECT id FROM search_doc WHERE incident_id IS NULL)", kind_sql, fts_sort=False), params)
-    return sorted([*rows, *known], key=lambda r: -r[4])[:params["limit"]]
+    known = _run(
+        session,
+        _sqlite_sql(
+            "search_fts.rowid >= :kmin AND search_fts.rowid <= :kmax AND +search_fts.rowid IN "
+            "(SELECT id FROM search_doc WHERE incident_id IS NULL)",
+            kind_sql,
+            fts_sort=False,
+        ),
+        params,
+    )
+    return sorted([*rows, *known], key=lambda r: -r[4])[: params["limit"]]
 
 
 def _sqlite_sql(rowid_cond: str, kind_sql: str, *, fts_sort: bool = True) -> str:

@@ -47,9 +47,7 @@ _SQLITE_DDL = (
 def ensure_search_index(conn: Connection) -> None:
     """Create the backend's full-text index if missing (idempotent; inside the caller's transaction)."""
     if conn.dialect.name == "sqlite":
-        existed = conn.execute(
-            text("SELECT 1 FROM sqlite_master WHERE name = 'search_fts'")
-        ).first() is not None
+        existed = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'search_fts'")).first() is not None
         for ddl in _SQLITE_DDL:
             conn.exec_driver_sql(ddl)
         if not existed:
@@ -61,9 +59,15 @@ def ensure_search_index(conn: Connection) -> None:
     elif conn.dialect.name == "postgresql":
         # Look first: ALTER TABLE takes an exclusive lock even when the column already exists,
         # and every process start comes through here.
-        has_tsv = conn.execute(text(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
-            "AND table_name = 'search_doc' AND column_name = 'tsv'")).first() is not None
+        has_tsv = (
+            conn.execute(
+                text(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                    "AND table_name = 'search_doc' AND column_name = 'tsv'"
+                )
+            ).first()
+            is not None
+        )
         if not has_tsv:
             for ddl in _PG_DDL:
                 conn.exec_driver_sql(ddl)

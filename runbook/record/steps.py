@@ -44,13 +44,30 @@ def add_step(
         if prev is not None and prev.left_at is None:
             prev.left_at = when
             session.add(prev)
-        step = Step(uid=uid, incident_id=incident_id, seq=last + 1, playbook_id=playbook_id, node_id=node_id,
-                    entered_at=when, automatic=automatic, author=author or "")
+        step = Step(
+            uid=uid,
+            incident_id=incident_id,
+            seq=last + 1,
+            playbook_id=playbook_id,
+            node_id=node_id,
+            entered_at=when,
+            automatic=automatic,
+            author=author or "",
+        )
         session.add(step)
         session.flush()  # a concurrent writer's equal seq fails here (unique key) and is retried
-        ev = new_event(session, uid, incident_id, EventKind.NODE_ENTERED, summary or f"{playbook_id} / {node_id}",
-                       author=author, automatic=automatic, step_id=step.id, at=when,
-                       payload={"playbook_id": playbook_id, "node_id": node_id, "seq": step.seq})
+        ev = new_event(
+            session,
+            uid,
+            incident_id,
+            EventKind.NODE_ENTERED,
+            summary or f"{playbook_id} / {node_id}",
+            author=author,
+            automatic=automatic,
+            step_id=step.id,
+            at=when,
+            payload={"playbook_id": playbook_id, "node_id": node_id, "seq": step.seq},
+        )
         step.author = ev.author
         return step
 
@@ -77,9 +94,18 @@ def record_choice(
         step.automatic = step.automatic or automatic
         session.add(step)
         target = f" -> {next_node_id}" if next_node_id else ""
-        return new_event(session, uid, step.incident_id, EventKind.CHOICE_TAKEN, f"{choice}{target}",
-                         author=author, automatic=automatic, step_id=step.id, at=when,
-                         payload={"choice": choice, "next_node_id": next_node_id, "node_id": step.node_id})
+        return new_event(
+            session,
+            uid,
+            step.incident_id,
+            EventKind.CHOICE_TAKEN,
+            f"{choice}{target}",
+            author=author,
+            automatic=automatic,
+            step_id=step.id,
+            at=when,
+            payload={"choice": choice, "next_node_id": next_node_id, "node_id": step.node_id},
+        )
 
     write_once(session, Event, uid, build)
     return _require_step(session, step_id)
@@ -96,9 +122,17 @@ def mark_step_undone(
         step.undone, step.undone_at = True, when
         session.add(step)
         session.execute(update(Event).where(Event.step_id == step.id).values(undone=True))
-        return new_event(session, uid, step.incident_id, EventKind.STEP_UNDONE,
-                         f"undo {step.playbook_id} / {step.node_id}", author=author, step_id=step.id, at=when,
-                         payload={"node_id": step.node_id, "seq": step.seq})
+        return new_event(
+            session,
+            uid,
+            step.incident_id,
+            EventKind.STEP_UNDONE,
+            f"undo {step.playbook_id} / {step.node_id}",
+            author=author,
+            step_id=step.id,
+            at=when,
+            payload={"node_id": step.node_id, "seq": step.seq},
+        )
 
     write_once(session, Event, uid, build)
     return _require_step(session, step_id)
@@ -114,8 +148,13 @@ def steps(incident_id: int, *, session: Session, include_undone: bool = False) -
 
 def current_step(incident_id: int, *, session: Session) -> Step | None:
     """Where a resumed incident continues: the last step that was not undone (None before any)."""
-    q = (select(Step).where(Step.incident_id == incident_id, Step.undone == False)  # noqa: E712
-         .order_by(Step.seq.desc()).limit(1).execution_options(populate_existing=True))
+    q = (
+        select(Step)
+        .where(Step.incident_id == incident_id, Step.undone == False)  # noqa: E712
+        .order_by(Step.seq.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
     return session.scalars(q).first()
 
 
@@ -136,21 +175,45 @@ def add_check_result(
     def build(uid: str) -> CheckRecord:
         require_incident(session, incident_id)
         rec = CheckRecord(
-            uid=uid, incident_id=incident_id, step_id=step_id, playbook_id=playbook_id, node_id=node_id,
-            check_type=result.check_type, verdict=Verdict(result.verdict).value, summary=result.summary,
-            figures=dict(result.figures), thresholds=dict(result.thresholds),
-            evidence=[e.to_dict() for e in result.evidence], started_at=result.started_at,
-            duration_s=float(result.duration_s), params=dict(result.params), error=result.error,
+            uid=uid,
+            incident_id=incident_id,
+            step_id=step_id,
+            playbook_id=playbook_id,
+            node_id=node_id,
+            check_type=result.check_type,
+            verdict=Verdict(result.verdict).value,
+            summary=result.summary,
+            figures=dict(result.figures),
+            thresholds=dict(result.thresholds),
+            evidence=[e.to_dict() for e in result.evidence],
+            started_at=result.started_at,
+            duration_s=float(result.duration_s),
+            params=dict(result.params),
+            error=result.error,
         )
         session.add(rec)
         session.flush()
         figure = result.key_figure()
         text = f"{result.check_type}: {rec.verdict}" + (f" ({figure})" if figure else "") + f" - {result.summary}"
-        new_event(session, uid, incident_id, EventKind.CHECK_RUN, text, author=author, automatic=automatic,
-                  step_id=step_id, payload={"check_result_id": rec.id, "check_type": rec.check_type,
-                                            "verdict": rec.verdict, "key_figure": figure})
-        upsert_doc(session, kind="check", ref=str(rec.id), title=rec.check_type, body=rec.summary,
-                   incident_id=incident_id)
+        new_event(
+            session,
+            uid,
+            incident_id,
+            EventKind.CHECK_RUN,
+            text,
+            author=author,
+            automatic=automatic,
+            step_id=step_id,
+            payload={
+                "check_result_id": rec.id,
+                "check_type": rec.check_type,
+                "verdict": rec.verdict,
+                "key_figure": figure,
+            },
+        )
+        upsert_doc(
+            session, kind="check", ref=str(rec.id), title=rec.check_type, body=rec.summary, incident_id=incident_id
+        )
         return rec
 
     return write_once(session, CheckRecord, uid, build)
@@ -166,10 +229,16 @@ def check_results(incident_id: int, *, session: Session, step_id: int | None = N
 def to_check_result(rec: CheckRecord) -> CheckResult:
     """The stored row back as the frozen ``CheckResult`` the checks produced."""
     return CheckResult(
-        check_type=rec.check_type, verdict=Verdict(rec.verdict), summary=rec.summary,
-        figures=dict(rec.figures or {}), thresholds=dict(rec.thresholds or {}),
-        evidence=tuple(Evidence.from_dict(e) for e in rec.evidence or ()), started_at=rec.started_at,
-        duration_s=rec.duration_s, params=dict(rec.params or {}), error=rec.error,
+        check_type=rec.check_type,
+        verdict=Verdict(rec.verdict),
+        summary=rec.summary,
+        figures=dict(rec.figures or {}),
+        thresholds=dict(rec.thresholds or {}),
+        evidence=tuple(Evidence.from_dict(e) for e in rec.evidence or ()),
+        started_at=rec.started_at,
+        duration_s=rec.duration_s,
+        params=dict(rec.params or {}),
+        error=rec.error,
     )
 
 
@@ -191,12 +260,28 @@ def add_conclusion(
 
     def build(uid: str) -> Conclusion:
         require_incident(session, incident_id)
-        ev = new_event(session, uid, incident_id, EventKind.CONCLUSION_REACHED,
-                       f"conclusion: {title or node_id or ''}" + (f" [{', '.join(rules)}]" if rules else ""),
-                       author=author, automatic=automatic, step_id=step_id,
-                       payload={"rule_ids": rules, "playbook_id": playbook_id, "node_id": node_id})
-        c = Conclusion(uid=uid, incident_id=incident_id, step_id=step_id, playbook_id=playbook_id,
-                       node_id=node_id, title=title, rule_ids=rules, author=ev.author, at=ev.at)
+        ev = new_event(
+            session,
+            uid,
+            incident_id,
+            EventKind.CONCLUSION_REACHED,
+            f"conclusion: {title or node_id or ''}" + (f" [{', '.join(rules)}]" if rules else ""),
+            author=author,
+            automatic=automatic,
+            step_id=step_id,
+            payload={"rule_ids": rules, "playbook_id": playbook_id, "node_id": node_id},
+        )
+        c = Conclusion(
+            uid=uid,
+            incident_id=incident_id,
+            step_id=step_id,
+            playbook_id=playbook_id,
+            node_id=node_id,
+            title=title,
+            rule_ids=rules,
+            author=ev.author,
+            at=ev.at,
+        )
         session.add(c)
         session.flush()
         return c
@@ -205,8 +290,11 @@ def add_conclusion(
 
 
 def conclusions(incident_id: int, *, session: Session) -> list[Conclusion]:
-    return list(session.scalars(select(Conclusion).where(Conclusion.incident_id == incident_id)
-                                .order_by(Conclusion.at, Conclusion.id)))
+    return list(
+        session.scalars(
+            select(Conclusion).where(Conclusion.incident_id == incident_id).order_by(Conclusion.at, Conclusion.id)
+        )
+    )
 
 
 def _require_step(session: Session, step_id: int) -> Step:

@@ -36,5 +36,12 @@ def render_postmortem(
     return text
 
 
-__all__ = ["FORMATS", "KnowledgeView", "PostmortemContext", "TemplateError", "build_context", "load_view",
-           "render_postmortem"]
+__all__ = [
+    "FORMATS",
+    "KnowledgeView",
+    "PostmortemContext",
+    "TemplateError",
+    "build_context",
+    "load_view",
+    "render_postmortem",
+]

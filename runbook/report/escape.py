@@ -63,7 +63,7 @@ def _escape_line(line: str) -> str:
     if m:
         # "1." -> "1\.", "-" -> "\-": the marker reads the same but starts no block.
         marker = m.group(0)
-        return marker[:-1] + "\\" + marker[-1] + _escape_chars(line[len(marker):])
+        return marker[:-1] + "\\" + marker[-1] + _escape_chars(line[len(marker) :])
     return _escape_chars(line)
 
 
@@ -167,6 +167,6 @@ def demote_headings(markdown: str, levels: int) -> Markdown:
             h = _ATX.match(line)
             if h:
                 depth = min(6, len(h.group(2)) + levels)
-                line = h.group(1) + "#" * depth + line[h.end():]
+                line = h.group(1) + "#" * depth + line[h.end() :]
         out.append(line)
     return Markdown("\n".join(out))

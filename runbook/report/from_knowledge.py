@@ -78,17 +78,33 @@ def _diagnosis(playbook_id: str, rules: tuple[str, ...], library) -> tuple[Diagn
             choice = node.choice_for(nxt) if nxt else None
             local = nxt.split("#", 1)[1] if nxt and nxt.startswith(f"{node.playbook}#") else nxt
             verdicts = tuple(
-                Citation(chk.check_type, " or ".join(v for v, target in chk.verdicts.items() if target in (nxt, local)),
-                         "", "", "the verdict that takes this branch")
-                for chk in node.checks if nxt and any(t in (nxt, local) for t in chk.verdicts.values())
+                Citation(
+                    chk.check_type,
+                    " or ".join(v for v, target in chk.verdicts.items() if target in (nxt, local)),
+                    "",
+                    "",
+                    "the verdict that takes this branch",
+                )
+                for chk in node.checks
+                if nxt and any(t in (nxt, local) for t in chk.verdicts.values())
             )
             concl = node.conclusion
-            steps.append(DiagnosisStep(
-                seq=len(steps) + 1, playbook_id=node.playbook, node_id=node.id, entered="",
-                choice=choice.label if choice else "", next_node_id=nxt or "", automatic=bool(verdicts),
-                author="", undone=False, verdicts=verdicts, conclusion=node.title if concl else "",
-                rules=tuple(concl.rules) if concl else (),
-            ))
+            steps.append(
+                DiagnosisStep(
+                    seq=len(steps) + 1,
+                    playbook_id=node.playbook,
+                    node_id=node.id,
+                    entered="",
+                    choice=choice.label if choice else "",
+                    next_node_id=nxt or "",
+                    automatic=bool(verdicts),
+                    author="",
+                    undone=False,
+                    verdicts=verdicts,
+                    conclusion=node.title if concl else "",
+                    rules=tuple(concl.rules) if concl else (),
+                )
+            )
     return tuple(steps)
 
 
@@ -113,49 +129,81 @@ def context_from_kb(
         return relative_link(kb.rules[rid].path if rid in kb.rules else None, link_base)
 
     timeline = tuple(
-        TimelineLine(at=row[0], kind="reconstructed", author="", text=Markdown(" | ".join(row[1:])),
-                     source=f"{info.id} record" + (" (illustrative)" if illustrative else ""))
-        for row in table_rows(sec.get("timeline", "")) if row
+        TimelineLine(
+            at=row[0],
+            kind="reconstructed",
+            author="",
+            text=Markdown(" | ".join(row[1:])),
+            source=f"{info.id} record" + (" (illustrative)" if illustrative else ""),
+        )
+        for row in table_rows(sec.get("timeline", ""))
+        if row
     )
     root_causes = []
     for rid in rules:
         rule = kb.rules.get(rid)
         if rule is None:
-            root_causes.append(RootCause(rid, "not in the knowledge base", info.id, Markdown(""), Markdown(""),
-                                         Markdown(""), ""))
+            root_causes.append(
+                RootCause(rid, "not in the knowledge base", info.id, Markdown(""), Markdown(""), Markdown(""), "")
+            )
             continue
         where = rule.conclusions[0] if rule.conclusions else f"{info.id} record"
-        root_causes.append(RootCause(rid, rule.title, where, rule.failure_mode, rule.anti_pattern,
-                                     rule.fix, rule_link(rid)))
+        root_causes.append(
+            RootCause(rid, rule.title, where, rule.failure_mode, rule.anti_pattern, rule.fix, rule_link(rid))
+        )
     factors = []
     for item in bullets(sec.get("contributing factors", "")):
         m = _BULLET_ID.match(item)
         cid, text = (m["id"], Markdown(m["text"].strip())) if m else ("", item)
         cause = kb.causes.get(cid)
         via = tuple(r for r in rules if (r in kb.rules and cid in kb.rules[r].causes) or (cause and r in cause.rules))
-        factors.append(Factor(cid, cause.title if cause else "", text, via,
-                              relative_link(cause.path if cause else None, link_base)))
+        factors.append(
+            Factor(
+                cid, cause.title if cause else "", text, via, relative_link(cause.path if cause else None, link_base)
+            )
+        )
     actions = tuple(
-        ActionRow(text=row[0], type=row[1] if len(row) > 1 else "", owner=row[2] if len(row) > 2 else "",
-                  due="not set", status="proposed", rule=_rule_of(row[0], rules, kb))
-        for row in table_rows(sec.get("action items", "")) if row
+        ActionRow(
+            text=row[0],
+            type=row[1] if len(row) > 1 else "",
+            owner=row[2] if len(row) > 2 else "",
+            due="not set",
+            status="proposed",
+            rule=_rule_of(row[0], rules, kb),
+        )
+        for row in table_rows(sec.get("action items", ""))
+        if row
     )
     similar = tuple(
-        SimilarIncident(other.id, other.title, f"knowledge base; shares contributing factors: {', '.join(shared)}",
-                        relative_link(other.path, link_base))
-        for other in kb.incidents.values() if other.id != info.id
-        for shared in [sorted(set(other.causes) & set(info.causes))] if shared
+        SimilarIncident(
+            other.id,
+            other.title,
+            f"knowledge base; shares contributing factors: {', '.join(shared)}",
+            relative_link(other.path, link_base),
+        )
+        for other in kb.incidents.values()
+        if other.id != info.id
+        for shared in [sorted(set(other.causes) & set(info.causes))]
+        if shared
     )
-    lessons = tuple(Lesson(rid, kb.rules[rid].title, kb.rules[rid].demand, rule_link(rid))
-                    for rid in rules if rid in kb.rules)
+    lessons = tuple(
+        Lesson(rid, kb.rules[rid].title, kb.rules[rid].demand, rule_link(rid)) for rid in rules if rid in kb.rules
+    )
     lessons += tuple(Lesson("", "", item) for item in bullets(sec.get("lessons", "")))
     return PostmortemContext(
         header=Header(
-            title=info.title, ref=info.id, severity=str(meta.get("severity", "P0")), status="resolved",
-            postmortem_status="reviewed", service="Go microservices" + (f" (chapter {meta['chapter']} of the source)"
-                                                                          if meta.get("chapter") else ""),
-            authors=("runbook knowledge base",), started="T+0" if illustrative else "",
-            detected="see Detection", mitigated="see the timeline", resolved="see the timeline", closed="",
+            title=info.title,
+            ref=info.id,
+            severity=str(meta.get("severity", "P0")),
+            status="resolved",
+            postmortem_status="reviewed",
+            service="Go microservices" + (f" (chapter {meta['chapter']} of the source)" if meta.get("chapter") else ""),
+            authors=("runbook knowledge base",),
+            started="T+0" if illustrative else "",
+            detected="see Detection",
+            mitigated="see the timeline",
+            resolved="see the timeline",
+            closed="",
             illustrative_times=illustrative,
         ),
         tz="relative to T+0" if illustrative else "UTC",

@@ -100,10 +100,11 @@ def build_context(
         went_wrong=_tagged(finds, "went_wrong", t),
         lucky=_tagged(finds, "lucky", t),
         actions=tuple(_action(a) for a in repo.action_items(inc.id, session=session)),
-        similar=similar_incidents(inc, tuple(rule_ids), all_steps, session=session, knowledge=kb,
-                                  link_base=link_base),
-        lessons=tuple(Lesson(r.rule_id, r.title, kb.rules[r.rule_id].demand if r.rule_id in kb.rules else "",
-                             r.link) for r in root_causes),
+        similar=similar_incidents(inc, tuple(rule_ids), all_steps, session=session, knowledge=kb, link_base=link_base),
+        lessons=tuple(
+            Lesson(r.rule_id, r.title, kb.rules[r.rule_id].demand if r.rule_id in kb.rules else "", r.link)
+            for r in root_causes
+        ),
         **_evidence(checks, t),
         source="record",
     )
@@ -115,10 +116,19 @@ def _header(inc: Incident, events: Sequence[Event], t: Callable[[datetime | None
         if name and name not in authors:
             authors.append(name)
     return Header(
-        title=inc.title, ref=inc.ref, severity=inc.severity, status=inc.status,
-        postmortem_status=_PM_STATUS.get(inc.postmortem_status, inc.postmortem_status), service=inc.service,
-        authors=tuple(authors), started=t(inc.started_at), detected=t(inc.detected_at),
-        mitigated=t(inc.mitigated_at), resolved=t(inc.resolved_at), closed=t(inc.closed_at), is_drill=inc.is_drill,
+        title=inc.title,
+        ref=inc.ref,
+        severity=inc.severity,
+        status=inc.status,
+        postmortem_status=_PM_STATUS.get(inc.postmortem_status, inc.postmortem_status),
+        service=inc.service,
+        authors=tuple(authors),
+        started=t(inc.started_at),
+        detected=t(inc.detected_at),
+        mitigated=t(inc.mitigated_at),
+        resolved=t(inc.resolved_at),
+        closed=t(inc.closed_at),
+        is_drill=inc.is_drill,
     )
 
 
@@ -135,14 +145,21 @@ def _detection(inc: Incident, checks: Sequence[CheckRecord], finds: Sequence[Fin
     failing = next((c for c in checks if c.verdict == "fail"), None)
     if failing is not None:
         cite = _citation(failing, t)
-        return Detection(text=f"The first failing check in the record was {failing.check_type} at {cite.at}: "
-                              f"{cite.summary}", derived=True, citation=cite)
+        return Detection(
+            text=f"The first failing check in the record was {failing.check_type} at {cite.at}: {cite.summary}",
+            derived=True,
+            citation=cite,
+        )
     if finds:
         first = finds[0]
-        return Detection(text=f"The first finding in the record ({first.kind}, {t(first.at)}): {first.text}",
-                         derived=True)
-    return Detection(text=f"The incident was opened in the record at {t(inc.detected_at or inc.started_at)}; "
-                          "no failing check or finding was recorded.", derived=True)
+        return Detection(
+            text=f"The first finding in the record ({first.kind}, {t(first.at)}): {first.text}", derived=True
+        )
+    return Detection(
+        text=f"The incident was opened in the record at {t(inc.detected_at or inc.started_at)}; "
+        "no failing check or finding was recorded.",
+        derived=True,
+    )
 
 
 def _timeline_line(ev: Event, checks: dict[int, CheckRecord], t) -> TimelineLine:
@@ -150,8 +167,16 @@ def _timeline_line(ev: Event, checks: dict[int, CheckRecord], t) -> TimelineLine
     rec = checks.get(payload.get("check_result_id")) if ev.kind == "check_run" else None
     if rec is not None:
         cite = _citation(rec, t)
-        return TimelineLine(t(ev.at), ev.kind, ev.author, cite.summary, f"event #{ev.id}, check result #{rec.id}",
-                            cite, ev.automatic, ev.undone)
+        return TimelineLine(
+            t(ev.at),
+            ev.kind,
+            ev.author,
+            cite.summary,
+            f"event #{ev.id}, check result #{rec.id}",
+            cite,
+            ev.automatic,
+            ev.undone,
+        )
     text = _PREFIX.get(ev.kind, "") + ev.summary
     return TimelineLine(t(ev.at), ev.kind, ev.author, text, f"event #{ev.id}", None, ev.automatic, ev.undone)
 
@@ -160,9 +185,16 @@ def _diagnosis_step(step: Step, checks: Sequence[CheckRecord], concl: Sequence[C
     verdicts = tuple(_citation(c, t) for c in checks if c.step_id == step.id)
     here = [c for c in concl if c.step_id == step.id]
     return DiagnosisStep(
-        seq=step.seq, playbook_id=step.playbook_id, node_id=step.node_id, entered=t(step.entered_at),
-        choice=step.choice or "", next_node_id=step.next_node_id or "", automatic=step.automatic,
-        author=step.author, undone=step.undone, verdicts=verdicts,
+        seq=step.seq,
+        playbook_id=step.playbook_id,
+        node_id=step.node_id,
+        entered=t(step.entered_at),
+        choice=step.choice or "",
+        next_node_id=step.next_node_id or "",
+        automatic=step.automatic,
+        author=step.author,
+        undone=step.undone,
+        verdicts=verdicts,
         conclusion="; ".join(c.title or c.node_id or "" for c in here),
         rules=tuple(dict.fromkeys(str(r) for c in here for r in c.rule_ids or ())),
     )
@@ -192,9 +224,13 @@ def _factors(rule_ids: dict[str, str], kb: KnowledgeView, base: Path | None) -> 
         linked = [*(rule.causes if rule else ()), *(c.id for c in kb.causes.values() if rid in c.rules)]
         for cid in dict.fromkeys(linked):
             via.setdefault(cid, []).append(rid)
-    return tuple(Factor(cid, kb.causes[cid].title, kb.causes[cid].summary, tuple(rules),
-                        relative_link(kb.causes[cid].path, base))
-                 for cid, rules in via.items() if cid in kb.causes)
+    return tuple(
+        Factor(
+            cid, kb.causes[cid].title, kb.causes[cid].summary, tuple(rules), relative_link(kb.causes[cid].path, base)
+        )
+        for cid, rules in via.items()
+        if cid in kb.causes
+    )
 
 
 def _tagged(finds: Sequence[Finding], tag: str, t) -> tuple[Note, ...]:
@@ -202,9 +238,15 @@ def _tagged(finds: Sequence[Finding], tag: str, t) -> tuple[Note, ...]:
 
 
 def _action(a) -> ActionRow:
-    return ActionRow(text=a.text, type=a.type, owner=a.owner or "unassigned",
-                     due=a.due.isoformat() if a.due else "not set", status=a.status, rule=a.rule or "",
-                     link=a.link or "")
+    return ActionRow(
+        text=a.text,
+        type=a.type,
+        owner=a.owner or "unassigned",
+        due=a.due.isoformat() if a.due else "not set",
+        status=a.status,
+        rule=a.rule or "",
+        link=a.link or "",
+    )
 
 
 def _evidence(checks: Sequence[CheckRecord], t) -> dict[str, object]:
@@ -222,8 +264,13 @@ def _evidence(checks: Sequence[CheckRecord], t) -> dict[str, object]:
             text = redact_text(str(item.get("text", "")))
             cut = len(text) > MAX_EXCERPT_CHARS
             at = item.get("at")
-            out.append(EvidenceExcerpt(
-                check_type=rec.check_type, at=t(datetime.fromisoformat(at)) if isinstance(at, str) else "",
-                label=str(item.get("label", "")), text=text[:MAX_EXCERPT_CHARS], truncated=cut,
-            ))
+            out.append(
+                EvidenceExcerpt(
+                    check_type=rec.check_type,
+                    at=t(datetime.fromisoformat(at)) if isinstance(at, str) else "",
+                    label=str(item.get("label", "")),
+                    text=text[:MAX_EXCERPT_CHARS],
+                    truncated=cut,
+                )
+            )
     return {"evidence": tuple(out), "evidence_omitted": omitted}

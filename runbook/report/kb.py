@@ -85,7 +85,9 @@ def read_knowledge(dirs: Iterable[Path]) -> KnowledgeView:
     """Rules, causes and P0 records from knowledge directories, through ``runbook.knowledge``."""
     from runbook.knowledge import load_knowledge
 
-    kb, _errors = load_knowledge([Path(d) for d in dirs])  # `runbook validate` reports the errors; a postmortem still renders
+    kb, _errors = load_knowledge(
+        [Path(d) for d in dirs]
+    )  # `runbook validate` reports the errors; a postmortem still renders
     return view_of(kb)
 
 
@@ -93,10 +95,16 @@ def view_of(kb: Any) -> KnowledgeView:
     """The report's view of a loaded ``runbook.knowledge.KnowledgeBase``."""
     rules = {
         rid: RuleInfo(
-            id=rid, title=r.title, failure_mode=Markdown(r.section("Failure mode") or _flat(r.failure_mode)),
-            anti_pattern=Markdown(r.section("Anti-pattern") or ""), fix=Markdown(r.section("Fix") or ""),
-            demand=_flat(r.demand), causes=tuple(r.causes), incident=r.incident,
-            conclusions=tuple(r.conclusions), path=r.path,
+            id=rid,
+            title=r.title,
+            failure_mode=Markdown(r.section("Failure mode") or _flat(r.failure_mode)),
+            anti_pattern=Markdown(r.section("Anti-pattern") or ""),
+            fix=Markdown(r.section("Fix") or ""),
+            demand=_flat(r.demand),
+            causes=tuple(r.causes),
+            incident=r.incident,
+            conclusions=tuple(r.conclusions),
+            path=r.path,
         )
         for rid, r in kb.rules.items()
     }
@@ -106,9 +114,15 @@ def view_of(kb: Any) -> KnowledgeView:
         summary = _flat(c.meta.get("summary")) or first.strip().split("\n\n")[0].strip()
         causes[cid] = CauseInfo(id=cid, title=c.title, summary=Markdown(summary), path=c.path, rules=tuple(c.rules))
     incidents = {
-        iid: KbIncidentInfo(id=iid, title=i.title, rules=tuple(i.rules), path=i.path, causes=tuple(i.causes),
-                            meta=dict(i.meta),
-                            sections={sec.title.lower(): Markdown(sec.markdown.strip()) for sec in i.sections})
+        iid: KbIncidentInfo(
+            id=iid,
+            title=i.title,
+            rules=tuple(i.rules),
+            path=i.path,
+            causes=tuple(i.causes),
+            meta=dict(i.meta),
+            sections={sec.title.lower(): Markdown(sec.markdown.strip()) for sec in i.sections},
+        )
         for iid, i in kb.incidents.items()
     }
     return KnowledgeView(rules=rules, causes=causes, incidents=incidents)

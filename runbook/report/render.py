@@ -199,7 +199,9 @@ def render_with(env: ImmutableSandboxedEnvironment, name: str, ctx: PostmortemCo
         tmpl = env.get_template(name)
         text = tmpl.render(template_variables(ctx))
     except TemplateSyntaxError as exc:
-        raise TemplateError(f"{exc.filename or exc.name or name}:{exc.lineno}: template syntax error: {exc.message}") from None
+        raise TemplateError(
+            f"{exc.filename or exc.name or name}:{exc.lineno}: template syntax error: {exc.message}"
+        ) from None
     except TemplateNotFound as exc:
         raise TemplateError(f"{name}: template not found: {exc.name}") from None
     except SecurityError as exc:
@@ -208,7 +210,7 @@ def render_with(env: ImmutableSandboxedEnvironment, name: str, ctx: PostmortemCo
         raise TemplateError(f"{_where(exc, name)}: {exc.message or type(exc).__name__}") from None
     except RunbookError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a team template may fail in any way; report where
+    except Exception as exc:
         raise TemplateError(f"{_where(exc, name)}: template failed: {type(exc).__name__}: {exc}") from None
     return _tidy(text)
 

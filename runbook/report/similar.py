@@ -36,14 +36,22 @@ def similar_incidents(
     for kb_inc in knowledge.incidents.values():
         shared = sorted(rules & set(kb_inc.rules), key=_rule_key)
         if shared:
-            out.append(SimilarIncident(kb_inc.id, kb_inc.title, f"knowledge base; same rules: {', '.join(shared)}",
-                                       relative_link(kb_inc.path, link_base)))
+            out.append(
+                SimilarIncident(
+                    kb_inc.id,
+                    kb_inc.title,
+                    f"knowledge base; same rules: {', '.join(shared)}",
+                    relative_link(kb_inc.path, link_base),
+                )
+            )
     shared_rules: dict[int, set[str]] = {}
     if rules:
         # A conclusion of an undone step was taken back: it says nothing about that incident.
-        q = (select(Conclusion.incident_id, Conclusion.rule_ids)
-             .outerjoin(Step, Conclusion.step_id == Step.id)
-             .where(Conclusion.incident_id != inc.id, or_(Step.id.is_(None), Step.undone == False)))  # noqa: E712
+        q = (
+            select(Conclusion.incident_id, Conclusion.rule_ids)
+            .outerjoin(Step, Conclusion.step_id == Step.id)
+            .where(Conclusion.incident_id != inc.id, or_(Step.id.is_(None), not Step.undone))
+        )
         for other_id, other_rules in session.execute(q):
             common = rules & set(other_rules or ())
             if common:
@@ -54,7 +62,8 @@ def similar_incidents(
         # Only when no rule is shared: a common path is weaker evidence than a common cause.
         playbooks = {p for p, _ in nodes}
         q = select(Step.incident_id, Step.playbook_id, Step.node_id).where(
-            Step.incident_id != inc.id, Step.undone == False, Step.playbook_id.in_(playbooks))  # noqa: E712
+            Step.incident_id != inc.id, not Step.undone, Step.playbook_id.in_(playbooks)
+        )
         for other_id, pb, node in session.execute(q):
             if (pb, node) in nodes:
                 shared_nodes[other_id] = shared_nodes.get(other_id, 0) + 1

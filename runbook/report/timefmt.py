@@ -17,8 +17,9 @@ def zone(name: str | None) -> tuple[tzinfo, str]:
     try:
         return ZoneInfo(name), name
     except (ZoneInfoNotFoundError, ValueError):
-        raise RunbookError(f"unknown time zone {name!r} (use an IANA name such as UTC or Europe/Berlin)",
-                           title="Bad time zone") from None
+        raise RunbookError(
+            f"unknown time zone {name!r} (use an IANA name such as UTC or Europe/Berlin)", title="Bad time zone"
+        ) from None
 
 
 def fmt(value: datetime | date | None, tz: tzinfo) -> str:

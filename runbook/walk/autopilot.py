@@ -98,7 +98,11 @@ async def autopilot(
         if suggestion.contested:
             return AutopilotStop(StopReason.UNDECIDED, node.ref, suggestion.reason, moves)
         if not follow:
-            return AutopilotStop(StopReason.UNDECIDED, node.ref, f"suggested: {suggestion.label} "
-                                 f"({suggestion.reason}); run with --auto to follow", moves)
+            return AutopilotStop(
+                StopReason.UNDECIDED,
+                node.ref,
+                f"suggested: {suggestion.label} ({suggestion.reason}); run with --auto to follow",
+                moves,
+            )
         engine.choose(suggestion.target, automatic=True)
         moves += 1

@@ -80,7 +80,9 @@ def plan_sweep(library: Library, variables: Mapping[str, Any]) -> tuple[list[Swe
                     continue
                 key = (block.check_type, json.dumps(params, sort_keys=True, default=str))
                 prev = merged.get(key)
-                timeout = block.timeout_s if prev is None else _longest(prev.timeout_s, block.timeout_s, block.check_type)
+                timeout = (
+                    block.timeout_s if prev is None else _longest(prev.timeout_s, block.timeout_s, block.check_type)
+                )
                 blocks = (prev.blocks if prev else ()) + ((node.ref, i),)
                 merged[key] = SweepCheck(block.check_type, params, timeout, blocks)
     return list(merged.values()), skipped
@@ -116,19 +118,27 @@ async def diagnose(
     if session is not None:
         names = ", ".join(sorted(k for k in variables if present(variables, k)))
         stored, _secret = split_secrets(variables)  # secrets are used, never recorded
-        iid = repo.create_incident(session=session, title=title or f"diagnose: {names}", variables=stored,
-                                   author=author).id
-        repo.add_event(iid, EventKind.NOTE.value, session=session, author=author,
-                       summary=f"diagnose: {len(sweep)} checks run at once ({len(skipped)} blocks skipped)")
+        iid = repo.create_incident(
+            session=session, title=title or f"diagnose: {names}", variables=stored, author=author
+        ).id
+        repo.add_event(
+            iid,
+            EventKind.NOTE.value,
+            session=session,
+            author=author,
+            summary=f"diagnose: {len(sweep)} checks run at once ({len(skipped)} blocks skipped)",
+        )
 
     async def one(i: int, check: SweepCheck) -> CheckResult:
-        result = await runner(check.check_type, check.params, timeout_s=check.timeout_s, observer=observer,
-                              key=f"sweep#{i}")
+        result = await runner(
+            check.check_type, check.params, timeout_s=check.timeout_s, observer=observer, key=f"sweep#{i}"
+        )
         if session is not None:
             ref, _ = check.blocks[0]
             pb, _, node = ref.partition("#")
-            repo.add_check_result(iid, result, session=session, playbook_id=pb, node_id=node, automatic=True,
-                                  author=author)
+            repo.add_check_result(
+                iid, result, session=session, playbook_id=pb, node_id=node, automatic=True, author=author
+            )
         return result
 
     async with asyncio.TaskGroup() as group:
@@ -142,13 +152,19 @@ async def diagnose(
     ranking = rank_rules(library, results, paths_for=paths_for)
     if session is not None:
         top = "; ".join(f"{r.rule} {r.status}" for r in ranking[:5]) or "no rule has evidence"
-        repo.add_event(iid, EventKind.NOTE.value, session=session, author=author, summary=f"diagnose ranking: {top}",
-                       payload={"ranking": [{"rule": r.rule, "status": r.status, "score": list(r.score)}
-                                            for r in ranking]})
+        repo.add_event(
+            iid,
+            EventKind.NOTE.value,
+            session=session,
+            author=author,
+            summary=f"diagnose ranking: {top}",
+            payload={"ranking": [{"rule": r.rule, "status": r.status, "score": list(r.score)} for r in ranking]},
+        )
     return Diagnosis(iid, tuple(ran), tuple(skipped), tuple(ranking))
 
 
 def _hint(skipped: list[SkippedBlock]) -> str:
-    wanted = sorted({n.strip() for s in skipped if s.reason.startswith("needs ")
-                     for n in s.reason[len("needs "):].split(",")})
+    wanted = sorted(
+        {n.strip() for s in skipped if s.reason.startswith("needs ") for n in s.reason[len("needs ") :].split(",")}
+    )
     return f"variables the checks use: {', '.join(wanted)}" if wanted else "the library has no check blocks"

@@ -13,16 +13,30 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     return {
         "incident": incident_ref(d.incident_id) if d.incident_id else None,
         "incident_id": d.incident_id,
-        "checks": [dict(check_dict(result), params=dict(result.params), blocks=[f"{r}#{i}" for r, i in c.blocks])
-                   for c, result in d.checks],
-        "skipped": [{"block": f"{s.ref}#{s.index}", "check_type": s.check_type, "reason": s.reason}
-                    for s in d.skipped],
-        "ranking": [{
-            "rule": r.rule, "status": r.status, "score": list(r.score),
-            "evidence": [{"bearing": e.bearing, "verdict": e.verdict, "block": f"{e.ref}#{e.index}",
-                          "check_type": e.check_type, "explanation": e.explanation} for e in r.evidence],
-            "path": [{"ref": p.ref, "title": p.title, "kind": p.kind, "how": p.how} for p in r.path],
-        } for r in d.ranking],
+        "checks": [
+            dict(check_dict(result), params=dict(result.params), blocks=[f"{r}#{i}" for r, i in c.blocks])
+            for c, result in d.checks
+        ],
+        "skipped": [{"block": f"{s.ref}#{s.index}", "check_type": s.check_type, "reason": s.reason} for s in d.skipped],
+        "ranking": [
+            {
+                "rule": r.rule,
+                "status": r.status,
+                "score": list(r.score),
+                "evidence": [
+                    {
+                        "bearing": e.bearing,
+                        "verdict": e.verdict,
+                        "block": f"{e.ref}#{e.index}",
+                        "check_type": e.check_type,
+                        "explanation": e.explanation,
+                    }
+                    for e in r.evidence
+                ],
+                "path": [{"ref": p.ref, "title": p.title, "kind": p.kind, "how": p.how} for p in r.path],
+            }
+            for r in d.ranking
+        ],
     }
 
 
@@ -31,8 +45,9 @@ def diagnosis_text(data: dict[str, Any], *, top: int = 3) -> str:
     lines = [f"{head}: {len(data['checks'])} check(s) run at once, {len(data['skipped'])} block(s) skipped"]
     for c in data["checks"]:
         figures = key_figures(c["figures"])
-        lines.append(f"  {c['check_type']}: {c['verdict'].upper()}" + (f"  [{figures}]" if figures else "")
-                     + f"  {c['summary']}")
+        lines.append(
+            f"  {c['check_type']}: {c['verdict'].upper()}" + (f"  [{figures}]" if figures else "") + f"  {c['summary']}"
+        )
     if not data["ranking"]:
         lines.append("no rule has evidence: every verdict is unknown or points nowhere")
     else:

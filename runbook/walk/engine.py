@@ -103,12 +103,26 @@ class WalkEngine:
 
     # -- opening ---------------------------------------------------------------------------
 
-    def create_incident(self, title: str, *, variables: Mapping[str, Any] | None = None, severity: str = "P2",
-                        service: str = "", is_drill: bool = False) -> int:
+    def create_incident(
+        self,
+        title: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        severity: str = "P2",
+        service: str = "",
+        is_drill: bool = False,
+    ) -> int:
         """Open a new incident in the record and bind the engine to it; returns its id."""
         stored, self._secrets = split_secrets(variables or {})
-        inc = repo.create_incident(session=self.session, title=title, severity=severity, service=service,
-                                   variables=stored, is_drill=is_drill, author=self.author)
+        inc = repo.create_incident(
+            session=self.session,
+            title=title,
+            severity=severity,
+            service=service,
+            variables=stored,
+            is_drill=is_drill,
+            author=self.author,
+        )
         self.incident_id = inc.id
         self._reload()
         return inc.id
@@ -217,9 +231,15 @@ class WalkEngine:
             return
         repo.update_incident(self.incident_id, session=self.session, variables=merged)
         changed = sorted(k for k in merged if self._variables.get(k) != merged[k])
-        repo.add_event(self.incident_id, EventKind.NOTE.value, session=self.session, author=self.author,
-                       summary=f"variables set: {', '.join(changed)}", at=self.clock(),
-                       payload={"variables": redact_mapping({k: merged[k] for k in changed})})
+        repo.add_event(
+            self.incident_id,
+            EventKind.NOTE.value,
+            session=self.session,
+            author=self.author,
+            summary=f"variables set: {', '.join(changed)}",
+            at=self.clock(),
+            payload={"variables": redact_mapping({k: merged[k] for k in changed})},
+        )
         self._variables = merged
 
     # -- moving ----------------------------------------------------------------------------
@@ -288,12 +308,26 @@ class WalkEngine:
             result_uid = str(uuid.uuid5(_RESULT_NS, f"{run}/{i}"))
             p = params.get(i, {})
             secrets = secret_values(p, get_check(block.check_type).secret_params)
-            repo.add_event(self.incident_id, EventKind.CHECK_STARTED.value, session=self.session, author=self.author,
-                           summary=f"{block.check_type} " + ("started" if i in params else "skipped"),
-                           automatic=automatic, step_id=step.step_id, at=self.clock(),
-                           payload={"block": i, "key": key, "check_type": block.check_type,
-                                    "params": redact_mapping(p, secrets), "timeout_s": block.timeout_s,
-                                    "result_uid": result_uid, "run": run, "skipped": skipped.get(i, [])})
+            repo.add_event(
+                self.incident_id,
+                EventKind.CHECK_STARTED.value,
+                session=self.session,
+                author=self.author,
+                summary=f"{block.check_type} " + ("started" if i in params else "skipped"),
+                automatic=automatic,
+                step_id=step.step_id,
+                at=self.clock(),
+                payload={
+                    "block": i,
+                    "key": key,
+                    "check_type": block.check_type,
+                    "params": redact_mapping(p, secrets),
+                    "timeout_s": block.timeout_s,
+                    "result_uid": result_uid,
+                    "run": run,
+                    "skipped": skipped.get(i, []),
+                },
+            )
             if i in params:
                 plan.append((i, block, p, key, result_uid))
             else:
@@ -304,9 +338,15 @@ class WalkEngine:
             try:
                 result = await self.runner(block.check_type, p, timeout_s=block.timeout_s, observer=relay, key=key)
             except asyncio.CancelledError:
-                repo.add_event(self.incident_id, EventKind.NOTE.value, session=self.session, author=self.author,
-                               summary=f"{block.check_type} cancelled before a verdict", step_id=step.step_id,
-                               payload={"block": i, "key": key, "run": run})
+                repo.add_event(
+                    self.incident_id,
+                    EventKind.NOTE.value,
+                    session=self.session,
+                    author=self.author,
+                    summary=f"{block.check_type} cancelled before a verdict",
+                    step_id=step.step_id,
+                    payload={"block": i, "key": key, "run": run},
+                )
                 if key in relay.cancelled:
                     self.observer.check_finished(key, relay.cancelled[key])
                 raise
@@ -326,9 +366,17 @@ class WalkEngine:
         return self.results
 
     def _store_result(self, node: Node, i: int, result: CheckResult, uid: str, automatic: bool) -> None:
-        repo.add_check_result(self.incident_id, result, session=self.session, step_id=self._current.step_id,
-                              playbook_id=node.playbook, node_id=node.id, automatic=automatic,
-                              author=self.author, uid=uid)
+        repo.add_check_result(
+            self.incident_id,
+            result,
+            session=self.session,
+            step_id=self._current.step_id,
+            playbook_id=node.playbook,
+            node_id=node.id,
+            automatic=automatic,
+            author=self.author,
+            uid=uid,
+        )
         self._results[i] = BlockResult(node.ref, i, result, verdict_target(node, node.checks[i], result.verdict))
         self.observer.check_finished(f"{node.ref}#{i}", result)
 
@@ -339,8 +387,9 @@ class WalkEngine:
         ref = ref or self.ref
         if ref is None:
             return []
-        return similar_incidents(self.library, self._node(ref), session=self.session, knowledge=self.knowledge,
-                                 exclude=self.incident_id)
+        return similar_incidents(
+            self.library, self._node(ref), session=self.session, knowledge=self.knowledge, exclude=self.incident_id
+        )
 
     # -- internals -------------------------------------------------------------------------
 
@@ -348,15 +397,30 @@ class WalkEngine:
         step = self._current
         if step is None:
             return
-        repo.record_choice(step.step_id, label, session=self.session, next_node_id=target, automatic=automatic,
-                           author=self.author, at=self.clock())
+        repo.record_choice(
+            step.step_id,
+            label,
+            session=self.session,
+            next_node_id=target,
+            automatic=automatic,
+            author=self.author,
+            at=self.clock(),
+        )
         left = dataclasses.replace(step, choice=label, next_ref=target, automatic=step.automatic or automatic)
         taken = TakenChoice(step=left, label=label, target=target, automatic=automatic)
         self.observer.choice_taken(taken)
 
     def _enter(self, node: Node, automatic: bool) -> Node:
-        step = repo.add_step(self.incident_id, node.playbook, node.id, session=self.session, automatic=automatic,
-                             author=self.author, at=self.clock(), summary=f"{node.playbook} / {node.title}")
+        step = repo.add_step(
+            self.incident_id,
+            node.playbook,
+            node.id,
+            session=self.session,
+            automatic=automatic,
+            author=self.author,
+            at=self.clock(),
+            summary=f"{node.playbook} / {node.title}",
+        )
         self._reload(recover=False)
         self.observer.node_entered(self._current, node)
         if node.kind == NodeKind.CONCLUSION:
@@ -365,9 +429,18 @@ class WalkEngine:
 
     def _conclude(self, node: Node, step_id: int, automatic: bool) -> None:
         c = node.conclusion
-        repo.add_conclusion(self.incident_id, session=self.session, rule_ids=c.rules, title=node.title,
-                            step_id=step_id, playbook_id=node.playbook, node_id=node.id, automatic=automatic,
-                            author=self.author, uid=str(uuid.uuid5(_RESULT_NS, f"conclusion/{step_id}")))
+        repo.add_conclusion(
+            self.incident_id,
+            session=self.session,
+            rule_ids=c.rules,
+            title=node.title,
+            step_id=step_id,
+            playbook_id=node.playbook,
+            node_id=node.id,
+            automatic=automatic,
+            author=self.author,
+            uid=str(uuid.uuid5(_RESULT_NS, f"conclusion/{step_id}")),
+        )
         self._reload(recover=False)
         reached = next((r for r in self._conclusions if r.step_id == step_id), None)
         if reached is not None:
@@ -403,8 +476,12 @@ class WalkEngine:
             self._results = snapshot.block_results(self.session, iid, self._current.step_id, node)
             self._suggestion = suggest(node, self.results)
         self._conclusions = snapshot.reached_conclusions(self.session, self.library, iid, self._steps)
-        if recover and node is not None and node.kind == NodeKind.CONCLUSION and \
-                not any(c.step_id == self._current.step_id for c in self._conclusions):
+        if (
+            recover
+            and node is not None
+            and node.kind == NodeKind.CONCLUSION
+            and not any(c.step_id == self._current.step_id for c in self._conclusions)
+        ):
             self._conclude(node, self._current.step_id, self._current.automatic)  # killed before recording it
 
     def _node(self, ref: str) -> Node:

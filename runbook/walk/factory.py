@@ -29,5 +29,12 @@ def build_engine(
     settings = load_settings()
     content = content if content is not None else load_content(settings, validate=False)
     session = open_session(connect(db_url or settings.db_url))
-    return WalkEngine(content.library, session, runner=runner, observer=observer, clock=clock,
-                      author=author or settings.author, knowledge=content.knowledge)
+    return WalkEngine(
+        content.library,
+        session,
+        runner=runner,
+        observer=observer,
+        clock=clock,
+        author=author or settings.author,
+        knowledge=content.knowledge,
+    )

@@ -92,7 +92,7 @@ class CompositeObserver(NullWalkObserver):
                 continue
             try:
                 method(*args)
-            except Exception as exc:  # noqa: BLE001 - a broken view must not break the record
+            except Exception as exc:
                 self.errors.append(exc)
 
     def node_entered(self, step, node) -> None:
@@ -118,4 +118,3 @@ class CompositeObserver(NullWalkObserver):
 
     def conclusion_reached(self, conclusion) -> None:
         self._call("conclusion_reached", conclusion)
-

@@ -145,19 +145,40 @@ def evidence_for(library: Library, results: Results) -> list[RuleEvidence]:
             if f.determined and end.conclusion:
                 led = set(end.conclusion.rules)
                 via = " -> ".join(f.trail)
-                out += [RuleEvidence(r, ref, i, block.check_type, v.value, "supports",
-                                     f"{what}; verdicts lead to {via}") for r in sorted(led)]
+                out += [
+                    RuleEvidence(r, ref, i, block.check_type, v.value, "supports", f"{what}; verdicts lead to {via}")
+                    for r in sorted(led)
+                ]
             else:
                 led = reachable_rules(library, f.end)
-                out += [RuleEvidence(r, ref, i, block.check_type, v.value, "possible",
-                                     f"{what}; verdicts lead to {f.end}, where a person decides; "
-                                     f"{r} is reachable from there") for r in sorted(led)]
+                out += [
+                    RuleEvidence(
+                        r,
+                        ref,
+                        i,
+                        block.check_type,
+                        v.value,
+                        "possible",
+                        f"{what}; verdicts lead to {f.end}, where a person decides; {r} is reachable from there",
+                    )
+                    for r in sorted(led)
+                ]
         if v == Verdict.OK:
             fail_target = verdict_target(node, block, Verdict.FAIL)
             if fail_target is not None:
                 would = reachable_rules(library, fail_target) - led
-                out += [RuleEvidence(r, ref, i, block.check_type, v.value, "against",
-                                     f"{what}; a fail would have pointed towards {r}") for r in sorted(would)]
+                out += [
+                    RuleEvidence(
+                        r,
+                        ref,
+                        i,
+                        block.check_type,
+                        v.value,
+                        "against",
+                        f"{what}; a fail would have pointed towards {r}",
+                    )
+                    for r in sorted(would)
+                ]
     return out
 
 
@@ -181,9 +202,12 @@ def rank_rules(library: Library, results: Results, *, paths_for: int = 3) -> lis
             status = "cleared"
         ranks.append(RuleRank(rule, status, score, tuple(evs)))
     ranks.sort(key=lambda r: (tuple(-x for x in r.score), r.rule))
-    return [RuleRank(r.rule, r.status, r.score, r.evidence,
-                     verdict_path(library, r.rule, results, via=_strongest_ref(r)))
-            if i < paths_for and r.status != "cleared" else r for i, r in enumerate(ranks)]
+    return [
+        RuleRank(r.rule, r.status, r.score, r.evidence, verdict_path(library, r.rule, results, via=_strongest_ref(r)))
+        if i < paths_for and r.status != "cleared"
+        else r
+        for i, r in enumerate(ranks)
+    ]
 
 
 def _strongest_ref(rank: RuleRank) -> str | None:
@@ -201,13 +225,17 @@ def path_start(library: Library, rule: str, triage: str = "triage") -> str | Non
     candidates = []
     if triage in library.playbooks:
         candidates.append(f"{triage}#{library.playbooks[triage].start}")
-    candidates += [f"{pb.id}#{pb.start}" for pb in library.playbooks.values()
-                   if any(n.conclusion and rule in n.conclusion.rules for n in pb.nodes.values())]
+    candidates += [
+        f"{pb.id}#{pb.start}"
+        for pb in library.playbooks.values()
+        if any(n.conclusion and rule in n.conclusion.rules for n in pb.nodes.values())
+    ]
     return next((c for c in candidates if shortest_path_to_rule(g, c, rule)), None)
 
 
-def verdict_path(library: Library, rule: str, results: Results, *, via: str | None = None,
-                 triage: str = "triage") -> tuple[PathStep, ...]:
+def verdict_path(
+    library: Library, rule: str, results: Results, *, via: str | None = None, triage: str = "triage"
+) -> tuple[PathStep, ...]:
     """The path from the start towards ``rule``: verdicts decide where they can, and where they
     cannot, the branch on the shortest way to ``via`` (the node holding the evidence), then to
     the rule, is taken (marked ``choose``)."""

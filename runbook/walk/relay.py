@@ -35,6 +35,15 @@ class CheckRelay:
 def not_run(block: CheckBlock, names: Sequence[str], at: datetime) -> CheckResult:
     """The result of a block skipped for want of optional variables: unknown, saying which."""
     reason = f"variable(s) not given: {', '.join(names)}"
-    return CheckResult(check_type=block.check_type, verdict=Verdict.UNKNOWN, summary=f"not run: {reason}",
-                       figures={}, thresholds={}, evidence=(), started_at=at, duration_s=0.0, params={},
-                       error=reason)
+    return CheckResult(
+        check_type=block.check_type,
+        verdict=Verdict.UNKNOWN,
+        summary=f"not run: {reason}",
+        figures={},
+        thresholds={},
+        evidence=(),
+        started_at=at,
+        duration_s=0.0,
+        params={},
+        error=reason,
+    )

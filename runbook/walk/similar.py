@@ -40,21 +40,41 @@ class SimilarIncident:
     is_drill: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "ref": self.ref, "title": self.title, "reason": self.reason,
-                "rules": list(self.rules), "incident_id": self.incident_id, "is_drill": self.is_drill}
+        return {
+            "source": self.source,
+            "ref": self.ref,
+            "title": self.title,
+            "reason": self.reason,
+            "rules": list(self.rules),
+            "incident_id": self.incident_id,
+            "is_drill": self.is_drill,
+        }
 
 
-def similar_incidents(library: Library, node: Node, *, session: Session, knowledge: Any = None,
-                      exclude: int | None = None, include_drills: bool = False) -> list[SimilarIncident]:
+def similar_incidents(
+    library: Library,
+    node: Node,
+    *,
+    session: Session,
+    knowledge: Any = None,
+    exclude: int | None = None,
+    include_drills: bool = False,
+) -> list[SimilarIncident]:
     """Links for ``node``: record incidents first (newest first), then knowledge-base records."""
     rules = tuple(node.conclusion.rules) if node.conclusion else ()
     found: dict[int, SimilarIncident] = {}
     for visit in store.incidents_through(node.playbook, node.id, session=session, exclude=exclude):
         if visit.is_drill and not include_drills:
             continue
-        found[visit.incident_id] = SimilarIncident("record", incident_ref(visit.incident_id), visit.title,
-                                                   "passed through this node", (), visit.incident_id,
-                                                   visit.is_drill)
+        found[visit.incident_id] = SimilarIncident(
+            "record",
+            incident_ref(visit.incident_id),
+            visit.title,
+            "passed through this node",
+            (),
+            visit.incident_id,
+            visit.is_drill,
+        )
     for iid, title, _started, drill, hit in store.incidents_concluding(rules, session=session, exclude=exclude):
         if drill and not include_drills:
             continue
@@ -85,6 +105,13 @@ def knowledge_links(library: Library, node: Node, knowledge: Any) -> list[Simila
         if node.playbook in playbooks:
             reasons.append(f"its playbook {node.playbook} holds this node")
         if reasons:
-            out.append(SimilarIncident("knowledge", str(getattr(rec, "id", "")), str(getattr(rec, "title", "")),
-                                       "; ".join(reasons), tuple(shared or rec_rules)))
+            out.append(
+                SimilarIncident(
+                    "knowledge",
+                    str(getattr(rec, "id", "")),
+                    str(getattr(rec, "title", "")),
+                    "; ".join(reasons),
+                    tuple(shared or rec_rules),
+                )
+            )
     return out

@@ -28,10 +28,17 @@ def as_ref(playbook_id: str, target: str | None) -> str | None:
 
 def step_view(row: Step, *, current: bool) -> WalkStep:
     # The current step shows no branch: after an undo its row still names the undone branch.
-    return WalkStep(step_id=row.id, seq=row.seq, playbook_id=row.playbook_id, node_id=row.node_id,
-                    entered_at=row.entered_at, choice=None if current else row.choice,
-                    next_ref=None if current else as_ref(row.playbook_id, row.next_node_id),
-                    automatic=bool(row.automatic), undone=bool(row.undone))
+    return WalkStep(
+        step_id=row.id,
+        seq=row.seq,
+        playbook_id=row.playbook_id,
+        node_id=row.node_id,
+        entered_at=row.entered_at,
+        choice=None if current else row.choice,
+        next_ref=None if current else as_ref(row.playbook_id, row.next_node_id),
+        automatic=bool(row.automatic),
+        undone=bool(row.undone),
+    )
 
 
 def pending_move(rows: list[Step], current: Step | None) -> str | None:
@@ -62,8 +69,9 @@ def block_results(session: Session, incident_id: int, step_id: int, node: Node) 
     return out
 
 
-def reached_conclusions(session: Session, library: Library, incident_id: int,
-                        steps: list[WalkStep]) -> list[ReachedConclusion]:
+def reached_conclusions(
+    session: Session, library: Library, incident_id: int, steps: list[WalkStep]
+) -> list[ReachedConclusion]:
     """Conclusions of steps that are not undone, in order."""
     live = {s.step_id: s for s in steps if not s.undone}
     out = []
@@ -77,6 +85,14 @@ def reached_conclusions(session: Session, library: Library, incident_id: int,
             fix = node.conclusion.fix if node.conclusion else ""
         except NotFoundError:
             fix = ""
-        out.append(ReachedConclusion(ref=ref, title=row.title, rules=tuple(row.rule_ids or ()), fix=fix,
-                                     step_id=row.step_id, automatic=step.automatic))
+        out.append(
+            ReachedConclusion(
+                ref=ref,
+                title=row.title,
+                rules=tuple(row.rule_ids or ()),
+                fix=fix,
+                step_id=row.step_id,
+                automatic=step.automatic,
+            )
+        )
     return out

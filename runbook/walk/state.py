@@ -110,8 +110,7 @@ class NeededVariable:
     skipped (verdict ``unknown``, "not run") instead of stopping the node."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "example": self.example,
-                "required": self.required}
+        return {"name": self.name, "description": self.description, "example": self.example, "required": self.required}
 
 
 class StopReason(StrEnum):

@@ -37,9 +37,12 @@ def check_records_by_uid(uids: Iterable[str], *, session: Session) -> dict[str, 
 def started_checks(incident_id: int, step_id: int, *, session: Session) -> list[Event]:
     """The ``check_started`` events of one step, oldest first (the engine's payload names the
     block index and the uid its result will be stored under)."""
-    q = (select(Event).where(Event.incident_id == incident_id, Event.step_id == step_id,
-                             Event.kind == EventKind.CHECK_STARTED.value)
-         .order_by(Event.id).execution_options(populate_existing=True))
+    q = (
+        select(Event)
+        .where(Event.incident_id == incident_id, Event.step_id == step_id, Event.kind == EventKind.CHECK_STARTED.value)
+        .order_by(Event.id)
+        .execution_options(populate_existing=True)
+    )
     return list(session.scalars(q))
 
 
@@ -54,13 +57,16 @@ class NodeVisit:
     seq: int
 
 
-def incidents_through(playbook_id: str, node_id: str, *, session: Session,
-                      exclude: int | None = None) -> list[NodeVisit]:
+def incidents_through(
+    playbook_id: str, node_id: str, *, session: Session, exclude: int | None = None
+) -> list[NodeVisit]:
     """Incidents with a step (not undone) at the node, newest first, one row per incident."""
-    q = (select(Step.incident_id, Incident.title, Incident.started_at, Incident.is_drill, Step.seq)
-         .join(Incident, Incident.id == Step.incident_id)
-         .where(Step.playbook_id == playbook_id, Step.node_id == node_id, Step.undone == False)
-         .order_by(Incident.started_at.desc(), Step.incident_id.desc(), Step.seq))
+    q = (
+        select(Step.incident_id, Incident.title, Incident.started_at, Incident.is_drill, Step.seq)
+        .join(Incident, Incident.id == Step.incident_id)
+        .where(Step.playbook_id == playbook_id, Step.node_id == node_id, not Step.undone)
+        .order_by(Incident.started_at.desc(), Step.incident_id.desc(), Step.seq)
+    )
     out: dict[int, NodeVisit] = {}
     for iid, title, started, drill, seq in session.execute(q):
         if iid != exclude and iid not in out:
@@ -68,16 +74,19 @@ def incidents_through(playbook_id: str, node_id: str, *, session: Session,
     return list(out.values())
 
 
-def incidents_concluding(rules: Iterable[str], *, session: Session,
-                         exclude: int | None = None) -> list[tuple[int, str, object, bool, tuple[str, ...]]]:
+def incidents_concluding(
+    rules: Iterable[str], *, session: Session, exclude: int | None = None
+) -> list[tuple[int, str, object, bool, tuple[str, ...]]]:
     """Incidents with a (not undone) conclusion naming any of ``rules``: (id, title, started, drill, rules)."""
     wanted = set(rules)
     if not wanted:
         return []
-    q = (select(Conclusion, Incident.title, Incident.started_at, Incident.is_drill, Step.undone)
-         .join(Incident, Incident.id == Conclusion.incident_id)
-         .outerjoin(Step, Step.id == Conclusion.step_id)
-         .order_by(Incident.started_at.desc(), Conclusion.id))
+    q = (
+        select(Conclusion, Incident.title, Incident.started_at, Incident.is_drill, Step.undone)
+        .join(Incident, Incident.id == Conclusion.incident_id)
+        .outerjoin(Step, Step.id == Conclusion.step_id)
+        .order_by(Incident.started_at.desc(), Conclusion.id)
+    )
     out: dict[int, tuple] = {}
     for concl, title, started, drill, undone in session.execute(q):
         if undone or concl.incident_id == exclude:

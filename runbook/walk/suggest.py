@@ -48,8 +48,14 @@ def suggest(node: Node, results: Sequence[BlockResult]) -> Suggestion | None:
     reason = f"check {first.index + 1} ({first.result.check_type}) says {first.verdict.value}"
     if others:
         reason += f"; equally severe verdicts point to {', '.join(sorted(others))}"
-    return Suggestion(target=first.target, label=label, verdict=first.verdict, block=first.index,
-                      contested=bool(others), reason=reason)
+    return Suggestion(
+        target=first.target,
+        label=label,
+        verdict=first.verdict,
+        block=first.index,
+        contested=bool(others),
+        reason=reason,
+    )
 
 
 def all_unknown(results: Sequence[BlockResult]) -> bool:

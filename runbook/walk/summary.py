@@ -22,8 +22,14 @@ def key_figures(figures: dict[str, Any], limit: int = KEY_FIGURES) -> str:
 
 
 def check_dict(result: CheckResult) -> dict[str, Any]:
-    return {"check_type": result.check_type, "verdict": result.verdict.value, "summary": result.summary,
-            "figures": dict(result.figures), "duration_s": result.duration_s, "error": result.error}
+    return {
+        "check_type": result.check_type,
+        "verdict": result.verdict.value,
+        "summary": result.summary,
+        "figures": dict(result.figures),
+        "duration_s": result.duration_s,
+        "error": result.error,
+    }
 
 
 def walk_dict(engine: WalkEngine, stop: Any = None) -> dict[str, Any]:
@@ -31,27 +37,48 @@ def walk_dict(engine: WalkEngine, stop: Any = None) -> dict[str, Any]:
     path = []
     for step in engine.path:
         node = engine.node_at(step.ref)
-        path.append({
-            "seq": step.seq, "ref": step.ref, "title": node.title if node else "",
-            "kind": node.kind.value if node else "", "choice": step.choice, "next": step.next_ref,
-            "automatic": step.automatic, "undone": step.undone,
-            "checks": [dict(check_dict(r.result), block=r.index) for r in engine.results_at(step)],
-        })
+        path.append(
+            {
+                "seq": step.seq,
+                "ref": step.ref,
+                "title": node.title if node else "",
+                "kind": node.kind.value if node else "",
+                "choice": step.choice,
+                "next": step.next_ref,
+                "automatic": step.automatic,
+                "undone": step.undone,
+                "checks": [dict(check_dict(r.result), block=r.index) for r in engine.results_at(step)],
+            }
+        )
     out: dict[str, Any] = {
-        "incident": incident_ref(engine.incident_id or 0), "incident_id": engine.incident_id,
-        "at": engine.ref, "path": path,
-        "conclusions": [{"ref": c.ref, "title": c.title, "rules": list(c.rules), "fix": c.fix,
-                         "automatic": c.automatic} for c in engine.conclusions],
+        "incident": incident_ref(engine.incident_id or 0),
+        "incident_id": engine.incident_id,
+        "at": engine.ref,
+        "path": path,
+        "conclusions": [
+            {"ref": c.ref, "title": c.title, "rules": list(c.rules), "fix": c.fix, "automatic": c.automatic}
+            for c in engine.conclusions
+        ],
         "suggestion": None,
         "similar": [s.to_dict() for s in engine.similar()] if engine.ref else [],
     }
     if engine.suggestion is not None:
         s = engine.suggestion
-        out["suggestion"] = {"target": s.target, "label": s.label, "verdict": s.verdict.value,
-                             "contested": s.contested, "reason": s.reason}
+        out["suggestion"] = {
+            "target": s.target,
+            "label": s.label,
+            "verdict": s.verdict.value,
+            "contested": s.contested,
+            "reason": s.reason,
+        }
     if stop is not None:
-        out["stop"] = {"reason": stop.reason.value, "ref": stop.ref, "detail": stop.detail,
-                       "exit_code": stop.exit_code, "moves": stop.moves}
+        out["stop"] = {
+            "reason": stop.reason.value,
+            "ref": stop.ref,
+            "detail": stop.detail,
+            "exit_code": stop.exit_code,
+            "moves": stop.moves,
+        }
     return out
 
 
@@ -63,8 +90,11 @@ def walk_text(data: dict[str, Any]) -> str:
         lines.append(f"  {step['seq']:>2}. {step['ref']}  {step['title']}{mark}")
         for c in step["checks"]:
             figures = key_figures(c["figures"])
-            lines.append(f"        {c['check_type']}: {c['verdict'].upper()}"
-                         + (f"  [{figures}]" if figures else "") + f"  {c['summary']}")
+            lines.append(
+                f"        {c['check_type']}: {c['verdict'].upper()}"
+                + (f"  [{figures}]" if figures else "")
+                + f"  {c['summary']}"
+            )
         if step["choice"]:
             how = "automatic" if step["automatic"] else "chosen"
             lines.append(f"        -> {step['choice']} ({how})")

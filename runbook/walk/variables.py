@@ -31,8 +31,10 @@ class MissingVariables(RunbookError):
 
     def __init__(self, needed: Sequence[NeededVariable], *, hint: str = "supply them with --var NAME=VALUE") -> None:
         self.needed = tuple(needed)
-        lines = [f"  {v.name}: {v.description or 'no description'}" + (f" (e.g. {v.example})" if v.example else "")
-                 for v in self.needed]
+        lines = [
+            f"  {v.name}: {v.description or 'no description'}" + (f" (e.g. {v.example})" if v.example else "")
+            for v in self.needed
+        ]
         super().__init__("the checks need variables that were not given:\n" + "\n".join(lines) + "\n" + hint)
 
 
@@ -71,8 +73,9 @@ def block_variables(blocks: Iterable[CheckBlock]) -> list[str]:
     return names
 
 
-def missing_variables(library: Library, node: Node, variables: Mapping[str, Any],
-                      blocks: Iterable[CheckBlock] | None = None) -> list[NeededVariable]:
+def missing_variables(
+    library: Library, node: Node, variables: Mapping[str, Any], blocks: Iterable[CheckBlock] | None = None
+) -> list[NeededVariable]:
     """The variables ``node``'s checks (or ``blocks``) need and ``variables`` lacks, described
     by the playbook (a variable the playbook does not declare counts as required)."""
     playbook = library.playbooks.get(node.playbook)
@@ -81,13 +84,20 @@ def missing_variables(library: Library, node: Node, variables: Mapping[str, Any]
         if present(variables, name):
             continue
         declared = playbook.variable(name) if playbook else None
-        out.append(NeededVariable(name, declared.description if declared else "",
-                                  declared.example if declared else None,
-                                  declared.required if declared else True))
+        out.append(
+            NeededVariable(
+                name,
+                declared.description if declared else "",
+                declared.example if declared else None,
+                declared.required if declared else True,
+            )
+        )
     return out
 
 
-def runnable_blocks(library: Library, node: Node, variables: Mapping[str, Any]) -> tuple[list[int], dict[int, list[str]]]:
+def runnable_blocks(
+    library: Library, node: Node, variables: Mapping[str, Any]
+) -> tuple[list[int], dict[int, list[str]]]:
     """Which of ``node``'s blocks can run: (indexes to run, {index: optional names missing}).
 
     Raises MissingVariables when a required variable is missing, or when no block can run at
@@ -144,5 +154,8 @@ def missing_for_playbook(playbook: Playbook, variables: Mapping[str, Any]) -> li
     Asked for when a walk starts, so a headless run fails before it records or measures anything.
     """
     used = set(block_variables(b for node in playbook.nodes.values() for b in node.checks))
-    return [NeededVariable(v.name, v.description, v.example) for v in playbook.variables
-            if v.required and v.name in used and not present(variables, v.name)]
+    return [
+        NeededVariable(v.name, v.description, v.example)
+        for v in playbook.variables
+        if v.required and v.name in used and not present(variables, v.name)
+    ]

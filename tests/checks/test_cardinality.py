@@ -9,8 +9,15 @@ from tests.fixtures.metrics_targets import bad_histogram_registry, user_id_regis
 
 
 def test_id_like_values():
-    ids = ["550e8400-e29b-41d4-a716-446655440000", "4bf92f3577b34da6", "123456", "10.0.0.7", "10.0.0.7:9100",
-           "ops@example.com", "fe80::1"]
+    ids = [
+        "550e8400-e29b-41d4-a716-446655440000",
+        "4bf92f3577b34da6",
+        "123456",
+        "10.0.0.7",
+        "10.0.0.7:9100",
+        "ops@example.com",
+        "fe80::1",
+    ]
     names = ["GET", "/api/orders", "user-17", "payments", "abc", ""]
     assert [is_id_like(v) for v in ids] == [True] * len(ids)
     assert [is_id_like(v) for v in names] == [False] * len(names)

@@ -10,8 +10,9 @@ from tests.fixtures.proc import free_port
 
 
 def runbook(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "runbook", *args], capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "runbook", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 def test_checks_lists_types_params_and_defaults():
@@ -21,9 +22,14 @@ def test_checks_lists_types_params_and_defaults():
     probe = rows["http_probe_flapping"]
     assert probe["rules"] == ["R2"]
     params = {x["name"]: x for x in probe["params"]}
-    assert params["url"] == {"name": "url", "type": "str", "default": None, "required": True,
-                             "description": "The probe endpoint, e.g. http://10.0.0.5:8080/health",
-                             "secret": False}
+    assert params["url"] == {
+        "name": "url",
+        "type": "str",
+        "default": None,
+        "required": True,
+        "description": "The probe endpoint, e.g. http://10.0.0.5:8080/health",
+        "secret": False,
+    }
     assert (params["probe_timeout_s"]["type"], params["probe_timeout_s"]["default"]) == ("float", 1.0)
     assert params["failure_threshold"]["default"] == 3
     assert {x["name"]: x["type"] for x in rows["trace_header_canonicalization"]["params"]}["hop_urls"] == "list[str]"
@@ -35,8 +41,17 @@ def test_checks_lists_types_params_and_defaults():
 
 
 def test_check_ok_exit_0_json(nginx):
-    p = runbook("check", "http_probe_flapping", "--param", f"url={nginx.url('/health')}", "--param", "n=3",
-                "--param", "interval_s=0", "--json")
+    p = runbook(
+        "check",
+        "http_probe_flapping",
+        "--param",
+        f"url={nginx.url('/health')}",
+        "--param",
+        "n=3",
+        "--param",
+        "interval_s=0",
+        "--json",
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     result = json.loads(p.stdout)
     assert result["verdict"] == "ok" and result["figures"]["probes"] == 3
@@ -44,8 +59,20 @@ def test_check_ok_exit_0_json(nginx):
 
 
 def test_check_fail_exit_2_text(nginx):
-    p = runbook("check", "http_probe_flapping", "-p", f"url={nginx.url('/slow')}", "-p", "probe_timeout_s=0.1",
-                "-p", "n=2", "-p", "interval_s=0", "--timeout", "5")
+    p = runbook(
+        "check",
+        "http_probe_flapping",
+        "-p",
+        f"url={nginx.url('/slow')}",
+        "-p",
+        "probe_timeout_s=0.1",
+        "-p",
+        "n=2",
+        "-p",
+        "interval_s=0",
+        "--timeout",
+        "5",
+    )
     assert p.returncode == 2, p.stdout + p.stderr
     lines = p.stdout.splitlines()
     assert lines[0].startswith("http_probe_flapping: FAIL  2 probes: every probe failed")
@@ -54,19 +81,36 @@ def test_check_fail_exit_2_text(nginx):
 
 
 def test_check_warn_exit_1_with_list_param(nginx, header_echo):
-    p = runbook("check", "trace_header_canonicalization", "-p", f"entry_url={header_echo.url('/go')}",
-                "-p", f"hop_urls=[{header_echo.url('/go')}]", "--json")
+    p = runbook(
+        "check",
+        "trace_header_canonicalization",
+        "-p",
+        f"entry_url={header_echo.url('/go')}",
+        "-p",
+        f"hop_urls=[{header_echo.url('/go')}]",
+        "--json",
+    )
     assert p.returncode == 1, p.stdout + p.stderr
     assert json.loads(p.stdout)["figures"]["hops"] == 2
 
 
 def test_unreachable_exit_3_and_secrets_hidden():
     port = free_port()
-    p = runbook("check", "http_probe_flapping", "-p", f"url=http://ann:hunter22@127.0.0.1:{port}/?token=abc123",
-                "-p", "n=2", "-p", "interval_s=0")
+    p = runbook(
+        "check",
+        "http_probe_flapping",
+        "-p",
+        f"url=http://ann:hunter22@127.0.0.1:{port}/?token=abc123",
+        "-p",
+        "n=2",
+        "-p",
+        "interval_s=0",
+    )
     assert p.returncode == 3
-    assert p.stdout.startswith("http_probe_flapping: UNKNOWN  could not measure: every probe failed to connect: "
-                               f"connection refused by 127.0.0.1:{port}")
+    assert p.stdout.startswith(
+        "http_probe_flapping: UNKNOWN  could not measure: every probe failed to connect: "
+        f"connection refused by 127.0.0.1:{port}"
+    )
     assert "hunter22" not in p.stdout and "abc123" not in p.stdout
 
 

@@ -83,8 +83,12 @@ def client_process(closing_server):
 
     def start(n: int, mode: str, metrics_port: int | None = None) -> subprocess.Popen:
         extra = [str(metrics_port)] if metrics_port else []
-        p = subprocess.Popen([sys.executable, "-c", CLIENT, str(closing_server), str(n), mode, *extra],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen(
+            [sys.executable, "-c", CLIENT, str(closing_server), str(n), mode, *extra],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         procs.append(p)
         assert p.stdout.readline().strip() == "ready"
         return p
@@ -144,9 +148,17 @@ async def test_missing_pid_and_bad_params_are_unknown():
 def node_exporter(tmp_path):
     binary = require_binary("prometheus-node-exporter", package="prometheus-node-exporter")
     port = free_port()
-    with ServerProcess([binary, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
-                        "--collector.tcpstat", "--collector.filefd"], port=port,
-                       log_path=tmp_path / "node_exporter.log") as proc:
+    with ServerProcess(
+        [
+            binary,
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--collector.disable-defaults",
+            "--collector.tcpstat",
+            "--collector.filefd",
+        ],
+        port=port,
+        log_path=tmp_path / "node_exporter.log",
+    ) as proc:
         yield f"http://127.0.0.1:{port}/metrics", proc
 
 
@@ -157,8 +169,9 @@ async def test_process_metrics_source(client_process):
     ok = await run_check("connection_leak", _params(metrics_url=f"http://127.0.0.1:{ok_port}/metrics"), timeout_s=10)
     assert ok.verdict is Verdict.OK, ok.summary
     assert ok.figures["close_wait"] is None and ok.figures["fds"] > 0
-    warn = await run_check("connection_leak", _params(metrics_url=f"http://127.0.0.1:{warn_port}/metrics"),
-                           timeout_s=10)
+    warn = await run_check(
+        "connection_leak", _params(metrics_url=f"http://127.0.0.1:{warn_port}/metrics"), timeout_s=10
+    )
     assert warn.verdict is Verdict.WARN, warn.summary
     assert warn.figures["fd_limit"] == 64
 
@@ -179,7 +192,11 @@ async def test_node_exporter_source(node_exporter, client_process):
 @pytest.mark.parametrize("kind", ["no_synack", "silent", "drip", "huge_declared", "garbage", "reset", "ok"])
 async def test_hostile_metrics_pages_are_unknown_within_the_deadline(hostile, kind):
     t0 = time.monotonic()
-    r = await run_check("connection_leak", {"metrics_url": hostile.url(kind, "/metrics"), "samples": 1},
-                        timeout_s=1.0, max_bytes=64 * 1024)
+    r = await run_check(
+        "connection_leak",
+        {"metrics_url": hostile.url(kind, "/metrics"), "samples": 1},
+        timeout_s=1.0,
+        max_bytes=64 * 1024,
+    )
     assert time.monotonic() - t0 < 1.1
     assert r.verdict is Verdict.UNKNOWN, (kind, r.summary)

@@ -55,9 +55,17 @@ async def test_nxdomain_refused_and_silent_server_are_unknown(nsd_server, dnsmas
     assert refused.error.startswith(f"127.0.0.1:{dnsmasq_server.port} would not answer for nope.example.: ")
     assert "REFUSED" in refused.error
     t0 = time.monotonic()
-    silent = await run_check("dns_rr_effectiveness", {"name": "orders.svc.test", "nameserver": "127.0.0.1",
-                                                      "port": free_port_tcp_udp(), "n": 3,
-                                                      "query_timeout_s": 0.3}, timeout_s=2)
+    silent = await run_check(
+        "dns_rr_effectiveness",
+        {
+            "name": "orders.svc.test",
+            "nameserver": "127.0.0.1",
+            "port": free_port_tcp_udp(),
+            "n": 3,
+            "query_timeout_s": 0.3,
+        },
+        timeout_s=2,
+    )
     assert silent.verdict is Verdict.UNKNOWN
     assert "no answer from 127.0.0.1" in silent.summary
     assert time.monotonic() - t0 < 2.1

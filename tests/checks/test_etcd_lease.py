@@ -14,8 +14,14 @@ from tests.fixtures.etcd_server import LeaseKeeper
 
 def _params(server, prefix, **extra):
     # the test machine's disk is shared with other suites: WAL fsync latency is not under test here
-    return {"etcd_url": server.url, "prefix": prefix, "duration_s": 5.0, "poll_s": 0.25,
-            "wal_fsync_p99_warn_s": 5.0, **extra}
+    return {
+        "etcd_url": server.url,
+        "prefix": prefix,
+        "duration_s": 5.0,
+        "poll_s": 0.25,
+        "wal_fsync_p99_warn_s": 5.0,
+        **extra,
+    }
 
 
 async def test_healthy_expiring_and_late_leases(etcd_server):
@@ -93,8 +99,9 @@ async def test_empty_prefix_and_unreachable_are_unknown(etcd_server, unique_pref
 
 
 async def test_nothing_registered_but_expected_fails(etcd_server, unique_prefix):
-    result = await run_check("etcd_lease_keepalive",
-                             _params(etcd_server, unique_prefix, expected_instances=3, duration_s=0.5), timeout_s=5)
+    result = await run_check(
+        "etcd_lease_keepalive", _params(etcd_server, unique_prefix, expected_instances=3, duration_s=0.5), timeout_s=5
+    )
     assert result.verdict is Verdict.FAIL
     assert "instances dropped to 0 < expected 3" in result.summary
 

@@ -44,7 +44,8 @@ async def test_bad_samples_fail_with_every_location():
     assert r.figures["findings"] == len(EXPECTED_BAD)
     assert r.figures["n_keepalive_per_watcher"] == 4
     assert "session.go:16: [keepalive_per_watcher] KeepAlive called at 2 places on lease s.lease" in [
-        e.text for e in r.evidence]
+        e.text for e in r.evidence
+    ]
     assert any('Header["X-Trace-ID"] is not canonical (Go stores "X-Trace-Id")' in e.text for e in r.evidence)
 
 
@@ -56,17 +57,21 @@ async def test_good_samples_are_clean_even_with_traps_in_comments_and_strings():
 
 
 async def test_vendor_and_tests_are_scanned_on_request():
-    r = await run_check("go_source_scan", {"path": str(SAMPLES / "good"), "skip_vendor": False,
-                                           "skip_tests": False}, timeout_s=10)
+    r = await run_check(
+        "go_source_scan", {"path": str(SAMPLES / "good"), "skip_vendor": False, "skip_tests": False}, timeout_s=10
+    )
     assert r.verdict is Verdict.FAIL
-    assert r.figures["locations"] == ("internal/probe_test.go:11 hardcoded_probe_timeout; "
-                                      "internal/probe_test.go:13 default_http_client; "
-                                      "vendor/example.com/legacy/legacy.go:6 default_http_client")
+    assert r.figures["locations"] == (
+        "internal/probe_test.go:11 hardcoded_probe_timeout; "
+        "internal/probe_test.go:13 default_http_client; "
+        "vendor/example.com/legacy/legacy.go:6 default_http_client"
+    )
 
 
 async def test_pattern_subset_single_file_and_caps(tmp_path):
-    r = await run_check("go_source_scan", {"path": str(SAMPLES / "bad" / "trace.go"),
-                                           "patterns": ["raw_header_lookup"]}, timeout_s=5)
+    r = await run_check(
+        "go_source_scan", {"path": str(SAMPLES / "bad" / "trace.go"), "patterns": ["raw_header_lookup"]}, timeout_s=5
+    )
     assert (r.verdict, r.figures["findings"]) == (Verdict.FAIL, 1)
     capped = await run_check("go_source_scan", {"path": str(SAMPLES / "bad"), "max_files": 2}, timeout_s=5)
     assert capped.figures["files_scanned"] == 2 and capped.figures["files_skipped"] == 7

@@ -17,8 +17,9 @@ def test_stub_formats_agree():
 
 
 async def test_prometheus_pprof_is_a_healthy_baseline(prometheus_server):
-    result = await run_check("goroutine_pileup_logging",
-                             {"pprof_base": prometheus_server.url + "/debug/pprof", "gap_s": 0.2}, timeout_s=10)
+    result = await run_check(
+        "goroutine_pileup_logging", {"pprof_base": prometheus_server.url + "/debug/pprof", "gap_s": 0.2}, timeout_s=10
+    )
     assert result.verdict is Verdict.OK, result.summary
     assert result.figures["goroutines"] >= 10 and result.figures["logging_blocked"] == 0
     assert abs(result.figures["debug1_total"] - result.figures["goroutines"]) <= 3
@@ -28,8 +29,10 @@ async def test_sixty_goroutines_stuck_in_zap_for_two_minutes_fail(pprof_stub):
     stub = pprof_stub([pileup_process(60)])
     result = await run_check("goroutine_pileup_logging", {"pprof_base": stub.base, "gap_s": 0.1}, timeout_s=10)
     assert result.verdict is Verdict.FAIL, result.summary
-    assert result.summary == ("goroutines piled up behind logging: 60 goroutines [semacquire, 2 minutes] "
-                              "in go.uber.org/zap/zapcore.(*lockedWriteSyncer).Write")
+    assert result.summary == (
+        "goroutines piled up behind logging: 60 goroutines [semacquire, 2 minutes] "
+        "in go.uber.org/zap/zapcore.(*lockedWriteSyncer).Write"
+    )
     assert result.figures["largest_logging_group"] == 60
     assert result.figures["largest_logging_group_minutes"] == 2
     assert result.figures["logging_blocked"] == 61  # the lock holder, stuck in the write syscall, too

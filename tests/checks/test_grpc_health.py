@@ -1,6 +1,7 @@
 """grpc_unavailable_fallback against a real grpcio health server and Python caller services."""
 
 import asyncio
+import contextlib
 import threading
 import time
 import urllib.request
@@ -23,15 +24,22 @@ async def test_health_states(grpc_health_factory):
     server = grpc_health_factory({"": SERVING, PAYMENTS: NOT_SERVING})
     closed = f"127.0.0.1:{free_port()}"
     states = {}
-    for name, target, service in [("serving", server.target, ""), ("not_serving", server.target, PAYMENTS),
-                                  ("not_found", server.target, "nope.v1.Nope"), ("unavailable", closed, "")]:
-        r = await run_check("grpc_unavailable_fallback", {"downstream": target, "health_service": service},
-                            timeout_s=5)
+    for name, target, service in [
+        ("serving", server.target, ""),
+        ("not_serving", server.target, PAYMENTS),
+        ("not_found", server.target, "nope.v1.Nope"),
+        ("unavailable", closed, ""),
+    ]:
+        r = await run_check("grpc_unavailable_fallback", {"downstream": target, "health_service": service}, timeout_s=5)
         assert r.verdict is Verdict.UNKNOWN  # no caller: nothing was exercised
         assert r.error == "nothing exercised: no caller_url or caller_metrics_url given"
         states[name] = r.figures["downstream_state"]
-    assert states == {"serving": "SERVING", "not_serving": "NOT_SERVING",
-                      "not_found": "NOT_FOUND", "unavailable": "UNAVAILABLE"}
+    assert states == {
+        "serving": "SERVING",
+        "not_serving": "NOT_SERVING",
+        "not_found": "NOT_FOUND",
+        "unavailable": "UNAVAILABLE",
+    }
 
 
 async def test_active_probe_fallback_ok_and_500_fail(grpc_health_factory, caller_factory):
@@ -39,15 +47,29 @@ async def test_active_probe_fallback_ok_and_500_fail(grpc_health_factory, caller
     good = caller_factory(server.target, "fallback")
     bad = caller_factory(server.target, "error")
     server.stop()  # the downstream is down: callers now get UNAVAILABLE
-    ok = await run_check("grpc_unavailable_fallback", {
-        "downstream": server.target, "caller_url": good.url + "/call", "active_requests": 4, **FALLBACK,
-    }, timeout_s=10)
+    ok = await run_check(
+        "grpc_unavailable_fallback",
+        {
+            "downstream": server.target,
+            "caller_url": good.url + "/call",
+            "active_requests": 4,
+            **FALLBACK,
+        },
+        timeout_s=10,
+    )
     assert ok.verdict is Verdict.OK, ok.summary
     assert ok.figures["downstream_state"] == "UNAVAILABLE"
     assert (ok.figures["active_fallback"], ok.figures["active_error"]) == (4, 0)
-    fail = await run_check("grpc_unavailable_fallback", {
-        "downstream": server.target, "caller_url": bad.url + "/call", "active_requests": 4, **FALLBACK,
-    }, timeout_s=10)
+    fail = await run_check(
+        "grpc_unavailable_fallback",
+        {
+            "downstream": server.target,
+            "caller_url": bad.url + "/call",
+            "active_requests": 4,
+            **FALLBACK,
+        },
+        timeout_s=10,
+    )
     assert fail.verdict is Verdict.FAIL
     assert fail.figures["active_error"] == 4
     assert "4 of 4 caller requests failed while the downstream was UNAVAILABLE (HTTP 500)" in fail.summary
@@ -56,24 +78,27 @@ async def test_active_probe_fallback_ok_and_500_fail(grpc_health_factory, caller
 async def test_active_probe_skipped_while_serving_is_unknown(grpc_health_factory, caller_factory):
     server = grpc_health_factory()
     good = caller_factory(server.target, "fallback")
-    r = await run_check("grpc_unavailable_fallback", {
-        "downstream": server.target, "caller_url": good.url + "/call", **FALLBACK}, timeout_s=5)
+    r = await run_check(
+        "grpc_unavailable_fallback",
+        {"downstream": server.target, "caller_url": good.url + "/call", **FALLBACK},
+        timeout_s=5,
+    )
     assert r.verdict is Verdict.UNKNOWN
     assert r.summary == "downstream SERVING; fallback not exercised: downstream not down"
 
 
 def _traffic(url: str, stop: threading.Event) -> None:
     while not stop.is_set():
-        try:
+        with contextlib.suppress(OSError):
             urllib.request.urlopen(url, timeout=1).read()
-        except OSError:
-            pass
         time.sleep(0.05)
 
 
 async def _metrics_run(server, caller):
     params = {
-        "downstream": server.target, "caller_metrics_url": caller.url + "/metrics", "window_s": 1.5,
+        "downstream": server.target,
+        "caller_metrics_url": caller.url + "/metrics",
+        "window_s": 1.5,
         "fallback_selector": "caller_fallback_total",
         "errors_selector": 'caller_http_responses_total{code="500"}',
     }
@@ -132,7 +157,7 @@ def test_select_sum_never_raises_on_any_page(page):
     assert got is None or isinstance(got, float)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["Unavailable", "OK", "a\\\"b"]), st.integers(0, 10**6)), max_size=20))
+@given(st.lists(st.tuples(st.sampled_from(["Unavailable", "OK", 'a\\"b']), st.integers(0, 10**6)), max_size=20))
 def test_select_sum_adds_matching_series(series):
     page = "\n".join(f'm_total{{code="{c}",i="{i}"}} {v}' for i, (c, v) in enumerate(series))
     want = sum(v for c, v in series if c == "Unavailable")
@@ -144,9 +169,17 @@ def test_select_sum_adds_matching_series(series):
 async def test_hostile_caller_times_out_as_errors_or_unknown(hostile, kind):
     closed = f"127.0.0.1:{free_port()}"  # the downstream is down
     t0 = time.monotonic()
-    r = await run_check("grpc_unavailable_fallback", {
-        "downstream": closed, "caller_url": hostile.url(kind, "/call"), "active_requests": 2,
-        "deadline_ms": 100, **FALLBACK}, timeout_s=1.5)
+    r = await run_check(
+        "grpc_unavailable_fallback",
+        {
+            "downstream": closed,
+            "caller_url": hostile.url(kind, "/call"),
+            "active_requests": 2,
+            "deadline_ms": 100,
+            **FALLBACK,
+        },
+        timeout_s=1.5,
+    )
     assert time.monotonic() - t0 < 1.6
     # a caller that hangs or breaks while its downstream is down is the failure R7 is about
     assert r.verdict is Verdict.FAIL, (kind, r.summary)
@@ -159,9 +192,11 @@ async def test_silent_downstream_counts_as_down(hostile, grpc_health_factory, ca
     server.stop()
     silent = hostile.url("silent").removeprefix("http://").rstrip("/")  # accepts TCP, never speaks HTTP/2
     t0 = time.monotonic()
-    r = await run_check("grpc_unavailable_fallback", {
-        "downstream": silent, "deadline_ms": 300, "caller_url": good.url + "/call", "active_requests": 2,
-        **FALLBACK}, timeout_s=5)
+    r = await run_check(
+        "grpc_unavailable_fallback",
+        {"downstream": silent, "deadline_ms": 300, "caller_url": good.url + "/call", "active_requests": 2, **FALLBACK},
+        timeout_s=5,
+    )
     assert r.figures["downstream_state"] in ("DEADLINE_EXCEEDED", "UNAVAILABLE")
     assert r.verdict is Verdict.OK, r.summary
     assert time.monotonic() - t0 < 3

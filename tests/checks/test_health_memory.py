@@ -16,8 +16,15 @@ def _get(url: str) -> dict:
 
 async def test_plenty_of_headroom_is_ok(expvar_service):
     s = expvar_service
-    r = await run_check("health_vs_memory", {"health_url": s.url("/health"), "vars_url": s.url("/debug/vars"),
-                                             "memory_limit_bytes": 4 * 10**9, "sample_gap_s": 0.2})
+    r = await run_check(
+        "health_vs_memory",
+        {
+            "health_url": s.url("/health"),
+            "vars_url": s.url("/debug/vars"),
+            "memory_limit_bytes": 4 * 10**9,
+            "sample_gap_s": 0.2,
+        },
+    )
     assert r.verdict is Verdict.OK, r.summary
     assert r.figures["health_status"] == 200 and r.figures["usage"] < 0.1
     assert r.figures["limit_source"] == "param"
@@ -30,17 +37,22 @@ async def test_health_200_near_the_limit_fails(expvar_service):
         _get(s.url("/hog?mb=32"))
     sys_bytes = _get(s.url("/debug/vars"))["memstats"]["Sys"]
     limit = int(sys_bytes / 0.93)
-    r = await run_check("health_vs_memory", {"health_url": s.url("/health"), "vars_url": s.url("/debug/vars"),
-                                             "memory_limit_bytes": limit, "samples": 1})
+    r = await run_check(
+        "health_vs_memory",
+        {"health_url": s.url("/health"), "vars_url": s.url("/debug/vars"), "memory_limit_bytes": limit, "samples": 1},
+    )
     assert r.verdict is Verdict.FAIL, r.summary
     assert r.figures["usage"] >= 0.9
     assert r.figures["heap_alloc_bytes"] >= 96 * 1024 * 1024
     assert r.summary.startswith("/health answers 200 while memory ")
     # the same from the Prometheus metrics and from the local pid agree
-    r2 = await run_check("health_vs_memory", {"health_url": s.url("/health"), "metrics_url": s.url("/metrics"),
-                                              "memory_limit_bytes": limit, "samples": 1})
-    r3 = await run_check("health_vs_memory", {"health_url": s.url("/health"), "pid": s.pid,
-                                              "memory_limit_bytes": limit, "samples": 1})
+    r2 = await run_check(
+        "health_vs_memory",
+        {"health_url": s.url("/health"), "metrics_url": s.url("/metrics"), "memory_limit_bytes": limit, "samples": 1},
+    )
+    r3 = await run_check(
+        "health_vs_memory", {"health_url": s.url("/health"), "pid": s.pid, "memory_limit_bytes": limit, "samples": 1}
+    )
     assert r2.verdict is Verdict.FAIL and r3.verdict is Verdict.FAIL
     assert r3.figures["used_bytes"] == pytest.approx(r.figures["used_bytes"], rel=0.1)
 
@@ -49,9 +61,16 @@ async def test_heap_growth_toward_the_limit_fails(expvar_service):
     s = expvar_service
     base = _get(s.url("/debug/vars"))["memstats"]["Sys"]
     _get(s.url("/leak?mb_per_s=20&cap_mb=60"))
-    r = await run_check("health_vs_memory", {"health_url": s.url("/health"), "vars_url": s.url("/debug/vars"),
-                                             "memory_limit_bytes": base + 2 * 10**9, "samples": 2,
-                                             "sample_gap_s": 1.0})
+    r = await run_check(
+        "health_vs_memory",
+        {
+            "health_url": s.url("/health"),
+            "vars_url": s.url("/debug/vars"),
+            "memory_limit_bytes": base + 2 * 10**9,
+            "samples": 2,
+            "sample_gap_s": 1.0,
+        },
+    )
     assert r.verdict is Verdict.FAIL, r.summary
     assert r.figures["usage"] < 0.5
     assert 5e6 < r.figures["heap_growth_bytes_per_s"] < 5e7
@@ -63,6 +82,7 @@ async def test_no_limit_and_no_source_are_clear_errors(expvar_service):
     r = await run_check("health_vs_memory", {"health_url": s.url("/health")})
     assert r.verdict is Verdict.UNKNOWN
     assert "give vars_url, metrics_url or pid: a source of memory figures" in r.error
-    r = await run_check("health_vs_memory", {"health_url": s.url("/health"), "vars_url": s.url("/health"),
-                                             "samples": 1})
+    r = await run_check(
+        "health_vs_memory", {"health_url": s.url("/health"), "vars_url": s.url("/health"), "samples": 1}
+    )
     assert r.error.endswith("has no memstats object (not a Go expvar endpoint?)")

@@ -5,14 +5,23 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runbook.checks.base import Verdict
-from runbook.checks.catalog.histogram import bucket_quantile
+from runbook.checks.catalog.histogram import (
+    analyse_histograms,
+    bucket_quantile,
+    judge_columns,
+    judge_series,
+)
 from runbook.checks.runner import run_check
+from runbook.parsers.prom_text import histogram_columns, histogram_series, parse
 from tests.fixtures.metrics_targets import (
     bad_histogram_registry,
     good_histogram_registry,
 )
+from tests.parsers.test_prom_text import histogram_pages
 
 
 def test_bucket_quantile_matches_promql_on_the_postmortem_layout():
@@ -63,14 +72,20 @@ async def test_prometheus_own_histograms(prometheus_server):
     assert result.figures["worst_p95_bucket"] == "(0, 0.1]" and result.figures["worst_p95_rel_err"] == 1.0
     assert result.figures["worst_mean_s"] < 0.01
     # with a tolerance wider than the bucket the same series only warns (relative error stays 100%)
-    loose = await run_check("histogram_bucket_quality", {
-        "metrics_url": url, "metric": "prometheus_http_request_duration_seconds", "abs_tol_s": 0.2}, timeout_s=10)
+    loose = await run_check(
+        "histogram_bucket_quality",
+        {"metrics_url": url, "metric": "prometheus_http_request_duration_seconds", "abs_tol_s": 0.2},
+        timeout_s=10,
+    )
     assert loose.verdict is Verdict.WARN, loose.summary
 
 
 async def test_prometheus_api_mode_reads_the_same_buckets(prometheus_server):
-    result = await run_check("histogram_bucket_quality", {
-        "prom_url": prometheus_server.url, "metric": "prometheus_http_request_duration_seconds"}, timeout_s=10)
+    result = await run_check(
+        "histogram_bucket_quality",
+        {"prom_url": prometheus_server.url, "metric": "prometheus_http_request_duration_seconds"},
+        timeout_s=10,
+    )
     assert result.verdict in (Verdict.FAIL, Verdict.OK)
     assert result.figures["series"] >= 1 and result.figures["worst_p95_bucket"].startswith("(")
 
@@ -84,29 +99,26 @@ async def test_garbage_page_is_unknown(metrics_target, pprof_stub):
 
 async def test_filter_matching_nothing_says_why(metrics_target):
     target = metrics_target(bad_histogram_registry())
-    result = await run_check("histogram_bucket_quality", {"metrics_url": target.url, "unit_suffix": "_bytes"}, timeout_s=10)
+    result = await run_check(
+        "histogram_bucket_quality", {"metrics_url": target.url, "unit_suffix": "_bytes"}, timeout_s=10
+    )
     assert result.verdict is Verdict.UNKNOWN
-    assert result.summary == ("no histogram family matches (metric=None, unit_suffix='_bytes'; "
-                              f"1 other histogram(s) on the page) at {target.url}")
+    assert result.summary == (
+        "no histogram family matches (metric=None, unit_suffix='_bytes'; "
+        f"1 other histogram(s) on the page) at {target.url}"
+    )
 
 
 # --- judging a regular family column-wise gives what judging each series gives ----------
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from runbook.checks.catalog.histogram import (
-    analyse_histograms,
-    judge_columns,
-    judge_series,
+@given(
+    histogram_pages(escapes=False),
+    st.lists(st.sampled_from([0.5, 0.9, 0.95, 0.99]), min_size=1, max_size=3),
+    st.one_of(st.none(), st.sampled_from([0.05, 0.3, 2.0])),
+    st.sampled_from([0.0, 0.005, 0.5]),
+    st.sampled_from([(0.25, 0.5), (0.0, 0.1), (1.0, 2.0)]),
 )
-from runbook.parsers.prom_text import histogram_columns, histogram_series, parse
-from tests.parsers.test_prom_text import histogram_pages
-
-
-@given(histogram_pages(escapes=False), st.lists(st.sampled_from([0.5, 0.9, 0.95, 0.99]), min_size=1, max_size=3),
-       st.one_of(st.none(), st.sampled_from([0.05, 0.3, 2.0])), st.sampled_from([0.0, 0.005, 0.5]),
-       st.sampled_from([(0.25, 0.5), (0.0, 0.1), (1.0, 2.0)]))
 @settings(max_examples=300, deadline=None)
 def test_column_judgement_equals_per_series_judgement(page, quantiles, slo_s, abs_tol, rels):
     fam = parse(page.replace("h_", "h_seconds_").replace(" h ", " h_seconds ")).families["h_seconds"]

@@ -125,8 +125,9 @@ async def test_refused_port_is_named(hostile):
 
 
 async def test_redirect_loop_is_named(hostile):
-    result = await run_check("test_fetch_json", {"url": hostile.url("redirect_loop"), "follow_redirects": True},
-                             timeout_s=2)
+    result = await run_check(
+        "test_fetch_json", {"url": hostile.url("redirect_loop"), "follow_redirects": True}, timeout_s=2
+    )
     assert result.verdict is Verdict.UNKNOWN
     assert result.error.startswith("redirect loop: http://127.0.0.1:")
     assert result.duration_s < 1.0
@@ -226,8 +227,12 @@ async def test_measure_error_is_a_runbook_error():
 async def test_real_check_against_hostile_peer(hostile, kind):
     url = hostile.url(kind)
     t0 = time.monotonic()
-    result = await run_check("health_vs_memory", {"health_url": url, "vars_url": url, "memory_limit_bytes": 10**9},
-                             timeout_s=DEADLINE, max_bytes=1024 * 1024)
+    result = await run_check(
+        "health_vs_memory",
+        {"health_url": url, "vars_url": url, "memory_limit_bytes": 10**9},
+        timeout_s=DEADLINE,
+        max_bytes=1024 * 1024,
+    )
     assert time.monotonic() - t0 < DEADLINE + SLACK
     assert result.verdict is Verdict.UNKNOWN
     assert result.summary.startswith("could not measure: ")

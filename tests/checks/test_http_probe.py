@@ -10,8 +10,7 @@ from tests.fixtures.proc import free_port
 
 
 async def test_healthy_nginx_health_is_ok(nginx):
-    r = await run_check("http_probe_flapping", {"url": nginx.url("/health"), "n": 12, "interval_s": 0.01},
-                        timeout_s=10)
+    r = await run_check("http_probe_flapping", {"url": nginx.url("/health"), "n": 12, "interval_s": 0.01}, timeout_s=10)
     assert r.verdict is Verdict.OK, r.summary
     assert r.figures["p_fail"] == 0 and r.figures["probes"] == 12
     assert r.figures["p99_s"] < 0.5
@@ -21,8 +20,11 @@ async def test_healthy_nginx_health_is_ok(nginx):
 
 
 async def test_slow_endpoint_with_short_timeout_fails(nginx):
-    r = await run_check("http_probe_flapping", {"url": nginx.url("/slow"), "probe_timeout_s": 0.1, "n": 4,
-                                                "interval_s": 0}, timeout_s=10)
+    r = await run_check(
+        "http_probe_flapping",
+        {"url": nginx.url("/slow"), "probe_timeout_s": 0.1, "n": 4, "interval_s": 0},
+        timeout_s=10,
+    )
     assert r.verdict is Verdict.FAIL
     assert r.figures["p_fail"] == 1.0
     assert 0.14 < r.figures["p50_s"] < 0.5  # the tail is measured, not cut at 0.1 s
@@ -31,8 +33,11 @@ async def test_slow_endpoint_with_short_timeout_fails(nginx):
 
 
 async def test_slow_endpoint_with_tight_margin_warns(nginx):
-    r = await run_check("http_probe_flapping", {"url": nginx.url("/slow"), "probe_timeout_s": 0.25, "n": 3,
-                                                "interval_s": 0}, timeout_s=10)
+    r = await run_check(
+        "http_probe_flapping",
+        {"url": nginx.url("/slow"), "probe_timeout_s": 0.25, "n": 3, "interval_s": 0},
+        timeout_s=10,
+    )
     assert r.verdict is Verdict.WARN, r.summary
     assert "over 0.5x the 0.25s timeout" in r.summary
 

@@ -29,8 +29,9 @@ async def test_clean_five_second_window_is_ok(hystrix_stream):
 
 async def test_real_sleep_window_param_overrides_the_streams_constant(hystrix_stream):
     url = hystrix_stream(timeline((False, 2), (True, 5), (False, 20)))
-    result = await run_check("hystrix_half_open", {"stream_url": url, "duration_s": 1.2,
-                                                   "sleep_window_ms": 10000}, timeout_s=5)
+    result = await run_check(
+        "hystrix_half_open", {"stream_url": url, "duration_s": 1.2, "sleep_window_ms": 10000}, timeout_s=5
+    )
     assert result.verdict is Verdict.FAIL and "10s sleep window" in result.summary
 
 

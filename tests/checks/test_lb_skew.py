@@ -29,8 +29,7 @@ async def test_consistent_ring_is_measured(nginx):
 
 
 async def test_weighted_backend_skews_and_fails(nginx):
-    r = await run_check("lb_skew", {"url": nginx.url("/ring-weighted"), "n": 600, "concurrency": 20},
-                        timeout_s=30)
+    r = await run_check("lb_skew", {"url": nginx.url("/ring-weighted"), "n": 600, "concurrency": 20}, timeout_s=30)
     assert r.verdict is Verdict.FAIL, r.summary
     assert r.figures["cv"] > 0.5 and r.figures["max_over_mean"] > 1.8
     assert r.figures["chi2_p"] < 1e-6
@@ -38,8 +37,11 @@ async def test_weighted_backend_skews_and_fails(nginx):
 
 
 async def test_declared_weights_make_the_weighted_ring_ok(nginx):
-    r = await run_check("lb_skew", {"url": nginx.url("/ring-weighted"), "n": 600, "concurrency": 20,
-                                    "weights": {"b1": 5, "b2": 1, "b3": 1}}, timeout_s=30)
+    r = await run_check(
+        "lb_skew",
+        {"url": nginx.url("/ring-weighted"), "n": 600, "concurrency": 20, "weights": {"b1": 5, "b2": 1, "b3": 1}},
+        timeout_s=30,
+    )
     assert r.verdict in (Verdict.OK, Verdict.WARN), r.summary
     assert r.figures["max_over_mean"] < 1.5
 

@@ -18,8 +18,9 @@ async def test_propagating_app_is_ok(trace_lab):
     assert result.verdict is Verdict.OK, result.summary
     assert result.figures["traces_found"] == 3 and result.figures["orphan_spans"] == 0
     assert result.figures["min_spans"] == result.figures["max_spans"] == 3
-    assert any("1 child(ren) of the injected parent" in e.text and "checkout, inventory" in e.text
-               for e in result.evidence)
+    assert any(
+        "1 child(ren) of the injected parent" in e.text and "checkout, inventory" in e.text for e in result.evidence
+    )
 
 
 async def test_unexported_parent_span_leaves_an_orphan(trace_lab):
@@ -57,8 +58,17 @@ async def test_not_a_jaeger_api_is_unknown(trace_lab):
 def test_jaeger_ids_without_leading_zeros_match():
     tid = int("00000000000000000abc000000000001", 16)
     assert jaeger_trace_id(tid) == "abc000000000001"
-    trace = {"traceID": "abc000000000001", "processes": {"p1": {"serviceName": "a"}}, "spans": [
-        {"spanID": "00000000000000aa", "operationName": "x", "processID": "p1",
-         "references": [{"refType": "CHILD_OF", "traceID": "abc000000000001", "spanID": "0000000000000001"}]}]}
+    trace = {
+        "traceID": "abc000000000001",
+        "processes": {"p1": {"serviceName": "a"}},
+        "spans": [
+            {
+                "spanID": "00000000000000aa",
+                "operationName": "x",
+                "processID": "p1",
+                "references": [{"refType": "CHILD_OF", "traceID": "abc000000000001", "spanID": "0000000000000001"}],
+            }
+        ],
+    }
     f = analyse_trace(trace, "0000000000000001")
     assert f.orphans == () and f.children_of_injected == 1

@@ -72,11 +72,7 @@ def test_secret_values_collects_declared_named_and_url_passwords():
 
 @given(TOKEN)
 def test_property_token_never_survives_in_urls_headers_or_json(token):
-    text = (
-        f"GET https://user:{token}@h/p?api_key={token}&x=1\n"
-        f"Authorization: Bearer {token}\n"
-        f'{{"password": "{token}"}}'
-    )
+    text = f'GET https://user:{token}@h/p?api_key={token}&x=1\nAuthorization: Bearer {token}\n{{"password": "{token}"}}'
     out = redact_text(text)
     assert token not in out
     assert "x=1" in out

@@ -41,9 +41,16 @@ async def test_two_etcd_clusters_agree(etcd_pair, unique_prefix):
     _register(a, unique_prefix, INSTANCES)
     later = {k: {**v, "meta": {**v["meta"], "last_seen": "99"}} for k, v in INSTANCES.items()}
     _register(b, unique_prefix, later)  # only a volatile heartbeat field differs
-    result = await run_check("registry_consistency", {
-        "clusters": {"a": a.url, "b": b.url}, "prefix": unique_prefix, "repeats": 2, "gap_s": 0.2,
-    }, timeout_s=10)
+    result = await run_check(
+        "registry_consistency",
+        {
+            "clusters": {"a": a.url, "b": b.url},
+            "prefix": unique_prefix,
+            "repeats": 2,
+            "gap_s": 0.2,
+        },
+        timeout_s=10,
+    )
     assert result.verdict is Verdict.OK, result.summary
     assert result.figures["root_a"] == result.figures["root_b"]
     assert result.figures["count_a"] == 3 and result.figures["repeats"] == 2
@@ -54,9 +61,16 @@ async def test_persistent_drift_between_etcd_clusters_fails(etcd_pair, unique_pr
     _register(a, unique_prefix, INSTANCES)
     drifted = {"i-1": INSTANCES["i-1"], "i-2": {**INSTANCES["i-2"], "port": 9090}}
     _register(b, unique_prefix, drifted)
-    result = await run_check("registry_consistency", {
-        "clusters": {"a": a.url, "b": b.url}, "prefix": unique_prefix, "repeats": 2, "gap_s": 0.2,
-    }, timeout_s=10)
+    result = await run_check(
+        "registry_consistency",
+        {
+            "clusters": {"a": a.url, "b": b.url},
+            "prefix": unique_prefix,
+            "repeats": 2,
+            "gap_s": 0.2,
+        },
+        timeout_s=10,
+    )
     assert result.verdict is Verdict.FAIL
     assert result.figures["diff"] == "a vs b: only_in_a=[i-3] differ=[i-2 (port)]"
     assert result.figures["differing_instances"] == 2
@@ -72,9 +86,19 @@ async def test_drift_that_heals_between_repeats_warns(etcd_pair, unique_prefix):
         await asyncio.sleep(0.5)  # the "sync job" copies i-3 during the gap
         await asyncio.to_thread(_register, b, unique_prefix, {"i-3": INSTANCES["i-3"]})
 
-    result, _ = await asyncio.gather(run_check("registry_consistency", {
-        "clusters": {"a": a.url, "b": b.url}, "prefix": unique_prefix, "repeats": 2, "gap_s": 1.0,
-    }, timeout_s=10), catch_up())
+    result, _ = await asyncio.gather(
+        run_check(
+            "registry_consistency",
+            {
+                "clusters": {"a": a.url, "b": b.url},
+                "prefix": unique_prefix,
+                "repeats": 2,
+                "gap_s": 1.0,
+            },
+            timeout_s=10,
+        ),
+        catch_up(),
+    )
     assert result.verdict is Verdict.WARN, result.summary
     assert result.figures["diverged_repeats"] == 1
     assert "propagation lag" in result.summary
@@ -93,10 +117,18 @@ def _dc(dc, overrides=None, drop=()):
 async def test_consul_datacenters_identical_ok(consul_stub_factory):
     dc1 = consul_stub_factory("dc1", _dc("dc1"))
     dc2 = consul_stub_factory("dc2", _dc("dc2"))  # other node IDs, indexes, check output
-    result = await run_check("registry_consistency", {
-        "clusters": {"dc1": dc1.url, "dc2": dc2.url}, "source": "consul", "service": "payments",
-        "repeats": 2, "gap_s": 0.1, "token": "s3cr3t-token",
-    }, timeout_s=5)
+    result = await run_check(
+        "registry_consistency",
+        {
+            "clusters": {"dc1": dc1.url, "dc2": dc2.url},
+            "source": "consul",
+            "service": "payments",
+            "repeats": 2,
+            "gap_s": 0.1,
+            "token": "s3cr3t-token",
+        },
+        timeout_s=5,
+    )
     assert result.verdict is Verdict.OK, result.summary
     assert result.figures["index_dc1"] == "100"
     assert dc1.requests == ["/v1/health/service/payments?stale"] * 2
@@ -106,10 +138,17 @@ async def test_consul_datacenters_identical_ok(consul_stub_factory):
 async def test_consul_datacenters_differing_in_one_instance_fail(consul_stub_factory):
     dc1 = consul_stub_factory("dc1", _dc("dc1"))
     dc2 = consul_stub_factory("dc2", _dc("dc2", overrides={"pay-2": {"status": "critical"}}))
-    result = await run_check("registry_consistency", {
-        "clusters": {"dc1": dc1.url, "dc2": "consul+" + dc2.url}, "source": "consul",
-        "service": "payments", "repeats": 2, "gap_s": 0.1,
-    }, timeout_s=5)
+    result = await run_check(
+        "registry_consistency",
+        {
+            "clusters": {"dc1": dc1.url, "dc2": "consul+" + dc2.url},
+            "source": "consul",
+            "service": "payments",
+            "repeats": 2,
+            "gap_s": 0.1,
+        },
+        timeout_s=5,
+    )
     assert result.verdict is Verdict.FAIL
     assert result.figures["diff"] == "dc1 vs dc2: differ=[pay-2 (status)]"
 
@@ -118,18 +157,29 @@ async def test_consul_without_leader_warns(consul_stub_factory):
     dc1 = consul_stub_factory("dc1", _dc("dc1"))
     dc2 = consul_stub_factory("dc2", _dc("dc2"))
     dc2.known_leader = False
-    result = await run_check("registry_consistency", {
-        "clusters": {"dc1": dc1.url, "dc2": dc2.url}, "source": "consul", "service": "payments",
-        "repeats": 1,
-    }, timeout_s=5)
+    result = await run_check(
+        "registry_consistency",
+        {
+            "clusters": {"dc1": dc1.url, "dc2": dc2.url},
+            "source": "consul",
+            "service": "payments",
+            "repeats": 1,
+        },
+        timeout_s=5,
+    )
     assert result.verdict is Verdict.WARN
     assert "dc2: X-Consul-KnownLeader false" in result.summary
 
 
 async def test_unreachable_cluster_is_unknown(etcd_pair, unique_prefix):
-    result = await run_check("registry_consistency", {
-        "clusters": {"a": etcd_pair[0].url, "b": "http://127.0.0.1:9"}, "prefix": unique_prefix,
-    }, timeout_s=3)
+    result = await run_check(
+        "registry_consistency",
+        {
+            "clusters": {"a": etcd_pair[0].url, "b": "http://127.0.0.1:9"},
+            "prefix": unique_prefix,
+        },
+        timeout_s=3,
+    )
     assert result.verdict is Verdict.UNKNOWN
     assert "connection refused by 127.0.0.1:9" in result.summary
 
@@ -146,9 +196,11 @@ def test_hashing_follows_the_reference():
     assert merkle_root({"c": l3, "a": l1, "b": l2}) == hashlib.sha256(h12 + h33).digest()
 
 
-_records = st.dictionaries(st.text(min_size=1, max_size=6),
-                           st.fixed_dictionaries({"port": st.integers(0, 3), "addr": st.sampled_from(["x", "y"])}),
-                           max_size=30)
+_records = st.dictionaries(
+    st.text(min_size=1, max_size=6),
+    st.fixed_dictionaries({"port": st.integers(0, 3), "addr": st.sampled_from(["x", "y"])}),
+    max_size=30,
+)
 
 
 @given(_records, _records)
@@ -191,8 +243,11 @@ HOSTILE = ["no_synack", "silent", "stall_body", "drip", "huge_declared", "garbag
 async def test_hostile_registries_are_unknown_within_the_deadline(hostile, etcd_pair, unique_prefix, kind):
     for params in (
         {"clusters": {"a": etcd_pair[0].url, "b": hostile.url(kind).rstrip("/")}, "prefix": unique_prefix},
-        {"clusters": {"a": hostile.url(kind).rstrip("/"), "b": hostile.url(kind).rstrip("/")},
-         "source": "consul", "service": "payments"},
+        {
+            "clusters": {"a": hostile.url(kind).rstrip("/"), "b": hostile.url(kind).rstrip("/")},
+            "source": "consul",
+            "service": "payments",
+        },
     ):
         t0 = time.monotonic()
         r = await run_check("registry_consistency", {**params, "repeats": 1}, timeout_s=1.0, max_bytes=64 * 1024)
@@ -204,8 +259,12 @@ async def test_hostile_registries_are_unknown_within_the_deadline(hostile, etcd_
 @pytest.mark.parametrize("kind", HOSTILE)
 async def test_hostile_etcd_is_unknown_within_the_deadline(hostile, kind):
     t0 = time.monotonic()
-    r = await run_check("etcd_lease_keepalive", {"etcd_url": hostile.url(kind).rstrip("/"), "prefix": "/x/"},
-                        timeout_s=1.0, max_bytes=64 * 1024)
+    r = await run_check(
+        "etcd_lease_keepalive",
+        {"etcd_url": hostile.url(kind).rstrip("/"), "prefix": "/x/"},
+        timeout_s=1.0,
+        max_bytes=64 * 1024,
+    )
     assert time.monotonic() - t0 < 1.1
     assert r.verdict is Verdict.UNKNOWN, (kind, r.summary)
 

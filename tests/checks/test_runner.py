@@ -43,9 +43,12 @@ class SleepCheck(Check):
             raise MeasureError("connection refused by 127.0.0.1:9")
         if params.fail_with:
             raise ValueError(params.fail_with)
-        return Outcome(Verdict.WARN, f"slept; token was {params.api_token} at {params.url}",
-                       figures={"slept_s": params.seconds, "where": params.url},
-                       thresholds={"warn_s": 0.0})
+        return Outcome(
+            Verdict.WARN,
+            f"slept; token was {params.api_token} at {params.url}",
+            figures={"slept_s": params.seconds, "where": params.url},
+            thresholds={"warn_s": 0.0},
+        )
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -85,15 +88,21 @@ async def test_unknown_type_and_bad_params_are_unknown_not_raised():
     assert r.error.startswith("unknown check type 'no_such_check'; known types: ")
     r = await run_check("test_sleep", {"seconds": "soon", "bogus": 1})
     assert r.verdict is Verdict.UNKNOWN
-    assert r.error == ("test_sleep: parameter 'seconds': Input should be a valid number, unable to parse "
-                       "string as a number; unknown parameter 'bogus'")
+    assert r.error == (
+        "test_sleep: parameter 'seconds': Input should be a valid number, unable to parse "
+        "string as a number; unknown parameter 'bogus'"
+    )
     r = await run_check("test_sleep", {}, timeout_s=0)
     assert r.error == "timeout must be a positive number of seconds, not 0"
 
 
 async def test_exceptions_become_unknown_with_reason():
     r = await run_check("test_sleep", {"seconds": 0, "fail_with": "boom"})
-    assert (r.verdict, r.error, r.summary) == (Verdict.UNKNOWN, "ValueError: boom", "could not measure: ValueError: boom")
+    assert (r.verdict, r.error, r.summary) == (
+        Verdict.UNKNOWN,
+        "ValueError: boom",
+        "could not measure: ValueError: boom",
+    )
     r = await run_check("test_sleep", {"seconds": 0, "fail_with": "measure"})
     assert r.error == "connection refused by 127.0.0.1:9"
 
@@ -107,8 +116,9 @@ async def test_deadline_is_hard_and_says_what_was_last_seen():
 
 
 async def test_secrets_redacted_from_every_field():
-    r = await run_check("test_sleep", {"seconds": 0, "api_token": "tok-SECRET-1",
-                                       "url": "http://ann:pw-SECRET-2@h/x?sig=SECRET3"})
+    r = await run_check(
+        "test_sleep", {"seconds": 0, "api_token": "tok-SECRET-1", "url": "http://ann:pw-SECRET-2@h/x?sig=SECRET3"}
+    )
     dumped = repr(r.to_dict())
     for secret in ("tok-SECRET-1", "pw-SECRET-2", "SECRET3"):
         assert secret not in dumped
@@ -138,7 +148,9 @@ async def test_cancelling_run_many_cancels_every_check_and_leaves_no_task():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert set(asyncio.all_tasks()) - before == set()
-    assert sorted(e for e in rec.events if e[0] == "finished") == [("finished", f"test_sleep#{i}", "unknown") for i in range(5)]
+    assert sorted(e for e in rec.events if e[0] == "finished") == [
+        ("finished", f"test_sleep#{i}", "unknown") for i in range(5)
+    ]
 
 
 def _ctx(seconds: float) -> CheckContext:

@@ -85,8 +85,9 @@ def test_replay_autopilot_reaches_the_truth_from_the_recorded_verdicts(scenario_
     if reason := _pending(scenario):
         pytest.skip(reason)
     best = optimal_path(CONTENT.library, scenario.start_ref(CONTENT.library), scenario.truth)
-    answers = {ref: best[i + 1] for i, ref in enumerate(best[:-1])
-               if CONTENT.library.node(ref).kind == NodeKind.QUESTION}
+    answers = {
+        ref: best[i + 1] for i, ref in enumerate(best[:-1]) if CONTENT.library.node(ref).kind == NodeKind.QUESTION
+    }
     run = asyncio.run(run_drill(scenario, factory_for(db_url), auto=True, answers=answers, recording_dirs=DIRS))
     assert run.stop_reason == "conclusion" and run.score.total == 100, (run.path, run.score)
 
@@ -106,16 +107,28 @@ def test_live_against_the_lab_along_the_shortest_path_scores_full(scenario_id, l
 def test_live_autopilot_follows_the_lab_verdicts_to_the_truth(lab_dir, db_url):
     """Only the first question is answered: the real checks' verdicts against the lab do the rest."""
     scenario = CONTENT.scenarios["r3-dns-fixed-order"]
-    run = asyncio.run(run_drill(scenario, factory_for(db_url), mode=LIVE, auto=True, lab_directory=lab_dir,
-                                answers={"triage#start": "p0-1-discovery#dns-rotation"}))
+    run = asyncio.run(
+        run_drill(
+            scenario,
+            factory_for(db_url),
+            mode=LIVE,
+            auto=True,
+            lab_directory=lab_dir,
+            answers={"triage#start": "p0-1-discovery#dns-rotation"},
+        )
+    )
     assert run.stop_reason == "conclusion" and run.score.found == ("R3",) and run.score.total == 100
 
 
 def test_live_without_the_lab_is_a_clear_error(tmp_path, db_url):
-    with pytest.raises(DrillError, match=r"runs live against lab scenario 'p0-1', which is not running; "
-                                         r"start it with 'runbook lab up p0-1'"):
-        asyncio.run(run_drill(CONTENT.scenarios["r1-lease-expiry"], factory_for(db_url), mode=LIVE,
-                              lab_directory=tmp_path))
+    with pytest.raises(
+        DrillError,
+        match=r"runs live against lab scenario 'p0-1', which is not running; "
+        r"start it with 'runbook lab up p0-1'",
+    ):
+        asyncio.run(
+            run_drill(CONTENT.scenarios["r1-lease-expiry"], factory_for(db_url), mode=LIVE, lab_directory=tmp_path)
+        )
 
 
 def test_a_wrong_path_scores_lower_and_the_history_ranks_it_below(db_url):
@@ -125,8 +138,13 @@ def test_a_wrong_path_scores_lower_and_the_history_ranks_it_below(db_url):
     good = asyncio.run(run_drill_along(scenario, factory, best, recording_dirs=DIRS))
     wrong_path = ["triage#start", "p0-1-discovery#conn-leak", "p0-1-discovery#sync-pool-leak"]
     wrong = asyncio.run(run_drill_along(scenario, factory, wrong_path, recording_dirs=DIRS))
-    detour = ["triage#start", "triage#by-incident", "p0-1-discovery#start", "p0-1-discovery#dns-rotation",
-              "p0-1-discovery#dns-fixed-order"]
+    detour = [
+        "triage#start",
+        "triage#by-incident",
+        "p0-1-discovery#start",
+        "p0-1-discovery#dns-rotation",
+        "p0-1-discovery#dns-fixed-order",
+    ]
     slow = asyncio.run(run_drill_along(scenario, factory, detour, recording_dirs=DIRS, hints_taken=1))
     assert wrong.score.total < slow.score.total < good.score.total == 100
     assert wrong.score.wrong == (("R5",),) and slow.score.path == pytest.approx(0.5)
@@ -136,28 +154,40 @@ def test_a_wrong_path_scores_lower_and_the_history_ranks_it_below(db_url):
 
 
 def test_autopilot_stops_at_the_first_question_without_answers(db_url):
-    run = asyncio.run(run_drill(CONTENT.scenarios["r3-dns-fixed-order"], factory_for(db_url), auto=True,
-                                recording_dirs=DIRS))
+    run = asyncio.run(
+        run_drill(CONTENT.scenarios["r3-dns-fixed-order"], factory_for(db_url), auto=True, recording_dirs=DIRS)
+    )
     assert run.stop_reason == "question" and run.stop_ref == "triage#start"
     assert run.score.total == 0 and run.score.missed == ("R3",)
 
 
 def _cli(*args, env):
-    return subprocess.run([sys.executable, "-m", "runbook", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "runbook", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_list_run_history_show(tmp_path):
     env = {**os.environ, "RUNBOOK_DB": f"sqlite:///{tmp_path / 'r.db'}", "RUNBOOK_AUTHOR": "ana"}
     listed = json.loads(_cli("drill", "list", "--json", env=env).stdout)
     assert {r["id"] for r in listed} == set(CONTENT.scenarios) and "truth" not in listed[0]
-    ok = _cli("drill", "run", "r3-dns-fixed-order", "--replay", "--auto", "--choose",
-              "start=p0-1-discovery#dns-rotation", "--json", env=env)
+    ok = _cli(
+        "drill",
+        "run",
+        "r3-dns-fixed-order",
+        "--replay",
+        "--auto",
+        "--choose",
+        "start=p0-1-discovery#dns-rotation",
+        "--json",
+        env=env,
+    )
     assert ok.returncode == 0, ok.stderr
     data = json.loads(ok.stdout)
     assert data["score"]["total"] == 100 and data["conclusions"] == [["R3"]]
-    bad = _cli("drill", "run", "r3-dns-fixed-order", "--auto", "--choose", "start=p0-1-discovery#conn-leak",
-               "--quiet", env=env)
+    bad = _cli(
+        "drill", "run", "r3-dns-fixed-order", "--auto", "--choose", "start=p0-1-discovery#conn-leak", "--quiet", env=env
+    )
     assert bad.returncode == 1 and "wrong R5" in bad.stdout
     hist = _cli("drill", "history", "r3-dns-fixed-order", env=env)
     lines = hist.stdout.splitlines()
@@ -176,8 +206,16 @@ def test_console_drill_with_a_hint_and_an_undo(db_url):
     answers = iter(["h", "5", "u", "2", "1"])  # hint, wrong branch, undo, DNS branch, its first choice
     out: list[str] = []
     scenario = CONTENT.scenarios["r3-dns-fixed-order"]
-    run = asyncio.run(run_console(scenario, factory_for(db_url), mode=REPLAY, recording_dirs=DIRS,
-                                  read=lambda prompt: next(answers), write=out.append))
+    run = asyncio.run(
+        run_console(
+            scenario,
+            factory_for(db_url),
+            mode=REPLAY,
+            recording_dirs=DIRS,
+            read=lambda prompt: next(answers),
+            write=out.append,
+        )
+    )
     assert any(line.startswith("hint 1: ") for line in out)
     assert run.score.found == ("R3",) and run.score.hints_taken == 1
     assert run.path[:2] == ("triage#start", "p0-1-discovery#conn-leak")  # the undone step still counts

@@ -23,28 +23,77 @@ from tests.fixtures.proc import IN_CI, find_binary
 
 # (check type, scenario, params from the scenario's variables, verdicts that count as diagnosed)
 CASES = [
-    ("etcd_lease_keepalive", "p0-1", lambda v: {"etcd_url": v["etcd_url"], "prefix": v["service_prefix"],
-                                                 "duration_s": 7}, {"fail"}),
-    ("http_probe_flapping", "p0-1", lambda v: {"url": v["health_url"], "probe_timeout_s": v["probe_timeout_s"],
-                                                "n": 12}, {"fail"}),
-    ("health_vs_memory", "p0-1", lambda v: {"health_url": v["health_url"], "metrics_url": v["metrics_url"],
-                                             "memory_limit_bytes": v["memory_limit_bytes"]}, {"fail"}),
-    ("dns_rr_effectiveness", "p0-1", lambda v: {"name": v["dns_name"], "nameserver": v["dns_server"],
-                                                 "port": v["dns_port"], "n": 10}, {"fail"}),
-    ("registry_consistency", "p0-1", lambda v: {"clusters": {"a": v["registry_a_url"], "b": v["registry_b_url"]},
-                                                 "source": "consul", "service": v["service_name"], "gap_s": 1},
-     {"fail"}),
+    (
+        "etcd_lease_keepalive",
+        "p0-1",
+        lambda v: {"etcd_url": v["etcd_url"], "prefix": v["service_prefix"], "duration_s": 7},
+        {"fail"},
+    ),
+    (
+        "http_probe_flapping",
+        "p0-1",
+        lambda v: {"url": v["health_url"], "probe_timeout_s": v["probe_timeout_s"], "n": 12},
+        {"fail"},
+    ),
+    (
+        "health_vs_memory",
+        "p0-1",
+        lambda v: {
+            "health_url": v["health_url"],
+            "metrics_url": v["metrics_url"],
+            "memory_limit_bytes": v["memory_limit_bytes"],
+        },
+        {"fail"},
+    ),
+    (
+        "dns_rr_effectiveness",
+        "p0-1",
+        lambda v: {"name": v["dns_name"], "nameserver": v["dns_server"], "port": v["dns_port"], "n": 10},
+        {"fail"},
+    ),
+    (
+        "registry_consistency",
+        "p0-1",
+        lambda v: {
+            "clusters": {"a": v["registry_a_url"], "b": v["registry_b_url"]},
+            "source": "consul",
+            "service": v["service_name"],
+            "gap_s": 1,
+        },
+        {"fail"},
+    ),
     ("connection_leak", "p0-1", lambda v: {"pid": v["client_pid"], "samples": 2, "interval_s": 1}, {"fail"}),
     ("lb_skew", "p0-1", lambda v: {"url": v["service_url"], "backend_header": v["backend_header"]}, {"fail"}),
     ("hystrix_half_open", "p0-2", lambda v: {"stream_url": v["stream_url"], "duration_s": 12}, {"fail"}),
-    ("grpc_unavailable_fallback", "p0-2", lambda v: {"downstream": v["grpc_target"],
-                                                      "health_service": v["grpc_health_service"],
-                                                      "caller_url": v["service_url"]}, {"fail"}),
+    (
+        "grpc_unavailable_fallback",
+        "p0-2",
+        lambda v: {
+            "downstream": v["grpc_target"],
+            "health_service": v["grpc_health_service"],
+            "caller_url": v["service_url"],
+        },
+        {"fail"},
+    ),
     ("histogram_bucket_quality", "p0-2", lambda v: {"metrics_url": v["metrics_url"]}, {"fail"}),
-    ("otel_orphan_spans", "p0-3", lambda v: {"entry_url": v["service_url"], "tracing_api": v["tracing_api"],
-                                              "service": v["service_name"], "n": 3, "wait_s": 1}, {"fail"}),
-    ("trace_header_canonicalization", "p0-3", lambda v: {"entry_url": v["service_url"],
-                                                          "header": v["trace_header"]}, {"fail"}),
+    (
+        "otel_orphan_spans",
+        "p0-3",
+        lambda v: {
+            "entry_url": v["service_url"],
+            "tracing_api": v["tracing_api"],
+            "service": v["service_name"],
+            "n": 3,
+            "wait_s": 1,
+        },
+        {"fail"},
+    ),
+    (
+        "trace_header_canonicalization",
+        "p0-3",
+        lambda v: {"entry_url": v["service_url"], "header": v["trace_header"]},
+        {"fail"},
+    ),
     ("goroutine_pileup_logging", "p0-3", lambda v: {"pprof_base": v["pprof_url"]}, {"fail"}),
     ("label_cardinality", "p0-3", lambda v: {"metrics_url": v["metrics_url"]}, {"fail", "warn"}),
 ]
@@ -63,8 +112,7 @@ def results(lab):
             pass
 
     async def run_all():
-        return await asyncio.gather(*(
-            run_check(t, params, timeout_s=40) for t, params in runnable))
+        return await asyncio.gather(*(run_check(t, params, timeout_s=40) for t, params in runnable))
 
     return {t: r for (t, _), r in zip(runnable, asyncio.run(run_all()), strict=True)}
 
@@ -85,8 +133,19 @@ def test_real_check_diagnoses_the_lab_fault(lab, results, check_type, scenario, 
 def test_lab_state_names_the_playbook_variables(lab):
     assert {s.name for s in lab.scenarios} == {"p0-1", "p0-2", "p0-3"}
     p1 = lab.variables("p0-1")
-    for name in (*(("etcd_url",) if find_binary("etcd") else ()), "service_prefix", "dns_name", "dns_server", "dns_port", "health_url",
-                 "probe_timeout_s", "metrics_url", "memory_limit_bytes", "service_url", "source_path"):
+    for name in (
+        *(("etcd_url",) if find_binary("etcd") else ()),
+        "service_prefix",
+        "dns_name",
+        "dns_server",
+        "dns_port",
+        "health_url",
+        "probe_timeout_s",
+        "metrics_url",
+        "memory_limit_bytes",
+        "service_url",
+        "source_path",
+    ):
         assert p1[name], name
     assert all(v.startswith("http://127.0.0.1:") for k, v in p1.items() if k.endswith("_url"))
     assert lab_status(directory=__import__("pathlib").Path(lab.directory)).running
@@ -109,8 +168,12 @@ def test_unknown_scenario_is_a_clear_error(tmp_path):
 
 def test_cli_up_status_down_leaves_no_process(tmp_path):
     env = {**__import__("os").environ, "RUNBOOK_LAB_DIR": str(tmp_path)}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "runbook", "lab", *a], env=env,
-                                    capture_output=True, text=True, timeout=60)
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "runbook", "lab", *a], env=env, capture_output=True, text=True, timeout=60
+        )
+
     up = run("up", "p0-3", "p0-2", "--fast", "--json")
     assert up.returncode == 0, up.stderr
     state = json.loads(up.stdout)
@@ -131,12 +194,19 @@ def test_failed_start_stops_what_it_started(tmp_path, monkeypatch):
     from runbook.drill.lab import plan
 
     original = plan.LAB_SCENARIOS["p0-2"]
-    broken = plan.LabScenario(original.name, original.incident, original.title, original.rules, original.faults,
-                              lambda d, f: plan.Plan(original.build(d, f).launches + (
-                                  plan.Launch("broken", (sys.executable, "-c", "raise SystemExit('boom')")),),
-                                  {}))
+    broken = plan.LabScenario(
+        original.name,
+        original.incident,
+        original.title,
+        original.rules,
+        original.faults,
+        lambda d, f: plan.Plan(
+            (*original.build(d, f).launches, plan.Launch("broken", (sys.executable, "-c", "raise SystemExit('boom')"))),
+            {},
+        ),
+    )
     monkeypatch.setitem(plan.LAB_SCENARIOS, "p0-2", broken)
-    with pytest.raises(LabError, match="broken exited during start-up: .*boom"):
+    with pytest.raises(LabError, match=r"broken exited during start-up: .*boom"):
         lab_up(["p0-2"], directory=tmp_path)
     assert not (tmp_path / "lab.json").exists()
     for proc in psutil.Process().children(recursive=True):  # the module's own lab is elsewhere
@@ -165,14 +235,28 @@ def test_python_dns_fallback_answers_in_fixed_order(tmp_path):
     from runbook.drill.lab.processes import free_port, spawn, stop, tcp_ready, wait_ready
 
     port = free_port()
-    record = spawn("dns", (*SERVE, "dns_fixed", "--name", "dns", "--dir", str(tmp_path), "--opts",
-                           json.dumps({"port": port})), directory=tmp_path, ports={"dns": port})
+    record = spawn(
+        "dns",
+        (*SERVE, "dns_fixed", "--name", "dns", "--dir", str(tmp_path), "--opts", json.dumps({"port": port})),
+        directory=tmp_path,
+        ports={"dns": port},
+    )
     try:
         wait_ready(record, tcp_ready(port))
-        result = asyncio.run(run_check("dns_rr_effectiveness", {"name": "orders.svc.test", "nameserver": "127.0.0.1",
-                                                                "port": port, "n": 10}, timeout_s=20))
-        other = asyncio.run(run_check("dns_rr_effectiveness", {"name": "nope.example", "nameserver": "127.0.0.1",
-                                                               "port": port, "n": 2}, timeout_s=3))
+        result = asyncio.run(
+            run_check(
+                "dns_rr_effectiveness",
+                {"name": "orders.svc.test", "nameserver": "127.0.0.1", "port": port, "n": 10},
+                timeout_s=20,
+            )
+        )
+        other = asyncio.run(
+            run_check(
+                "dns_rr_effectiveness",
+                {"name": "nope.example", "nameserver": "127.0.0.1", "port": port, "n": 2},
+                timeout_s=3,
+            )
+        )
     finally:
         assert stop([record]) == []
     assert result.verdict.value == "fail" and "10.0.0.1 first every time" in result.summary

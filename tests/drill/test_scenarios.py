@@ -35,8 +35,9 @@ def test_shipped_scenarios_validate_structurally(content):
 
     known = set(all_checks())
     problems = [e.message for e in content.errors if "/drills/" in e.path]
-    pending = [p for p in problems if "has no result for check" in p
-               and p.split("for check '")[1].split("'")[0] not in known]
+    pending = [
+        p for p in problems if "has no result for check" in p and p.split("for check '")[1].split("'")[0] not in known
+    ]
     assert [p for p in problems if p not in pending] == []
 
 
@@ -73,35 +74,47 @@ def test_a_good_scenario_loads(drills_dir, content):
     assert errors == [] and scenarios["ok"].truth == ("R3",) and scenarios["ok"].briefing == "The briefing."
 
 
-@pytest.mark.parametrize(("edit", "expected"), [
-    (lambda t: t.replace("truth: [R3]", "truth: [R99]"),
-     ":5: truth names unknown rule 'R99'; known rules: R1, R10, R11, R12, R2"),
-    (lambda t: t.replace("playbook: triage", "playbook: nowhere"), ":6: start playbook 'nowhere' is not loaded"),
-    (lambda t: t.replace("playbook: triage", "playbook: triage#nope"), ":6: playbook 'triage' has no node 'nope'"),
-    (lambda t: t.replace("lab: p0-1", "lab: p0-9"), ":7: unknown lab scenario 'p0-9'; known: p0-1, p0-2, p0-3"),
-    (lambda t: t.replace("incident: P0-1", "incident: P0-7"), ":4: unknown incident 'P0-7'; known: P0-1, P0-2, P0-3"),
-    (lambda t: t.replace("id: bad", "id: Bad_Id"), ":2: front matter: id 'Bad_Id' is not valid"),
-    (lambda t: t.replace("lab: p0-1\n", "lab: p0-1\ncolour: red\n"),
-     ":8: front matter: unknown key 'colour'; known keys: id, title, incident, truth, playbook, lab"),
-    (lambda t: t.replace("title: A drill\n", ""), ":1: front matter: 'title' is missing; add 'title: ...'"),
-    (lambda t: t.replace("hints: [look at DNS]", "hints: 3"), ":8: front matter: 'hints' must be a list"),
-    (lambda t: t.replace("The briefing.", ""), ":10: the briefing is empty"),
-    (lambda t: t.replace("truth: [R3]", "truth: [R3"), ":6: front matter: invalid YAML"),
-    (lambda t: t.replace("---\nid", "id"), ":1: no front matter"),
-    (lambda t: t.replace("lab: p0-1\n", "lab: p0-1\nreplay: p0-2\n"), ":8: no replay recording 'p0-2'"),
-])
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda t: t.replace("truth: [R3]", "truth: [R99]"),
+            ":5: truth names unknown rule 'R99'; known rules: R1, R10, R11, R12, R2",
+        ),
+        (lambda t: t.replace("playbook: triage", "playbook: nowhere"), ":6: start playbook 'nowhere' is not loaded"),
+        (lambda t: t.replace("playbook: triage", "playbook: triage#nope"), ":6: playbook 'triage' has no node 'nope'"),
+        (lambda t: t.replace("lab: p0-1", "lab: p0-9"), ":7: unknown lab scenario 'p0-9'; known: p0-1, p0-2, p0-3"),
+        (
+            lambda t: t.replace("incident: P0-1", "incident: P0-7"),
+            ":4: unknown incident 'P0-7'; known: P0-1, P0-2, P0-3",
+        ),
+        (lambda t: t.replace("id: bad", "id: Bad_Id"), ":2: front matter: id 'Bad_Id' is not valid"),
+        (
+            lambda t: t.replace("lab: p0-1\n", "lab: p0-1\ncolour: red\n"),
+            ":8: front matter: unknown key 'colour'; known keys: id, title, incident, truth, playbook, lab",
+        ),
+        (lambda t: t.replace("title: A drill\n", ""), ":1: front matter: 'title' is missing; add 'title: ...'"),
+        (lambda t: t.replace("hints: [look at DNS]", "hints: 3"), ":8: front matter: 'hints' must be a list"),
+        (lambda t: t.replace("The briefing.", ""), ":10: the briefing is empty"),
+        (lambda t: t.replace("truth: [R3]", "truth: [R3"), ":6: front matter: invalid YAML"),
+        (lambda t: t.replace("---\nid", "id"), ":1: no front matter"),
+        (lambda t: t.replace("lab: p0-1\n", "lab: p0-1\nreplay: p0-2\n"), ":8: no replay recording 'p0-2'"),
+    ],
+)
 def test_invalid_scenarios_report_path_and_line(drills_dir, content, edit, expected):
     path = drills_dir / "bad.md"
     path.write_text(edit(LIB_OK.format(id="bad")))
     _, errors = _load(drills_dir.parent, content)
     messages = [e.message for e in errors]
-    assert any(m.startswith(str(path) + expected.split(" ")[0]) and expected.split(":", 2)[2].strip() in m
-               for m in messages), messages
+    assert any(
+        m.startswith(str(path) + expected.split(" ")[0]) and expected.split(":", 2)[2].strip() in m for m in messages
+    ), messages
 
 
 def test_unreachable_truth_and_missing_recorded_check(drills_dir, content):
-    (drills_dir / "far.md").write_text(LIB_OK.format(id="far").replace("playbook: triage",
-                                                                       "playbook: p0-3-observability#label-explosion"))
+    (drills_dir / "far.md").write_text(
+        LIB_OK.format(id="far").replace("playbook: triage", "playbook: p0-3-observability#label-explosion")
+    )
     rec = json.loads((drills_dir / "recordings" / "p0-1.json").read_text())
     rec["by_block"] = {k: v for k, v in rec["by_block"].items() if "dns" not in v["check_type"]}
     rec["by_type"].pop("dns_rr_effectiveness")
@@ -122,13 +135,15 @@ def test_duplicate_ids_keep_the_first(drills_dir, content):
     (drills_dir / "b.md").write_text(LIB_OK.format(id="same"))
     scenarios, errors = _load(drills_dir.parent, content)
     assert scenarios["same"].path.name == "a.md"
-    assert [e.message for e in errors] == [f"{drills_dir / 'b.md'}:1: drill id 'same' is already used by "
-                                           f"{drills_dir / 'a.md'}; give this drill its own id"]
+    assert [e.message for e in errors] == [
+        f"{drills_dir / 'b.md'}:1: drill id 'same' is already used by {drills_dir / 'a.md'}; give this drill its own id"
+    ]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(max_size=400) | st.builds(lambda a, b: f"---\n{a}\n---\n{b}", st.text(max_size=200),
-                                          st.text(max_size=100)))
+@given(
+    st.text(max_size=400) | st.builds(lambda a, b: f"---\n{a}\n---\n{b}", st.text(max_size=200), st.text(max_size=100))
+)
 def test_parser_never_raises_on_garbage(tmp_path, text):
     scenario, errors = parse_scenario(tmp_path / "x.md", text)
     assert (scenario is None) == bool(errors)
@@ -141,21 +156,37 @@ def test_a_corrupt_recording_is_a_located_error(drills_dir, content):
     (drills_dir / "ok.md").write_text(LIB_OK.format(id="ok"))
     _, errors = _load(drills_dir.parent, content)
     assert len(errors) == 1
-    assert errors[0].message.startswith(f"{drills_dir / 'ok.md'}:7: {drills_dir / 'recordings' / 'p0-1.json'}:1: "
-                                        "unreadable recording (")
+    assert errors[0].message.startswith(
+        f"{drills_dir / 'ok.md'}:7: {drills_dir / 'recordings' / 'p0-1.json'}:1: unreadable recording ("
+    )
     assert errors[0].message.endswith("record it again with 'runbook drill record p0-1'")
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                                  max_size=4), max_leaves=20)
-KEYS = ("name", "recorded_at", "variables", "by_block", "by_type", "check_type", "verdict", "summary",
-        "started_at", "duration_s", "evidence")
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+KEYS = (
+    "name",
+    "recorded_at",
+    "variables",
+    "by_block",
+    "by_type",
+    "check_type",
+    "verdict",
+    "summary",
+    "started_at",
+    "duration_s",
+    "evidence",
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(JSON | st.dictionaries(st.sampled_from(KEYS), JSON | st.dictionaries(st.text(max_size=5), JSON, max_size=3),
-                              max_size=6))
+@given(
+    JSON
+    | st.dictionaries(st.sampled_from(KEYS), JSON | st.dictionaries(st.text(max_size=5), JSON, max_size=3), max_size=6)
+)
 def test_any_json_recording_loads_or_fails_cleanly(tmp_path, data):
     from runbook.drill.recording import load_recording
     from runbook.errors import RunbookError

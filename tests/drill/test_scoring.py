@@ -20,8 +20,11 @@ def test_optimal_path_is_the_networkx_shortest_path(library):
     path = optimal_path(library, "triage#start", ["R3"])
     assert path[0] == "triage#start" and library.node(path[-1]).conclusion.rules == ("R3",)
     conclusions = [n for n, d in library.graph.nodes(data=True) if "R3" in (d.get("rules") or [])]
-    best = min(nx.shortest_path_length(library.graph, "triage#start", c) for c in conclusions
-               if nx.has_path(library.graph, "triage#start", c))
+    best = min(
+        nx.shortest_path_length(library.graph, "triage#start", c)
+        for c in conclusions
+        if nx.has_path(library.graph, "triage#start", c)
+    )
     assert len(path) - 1 == best
 
 
@@ -31,8 +34,13 @@ def test_unreachable_truth_is_a_clear_error(library):
 
 
 def _walk(refs, conclusions, checks=1, hints=0, seconds=30.0):
-    return DrillPath(refs=tuple(refs), conclusions=tuple(tuple(c) for c in conclusions), checks_run=checks,
-                     hints_taken=hints, seconds_to_diagnosis=seconds)
+    return DrillPath(
+        refs=tuple(refs),
+        conclusions=tuple(tuple(c) for c in conclusions),
+        checks_run=checks,
+        hints_taken=hints,
+        seconds_to_diagnosis=seconds,
+    )
 
 
 OPT = ["triage#start", "p#check", "p#r3"]
@@ -67,7 +75,9 @@ def test_hints_cost_five_points_each():
 
 
 def test_time_is_full_up_to_par_and_zero_at_four_times_par():
-    at = lambda t: score(_walk(OPT, [["R3"]], seconds=t), ["R3"], OPT, 1, 100).time
+    def at(t):
+        return score(_walk(OPT, [["R3"]], seconds=t), ["R3"], OPT, 1, 100).time
+
     assert at(100) == 1.0 and at(250) == 0.5 and at(400) == 0.0 and at(1000) == 0.0
 
 

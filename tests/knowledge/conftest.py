@@ -101,7 +101,7 @@ L.
 
 def rule_text(rid: str = "R1", *, incident: str = "P0-1", conclusions: str = "[pb#end]", causes: str = "[C1]") -> str:
     return (
-        f"---\nid: {rid}\ntitle: Rule {rid}\nincident: {incident}\nsection: \"2.1\"\n"
+        f'---\nid: {rid}\ntitle: Rule {rid}\nincident: {incident}\nsection: "2.1"\n'
         f"failure_mode: Something breaks.\nchecks:\n  - type: go_source_scan\n    params:\n      path: ./src\n"
         f"conclusions: {conclusions}\ncauses: {causes}\n---\n" + RULE_SECTIONS.replace("{id}", rid)
     )
@@ -115,7 +115,7 @@ def incident_text(iid: str = "P0-1", *, rules: str = "[R1]", causes: str = "[C1]
 
 
 def cause_text(cid: str = "C1", *, rules: str = "[R1]", incidents: str = "[P0-1]") -> str:
-    return f"---\nid: {cid}\ntitle: Cause {cid}\nkind: cause\nchapter: \"1\"\nrules: {rules}\nincidents: {incidents}\n---\n\n# {cid}\n\n## What it is\n\nX.\n"
+    return f'---\nid: {cid}\ntitle: Cause {cid}\nkind: cause\nchapter: "1"\nrules: {rules}\nincidents: {incidents}\n---\n\n# {cid}\n\n## What it is\n\nX.\n'
 
 
 PLAYBOOK = """---

@@ -74,11 +74,17 @@ def test_show_playbook_node(capsys):
     assert code == 0 and "etcd_lease_keepalive" in out and "keepalive-code" in out
 
 
-@pytest.mark.parametrize(("ident", "message"), [
-    ("R99", "runbook: no knowledge record 'R99'; known ids: R1, "),
-    ("nowhere#x", "runbook: no playbook 'nowhere'; known playbooks: p0-1-discovery, p0-2-breaking, p0-3-observability, triage"),
-    ("triage#nope", "runbook: playbook 'triage' has no node 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("ident", "message"),
+    [
+        ("R99", "runbook: no knowledge record 'R99'; known ids: R1, "),
+        (
+            "nowhere#x",
+            "runbook: no playbook 'nowhere'; known playbooks: p0-1-discovery, p0-2-breaking, p0-3-observability, triage",
+        ),
+        ("triage#nope", "runbook: playbook 'triage' has no node 'nope'"),
+    ],
+)
 def test_show_unknown_id_is_a_clear_error(capsys, ident, message):
     code, out, err = _run(capsys, "show", ident)
     assert code == 2 and out == ""

@@ -134,6 +134,7 @@ def test_incidents_name_their_playbooks_and_the_links_validate(kb, lib):
 
 def test_runbook_validate_is_clean():
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNBOOK_")}
-    proc = subprocess.run([sys.executable, "-m", "runbook", "validate"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "runbook", "validate"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

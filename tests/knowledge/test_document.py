@@ -8,8 +8,27 @@ from hypothesis import strategies as st
 from runbook.knowledge.document import DocumentError, parse_document
 
 _markdownish = st.lists(
-    st.sampled_from(["---", "# T", "## A", "## B", "### c", "id: x", "title: y", "- a", "```go", "```",
-                     "| a | b |", "|---|---|", "text", "", "key: [", "\t", "{#x}"]),
+    st.sampled_from(
+        [
+            "---",
+            "# T",
+            "## A",
+            "## B",
+            "### c",
+            "id: x",
+            "title: y",
+            "- a",
+            "```go",
+            "```",
+            "| a | b |",
+            "|---|---|",
+            "text",
+            "",
+            "key: [",
+            "\t",
+            "{#x}",
+        ]
+    ),
     max_size=30,
 ).map("\n".join)
 
@@ -33,16 +52,20 @@ def test_any_text_splits_or_fails_cleanly(text):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.text(alphabet="abcdefghij klm", min_size=1, max_size=12).map(str.strip).filter(bool),
-             min_size=1, max_size=6, unique=True),
+    st.lists(
+        st.text(alphabet="abcdefghij klm", min_size=1, max_size=12).map(str.strip).filter(bool),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    ),
     st.lists(st.text(alphabet="xyz .", max_size=30), min_size=6, max_size=6),
 )
 def test_sections_round_trip(titles, bodies):
     text = "---\nid: X\ntitle: T\n---\n\n# X\n\n" + "".join(
-        f"## {t}\n\n{b.strip() or 'p'}\n\n" for t, b in zip(titles, bodies)
+        f"## {t}\n\n{b.strip() or 'p'}\n\n" for t, b in zip(titles, bodies, strict=False)
     )
     doc = parse_document(text)
     assert [s.title for s in doc.sections] == titles
-    for section, body in zip(doc.sections, bodies):
+    for section, body in zip(doc.sections, bodies, strict=False):
         assert section.markdown == (body.strip() or "p")
         assert text.splitlines()[section.line - 1] == f"## {section.title}"

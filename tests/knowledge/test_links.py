@@ -40,8 +40,12 @@ def test_rule_naming_an_incident_that_does_not_list_it(tree, tmp_path):
 
 
 def test_unknown_incident_rule_and_cause(tree, tmp_path):
-    kb, lib = _setup(tree, tmp_path, rule=rule_text(incident="P0-9", causes="[C9]"),
-                     incident=incident_text(rules="[R1, R7]", causes="[C1]"))
+    kb, lib = _setup(
+        tree,
+        tmp_path,
+        rule=rule_text(incident="P0-9", causes="[C9]"),
+        incident=incident_text(rules="[R1, R7]", causes="[C1]"),
+    )
     msgs = _messages(validate_links(kb, lib, check_params=False), tree.root)
     assert msgs == [
         "rules/R1.md:4: rule R1 names incident 'P0-9', which is not in the knowledge base; known: P0-1",
@@ -70,7 +74,9 @@ def test_conclusion_that_names_another_rule(tree, tmp_path):
 
 
 def test_incident_playbook_and_cause_links(tree, tmp_path):
-    kb, lib = _setup(tree, tmp_path, incident=incident_text(playbook="p0-9"), cause=cause_text(rules="[R1, R5]", incidents="[P0-4]"))
+    kb, lib = _setup(
+        tree, tmp_path, incident=incident_text(playbook="p0-9"), cause=cause_text(rules="[R1, R5]", incidents="[P0-4]")
+    )
     msgs = _messages(validate_links(kb, lib, check_params=False), tree.root)
     assert msgs == [
         "p0/P0-1.md:7: incident P0-1 names playbook 'p0-9', which is not loaded; known: pb",

@@ -84,7 +84,9 @@ def test_round_trip_of_a_written_rule_and_incident(tree):
 def test_missing_front_matter_is_reported_at_line_1(tree):
     tree("rules/R1.md", "# R1\n\nNo front matter.\n")
     kb, errors = load_knowledge([tree.root])
-    assert _messages(errors, tree.root) == ["rules/R1.md:1: no front matter; start the file with YAML between '---' lines"]
+    assert _messages(errors, tree.root) == [
+        "rules/R1.md:1: no front matter; start the file with YAML between '---' lines"
+    ]
     assert kb.rules == {}
 
 
@@ -100,7 +102,9 @@ def test_yaml_error_points_at_its_line(tree):
 def test_front_matter_that_is_not_a_mapping(tree):
     tree("rules/R1.md", "---\n- a\n- b\n---\n# R1\n")
     _, errors = load_knowledge([tree.root])
-    assert _messages(errors, tree.root) == ["rules/R1.md:1: front matter must be a YAML mapping of keys (id: ..., title: ...)"]
+    assert _messages(errors, tree.root) == [
+        "rules/R1.md:1: front matter must be a YAML mapping of keys (id: ..., title: ...)"
+    ]
 
 
 def test_missing_keys_sections_and_code_are_each_reported(tree):
@@ -112,7 +116,10 @@ def test_missing_keys_sections_and_code_are_each_reported(tree):
     lines = text.splitlines()
     body = lines.index("---", 1) + 2  # the first line after the front matter
     fix = lines.index("## Fix") + 1
-    assert f"rules/R1.md:{body}: section '## Why it happens' is missing; add it (sections: Failure mode, Anti-pattern, Fix, Why it happens, How to detect it live, Corrections to the source)" in msgs
+    assert (
+        f"rules/R1.md:{body}: section '## Why it happens' is missing; add it (sections: Failure mode, Anti-pattern, Fix, Why it happens, How to detect it live, Corrections to the source)"
+        in msgs
+    )
     assert f"rules/R1.md:{fix}: section 'Fix' has no Go code block; add the code in a ```go fence" in msgs
     assert "rules/R1.md:1: front matter: 'incident' is missing; add incident: ..." in msgs
     assert len(msgs) == 3
@@ -132,7 +139,9 @@ def test_bad_action_item_row_points_at_the_row(tree):
     tree("p0/P0-1.md", text)
     kb, errors = load_knowledge([tree.root])
     row = text.splitlines().index("| Fix it | fix | service owner |") + 1
-    assert _messages(errors, tree.root) == [f"p0/P0-1.md:{row}: action item type 'fix' is not one of: mitigate, prevent"]
+    assert _messages(errors, tree.root) == [
+        f"p0/P0-1.md:{row}: action item type 'fix' is not one of: mitigate, prevent"
+    ]
     assert [a.text for a in kb.incidents["P0-1"].actions] == ["Restart it"]
 
 

@@ -61,8 +61,11 @@ def test_debug2_groups_by_state_and_functions_ignoring_args():
     assert dump.debug == 2 and dump.total == 4 and len(dump.groups) == 3
     zap = dump.groups[0]
     assert zap.count == 2 and zap.state == "semacquire"
-    assert zap.functions == ("sync.runtime_SemacquireMutex", "sync.(*Mutex).Lock",
-                             "go.uber.org/zap/zapcore.(*lockedWriteSyncer).Write")
+    assert zap.functions == (
+        "sync.runtime_SemacquireMutex",
+        "sync.(*Mutex).Lock",
+        "go.uber.org/zap/zapcore.(*lockedWriteSyncer).Write",
+    )
     assert (zap.min_minutes, zap.max_minutes) == (1, 3)
     assert zap.created_by == "net/http.(*Server).Serve" and zap.ids == [20, 21]
     assert zap.locations[0] == "/usr/lib/go-1.19/src/runtime/sema.go:71"
@@ -79,12 +82,15 @@ def test_debug1_counts_and_functions():
     assert dump.groups[0].max_minutes == 0 and dump.groups[0].min_minutes is None
 
 
-@pytest.mark.parametrize(("call", "name"), [
-    ("main.main()", "main.main"),
-    ("go.uber.org/zap.(*Logger).Info(0xc0001b80f0?, {0x7a3b8e?, 0x0?})", "go.uber.org/zap.(*Logger).Info"),
-    ("sync.(*Mutex).Lock(...)", "sync.(*Mutex).Lock"),
-    ("example.com/x.Map[...](0x1)", "example.com/x.Map[...]"),
-])
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        ("main.main()", "main.main"),
+        ("go.uber.org/zap.(*Logger).Info(0xc0001b80f0?, {0x7a3b8e?, 0x0?})", "go.uber.org/zap.(*Logger).Info"),
+        ("sync.(*Mutex).Lock(...)", "sync.(*Mutex).Lock"),
+        ("example.com/x.Map[...](0x1)", "example.com/x.Map[...]"),
+    ],
+)
 def test_function_name(call, name):
     assert function_name(call) == name
 
@@ -95,22 +101,44 @@ def test_state_parsing():
     assert parse_state("select") == ("select", 0)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("hello", "line 1: expected 'goroutine N [state]:', got 'hello'"),
-    ("goroutine x [running]:", "line 1: bad goroutine header 'goroutine x [running]:'"),
-    ("goroutine 1 [running]:\nf()\n\tf.go:1\n\ngoroutine 2 [select]:", "line 5: goroutine 2 has no frames"),
-    ("goroutine profile: total x", "line 1: bad profile header 'goroutine profile: total x'"),
-    ("goroutine profile: total 1\nnonsense", "line 2: expected 'N @ 0x...', got 'nonsense'"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hello", "line 1: expected 'goroutine N [state]:', got 'hello'"),
+        ("goroutine x [running]:", "line 1: bad goroutine header 'goroutine x [running]:'"),
+        ("goroutine 1 [running]:\nf()\n\tf.go:1\n\ngoroutine 2 [select]:", "line 5: goroutine 2 has no frames"),
+        ("goroutine profile: total x", "line 1: bad profile header 'goroutine profile: total x'"),
+        ("goroutine profile: total 1\nnonsense", "line 2: expected 'N @ 0x...', got 'nonsense'"),
+    ],
+)
 def test_errors_name_the_line(text, message):
     with pytest.raises(ParseError) as err:
         parse_dump(text)
     assert str(err.value) == message
 
 
-pieces = st.sampled_from(["goroutine ", "1", " [", "running", "semacquire, 2 minutes", "]:", "\n", "\n\n", "\t",
-                          "f.go:1 +0x1", "main.f(0x1)", "created by main.g", "goroutine profile: total 3",
-                          " @ 0x1", "#\t0x1\tmain.f+0x1\tf.go:1", "(", ")", "..."])
+pieces = st.sampled_from(
+    [
+        "goroutine ",
+        "1",
+        " [",
+        "running",
+        "semacquire, 2 minutes",
+        "]:",
+        "\n",
+        "\n\n",
+        "\t",
+        "f.go:1 +0x1",
+        "main.f(0x1)",
+        "created by main.g",
+        "goroutine profile: total 3",
+        " @ 0x1",
+        "#\t0x1\tmain.f+0x1\tf.go:1",
+        "(",
+        ")",
+        "...",
+    ]
+)
 
 
 @given(st.one_of(st.text(max_size=300), st.lists(pieces, max_size=40).map("".join)))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from runbook.errors import ParseError
 from runbook.parsers.prom_text import histogram_series, parse
 
-PAGE = '''# HELP http_request_duration_seconds Latency \\\\ of "requests".\\nSecond line.
+PAGE = """# HELP http_request_duration_seconds Latency \\\\ of "requests".\\nSecond line.
 # TYPE http_request_duration_seconds histogram
 http_request_duration_seconds_bucket{path="/a",le="0.05"} 0
 http_request_duration_seconds_bucket{path="/a",le="1"} 200
@@ -29,7 +29,7 @@ no_labels 4.5e3
 
 # TYPE up gauge
 up{instance="10.0.0.1:9100"} 1
-'''
+"""
 
 
 def test_families_types_help_and_order():
@@ -73,7 +73,7 @@ def test_label_values():
     assert values == {"path": {"/a", "/b"}, "le": {"0.05", "1", "5", "+Inf"}}
 
 
-OM = '''# TYPE rpc counter
+OM = """# TYPE rpc counter
 # UNIT rpc_seconds seconds
 # HELP rpc RPCs.
 rpc_total{code="ok"} 17.0 # {trace_id="4bf92f3577b34da6"} 1.0 1700000000.5
@@ -85,7 +85,7 @@ lat_count 3.0
 lat_sum 2.5
 lat_created 1.7e9
 # EOF
-'''
+"""
 
 
 def test_openmetrics_exemplar_created_and_eof():
@@ -102,15 +102,15 @@ def test_openmetrics_exemplar_created_and_eof():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('x{a=b} 1', "line 1: label a value must be quoted"),
+        ("x{a=b} 1", "line 1: label a value must be quoted"),
         ("x 1_000", "line 1: invalid value '1_000'"),
-        ("ok 1\nx{a=\"1\"} 1 2.5", "line 2: invalid timestamp '2.5' (integer ms)"),
+        ('ok 1\nx{a="1"} 1 2.5', "line 2: invalid timestamp '2.5' (integer ms)"),
         ("1x 1", "line 1: invalid metric name '1x'"),
-        ("x{a=\"1", "line 1: unterminated label value"),
-        ("x{a=\"1\"", "line 1: expected ',' or '}' after label value"),
+        ('x{a="1', "line 1: unterminated label value"),
+        ('x{a="1"', "line 1: expected ',' or '}' after label value"),
         ('x{a="\\q"} 1', "line 1: invalid escape '\\q' in label value"),
         ("# TYPE x nonsense", "line 1: unknown metric type 'nonsense'"),
-        ("x 1 # {a=\"b\"} 1", "line 1: unexpected '#' in sample line"),
+        ('x 1 # {a="b"} 1', "line 1: unexpected '#' in sample line"),
         ("x 1 2 3", "line 1: expected 'name[{labels}] value [timestamp]'"),
     ],
 )
@@ -138,10 +138,14 @@ def test_same_samples_as_prometheus_client_on_real_client_output():
         c.labels(kind=f'k"{i}\\').inc(i)
         h.labels(op="get").observe(i / 4)
     page = generate_latest(reg).decode()
-    ours = {(s.name, tuple(sorted(s.labels.items())), s.value)
-            for f in parse(page).families.values() for s in f.samples}
-    theirs = {(s.name, tuple(sorted(s.labels.items())), s.value)
-              for f in text_string_to_metric_families(page) for s in f.samples}
+    ours = {
+        (s.name, tuple(sorted(s.labels.items())), s.value) for f in parse(page).families.values() for s in f.samples
+    }
+    theirs = {
+        (s.name, tuple(sorted(s.labels.items())), s.value)
+        for f in text_string_to_metric_families(page)
+        for s in f.samples
+    }
     assert ours == theirs
 
 
@@ -154,8 +158,12 @@ def _esc(v: str) -> str:
     return v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-@given(st.lists(st.tuples(metric_name, st.dictionaries(label_name, label_value, max_size=3),
-                          st.floats(allow_nan=False)), max_size=20))
+@given(
+    st.lists(
+        st.tuples(metric_name, st.dictionaries(label_name, label_value, max_size=3), st.floats(allow_nan=False)),
+        max_size=20,
+    )
+)
 @settings(max_examples=200, deadline=None)
 def test_round_trip_of_generated_pages(samples):
     lines = []
@@ -177,15 +185,40 @@ def test_arbitrary_text_parses_or_raises_parse_error(text):
             continue
         for fam in expo.families.values():
             try:
-                fam.samples
+                _ = fam.samples
                 fam.label_values()
                 histogram_series(fam)
             except ParseError:
                 pass
 
 
-fragments = st.sampled_from(['x', '{', '}', '"', '\\', '=', ',', ' ', '1', 'le', '# ', 'TYPE ', 'histogram',
-                             '\n', '_bucket', '+Inf', '# EOF', 'a="b"', '1e3', 'NaN', '\t', '#', ' # {'])
+fragments = st.sampled_from(
+    [
+        "x",
+        "{",
+        "}",
+        '"',
+        "\\",
+        "=",
+        ",",
+        " ",
+        "1",
+        "le",
+        "# ",
+        "TYPE ",
+        "histogram",
+        "\n",
+        "_bucket",
+        "+Inf",
+        "# EOF",
+        'a="b"',
+        "1e3",
+        "NaN",
+        "\t",
+        "#",
+        " # {",
+    ]
+)
 
 
 @given(st.lists(fragments, max_size=40).map("".join))
@@ -195,14 +228,14 @@ def test_near_miss_pages_parse_or_raise_parse_error(text):
 
 
 def test_histogram_series_mixes_fast_rows_escaped_rows_and_le_anywhere():
-    page = '''# TYPE h histogram
+    page = """# TYPE h histogram
 h_bucket{a="1",le="0.1"} 1
 h_bucket{a="1",le="+Inf"} 2
 h_count{a="1"} 2
 h_bucket{le="0.5",a="2"} 3
 h_bucket{a="x,le=\\"",le="+Inf"} 4
 h_bucket{ a="3", le="1" } 5
-'''
+"""
     got = {s.labels: s.buckets for s in histogram_series(parse(page).families["h"])}
     assert got == {
         (("a", "1"),): ((0.1, 1.0), (math.inf, 2.0)),
@@ -221,9 +254,18 @@ def _naive_series(fam):
     return out
 
 
-@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(["a", "b", "job"]), label_value, max_size=2),
-                          st.sampled_from(["0.1", "1", "+Inf"]), st.integers(0, 3), st.booleans()),
-                min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from(["a", "b", "job"]), label_value, max_size=2),
+            st.sampled_from(["0.1", "1", "+Inf"]),
+            st.integers(0, 3),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 @settings(max_examples=200, deadline=None)
 def test_histogram_series_agrees_with_a_naive_grouping(rows):
     lines = ["# TYPE h histogram"]
@@ -236,8 +278,17 @@ def test_histogram_series_agrees_with_a_naive_grouping(rows):
     assert got == _naive_series(fam)
 
 
-@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(["a", "b"]), label_value, max_size=2),
-                          st.sampled_from(["0.1", "1", "+Inf"]), st.booleans()), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from(["a", "b"]), label_value, max_size=2),
+            st.sampled_from(["0.1", "1", "+Inf"]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 @settings(max_examples=200, deadline=None)
 def test_label_values_agree_with_samples(rows):
     lines = ["# TYPE h histogram"]
@@ -256,7 +307,7 @@ def test_label_values_agree_with_samples(rows):
 
 # --- the column paths (regular histogram families, whole-column label sets) -------------
 
-plain_value = st.text(alphabet='ab,=le{} #:', max_size=5)  # fast-path values that look like syntax
+plain_value = st.text(alphabet="ab,=le{} #:", max_size=5)  # fast-path values that look like syntax
 
 
 @st.composite
@@ -264,14 +315,19 @@ def histogram_pages(draw, *, escapes: bool = True):
     """A histogram family printed the way client libraries do (le last, the same buckets for
     every series), with room for the oddities a page may hold: escaped values, repeated
     series, _created, no _sum, odd bounds, NaN and falling counts."""
-    les = draw(st.lists(st.sampled_from(["-1", "0", "0.005", "0.1", "1", "2.5", "+Inf", "nan"]),
-                        min_size=1, max_size=5, unique=True))
+    les = draw(
+        st.lists(
+            st.sampled_from(["-1", "0", "0.005", "0.1", "1", "2.5", "+Inf", "nan"]), min_size=1, max_size=5, unique=True
+        )
+    )
     if draw(st.booleans()):
         les = sorted(les, key=float)
     names = draw(st.lists(st.sampled_from(["a", "b", "handler", "job"]), unique=True, max_size=3))
     values = st.one_of(plain_value, label_value) if escapes else plain_value
     series = draw(st.lists(st.fixed_dictionaries({n: values for n in names}), min_size=1, max_size=6))
-    tail = draw(st.sampled_from([("_sum", "_count"), ("_count", "_sum"), ("_count",), ("_sum", "_count", "_created"), ()]))
+    tail = draw(
+        st.sampled_from([("_sum", "_count"), ("_count", "_sum"), ("_count",), ("_sum", "_count", "_created"), ()])
+    )
     count = st.one_of(st.integers(0, 9).map(str), st.sampled_from(["NaN", "+Inf", "1.5e3"]))
     lines = ["# TYPE h histogram"]
     for labels in series:
@@ -333,8 +389,14 @@ def test_client_pages_take_the_column_path():
     assert [s.labels for s in histogram_series(fam)] == cols.labels
 
 
-@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "c", "le"]), plain_value, min_size=0, max_size=3),
-                min_size=1, max_size=8), st.booleans())
+@given(
+    st.lists(
+        st.dictionaries(st.sampled_from(["a", "b", "c", "le"]), plain_value, min_size=0, max_size=3),
+        min_size=1,
+        max_size=8,
+    ),
+    st.booleans(),
+)
 @settings(max_examples=300, deadline=None)
 def test_label_sets_and_canonical_labels_agree_with_splitting_each_text(dicts, same_order):
     from runbook.parsers._prom_columns import canonical_labels, label_value_sets
@@ -352,14 +414,14 @@ def test_label_sets_and_canonical_labels_agree_with_splitting_each_text(dicts, s
 
 
 def test_samples_without_braces_and_rows_view():
-    page = '''# TYPE h histogram
+    page = """# TYPE h histogram
 h_bucket{le="1"} 1
 h_bucket{le="+Inf"} 2
 h_sum 0.5
 h_count 2
 x 1
 x{a="1"} 2 1700000000000
-'''
+"""
     expo = parse(page)
     h, x = expo.families["h"], expo.families["x"]
     assert histogram_series(h)[0] == ((), ((1.0, 1.0), (math.inf, 2.0)), 2.0, 0.5)

@@ -12,8 +12,9 @@ DATA = Path(__file__).parent / "data"
 
 def runbook(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "runbook", *args], capture_output=True, text=True,
-                          env=full_env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "runbook", *args], capture_output=True, text=True, env=full_env, timeout=60
+    )
 
 
 BROKEN = """---

@@ -46,7 +46,10 @@ def test_shortest_path_to_rule():
     g = library_graph([PB])
     assert shortest_path_to_rule(g, "example#lease-health", "R1") == ["example#lease-health", "example#lease-race"]
     assert shortest_path_to_rule(g, "example#lease-health", "R2") == [
-        "example#lease-health", "example#deploy", "example#probe-flapping"]
+        "example#lease-health",
+        "example#deploy",
+        "example#probe-flapping",
+    ]
     assert shortest_path_to_rule(g, "example#lease-health", "R9") is None
 
 

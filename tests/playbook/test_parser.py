@@ -18,8 +18,12 @@ def test_example_from_the_format_doc_parses_completely():
     assert pb.variables[0].example == "http://127.0.0.1:2379"
     assert list(pb.nodes) == ["lease-health", "deploy", "probe-flapping", "lease-race"]
     kinds = {n.id: n.kind for n in pb.nodes.values()}
-    assert kinds == {"lease-health": NodeKind.CHECK, "deploy": NodeKind.QUESTION,
-                     "probe-flapping": NodeKind.CONCLUSION, "lease-race": NodeKind.CONCLUSION}
+    assert kinds == {
+        "lease-health": NodeKind.CHECK,
+        "deploy": NodeKind.QUESTION,
+        "probe-flapping": NodeKind.CONCLUSION,
+        "lease-race": NodeKind.CONCLUSION,
+    }
 
 
 def test_the_example_in_the_doc_is_the_file_the_tests_load():
@@ -83,7 +87,7 @@ start: one
 
 
 def test_attrs_block_id_before_heading(tmp_path):
-    text = "---\nid: a\ntitle: A\nstart: one\n---\n{#one}\n## First node\n\n- [x](#one \"loop\")\n"
+    text = '---\nid: a\ntitle: A\nstart: one\n---\n{#one}\n## First node\n\n- [x](#one "loop")\n'
     pb, errors = parse_playbook(tmp_path / "a.md", text)
     assert errors == []
     assert list(pb.nodes) == ["one"]

@@ -9,11 +9,13 @@ def pb(pid: str, symptoms: tuple[str, ...]) -> Playbook:
     return Playbook(id=pid, title=pid, path=Path(f"{pid}.md"), start="a", nodes={}, symptoms=symptoms)
 
 
-LIB = Library(playbooks={
-    "triage": pb("triage", ("requests time out", "instances vanish")),
-    "disc": pb("disc", ("instances vanish", "traffic sticks to one instance")),
-    "obs": pb("obs", ("traces broken",)),
-})
+LIB = Library(
+    playbooks={
+        "triage": pb("triage", ("requests time out", "instances vanish")),
+        "disc": pb("disc", ("instances vanish", "traffic sticks to one instance")),
+        "obs": pb("obs", ("traces broken",)),
+    }
+)
 
 
 def test_triage_wins_ties_and_empty_choice():
@@ -28,4 +30,9 @@ def test_most_matching_symptoms_wins():
 
 
 def test_all_symptoms_dedupes_with_triage_first():
-    assert all_symptoms(LIB) == ["requests time out", "instances vanish", "traffic sticks to one instance", "traces broken"]
+    assert all_symptoms(LIB) == [
+        "requests time out",
+        "instances vanish",
+        "traffic sticks to one instance",
+        "traces broken",
+    ]

@@ -61,26 +61,37 @@ def test_start_node_not_declared(tmp_path):
 
 def test_unreachable_node(tmp_path):
     p = write(tmp_path, "## A {#a}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n\n## Orphan {#orphan}\n\n- [a](#a)\n")
-    assert f"{p}:17: node 'orphan' is not reachable from the start node 'a'; link to it from a choice or remove it" in messages(tmp_path)
+    assert (
+        f"{p}:17: node 'orphan' is not reachable from the start node 'a'; link to it from a choice or remove it"
+        in messages(tmp_path)
+    )
 
 
 def test_node_reached_from_another_playbook_is_an_entry_point(tmp_path):
     write(tmp_path, "## A {#a}\n\n- [to t2](t2#deep)\n", id="t")
-    write(tmp_path, "## S {#s}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n\n## Deep {#deep}\n\n- [s](#s)\n",
-          id="t2", start="s")
+    write(
+        tmp_path,
+        "## S {#s}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n\n## Deep {#deep}\n\n- [s](#s)\n",
+        id="t2",
+        start="s",
+    )
     assert messages(tmp_path) == []
 
 
 def test_dead_end(tmp_path):
     p = write(tmp_path, "## A {#a}\n\n- [b](#b)\n\n## B {#b}\n\nJust prose.\n")
-    assert (f"{p}:14: node 'b' has no choices and no conclusion (a dead end); "
-            "add choices ('- [label](#node-id)') or a conclusion block") in messages(tmp_path)
+    assert (
+        f"{p}:14: node 'b' has no choices and no conclusion (a dead end); "
+        "add choices ('- [label](#node-id)') or a conclusion block"
+    ) in messages(tmp_path)
 
 
 def test_conclusion_with_choices(tmp_path):
-    p = write(tmp_path, "## A {#a}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n\n- [again](#a \"loop\")\n")
-    assert (f"{p}:17: conclusion node 'a' has choices; a conclusion ends the walk, "
-            "so move the choices to a question node or remove them") in messages(tmp_path)
+    p = write(tmp_path, '## A {#a}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n\n- [again](#a "loop")\n')
+    assert (
+        f"{p}:17: conclusion node 'a' has choices; a conclusion ends the walk, "
+        "so move the choices to a question node or remove them"
+    ) in messages(tmp_path)
 
 
 def test_unknown_rule(tmp_path):
@@ -90,58 +101,87 @@ def test_unknown_rule(tmp_path):
 
 def test_conclusion_without_rules(tmp_path):
     p = write(tmp_path, "## A {#a}\n\n```conclusion\nfix: x\n```\n")
-    assert f"{p}:12: conclusion block: 'rules' is missing; name at least one rule id, e.g. rules: [R1]" in messages(tmp_path)
+    assert f"{p}:12: conclusion block: 'rules' is missing; name at least one rule id, e.g. rules: [R1]" in messages(
+        tmp_path
+    )
 
 
 def test_cycle_without_loop_marker(tmp_path):
-    p = write(tmp_path, "## A {#a}\n\n- [b](#b)\n- [end](#c)\n\n## B {#b}\n\n- [back](#a)\n\n"
-                        "## C {#c}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n")
+    p = write(
+        tmp_path,
+        "## A {#a}\n\n- [b](#b)\n- [end](#c)\n\n## B {#b}\n\n- [back](#a)\n\n"
+        "## C {#c}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n",
+    )
     assert messages(tmp_path) == [
         f'{p}:17: cycle a -> b -> a; if it is deliberate, mark the edge back as a loop with the link title "loop"; otherwise remove it'
     ]
 
 
 def test_cycle_with_loop_marker_is_allowed(tmp_path):
-    write(tmp_path, "## A {#a}\n\n- [b](#b)\n- [end](#c)\n\n## B {#b}\n\n- [back](#a \"loop\")\n\n"
-                    "## C {#c}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n")
+    write(
+        tmp_path,
+        '## A {#a}\n\n- [b](#b)\n- [end](#c)\n\n## B {#b}\n\n- [back](#a "loop")\n\n'
+        "## C {#c}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n",
+    )
     assert messages(tmp_path) == []
 
 
 def test_undeclared_variable(tmp_path):
-    p = write(tmp_path, "## A {#a}\n\n```check\ntype: http_probe_flapping\nparams:\n  url: \"{{ ur }}/health\"\n"
-                        "verdicts:\n  ok: b\n```\n\n- [b](#b)\n\n## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n")
-    assert (f"{p}:12: check 'http_probe_flapping' uses undeclared variable 'ur'; "
-            "declare it under 'variables' in the front matter") in messages(tmp_path)
+    p = write(
+        tmp_path,
+        '## A {#a}\n\n```check\ntype: http_probe_flapping\nparams:\n  url: "{{ ur }}/health"\n'
+        "verdicts:\n  ok: b\n```\n\n- [b](#b)\n\n## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n",
+    )
+    assert (
+        f"{p}:12: check 'http_probe_flapping' uses undeclared variable 'ur'; "
+        "declare it under 'variables' in the front matter"
+    ) in messages(tmp_path)
 
 
 def test_verdict_pointing_to_no_choice(tmp_path):
-    p = write(tmp_path, "## A {#a}\n\n```check\ntype: http_probe_flapping\nparams:\n  url: \"{{ url }}\"\n"
-                        "verdicts:\n  fail: nowhere\n```\n\n- [b](#b)\n\n## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n")
-    assert (f"{p}:12: verdict 'fail' points to 'nowhere', which is not a choice of node 'a'; "
-            "point it to one of: b") in messages(tmp_path)
+    p = write(
+        tmp_path,
+        '## A {#a}\n\n```check\ntype: http_probe_flapping\nparams:\n  url: "{{ url }}"\n'
+        "verdicts:\n  fail: nowhere\n```\n\n- [b](#b)\n\n## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n",
+    )
+    assert (
+        f"{p}:12: verdict 'fail' points to 'nowhere', which is not a choice of node 'a'; point it to one of: b"
+    ) in messages(tmp_path)
 
 
 def test_not_a_verdict(tmp_path):
-    p = write(tmp_path, "## A {#a}\n\n```check\ntype: x\nverdicts:\n  broken: b\n```\n\n- [b](#b)\n\n"
-                        "## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n")
+    p = write(
+        tmp_path,
+        "## A {#a}\n\n```check\ntype: x\nverdicts:\n  broken: b\n```\n\n- [b](#b)\n\n"
+        "## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n",
+    )
     assert f"{p}:12: check block: 'broken' is not a verdict; use ok, warn, fail or unknown" in messages(tmp_path)
 
 
 def test_check_block_without_type(tmp_path):
-    p = write(tmp_path, "## A {#a}\n\n```check\nparams: {}\n```\n\n- [b](#b)\n\n## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n")
+    p = write(
+        tmp_path,
+        "## A {#a}\n\n```check\nparams: {}\n```\n\n- [b](#b)\n\n## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n",
+    )
     assert f"{p}:12: check block: 'type' is missing; name a check type from 'runbook checks'" in messages(tmp_path)
 
 
 def test_invalid_yaml_in_check_block_points_at_the_line(tmp_path):
-    p = write(tmp_path, "## A {#a}\n\n```check\ntype: x\nparams: [unclosed\n```\n\n- [b](#b)\n\n"
-                        "## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n")
+    p = write(
+        tmp_path,
+        "## A {#a}\n\n```check\ntype: x\nparams: [unclosed\n```\n\n- [b](#b)\n\n"
+        "## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n",
+    )
     msgs = messages(tmp_path)
     assert any(m.startswith(f"{p}:15: check block: invalid YAML") for m in msgs), msgs
 
 
 def test_duplicate_node_id(tmp_path):
-    p = write(tmp_path, "## A {#a}\n\n- [b](#b)\n\n## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n\n"
-                        "## B again {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n")
+    p = write(
+        tmp_path,
+        "## A {#a}\n\n- [b](#b)\n\n## B {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n\n"
+        "## B again {#b}\n\n```conclusion\nrules: [R1]\nfix: x\n```\n",
+    )
     assert f"{p}:21: duplicate node id 'b' (first at line 14); give each node its own id" in messages(tmp_path)
 
 
@@ -159,7 +199,9 @@ def test_duplicate_playbook_id(tmp_path):
 def test_no_front_matter(tmp_path):
     p = tmp_path / "x.md"
     p.write_text("## A {#a}\n")
-    assert messages(tmp_path) == [f"{p}:1: no front matter; start the file with a '---' YAML block holding id, title and start"]
+    assert messages(tmp_path) == [
+        f"{p}:1: no front matter; start the file with a '---' YAML block holding id, title and start"
+    ]
 
 
 def test_one_broken_playbook_does_not_stop_the_others(tmp_path):
@@ -173,5 +215,5 @@ def test_one_broken_playbook_does_not_stop_the_others(tmp_path):
 
 @pytest.mark.parametrize("href", ["#a", "t#a", "t.md#a"])
 def test_link_spellings_resolve(tmp_path, href):
-    write(tmp_path, f"## A {{#a}}\n\n- [b](#b)\n\n## B {{#b}}\n\n- [again]({href} \"loop\")\n")
+    write(tmp_path, f'## A {{#a}}\n\n- [b](#b)\n\n## B {{#b}}\n\n- [again]({href} "loop")\n')
     assert messages(tmp_path) == []

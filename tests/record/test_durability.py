@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -26,7 +27,10 @@ TRIALS = 20
 def _writer(url: str, incident_id: int, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.record.writer", url, str(incident_id), *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -69,10 +73,12 @@ def _kill_trial(url: str, trial: int, rng: random.Random) -> int:
         missing = [u for u in shown if u not in stored]
         assert missing == [], f"trial {trial}: {len(missing)} shown events lost"
         # Each stored write is whole: its event and its domain row committed together.
-        domain = set(s.scalars(select(Step.uid))) | set(s.scalars(select(CheckRecord.uid))) \
+        domain = (
+            set(s.scalars(select(Step.uid)))
+            | set(s.scalars(select(CheckRecord.uid)))
             | set(s.scalars(select(Finding.uid)))
-        notes = set(s.scalars(select(Event.uid).where(Event.incident_id == inc.id,
-                                                      Event.kind.in_(["note", "opened"]))))
+        )
+        notes = set(s.scalars(select(Event.uid).where(Event.incident_id == inc.id, Event.kind.in_(["note", "opened"]))))
         assert stored - notes <= domain
         # Resume: the incident continues at the last step shown (or one committed just after).
         steps_shown = [i for i in range(len(shown)) if i % 4 == 0]
@@ -102,14 +108,28 @@ def test_sigkill_at_random_points_loses_nothing_shown(db_url: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize("shared", [20])
-def test_two_writers_same_incident_lose_and_duplicate_nothing(engine, db_url: str, tmp_path: Path,
-                                                              shared: int) -> None:
+def test_two_writers_same_incident_lose_and_duplicate_nothing(engine, db_url: str, tmp_path: Path, shared: int) -> None:
     count = 80
     with open_session(engine) as s:
         inc = repo.create_incident(session=s, title="two responders")
     go = tmp_path / "go"
-    procs = [_writer(db_url, inc.id, "--count", str(count), "--prefix", name, "--shared", str(shared),
-                     "--go", str(go), "--pause-ms", "20") for name in ("alice", "bob")]
+    procs = [
+        _writer(
+            db_url,
+            inc.id,
+            "--count",
+            str(count),
+            "--prefix",
+            name,
+            "--shared",
+            str(shared),
+            "--go",
+            str(go),
+            "--pause-ms",
+            "20",
+        )
+        for name in ("alice", "bob")
+    ]
     deadline = time.monotonic() + 60
     while not all((tmp_path / f"go.{n}.ready").exists() for n in ("alice", "bob")):
         assert time.monotonic() < deadline, "writers did not start"
@@ -128,13 +148,18 @@ def test_two_writers_same_incident_lose_and_duplicate_nothing(engine, db_url: st
         assert set(uids) == expected
         seqs = list(s.scalars(select(Step.seq).where(Step.incident_id == inc.id).order_by(Step.seq)))
         assert seqs == list(range(1, len(seqs) + 1))  # no gaps, no duplicates
-        assert s.scalar(select(func.count()).select_from(Finding).where(Finding.incident_id == inc.id)) == \
-            len([u for u in expected if u in set(s.scalars(select(Finding.uid)))])
+        assert s.scalar(select(func.count()).select_from(Finding).where(Finding.incident_id == inc.id)) == len(
+            [u for u in expected if u in set(s.scalars(select(Finding.uid)))]
+        )
         # The two processes really did write at the same time (their events interleave).
-        order = [e.split()[0] for e in s.scalars(select(Event.summary).where(
-            Event.incident_id == inc.id, Event.kind == "note").order_by(Event.id))]
+        order = [
+            e.split()[0]
+            for e in s.scalars(
+                select(Event.summary).where(Event.incident_id == inc.id, Event.kind == "note").order_by(Event.id)
+            )
+        ]
         order = [w for w in order if w != "shared"]
-        switches = sum(1 for a, b in zip(order, order[1:]) if a != b)
+        switches = sum(1 for a, b in itertools.pairwise(order) if a != b)
         assert switches >= 2, order
         if engine.dialect.name == "sqlite":
             assert s.execute(text("PRAGMA integrity_check")).scalar() == "ok"

@@ -15,11 +15,16 @@ from runbook.record.models import EventKind
 
 def _result(**kw) -> CheckResult:
     base = dict(
-        check_type="etcd_lease_keepalive", verdict=Verdict.FAIL, summary="lease TTL fell to 2s of 10s",
+        check_type="etcd_lease_keepalive",
+        verdict=Verdict.FAIL,
+        summary="lease TTL fell to 2s of 10s",
         figures={"ttl_remaining_s": 2, "keys": 14, "ratio": 0.2, "flag": True, "none": None},
-        thresholds={"fail_ttl_s": 3}, started_at=datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+        thresholds={"fail_ttl_s": 3},
+        started_at=datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
         evidence=(Evidence(at=datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC), label="response", text="TTL: 2 ünïcode"),),
-        duration_s=0.25, params={"endpoint": "http://127.0.0.1:2379", "token": "[redacted]"}, error=None,
+        duration_s=0.25,
+        params={"endpoint": "http://127.0.0.1:2379", "token": "[redacted]"},
+        error=None,
     )
     base.update(kw)
     return CheckResult(**base)
@@ -27,9 +32,15 @@ def _result(**kw) -> CheckResult:
 
 def test_incident_round_trip(session) -> None:
     started = datetime(2026, 3, 1, 2, 0, tzinfo=timezone(timedelta(hours=8)))
-    inc = repo.create_incident(session=session, title="  orders 5xx  ", severity="P0", service="orders",
-                               variables={"etcd": "127.0.0.1:2379", "n": [1, 2]}, author="alice",
-                               started_at=started)
+    inc = repo.create_incident(
+        session=session,
+        title="  orders 5xx  ",
+        severity="P0",
+        service="orders",
+        variables={"etcd": "127.0.0.1:2379", "n": [1, 2]},
+        author="alice",
+        started_at=started,
+    )
     session.expunge_all()
     got = repo.get_incident(inc.ref, session=session)
     assert (got.id, got.ref, got.title, got.severity, got.status) == (inc.id, "INC-0001", "orders 5xx", "P0", "open")
@@ -68,8 +79,9 @@ def test_walk_steps_checks_undo_resume(session) -> None:
     inc = repo.create_incident(session=session, title="t")
     assert repo.current_step(inc.id, session=session) is None
     s1 = repo.add_step(inc.id, "registry", "start", session=session)
-    rec = repo.add_check_result(inc.id, _result(), session=session, step_id=s1.id, playbook_id="registry",
-                                node_id="start")
+    rec = repo.add_check_result(
+        inc.id, _result(), session=session, step_id=s1.id, playbook_id="registry", node_id="start"
+    )
     repo.record_choice(s1.id, "lease expiring", next_node_id="keepalive", automatic=True, session=session)
     s2 = repo.add_step(inc.id, "registry", "keepalive", session=session, automatic=True)
     s3 = repo.add_step(inc.id, "registry", "wrong-turn", session=session)
@@ -86,8 +98,15 @@ def test_walk_steps_checks_undo_resume(session) -> None:
     assert repo.to_check_result(stored) == _result()
     events = repo.timeline(inc.id, session=session)
     kinds = [e.kind for e in events]
-    assert kinds == ["opened", "node_entered", "check_run", "choice_taken", "node_entered", "node_entered",
-                     "step_undone"]
+    assert kinds == [
+        "opened",
+        "node_entered",
+        "check_run",
+        "choice_taken",
+        "node_entered",
+        "node_entered",
+        "step_undone",
+    ]
     assert [e.undone for e in events] == [False] * 5 + [True, False]
     assert events[2].payload["check_result_id"] == rec.id and events[2].automatic
     assert "ttl_remaining_s=2" in events[2].summary
@@ -96,12 +115,32 @@ def test_walk_steps_checks_undo_resume(session) -> None:
 
 def test_findings_actions_conclusions_status(session) -> None:
     inc = repo.create_incident(session=session, title="t")
-    f = repo.add_finding(inc.id, "KeepAlive called from 3 goroutines", kind="hypothesis",
-                         tags=["went_wrong", "lucky", "went_wrong"], author="bob", session=session)
-    a = repo.add_action_item(inc.id, "one lease manager per process", type="prevent", owner="carol",
-                             due=date(2026, 2, 1), rule="R1", link="https://example.invalid/T-1", session=session)
-    c = repo.add_conclusion(inc.id, rule_ids=["R1", "R5"], title="duplicate keep-alive", node_id="c1",
-                            playbook_id="registry", session=session)
+    f = repo.add_finding(
+        inc.id,
+        "KeepAlive called from 3 goroutines",
+        kind="hypothesis",
+        tags=["went_wrong", "lucky", "went_wrong"],
+        author="bob",
+        session=session,
+    )
+    a = repo.add_action_item(
+        inc.id,
+        "one lease manager per process",
+        type="prevent",
+        owner="carol",
+        due=date(2026, 2, 1),
+        rule="R1",
+        link="https://example.invalid/T-1",
+        session=session,
+    )
+    c = repo.add_conclusion(
+        inc.id,
+        rule_ids=["R1", "R5"],
+        title="duplicate keep-alive",
+        node_id="c1",
+        playbook_id="registry",
+        session=session,
+    )
     repo.update_status(inc.id, "mitigated", session=session)
     inc2 = repo.update_status(inc.id, "closed", note="verified", session=session)
     assert repo.update_status(inc.id, "closed", session=session).closed_at == inc2.closed_at  # no-op
@@ -110,19 +149,32 @@ def test_findings_actions_conclusions_status(session) -> None:
     repo.update_incident(inc.id, summary="leases expired", impact="30 min of 5xx", session=session)
     session.expunge_all()
     [f2] = repo.findings(inc.id, session=session)
-    assert (f2.id, f2.kind, f2.tags, f2.author, f2.text) == (f.id, "hypothesis", ["lucky", "went_wrong"], "bob",
-                                                             "KeepAlive called from 3 goroutines")
+    assert (f2.id, f2.kind, f2.tags, f2.author, f2.text) == (
+        f.id,
+        "hypothesis",
+        ["lucky", "went_wrong"],
+        "bob",
+        "KeepAlive called from 3 goroutines",
+    )
     [a2] = repo.action_items(inc.id, session=session)
     assert (a2.type, a2.owner, a2.due, a2.rule, a2.status, a2.link) == (
-        "prevent", "carol", date(2026, 2, 1), "R1", "done", "https://example.invalid/T-1")
+        "prevent",
+        "carol",
+        date(2026, 2, 1),
+        "R1",
+        "done",
+        "https://example.invalid/T-1",
+    )
     [c2] = repo.conclusions(inc.id, session=session)
     assert (c2.id, c2.rule_ids, c2.node_id) == (c.id, ["R1", "R5"], "c1")
     got = repo.get_incident(inc.id, session=session)
     assert got.status == "closed" and got.postmortem_status == "in_review" and got.summary == "leases expired"
     assert got.mitigated_at <= got.resolved_at == got.closed_at == inc2.closed_at
     changes = [e.payload for e in repo.timeline(inc.id, session=session) if e.kind == "status_change"]
-    assert changes == [{"from": "open", "to": "mitigated", "note": ""}, {"from": "mitigated", "to": "closed",
-                                                                         "note": "verified"}]
+    assert changes == [
+        {"from": "open", "to": "mitigated", "note": ""},
+        {"from": "mitigated", "to": "closed", "note": "verified"},
+    ]
     with pytest.raises(StorageError, match="unknown tag 'meh'"):
         repo.add_finding(inc.id, "x", tags=["meh"], session=session)
 

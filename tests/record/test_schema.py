@@ -53,7 +53,11 @@ def test_v1_record_is_upgraded_and_keeps_everything(db_url: str) -> None:
     with open_session(engine) as s:
         inc = repo.get_incident("INC-0001", session=s)
         assert (inc.title, inc.status, inc.postmortem_status, inc.summary) == (
-            "Registry collapse: instances vanish", "resolved", "draft", "")
+            "Registry collapse: instances vanish",
+            "resolved",
+            "draft",
+            "",
+        )
         assert inc.started_at == datetime(2025, 6, 1, 2, 10, tzinfo=UTC)
         assert inc.variables == {"etcd": "127.0.0.1:2379"}
         assert [e.kind for e in repo.timeline(inc.id, session=s)] == ["opened", "node_entered", "finding"]
@@ -82,17 +86,28 @@ def test_newer_schema_is_refused_with_a_clear_message(engine) -> None:
 def test_garbage_file_is_a_storage_error(tmp_path: Path) -> None:
     bad = tmp_path / "not-a-db.db"
     bad.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StorageError, match="cannot open the incident record at sqlite:///.*not-a-db.db: "
-                                           "file is not a database"):
+    with pytest.raises(
+        StorageError,
+        match=r"cannot open the incident record at sqlite:///.*not-a-db\.db: "
+        "file is not a database",
+    ):
         init_db(make_engine(f"sqlite:///{bad}"))
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("foo", "not a database URL: 'foo'"),
-    ("sqlite:////proc/runbook-nope/x.db", "cannot create the directory for the incident record /proc/runbook-nope: "),
-    ("postgresql://nobody@127.0.0.1:1/db", "cannot open the incident record at postgresql\\+psycopg://nobody@127.0.0.1:1/db: "
-                                           "connection failed"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("foo", "not a database URL: 'foo'"),
+        (
+            "sqlite:////proc/runbook-nope/x.db",
+            "cannot create the directory for the incident record /proc/runbook-nope: ",
+        ),
+        (
+            "postgresql://nobody@127.0.0.1:1/db",
+            "cannot open the incident record at postgresql\\+psycopg://nobody@127.0.0.1:1/db: connection failed",
+        ),
+    ],
+)
 def test_unusable_urls_are_storage_errors(url: str, message: str) -> None:
     with pytest.raises(StorageError, match=message):
         init_db(make_engine(url))

@@ -17,22 +17,49 @@ from runbook.record.search import SearchDocument, fts5_query, index_documents, s
 def filled(session):
     real = repo.create_incident(session=session, title="Trace IDs lost between services", service="gateway")
     drill = repo.create_incident(session=session, title="Drill: etcd lease expiry", is_drill=True)
-    repo.add_finding(real.id, "The header X-Trace-Id was canonicalised and the peer looked for X-Trace-ID",
-                     session=session)
+    repo.add_finding(
+        real.id, "The header X-Trace-Id was canonicalised and the peer looked for X-Trace-ID", session=session
+    )
     repo.add_finding(real.id, "Histogram buckets too wide around p99 latency", session=session)
     repo.add_finding(drill.id, "etcd lease keepalive stream cancelled by a watcher context", session=session)
-    repo.add_check_result(real.id, CheckResult(
-        check_type="header_propagation", verdict=Verdict.FAIL, summary="trace header dropped by the proxy",
-        figures={}, thresholds={}, evidence=(), started_at=datetime.now(UTC), duration_s=0.1, params={}),
-        session=session)
-    index_documents([
-        SearchDocument("rule", "R1", "One lease, one keep-alive stream",
-                       "Start etcd lease KeepAlive once per process; a lease manager re-grants the lease."),
-        SearchDocument("rule", "R11", "One canonical trace header spelling",
-                       "CanonicalHeaderKey turns x-trace-id into X-Trace-Id; peers must agree."),
-        SearchDocument("playbook_node", "tracing#header", "Is the trace header forwarded?",
-                       "Send the trace header in each spelling and see which survive."),
-    ], session=session)
+    repo.add_check_result(
+        real.id,
+        CheckResult(
+            check_type="header_propagation",
+            verdict=Verdict.FAIL,
+            summary="trace header dropped by the proxy",
+            figures={},
+            thresholds={},
+            evidence=(),
+            started_at=datetime.now(UTC),
+            duration_s=0.1,
+            params={},
+        ),
+        session=session,
+    )
+    index_documents(
+        [
+            SearchDocument(
+                "rule",
+                "R1",
+                "One lease, one keep-alive stream",
+                "Start etcd lease KeepAlive once per process; a lease manager re-grants the lease.",
+            ),
+            SearchDocument(
+                "rule",
+                "R11",
+                "One canonical trace header spelling",
+                "CanonicalHeaderKey turns x-trace-id into X-Trace-Id; peers must agree.",
+            ),
+            SearchDocument(
+                "playbook_node",
+                "tracing#header",
+                "Is the trace header forwarded?",
+                "Send the trace header in each spelling and see which survive.",
+            ),
+        ],
+        session=session,
+    )
     return real, drill
 
 
@@ -69,8 +96,11 @@ def test_drills_excluded_unless_asked(session, filled) -> None:
 
 def test_kinds_filter_and_replace(session, filled) -> None:
     assert {h.kind for h in search("trace", session=session, kinds=["rule"])} == {"rule"}
-    index_documents([SearchDocument("rule", "R11", "Renamed rule about trace", "only this text now")],
-                    session=session, replace_kinds=["rule"])
+    index_documents(
+        [SearchDocument("rule", "R11", "Renamed rule about trace", "only this text now")],
+        session=session,
+        replace_kinds=["rule"],
+    )
     rules = search("trace", session=session, kinds=["rule"])
     assert [(h.ref, h.title) for h in rules] == [("R11", "Renamed rule about trace")]
     assert search("manager", session=session) == []  # R1 was removed by the replace
@@ -85,10 +115,38 @@ def test_updates_reach_the_index(session, filled) -> None:
     assert [h.ref for h in search("zanzibar", session=session)] == [real.ref]
 
 
-HOSTILE = ['"', '""', "'", "*", "trace*", "NEAR(trace header)", "title:trace", "AND", "OR trace", "NOT",
-           "-trace", "^trace", "(trace", "trace)", "x AND (y OR", "\x00trace", "🔥 trace 🔥", "%", "_",
-           "'; DROP TABLE incident; --", "a" * 5000, " ", "", "{trace header}", "trace:*", "!trace", "&|",
-           "\\", "trace\nheader", "<b>trace</b>"]
+HOSTILE = [
+    '"',
+    '""',
+    "'",
+    "*",
+    "trace*",
+    "NEAR(trace header)",
+    "title:trace",
+    "AND",
+    "OR trace",
+    "NOT",
+    "-trace",
+    "^trace",
+    "(trace",
+    "trace)",
+    "x AND (y OR",
+    "\x00trace",
+    "🔥 trace 🔥",
+    "%",
+    "_",
+    "'; DROP TABLE incident; --",
+    "a" * 5000,
+    " ",
+    "",
+    "{trace header}",
+    "trace:*",
+    "!trace",
+    "&|",
+    "\\",
+    "trace\nheader",
+    "<b>trace</b>",
+]
 
 
 @pytest.mark.parametrize("query", HOSTILE)
@@ -135,8 +193,9 @@ def crowded(session):
 def test_rank_window_same_as_exact_when_it_covers_all_matches(session, crowded) -> None:
     exact = search("lease", session=session, limit=5)
     assert search("lease", session=session, limit=5, rank_window=1000) == exact
-    assert search("lease expired", session=session, limit=5, rank_window=100) == \
-        search("lease expired", session=session, limit=5)
+    assert search("lease expired", session=session, limit=5, rank_window=100) == search(
+        "lease expired", session=session, limit=5
+    )
 
 
 def test_rank_window_ranks_newest_matches_and_all_knowledge(session, crowded) -> None:

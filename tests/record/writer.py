@@ -35,9 +35,17 @@ def write_one(session, incident_id: int, i: int, uid: str, tag: str) -> None:
     if kind == 0:
         repo.add_step(incident_id, "pb", f"{tag}-n{i}", session=session, uid=uid)
     elif kind == 1:
-        result = CheckResult(check_type="probe", verdict=Verdict.OK, summary=f"{tag} probe {i}",
-                             figures={"i": i}, thresholds={}, evidence=(), started_at=datetime.now(UTC),
-                             duration_s=0.01, params={})
+        result = CheckResult(
+            check_type="probe",
+            verdict=Verdict.OK,
+            summary=f"{tag} probe {i}",
+            figures={"i": i},
+            thresholds={},
+            evidence=(),
+            started_at=datetime.now(UTC),
+            duration_s=0.01,
+            params={},
+        )
         repo.add_check_result(incident_id, result, session=session, uid=uid)
     elif kind == 2:
         repo.add_finding(incident_id, f"{tag} finding {i}", session=session, uid=uid)
@@ -53,8 +61,12 @@ def main() -> int:
     ap.add_argument("--prefix", default="w")
     ap.add_argument("--shared", type=int, default=0)
     ap.add_argument("--go")
-    ap.add_argument("--pause-ms", type=float, default=0.0,
-                    help="random pause up to this long between writes (people do not write back to back)")
+    ap.add_argument(
+        "--pause-ms",
+        type=float,
+        default=0.0,
+        help="random pause up to this long between writes (people do not write back to back)",
+    )
     args = ap.parse_args()
     engine = make_engine(args.url)
     if args.go:

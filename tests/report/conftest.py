@@ -46,4 +46,6 @@ def compare_or_write(path: Path, text: str) -> None:
         return
     assert path.is_file(), f"{path} is missing: run RUNBOOK_REGEN_GOLDENS=1 pytest tests/report"
     expected = path.read_text(encoding="utf-8")
-    assert text == expected, f"{path} is out of date: run RUNBOOK_REGEN_GOLDENS=1 pytest tests/report and review the diff"
+    assert text == expected, (
+        f"{path} is out of date: run RUNBOOK_REGEN_GOLDENS=1 pytest tests/report and review the diff"
+    )

@@ -44,7 +44,9 @@ def section_texts(md: str, level: int = 2) -> dict[str, str]:
             current = tokens[i + 1].content
             out.setdefault(current, [])
             continue
-        if tok.type == "inline" and not (i and tokens[i - 1].type == "heading_open" and int(tokens[i - 1].tag[1]) <= level):
+        if tok.type == "inline" and not (
+            i and tokens[i - 1].type == "heading_open" and int(tokens[i - 1].tag[1]) <= level
+        ):
             out.setdefault(current, []).append(_inline_text(tok))
         elif tok.type in ("fence", "code_block"):
             out.setdefault(current, []).append(tok.content)
@@ -69,7 +71,7 @@ def tables(md: str) -> list[Table]:
         start, end = tok.map
         raw = [_raw_cells(lines[n]) for n in range(start, end)]
         parsed, count = [], 0
-        for t in tokens[i + 1:]:
+        for t in tokens[i + 1 :]:
             if t.type == "table_close":
                 break
             if t.type == "tr_open":

@@ -54,25 +54,33 @@ def test_export_html_to_file_prints_the_path(db, tmp_path, capsys):
 def test_export_team_template_from_the_configured_directory(db, tmp_path, monkeypatch, capsys):
     team = tmp_path / "templates"
     team.mkdir()
-    (team / "short.md.j2").write_text("# {{ header.ref }}: {{ header.title }}\n{% for a in actions %}"
-                                      "- {{ a.text }} ({{ a.owner }})\n{% endfor %}", encoding="utf-8")
+    (team / "short.md.j2").write_text(
+        "# {{ header.ref }}: {{ header.title }}\n{% for a in actions %}- {{ a.text }} ({{ a.owner }})\n{% endfor %}",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("RUNBOOK_TEMPLATES", str(team))
     assert main(["export", "2", "--db", db, "--template", "short.md.j2"]) == 0
     assert capsys.readouterr().out == (
         "# INC-0002: Orders instances vanish from discovery\n"
         "- Restart orders-api pods so every instance re-registers (sre-oncall)\n"
-        "- Own the lease in one LeaseManager per process; re-grant and re-register on loss (orders team)\n")
+        "- Own the lease in one LeaseManager per process; re-grant and re-register on loss (orders team)\n"
+    )
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["export", "99"], "runbook: no incident INC-0099 in the record\n"),
-    (["export", "2", "--tz", "Mars/Olympus"],
-     "runbook: unknown time zone 'Mars/Olympus' (use an IANA name such as UTC or Europe/Berlin)\n"),
-    (["export"], "runbook: give either INCIDENT or --kb ID (not both, not neither)\n"),
-    (["export", "2", "--kb", "P0-1"], "runbook: give either INCIDENT or --kb ID (not both, not neither)\n"),
-    (["export", "--kb", "P0-7"], "runbook: no knowledge-base incident 'P0-7' (known: P0-1, P0-2, P0-3)\n"),
-    (["export", "2", "--template", "missing.j2"], "runbook: missing.j2: no such template file\n"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["export", "99"], "runbook: no incident INC-0099 in the record\n"),
+        (
+            ["export", "2", "--tz", "Mars/Olympus"],
+            "runbook: unknown time zone 'Mars/Olympus' (use an IANA name such as UTC or Europe/Berlin)\n",
+        ),
+        (["export"], "runbook: give either INCIDENT or --kb ID (not both, not neither)\n"),
+        (["export", "2", "--kb", "P0-1"], "runbook: give either INCIDENT or --kb ID (not both, not neither)\n"),
+        (["export", "--kb", "P0-7"], "runbook: no knowledge-base incident 'P0-7' (known: P0-1, P0-2, P0-3)\n"),
+        (["export", "2", "--template", "missing.j2"], "runbook: missing.j2: no such template file\n"),
+    ],
+)
 def test_export_errors_are_clear(db, capsys, argv, message):
     assert main([*argv, "--db", db]) == 2
     captured = capsys.readouterr()
@@ -94,6 +102,10 @@ def test_export_json_is_the_context_as_data(db, capsys):
     assert data["header"]["ref"] == "INC-0002"
     assert [a["rule"] for a in data["actions"]] == ["", "R1"]
     check = next(t for t in data["timeline"] if t["kind"] == "check_run")
-    assert check["citation"] == {"check_type": "etcd_lease_keepalive", "verdict": "fail",
-                                 "key_figure": "expired_leases=2", "at": "2026-03-14 02:16:30",
-                                 "summary": "2 of 3 registered instances lost their lease during the 30 s window (TTL 10 s)"}
+    assert check["citation"] == {
+        "check_type": "etcd_lease_keepalive",
+        "verdict": "fail",
+        "key_figure": "expired_leases=2",
+        "at": "2026-03-14 02:16:30",
+        "summary": "2 of 3 registered instances lost their lease during the 30 s window (TTL 10 s)",
+    }

@@ -32,8 +32,17 @@ LOOP = (
 )
 HOSTILE = st.text(alphabet=st.sampled_from(list("\\`*_[]<>#|~&!-+=1.)( \n\r\tab_é{}%\x00")), max_size=25)
 CITATIONS = st.none() | st.builds(Citation, HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE)
-LINES = st.builds(TimelineLine, at=HOSTILE, kind=st.just("note"), author=HOSTILE, text=HOSTILE, source=HOSTILE,
-                  citation=CITATIONS, automatic=st.booleans(), undone=st.booleans())
+LINES = st.builds(
+    TimelineLine,
+    at=HOSTILE,
+    kind=st.just("note"),
+    author=HOSTILE,
+    text=HOSTILE,
+    source=HOSTILE,
+    citation=CITATIONS,
+    automatic=st.booleans(),
+    undone=st.booleans(),
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -65,7 +74,8 @@ def test_the_filter_reads_only_timeline_lines(tmp_path, ctx):
     with pytest.raises(TemplateError) as info:
         render_postmortem(ctx, template=path)
     assert info.value.message == (
-        f"{path}:1: template failed: TypeError: timeline_rows takes the timeline's lines, not Header")
+        f"{path}:1: template failed: TypeError: timeline_rows takes the timeline's lines, not Header"
+    )
 
 
 def test_a_rewritten_team_template_is_used_even_with_the_same_mtime(tmp_path, ctx):

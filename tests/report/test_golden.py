@@ -8,9 +8,22 @@ from tests.report.fixture_incident import NOW, build_fixture
 from tests.report.mdread import headings, section_texts, tables
 
 SECTIONS = [
-    "Summary", "Impact", "Detection", "Trigger", "Resolution", "Timeline", "Diagnosis path", "Root causes",
-    "Contributing factors", "What went well", "What went wrong", "Where we got lucky", "Action items",
-    "Similar past incidents", "Lessons", "Appendix: evidence",
+    "Summary",
+    "Impact",
+    "Detection",
+    "Trigger",
+    "Resolution",
+    "Timeline",
+    "Diagnosis path",
+    "Root causes",
+    "Contributing factors",
+    "What went well",
+    "What went wrong",
+    "Where we got lucky",
+    "Action items",
+    "Similar past incidents",
+    "Lessons",
+    "Appendix: evidence",
 ]
 
 
@@ -52,7 +65,9 @@ def test_every_timeline_line_cites_its_event_and_checks_cite_verdict_and_figure(
     assert [line.source.split(",")[0] for line in ctx.timeline] == [f"event #{e.id}" for e in events]
     checks = [line for line in ctx.timeline if line.kind == "check_run"]
     assert [(c.citation.check_type, c.citation.verdict, c.citation.key_figure) for c in checks] == [
-        ("etcd_lease_keepalive", "fail", "expired_leases=2"), ("dns_rr_effectiveness", "ok", "distinct_orders=3")]
+        ("etcd_lease_keepalive", "fail", "expired_leases=2"),
+        ("dns_rr_effectiveness", "ok", "distinct_orders=3"),
+    ]
     md = render_postmortem(ctx)
     row = next(ln for ln in md.splitlines() if "lost their lease" in ln and ln.startswith("|"))
     assert "`etcd_lease_keepalive` **fail** `expired_leases=2`" in row
@@ -61,7 +76,7 @@ def test_every_timeline_line_cites_its_event_and_checks_cite_verdict_and_figure(
 def test_sections_carry_the_record(session, knowledge):
     text = section_texts(_render(session, knowledge))
     assert "first failing check in the record was etcd_lease_keepalive at 2026-03-14 02:16:30" in text["Detection"]
-    assert "the check verdict chose \"leases expire\"" in text["Diagnosis path"]
+    assert 'the check verdict chose "leases expire"' in text["Diagnosis path"]
     assert "undone: kept for the record" in text["Diagnosis path"]
     assert "func (m *LeaseManager) Run(ctx context.Context)" in text["Root causes"]  # the fix's Go code
     assert "client.KeepAlive(ctx, leaseResp.ID)" in text["Root causes"]  # the anti-pattern

@@ -39,33 +39,70 @@ def _flat(s: str) -> str:
 
 @pytest.fixture
 def hostile_md(session) -> str:
-    inc = repo.create_incident(session=session, title="Hostile <b>title</b> | # {{ x }}", severity="P2",
-                               service="svc | `x`", author="eve", started_at=at(0), detected_at=at(1))
+    inc = repo.create_incident(
+        session=session,
+        title="Hostile <b>title</b> | # {{ x }}",
+        severity="P2",
+        service="svc | `x`",
+        author="eve",
+        started_at=at(0),
+        detected_at=at(1),
+    )
     joined = "\n\n".join(HOSTILE)
     repo.update_incident(inc.id, session=session, summary=joined, impact=joined, trigger=joined, resolution=joined)
     for n, text in enumerate(HOSTILE):
-        repo.add_finding(inc.id, text, session=session, tags=["went_well", "went_wrong", "lucky"], author="eve",
-                         at=at(2 + n))
+        repo.add_finding(
+            inc.id, text, session=session, tags=["went_well", "went_wrong", "lucky"], author="eve", at=at(2 + n)
+        )
         repo.add_action_item(inc.id, text, session=session, owner=text, due=date(2026, 4, 1), rule="R1", author="eve")
         repo.add_event(inc.id, "note", session=session, summary=text, author="eve", at=at(30 + n))
     ctx = build_context(inc.id, session=session, now=NOW)
     return render_postmortem(ctx)
 
 
-SECTIONS = ["Summary", "Impact", "Detection", "Trigger", "Resolution", "Timeline", "Diagnosis path", "Root causes",
-            "Contributing factors", "What went well", "What went wrong", "Where we got lucky", "Action items",
-            "Similar past incidents", "Lessons", "Appendix: evidence"]
+SECTIONS = [
+    "Summary",
+    "Impact",
+    "Detection",
+    "Trigger",
+    "Resolution",
+    "Timeline",
+    "Diagnosis path",
+    "Root causes",
+    "Contributing factors",
+    "What went well",
+    "What went wrong",
+    "Where we got lucky",
+    "Action items",
+    "Similar past incidents",
+    "Lessons",
+    "Appendix: evidence",
+]
 
 
 def test_structure_survives_hostile_notes(hostile_md):
     assert [h for _, h in headings(hostile_md, max_level=6)] == [
-        "Postmortem: Hostile <b>title</b> | # {{ x }}", *SECTIONS]
+        "Postmortem: Hostile <b>title</b> | # {{ x }}",
+        *SECTIONS,
+    ]
     for t in tables(hostile_md):
         assert len(set(t.raw_cells)) == 1, f"table at line {t.line}: {t.raw_cells}"
 
 
-@pytest.mark.parametrize("section", ["Summary", "Impact", "Trigger", "Resolution", "What went well",
-                                     "What went wrong", "Where we got lucky", "Action items", "Timeline"])
+@pytest.mark.parametrize(
+    "section",
+    [
+        "Summary",
+        "Impact",
+        "Trigger",
+        "Resolution",
+        "What went well",
+        "What went wrong",
+        "Where we got lucky",
+        "Action items",
+        "Timeline",
+    ],
+)
 def test_each_hostile_string_reads_as_text_in_its_section(hostile_md, section):
     text = _flat(section_texts(hostile_md)[section])
     for hostile in HOSTILE:

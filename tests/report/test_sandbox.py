@@ -22,15 +22,23 @@ def _write(tmp_path: Path, text: str, name: str = "team.md.j2") -> Path:
     return path
 
 
-@pytest.mark.parametrize(("source", "unsafe"), [
-    ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe."),
-    ("{{ cycler.__init__.__globals__ }}", "access to attribute '__init__' of 'type' object is unsafe."),
-    ("{{ lipsum.__globals__['os'].system('id') }}", "access to attribute '__globals__' of 'function' object is unsafe."),
-    ("{{ header.__class__.__init__ }}", "access to attribute '__init__' of 'StrictUndefined' object is unsafe."),
-    ("{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
-     "access to attribute '__class__' of 'tuple' object is unsafe."),
-    ("{{ pm.__dict__ }}", "access to attribute '__dict__' of 'PostmortemContext' object is unsafe."),
-])
+@pytest.mark.parametrize(
+    ("source", "unsafe"),
+    [
+        ("{{ ''.__class__.__mro__ }}", "access to attribute '__class__' of 'str' object is unsafe."),
+        ("{{ cycler.__init__.__globals__ }}", "access to attribute '__init__' of 'type' object is unsafe."),
+        (
+            "{{ lipsum.__globals__['os'].system('id') }}",
+            "access to attribute '__globals__' of 'function' object is unsafe.",
+        ),
+        ("{{ header.__class__.__init__ }}", "access to attribute '__init__' of 'StrictUndefined' object is unsafe."),
+        (
+            "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+            "access to attribute '__class__' of 'tuple' object is unsafe.",
+        ),
+        ("{{ pm.__dict__ }}", "access to attribute '__dict__' of 'PostmortemContext' object is unsafe."),
+    ],
+)
 def test_hostile_template_is_a_sandbox_error(tmp_path, ctx, source, unsafe):
     path = _write(tmp_path, "ok line\n" + source + "\n")
     with pytest.raises(TemplateError) as info:
@@ -46,7 +54,8 @@ def test_nothing_can_be_mutated(tmp_path, ctx):
     with pytest.raises(TemplateError) as info:
         render_postmortem(ctx, template=path)
     assert info.value.message.endswith(
-        "not allowed in a postmortem template (sandbox): access to attribute 'update' of 'dict' object is unsafe.")
+        "not allowed in a postmortem template (sandbox): access to attribute 'update' of 'dict' object is unsafe."
+    )
 
 
 @pytest.mark.parametrize("target", ["/etc/passwd", "../../../../etc/passwd"])
@@ -61,7 +70,9 @@ def test_syntax_and_name_errors_say_file_and_line(tmp_path, ctx):
     path = _write(tmp_path, "# {{ header.title }}\n\n{% if %}\n")
     with pytest.raises(TemplateError) as info:
         render_postmortem(ctx, template=path)
-    assert info.value.message == f"{path}:3: template syntax error: Expected an expression, got 'end of statement block'"
+    assert (
+        info.value.message == f"{path}:3: template syntax error: Expected an expression, got 'end of statement block'"
+    )
     path = _write(tmp_path, "# {{ header.title }}\n{{ headr.title }}\n")
     with pytest.raises(TemplateError) as info:
         render_postmortem(ctx, template=path)
@@ -75,14 +86,21 @@ def test_syntax_and_name_errors_say_file_and_line(tmp_path, ctx):
 def test_missing_template_file(tmp_path, ctx):
     with pytest.raises(TemplateError) as info:
         render_postmortem(ctx, template=tmp_path / "nope.j2", templates_dir=tmp_path / "team")
-    assert info.value.message == f"{tmp_path / 'nope.j2'}: no such template file (nor in the templates directory {tmp_path / 'team'})"
+    assert (
+        info.value.message
+        == f"{tmp_path / 'nope.j2'}: no such template file (nor in the templates directory {tmp_path / 'team'})"
+    )
 
 
 def test_team_template_extends_the_shipped_one_and_user_text_stays_escaped(tmp_path, ctx):
     team = tmp_path / "team"
     team.mkdir()
-    _write(team, '{% extends "runbook/postmortem.md.j2" %}\n{% block summary %}\n## Summary\n\n'
-                 "Team wording. {{ '<b># not a heading</b>' }}\n\n{% endblock %}\n", name="postmortem.md.j2")
+    _write(
+        team,
+        '{% extends "runbook/postmortem.md.j2" %}\n{% block summary %}\n## Summary\n\n'
+        "Team wording. {{ '<b># not a heading</b>' }}\n\n{% endblock %}\n",
+        name="postmortem.md.j2",
+    )
     md = render_postmortem(ctx, templates_dir=team)  # picked up from the templates directory by default
     assert "Team wording. \\<b\\>\\# not a heading\\</b\\>" in md
     assert [h for _, h in headings(md)][1:4] == ["Summary", "Impact", "Detection"]
@@ -105,7 +123,11 @@ def test_unknown_format(ctx):
 
 
 def test_url_filter_keeps_only_safe_links(tmp_path, ctx):
-    path = _write(tmp_path, "{% for u in ['https://x/a b', '../rules/R1.md', 'JavaScript:alert(1)', 'data:text/html,x',"
-                            " 'mailto:a@b'] %}[l]({{ u | url }})\n{% endfor %}")
+    path = _write(
+        tmp_path,
+        "{% for u in ['https://x/a b', '../rules/R1.md', 'JavaScript:alert(1)', 'data:text/html,x',"
+        " 'mailto:a@b'] %}[l]({{ u | url }})\n{% endfor %}",
+    )
     assert render_postmortem(ctx, template=path) == (
-        "[l](https://x/a%20b)\n[l](../rules/R1.md)\n[l](#)\n[l](#)\n[l](mailto:a@b)\n")
+        "[l](https://x/a%20b)\n[l](../rules/R1.md)\n[l](#)\n[l](#)\n[l](mailto:a@b)\n"
+    )

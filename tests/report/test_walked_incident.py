@@ -34,18 +34,31 @@ def walked(tmp_path, monkeypatch, etcd_server, unique_prefix) -> str:
     assert not library.errors, library.errors
     session = open_session(connect(url))
     engine = WalkEngine(library, session, author="alice")
-    iid = engine.create_incident("Orders instances vanish", severity="P1", service="orders", variables={
-        "etcd_url": etcd_server.url, "service_prefix": unique_prefix, "window_s": "4"})
+    iid = engine.create_incident(
+        "Orders instances vanish",
+        severity="P1",
+        service="orders",
+        variables={"etcd_url": etcd_server.url, "service_prefix": unique_prefix, "window_s": "4"},
+    )
     engine.start("reportwalk")
     engine.choose("probe-flapping")  # a first guess, taken back
     engine.undo()
     engine.choose("lease-health")
     stop = asyncio.run(autopilot(engine))
     assert stop.reason == StopReason.CONCLUSION, stop
-    repo.add_finding(iid, "The lease check showed the expiry | <b>live</b>", session=session, tags=["went_well"],
-                     author="alice")
-    repo.add_action_item(iid, "One LeaseManager per process", session=session, type="prevent", owner="orders team",
-                         due=date(2026, 4, 1), rule="R1", author="alice")
+    repo.add_finding(
+        iid, "The lease check showed the expiry | <b>live</b>", session=session, tags=["went_well"], author="alice"
+    )
+    repo.add_action_item(
+        iid,
+        "One LeaseManager per process",
+        session=session,
+        type="prevent",
+        owner="orders team",
+        due=date(2026, 4, 1),
+        rule="R1",
+        author="alice",
+    )
     repo.update_status(iid, "resolved", session=session, author="alice")
     session.close()
     return url
@@ -62,8 +75,9 @@ def test_export_of_a_walked_incident(walked, tmp_path, capsys):
         assert len(set(t.raw_cells)) == 1
     text = section_texts(md)
     # every timeline row is backed by a recorded event; the check row cites type, verdict, figure
-    rows = [ln for ln in md.split("## Timeline", 1)[1].split("## Diagnosis", 1)[0].splitlines()
-            if ln.startswith("| 20")]
+    rows = [
+        ln for ln in md.split("## Timeline", 1)[1].split("## Diagnosis", 1)[0].splitlines() if ln.startswith("| 20")
+    ]
     assert rows and all("event \\#" in r for r in rows)
     check_rows = [r for r in rows if "`etcd_lease_keepalive`" in r]
     assert len(check_rows) == 1 and "**fail**" in check_rows[0]

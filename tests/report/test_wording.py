@@ -10,13 +10,17 @@ from tests.report.fixture_incident import NOW, at
 from tests.report.mdread import headings, section_texts
 from tests.report.test_golden import SECTIONS
 
-BLAME = re.compile(r"\b(blame\w*|fault\w*|mistake\w*|careless\w*|negligen\w*|should have|human error|"
-                   r"failed to|culprit|responsible for|guilty|sloppy|forgot)\b", re.IGNORECASE)
+BLAME = re.compile(
+    r"\b(blame\w*|fault\w*|mistake\w*|careless\w*|negligen\w*|should have|human error|"
+    r"failed to|culprit|responsible for|guilty|sloppy|forgot)\b",
+    re.IGNORECASE,
+)
 
 
 def test_empty_incident_renders_every_section_with_an_invitation(session):
-    inc = repo.create_incident(session=session, title="Checkout latency", author="sam", started_at=at(0),
-                               detected_at=at(3))
+    inc = repo.create_incident(
+        session=session, title="Checkout latency", author="sam", started_at=at(0), detected_at=at(3)
+    )
     md = render_postmortem(build_context(inc.id, session=session, now=NOW))
     assert [h for _, h in headings(md)][1:] == SECTIONS
     text = section_texts(md)

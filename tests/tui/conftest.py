@@ -22,7 +22,7 @@ REPO = Path(__file__).parents[2]
 class _Handler(BaseHTTPRequestHandler):
     delay_s = 0.0
 
-    def do_GET(self):  # noqa: N802 - http.server API
+    def do_GET(self):
         time.sleep(self.server.delay_s)
         body = b'{"status":"ok"}'
         self.send_response(200)

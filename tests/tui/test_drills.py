@@ -22,8 +22,14 @@ async def test_replay_drill_walked_by_keys_scores_full(make, settings):
         ids = sorted(drills.content.scenarios)
         drills.query_one("#drill-list").highlighted = ids.index(SCENARIO)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None
-                       and app.screen.engine.node is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app.screen, WalkScreen)
+                and app.screen.engine is not None
+                and app.screen.engine.node is not None
+            ),
+        )
         walk = app.screen
         engine = walk.engine
         scenario = drills.content.scenarios[SCENARIO]
@@ -39,7 +45,7 @@ async def test_replay_drill_walked_by_keys_scores_full(make, settings):
             else:
                 index = next(n for n, c in enumerate(node.choices, 1) if c.ref == best[i + 1])
                 await pilot.press(str(index))
-            await wait_for(pilot, lambda: engine.ref == best[i + 1])
+            await wait_for(pilot, lambda want=best[i + 1]: engine.ref == want)
         assert engine.at_conclusion
         await wait_for(pilot, lambda: any("scored" in e.summary for e in _events(settings, walk.incident_id)))
     events = _events(settings, walk.incident_id)

@@ -26,8 +26,12 @@ async def start_incident(pilot, app, service_url: str, title: str = "Checkout pr
     await wait_for(pilot, lambda: bool(screen.query("#var-service_url")))
     screen.query_one("#var-service_url", Input).value = service_url
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None
-                   and app.screen.engine.node is not None)
+    await wait_for(
+        pilot,
+        lambda: (
+            isinstance(app.screen, WalkScreen) and app.screen.engine is not None and app.screen.engine.node is not None
+        ),
+    )
     return app.screen
 
 
@@ -67,7 +71,7 @@ async def test_start_walk_check_note_undo_conclude_export(make, settings, health
     text = exported.read_text()
     assert "R2" in text and "probe p99 is 0.8s" in text
     kinds = events(settings, walk.incident_id)
-    assert ("finding" in {k for k, _, _ in kinds})
+    assert "finding" in {k for k, _, _ in kinds}
     assert any(undone for _, _, undone in kinds), "the undone step stays in the timeline, flagged"
     assert any(k == "check_run" for k, _, _ in kinds)
 
@@ -85,8 +89,14 @@ async def test_resume_after_the_app_is_torn_down_mid_walk(make, settings, health
         await wait_for(pilot, lambda: isinstance(app2.screen, HomeScreen))
         await wait_for(pilot, lambda: app2.screen.query_one("#incidents").row_count == 1)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app2.screen, WalkScreen) and app2.screen.engine is not None
-                       and app2.screen.engine.node is not None)
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app2.screen, WalkScreen)
+                and app2.screen.engine is not None
+                and app2.screen.engine.node is not None
+            ),
+        )
         assert app2.screen.incident_id == incident_id
         assert app2.screen.engine.ref == "tui-demo#deploy"
         assert [s.node_id for s in app2.screen.engine.active_path] == ["probe", "deploy"]
@@ -105,8 +115,9 @@ async def test_hanging_endpoint_can_be_cancelled_and_the_ui_stays_responsive(mak
         assert walk.query_one("#note-input").display
         await pilot.press("escape")
         await pilot.press("c")
-        await wait_for(pilot, lambda: not any(w.is_running for w in walk.workers if w.group == "walk-checks"),
-                       timeout=5)
+        await wait_for(
+            pilot, lambda: not any(w.is_running for w in walk.workers if w.group == "walk-checks"), timeout=5
+        )
         assert time.monotonic() - t0 < 5
     assert any("cancelled" in summary for _, summary, _ in events(settings, walk.incident_id))
 
@@ -137,8 +148,10 @@ async def test_a_broken_playbook_is_a_notification_and_the_others_still_work(mak
     app = make_app(Services(settings=settings2))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, StartIncidentScreen)
-                       and getattr(app.screen, "library", None) is not None)
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, StartIncidentScreen) and getattr(app.screen, "library", None) is not None,
+        )
         notes = [n.message for n in app._notifications]
         assert any(f"{broken / 'broken.md'}:8: choice links to 'nowhere'" in m for m in notes), notes
         assert "tui-demo" in app.screen.library.playbooks

@@ -24,10 +24,22 @@ T0 = datetime(2026, 3, 14, 2, 47, tzinfo=UTC)
 def seeded(settings):
     engine = connect(settings.db_url)
     with open_session(engine) as s:
-        a = create_incident(session=s, title="Orders vanish from discovery", severity="P0", service="orders",
-                            started_at=T0, author="alice")
-        create_incident(session=s, title="Checkout probes flap", severity="P1", service="checkout",
-                        started_at=T0.replace(hour=5), author="bob")
+        a = create_incident(
+            session=s,
+            title="Orders vanish from discovery",
+            severity="P0",
+            service="orders",
+            started_at=T0,
+            author="alice",
+        )
+        create_incident(
+            session=s,
+            title="Checkout probes flap",
+            severity="P1",
+            service="checkout",
+            started_at=T0.replace(hour=5),
+            author="bob",
+        )
         update_status(a.id, "resolved", session=s, author="alice", at=T0.replace(hour=4))
     engine.dispose()
     return settings
@@ -60,8 +72,14 @@ def test_walk_question_node(snap_compare, make, seeded, size):
 
     async def ready(pilot):
         pilot.app.push_screen(WalkScreen(2, start_playbook="tui-demo"))
-        await _settle(pilot, lambda: isinstance(pilot.app.screen, WalkScreen) and pilot.app.screen.engine is not None
-                      and pilot.app.screen.engine.node is not None)
+        await _settle(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, WalkScreen)
+                and pilot.app.screen.engine is not None
+                and pilot.app.screen.engine.node is not None
+            ),
+        )
         pilot.app.screen.engine.choose("deploy")
         await _settle(pilot)
 
@@ -74,8 +92,13 @@ def test_knowledge_rules(snap_compare, make, seeded, size):
 
     async def ready(pilot):
         pilot.app.push_screen(KnowledgeScreen())
-        await _settle(pilot, lambda: isinstance(pilot.app.screen, KnowledgeScreen)
-                      and pilot.app.screen.query_one("#rule-list").option_count >= 12)
+        await _settle(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, KnowledgeScreen)
+                and pilot.app.screen.query_one("#rule-list").option_count >= 12
+            ),
+        )
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 

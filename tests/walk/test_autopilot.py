@@ -24,8 +24,15 @@ async def test_expiring_lease_autopilot_reaches_r1(make_engine, test_library, ex
     assert check.verdict.value == "fail" and check.figures["expired_leases"] == 1
     # The record holds every step and check, in order, marked automatic where the verdict chose.
     kinds = [(e.kind, e.automatic) for e in repo.timeline(iid, session=session)]
-    assert kinds == [("opened", False), ("node_entered", False), ("check_started", True), ("check_run", True),
-                     ("choice_taken", True), ("node_entered", True), ("conclusion_reached", True)]
+    assert kinds == [
+        ("opened", False),
+        ("node_entered", False),
+        ("check_started", True),
+        ("check_run", True),
+        ("choice_taken", True),
+        ("node_entered", True),
+        ("conclusion_reached", True),
+    ]
 
 
 async def test_healthy_lease_does_not_conclude_r1(make_engine, test_library, healthy_lease):
@@ -46,8 +53,9 @@ async def test_unreachable_etcd_stops_at_unknown(make_engine, test_library):
     from tests.fixtures.proc import free_port
 
     engine = make_engine(test_library)
-    engine.create_incident("no etcd", variables={"etcd_url": f"http://127.0.0.1:{free_port()}",
-                                                 "service_prefix": "/x/", "window_s": "2"})
+    engine.create_incident(
+        "no etcd", variables={"etcd_url": f"http://127.0.0.1:{free_port()}", "service_prefix": "/x/", "window_s": "2"}
+    )
     engine.start("walktest")
 
     stop = await autopilot(engine)
@@ -70,7 +78,10 @@ async def test_answers_and_follow_off(make_engine, test_library, expiring_lease)
 
     stop = await autopilot(engine, answers={"lease-health": "2", "deploy": "probe-flapping"}, follow=False)
     assert stop.reason == StopReason.CONCLUSION
-    assert [s.ref for s in engine.active_path] == ["walktest#lease-health", "walktest#deploy",
-                                                   "walktest#probe-flapping"]
+    assert [s.ref for s in engine.active_path] == [
+        "walktest#lease-health",
+        "walktest#deploy",
+        "walktest#probe-flapping",
+    ]
     assert not any(s.automatic for s in engine.active_path)
     assert engine.conclusions[0].rules == ("R2",)

@@ -23,13 +23,19 @@ def multi():
     return load_library([MULTI])
 
 
-async def test_blocks_run_concurrently_and_fail_outranks_ok(make_engine, multi, etcd_server, expiring_lease,
-                                                           healthy_lease, session):
+async def test_blocks_run_concurrently_and_fail_outranks_ok(
+    make_engine, multi, etcd_server, expiring_lease, healthy_lease, session
+):
     ticks = iter(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=i) for i in range(100))
     engine = make_engine(multi, clock=lambda: next(ticks))
-    iid = engine.create_incident("two registries", variables={
-        "etcd_url": etcd_server.url, "prefix_a": expiring_lease["service_prefix"],
-        "prefix_b": healthy_lease["service_prefix"]})
+    iid = engine.create_incident(
+        "two registries",
+        variables={
+            "etcd_url": etcd_server.url,
+            "prefix_a": expiring_lease["service_prefix"],
+            "prefix_b": healthy_lease["service_prefix"],
+        },
+    )
     engine.start("walkmulti")
 
     t0 = time.monotonic()
@@ -45,8 +51,11 @@ async def test_blocks_run_concurrently_and_fail_outranks_ok(make_engine, multi, 
     # The injected clock stamps what the engine writes.
     assert engine.path[0].entered_at == datetime(2026, 1, 1, tzinfo=UTC)
     started = [e for e in repo.timeline(iid, session=session) if e.kind == "check_started"]
-    assert [e.summary for e in started] == ["etcd_lease_keepalive started", "etcd_lease_keepalive started",
-                                            "goroutine_pileup_logging skipped"]
+    assert [e.summary for e in started] == [
+        "etcd_lease_keepalive started",
+        "etcd_lease_keepalive started",
+        "goroutine_pileup_logging skipped",
+    ]
     assert started[0].at == datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
 
 

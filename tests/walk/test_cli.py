@@ -53,16 +53,43 @@ def test_errors_exit_3_with_a_clear_message(walk_env, db_url, capsys):
     assert code == 3 and "runbook: --var 'novalue': expected NAME=VALUE" in err
     code, _, err = run_main(capsys, "--db", db_url, "walk", "walktest", "--incident", "INC-0042")
     assert code == 3 and "runbook: no incident INC-0042 in the record" in err
-    code, _, err = run_main(capsys, "--db", db_url, "walk", "walktest", "--quiet", "--var", "etcd_url=http://127.0.0.1:1",
-                            "--var", "service_prefix=/x/", "--var", "window_s=1", "--choose", "lease-health=9")
+    code, _, err = run_main(
+        capsys,
+        "--db",
+        db_url,
+        "walk",
+        "walktest",
+        "--quiet",
+        "--var",
+        "etcd_url=http://127.0.0.1:1",
+        "--var",
+        "service_prefix=/x/",
+        "--var",
+        "window_s=1",
+        "--choose",
+        "lease-health=9",
+    )
     assert code == 3
-    assert "runbook: '9' is not a choice of walktest#lease-health; choices: 1=walktest#lease-race, " \
-           "2=walktest#deploy" in err
+    assert (
+        "runbook: '9' is not a choice of walktest#lease-health; choices: 1=walktest#lease-race, "
+        "2=walktest#deploy" in err
+    )
 
 
 def test_questions_answered_headlessly(walk_env, db_url, capsys, etcd_server):
-    base = ["--db", db_url, "walk", "walktest", "--quiet", "--var", f"etcd_url={etcd_server.url}",
-            "--var", "service_prefix=/none/", "--var", "window_s=2"]
+    base = [
+        "--db",
+        db_url,
+        "walk",
+        "walktest",
+        "--quiet",
+        "--var",
+        f"etcd_url={etcd_server.url}",
+        "--var",
+        "service_prefix=/none/",
+        "--var",
+        "window_s=2",
+    ]
     # By index on the check node (a person's answer wins over checks), by target on the question.
     code, out, _ = run_main(capsys, *base, "--choose", "lease-health=2", "--choose", "deploy=probe-flapping")
     assert code == 0
@@ -72,15 +99,32 @@ def test_questions_answered_headlessly(walk_env, db_url, capsys, etcd_server):
     code, out, _ = run_main(capsys, *base, "--choose", "lease-health=deploy", "--json")
     data = json.loads(out)
     assert code == 1
-    assert data["stop"] == {"reason": "question", "ref": "walktest#deploy", "detail": "Was there a deploy in the last hour?",
-                            "exit_code": 1, "moves": 1}
+    assert data["stop"] == {
+        "reason": "question",
+        "ref": "walktest#deploy",
+        "detail": "Was there a deploy in the last hour?",
+        "exit_code": 1,
+        "moves": 1,
+    }
     assert data["path"][0]["checks"][0]["verdict"] == "unknown"  # no keys under /none/
 
 
 def test_auto_walk_reaches_r1_and_reports_json(walk_env, db_url, capsys, expiring_lease, session):
-    code, out, err = run_main(capsys, "--db", db_url, "walk", "walktest", "--auto", "--json",
-                              "--var", f"etcd_url={expiring_lease['etcd_url']}",
-                              "--var", f"service_prefix={expiring_lease['service_prefix']}", "--var", "window_s=3")
+    code, out, err = run_main(
+        capsys,
+        "--db",
+        db_url,
+        "walk",
+        "walktest",
+        "--auto",
+        "--json",
+        "--var",
+        f"etcd_url={expiring_lease['etcd_url']}",
+        "--var",
+        f"service_prefix={expiring_lease['service_prefix']}",
+        "--var",
+        "window_s=3",
+    )
     data = json.loads(out)
     assert code == 0
     assert data["conclusions"][0]["rules"] == ["R1"]
@@ -94,18 +138,42 @@ def test_auto_walk_reaches_r1_and_reports_json(walk_env, db_url, capsys, expirin
 def test_unreachable_endpoint_exits_2(walk_env, db_url, capsys):
     from tests.fixtures.proc import free_port
 
-    code, out, _ = run_main(capsys, "--db", db_url, "walk", "walktest", "--auto", "--quiet",
-                            "--var", f"etcd_url=http://127.0.0.1:{free_port()}", "--var", "service_prefix=/x/",
-                            "--var", "window_s=2")
+    code, out, _ = run_main(
+        capsys,
+        "--db",
+        db_url,
+        "walk",
+        "walktest",
+        "--auto",
+        "--quiet",
+        "--var",
+        f"etcd_url=http://127.0.0.1:{free_port()}",
+        "--var",
+        "service_prefix=/x/",
+        "--var",
+        "window_s=2",
+    )
     assert code == 2
     assert "stopped: unknown at walktest#lease-health: every check is unknown: could not measure" in out
 
 
 def test_sigkill_mid_check_resumes_at_the_same_node(db_url, healthy_lease, walk_env, capsys):
     env = {**os.environ, "RUNBOOK_PLAYBOOKS": str(DATA), "RUNBOOK_DB": db_url}
-    argv = [sys.executable, "-m", "runbook", "walk", "walktest", "--auto", "--quiet",
-            "--var", f"etcd_url={healthy_lease['etcd_url']}", "--var", f"service_prefix={healthy_lease['service_prefix']}",
-            "--var", "window_s=60"]
+    argv = [
+        sys.executable,
+        "-m",
+        "runbook",
+        "walk",
+        "walktest",
+        "--auto",
+        "--quiet",
+        "--var",
+        f"etcd_url={healthy_lease['etcd_url']}",
+        "--var",
+        f"service_prefix={healthy_lease['service_prefix']}",
+        "--var",
+        "window_s=60",
+    ]
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     session = open_session(connect(db_url))
     try:
@@ -138,12 +206,15 @@ def test_sigkill_mid_check_resumes_at_the_same_node(db_url, healthy_lease, walk_
     assert engine.variables["window_s"] == "60"
 
     # Continue headlessly where it stopped, with a shorter window.
-    code, out, _ = run_main(capsys, "walk", "walktest", "--incident", "INC-0001", "--auto", "--quiet", "--json",
-                            "--var", "window_s=3")
+    code, out, _ = run_main(
+        capsys, "walk", "walktest", "--incident", "INC-0001", "--auto", "--quiet", "--json", "--var", "window_s=3"
+    )
     data = json.loads(out)
     assert code == 1 and data["stop"]["reason"] == "question" and data["stop"]["ref"] == "walktest#deploy"
-    assert [(s["ref"], s["choice"]) for s in data["path"]] == [("walktest#lease-health", "Leases are healthy"),
-                                                              ("walktest#deploy", None)]
+    assert [(s["ref"], s["choice"]) for s in data["path"]] == [
+        ("walktest#lease-health", "Leases are healthy"),
+        ("walktest#deploy", None),
+    ]
     assert data["path"][0]["checks"][0]["verdict"] == "ok"
     after = [(e.kind, e.summary) for e in repo.timeline(1, session=session)]
     assert after[:3] == before  # the interrupted run stays in the history

@@ -26,13 +26,18 @@ async def test_expiring_lease_implicates_r1_healthy_clears_it(test_library, db_u
     assert [(r.rule, r.status) for r in bad.ranking] == [("R1", "implicated")]
     r1 = bad.ranking[0]
     assert [(e.bearing, e.verdict, e.ref) for e in r1.evidence] == [("supports", "fail", "walktest#lease-health")]
-    assert [(p.ref, p.how) for p in r1.path] == [("walktest#lease-health", "verdict fail"),
-                                                 ("walktest#lease-race", "conclusion")]
+    assert [(p.ref, p.how) for p in r1.path] == [
+        ("walktest#lease-health", "verdict fail"),
+        ("walktest#lease-race", "conclusion"),
+    ]
 
     assert [(r.rule, r.status) for r in good.ranking] == [("R2", "possible"), ("R1", "cleared")]
     assert "a fail would have pointed towards R1" in good.ranking[1].evidence[0].explanation
     assert [(p.ref, p.how) for p in good.ranking[0].path] == [
-        ("walktest#lease-health", "verdict ok"), ("walktest#deploy", "choose"), ("walktest#probe-flapping", "conclusion")]
+        ("walktest#lease-health", "verdict ok"),
+        ("walktest#deploy", "choose"),
+        ("walktest#probe-flapping", "conclusion"),
+    ]
 
     session = open_session(connect(db_url))
     for d in (bad, good):
@@ -73,8 +78,9 @@ def test_ranking_orders_fail_above_warn_above_ok(shipped_library):
 
     for ref, verdict in (("p0-1-discovery#keepalive-code", "warn"), ("p0-2-breaking#bypass-question", "fail")):
         node = lib.node(ref)
-        results[(ref, 0)] = BlockResult(ref, 0, _result(node.checks[0].check_type, verdict),
-                                        verdict_target(node, node.checks[0], verdict))
+        results[(ref, 0)] = BlockResult(
+            ref, 0, _result(node.checks[0].check_type, verdict), verdict_target(node, node.checks[0], verdict)
+        )
     ranking = rank_rules(lib, results)
     statuses = [(r.rule, r.status, r.score[0]) for r in ranking]
     assert statuses[0][2] == 3 and statuses[0][1] == "implicated"
@@ -92,12 +98,25 @@ def test_diagnose_cli_exit_codes(monkeypatch, db_url, capsys):
     assert "runbook: no check can run with the variables given; variables the checks use:" in capsys.readouterr().err
     from tests.fixtures.proc import free_port
 
-    code = main(["diagnose", "--json", "--quiet", "--var", f"etcd_url=http://root:pw1234@127.0.0.1:{free_port()}",
-                 "--var", "service_prefix=/x/", "--var", "window_s=2"])
+    code = main(
+        [
+            "diagnose",
+            "--json",
+            "--quiet",
+            "--var",
+            f"etcd_url=http://root:pw1234@127.0.0.1:{free_port()}",
+            "--var",
+            "service_prefix=/x/",
+            "--var",
+            "window_s=2",
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["ranking"] == []
     assert {c["verdict"] for c in data["checks"]} == {"unknown"}
     session = open_session(connect(db_url))
-    assert repo.get_incident(data["incident_id"], session=session).variables == {"service_prefix": "/x/",
-                                                                                 "window_s": "2"}
+    assert repo.get_incident(data["incident_id"], session=session).variables == {
+        "service_prefix": "/x/",
+        "window_s": "2",
+    }

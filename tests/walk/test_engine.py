@@ -71,8 +71,9 @@ async def test_missing_variables_are_asked_before_any_network_call(make_engine, 
 async def test_invalid_variable_value_is_caught_before_any_network_call(make_engine, test_library):
     spy = SpyRunner()
     engine = make_engine(test_library, runner=spy)
-    engine.create_incident("bad window", variables={"etcd_url": "http://127.0.0.1:2379", "service_prefix": "/s/",
-                                                    "window_s": "soon"})
+    engine.create_incident(
+        "bad window", variables={"etcd_url": "http://127.0.0.1:2379", "service_prefix": "/s/", "window_s": "soon"}
+    )
     engine.start("walktest")
     with pytest.raises(InvalidParams, match="parameter 'duration_s'"):
         await engine.run_checks()
@@ -109,8 +110,13 @@ def test_undo_keeps_history_and_resume_rebuilds_it(make_engine, test_library, se
     assert engine.current_step.choice is None
     events = repo.timeline(iid, session=session)
     assert [(e.kind, e.undone) for e in events] == [
-        ("opened", False), ("node_entered", False), ("choice_taken", False), ("node_entered", True),
-        ("conclusion_reached", True), ("step_undone", False)]
+        ("opened", False),
+        ("node_entered", False),
+        ("choice_taken", False),
+        ("node_entered", True),
+        ("conclusion_reached", True),
+        ("step_undone", False),
+    ]
     assert rec.calls[-1] == ("step_undone", "walktest#probe-flapping", True)
 
     engine.choose("1")  # "Yes, roll it back and re-check": the deliberate loop back
@@ -133,7 +139,7 @@ def test_jump_across_playbooks_and_continue_from_triage(make_engine, shipped_lib
     iid = engine.create_incident("vanishing")
     engine.start("triage")
     engine.choose("p0-1-discovery#lease-health")  # a choice into another playbook
-    engine.choose("keepalive-code")                # a person overrides: no checks run
+    engine.choose("keepalive-code")  # a person overrides: no checks run
     engine.choose("lease-race")
     assert engine.at_conclusion and engine.conclusions[0].rules == ("R1",)
     with pytest.raises(WalkError, match="not a choice of p0-1-discovery#lease-race"):
@@ -143,18 +149,25 @@ def test_jump_across_playbooks_and_continue_from_triage(make_engine, shipped_lib
 
     assert engine.ref == "triage#start"
     assert [c.rules for c in engine.conclusions] == [("R1",)]
-    assert [s.ref for s in engine.active_path] == ["triage#start", "p0-1-discovery#lease-health",
-                                                   "p0-1-discovery#keepalive-code", "p0-1-discovery#lease-race",
-                                                   "triage#start"]
+    assert [s.ref for s in engine.active_path] == [
+        "triage#start",
+        "p0-1-discovery#lease-health",
+        "p0-1-discovery#keepalive-code",
+        "p0-1-discovery#lease-race",
+        "triage#start",
+    ]
     assert engine.path[3].choice == "continue from triage"
     assert ("conclusion_reached", "p0-1-discovery#lease-race", ("R1",)) in rec.calls
     steps = repo.steps(iid, session=session)
     assert [(s.playbook_id, s.next_node_id) for s in steps][:2] == [
-        ("triage", "p0-1-discovery#lease-health"), ("p0-1-discovery", "p0-1-discovery#keepalive-code")]
+        ("triage", "p0-1-discovery#lease-health"),
+        ("p0-1-discovery", "p0-1-discovery#keepalive-code"),
+    ]
 
 
 async def test_observer_hears_everything_in_order_and_a_broken_one_is_contained(
-        make_engine, test_library, expiring_lease):
+    make_engine, test_library, expiring_lease
+):
     from runbook.walk.autopilot import autopilot
 
     class Broken(NullWalkObserver):
@@ -215,8 +228,10 @@ async def test_cancelled_checks_leave_a_note_and_run_again(make_engine, test_lib
     assert rec.calls[-1] == ("check_finished", "walktest#lease-health#0", "unknown")
     assert engine.needs_checks and engine.results == () and engine.suggestion is None
     kinds = [(e.kind, e.summary) for e in repo.timeline(iid, session=session)][-2:]
-    assert kinds == [("check_started", "etcd_lease_keepalive started"),
-                     ("note", "etcd_lease_keepalive cancelled before a verdict")]
+    assert kinds == [
+        ("check_started", "etcd_lease_keepalive started"),
+        ("note", "etcd_lease_keepalive cancelled before a verdict"),
+    ]
 
 
 def test_refresh_sees_a_second_responders_move(test_library, db_url):

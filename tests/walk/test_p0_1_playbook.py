@@ -22,7 +22,8 @@ TO_LEASES = {"start": "p0-1-discovery#lease-health"}
 
 @pytest.mark.slow
 async def test_triage_to_p0_1_expiring_lease_reaches_r1_healthy_does_not(
-        shipped_library, db_url, etcd_server, expiring_lease, healthy_lease):
+    shipped_library, db_url, etcd_server, expiring_lease, healthy_lease
+):
     bad = WalkEngine(shipped_library, open_session(connect(db_url)), author="a")
     bad.create_incident("instances vanish", variables={**expiring_lease, "source_path": BAD_GO})
     bad.start("triage")
@@ -38,8 +39,12 @@ async def test_triage_to_p0_1_expiring_lease_reaches_r1_healthy_does_not(
     stop, missing = await asyncio.gather(autopilot(bad, answers=TO_LEASES), walk_good())
 
     assert stop.reason == StopReason.CONCLUSION
-    assert [s.ref for s in bad.active_path] == ["triage#start", "p0-1-discovery#lease-health",
-                                                "p0-1-discovery#keepalive-code", "p0-1-discovery#lease-race"]
+    assert [s.ref for s in bad.active_path] == [
+        "triage#start",
+        "p0-1-discovery#lease-health",
+        "p0-1-discovery#keepalive-code",
+        "p0-1-discovery#lease-race",
+    ]
     assert [c.rules for c in bad.conclusions] == [("R1",)]
     verdicts = [r.result.verdict.value for s in bad.active_path for r in bad.results_at(s)]
     assert verdicts == ["fail", "fail"]  # leases expired; KeepAlive per watcher in the Go source

@@ -41,7 +41,10 @@ async def test_walk_undo_resume_on_postgres(pg_engines, expiring_lease):
     again.resume(iid)
     assert again.path == engine.path
     assert [(s.ref, s.undone) for s in again.path] == [
-        ("walktest#lease-health", False), ("walktest#lease-race", True), ("walktest#deploy", False)]
+        ("walktest#lease-health", False),
+        ("walktest#lease-race", True),
+        ("walktest#deploy", False),
+    ]
     assert again.results_at(again.path[0])[0].result.verdict.value == "fail"
     assert again.conclusions == ()
     kinds = [e.kind for e in repo.timeline(iid, session=again.session)]

@@ -21,7 +21,8 @@ def test_links_appear_after_a_second_incident_takes_the_same_path(make_engine, t
 
     links = second.similar()
     assert [(s.ref, s.title, s.reason, s.rules) for s in links] == [
-        (f"INC-{first_id:04d}", "probes flap on Monday", "passed through this node; concluded R2", ("R2",))]
+        (f"INC-{first_id:04d}", "probes flap on Monday", "passed through this node; concluded R2", ("R2",))
+    ]
     at_question = second.similar("walktest#deploy")
     assert [(s.ref, s.reason) for s in at_question] == [(f"INC-{first_id:04d}", "passed through this node")]
     assert second.similar("walktest#lease-health") == []

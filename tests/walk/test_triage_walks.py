@@ -24,8 +24,19 @@ def record(monkeypatch, db_url, session):
 
 
 def walk_sweep(capsys, metrics_url: str) -> tuple[int, dict]:
-    code = main(["walk", "triage", "--auto", "--quiet", "--json", "--choose", "start=sweep",
-                 "--var", f"metrics_url={metrics_url}"])
+    code = main(
+        [
+            "walk",
+            "triage",
+            "--auto",
+            "--quiet",
+            "--json",
+            "--choose",
+            "start=sweep",
+            "--var",
+            f"metrics_url={metrics_url}",
+        ]
+    )
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -33,12 +44,20 @@ def test_p0_2_static_buckets_reach_r8(record, capsys, metrics_target):
     target = metrics_target(bad_histogram_registry())
     code, data = walk_sweep(capsys, target.url)
     assert code == 0, data["stop"]
-    assert [s["ref"] for s in data["path"]] == ["triage#start", "triage#sweep", "p0-2-breaking#histogram-buckets",
-                                                "p0-2-breaking#static-buckets"]
+    assert [s["ref"] for s in data["path"]] == [
+        "triage#start",
+        "triage#sweep",
+        "p0-2-breaking#histogram-buckets",
+        "p0-2-breaking#static-buckets",
+    ]
     assert [c["rules"] for c in data["conclusions"]] == [["R8"]]
     sweep = {c["check_type"]: c["verdict"] for c in data["path"][1]["checks"]}
-    assert sweep == {"goroutine_pileup_logging": "unknown", "health_vs_memory": "unknown",
-                     "label_cardinality": "ok", "histogram_bucket_quality": "fail"}
+    assert sweep == {
+        "goroutine_pileup_logging": "unknown",
+        "health_vs_memory": "unknown",
+        "label_cardinality": "ok",
+        "histogram_bucket_quality": "fail",
+    }
     kinds = [e.kind for e in repo.timeline(data["incident_id"], session=record)]
     assert kinds.count("check_run") == 5 and kinds.count("node_entered") == 4
 
@@ -47,8 +66,10 @@ def test_p0_3_label_explosion_reaches_r12(record, capsys, metrics_target):
     target = metrics_target(user_id_registry(3000, id_like=True))
     code, data = walk_sweep(capsys, target.url)
     assert code == 0, data["stop"]
-    assert [s["ref"] for s in data["path"]][-2:] == ["p0-3-observability#cardinality",
-                                                     "p0-3-observability#label-explosion"]
+    assert [s["ref"] for s in data["path"]][-2:] == [
+        "p0-3-observability#cardinality",
+        "p0-3-observability#label-explosion",
+    ]
     assert "R12" in data["conclusions"][0]["rules"]
 
 

@@ -45,8 +45,9 @@ async def range_prefix(ctx: CheckContext, base_url: str, prefix: str, *, evidenc
 
 async def lease_ttl(ctx: CheckContext, base_url: str, lease: int, *, evidence: bool = True) -> LeaseTTL:
     """Remaining and granted TTL of one lease (ID sent as a string: it exceeds 2^53)."""
-    data = await post_json(ctx, base_url.rstrip("/") + "/v3/lease/timetolive",
-                           {"ID": str(lease), "keys": True}, evidence=evidence)
+    data = await post_json(
+        ctx, base_url.rstrip("/") + "/v3/lease/timetolive", {"ID": str(lease), "keys": True}, evidence=evidence
+    )
     try:
         return parse_timetolive(data)
     except EtcdFormatError as exc:
@@ -56,8 +57,9 @@ async def lease_ttl(ctx: CheckContext, base_url: str, lease: int, *, evidence: b
 async def metrics_page(ctx: CheckContext, base_url: str) -> str | None:
     """The ``/metrics`` text, or None when it cannot be read (metrics are optional evidence)."""
     try:
-        reply = await fetch(ctx, "GET", base_url.rstrip("/") + "/metrics",
-                            timeout_s=min(CALL_TIMEOUT_S, 2.0), evidence=False)
+        reply = await fetch(
+            ctx, "GET", base_url.rstrip("/") + "/metrics", timeout_s=min(CALL_TIMEOUT_S, 2.0), evidence=False
+        )
     except MeasureError:
         return None
     return reply.text() if reply.status == 200 and not reply.truncated else None

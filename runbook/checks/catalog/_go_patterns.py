@@ -42,7 +42,8 @@ class Finding:
 _KEEPALIVE = re.compile(r"\.KeepAlive\(\s*([^,()]+(?:\([^()]*\))?)\s*,\s*([^()]+?)\s*\)")
 _KA_ASSIGN = re.compile(r"(\w+|_)\s*(?:,\s*(\w+|_))?\s*:?=\s*[\w.]*\.KeepAlive\(")
 _WITH_TIMEOUT = re.compile(
-    r"context\.WithTimeout\(\s*[^,]+,\s*(?:[0-9][0-9_.]*\s*\*\s*)?time\.(?:Nanosecond|Microsecond|Millisecond|Second|Minute)\s*\)")
+    r"context\.WithTimeout\(\s*[^,]+,\s*(?:[0-9][0-9_.]*\s*\*\s*)?time\.(?:Nanosecond|Microsecond|Millisecond|Second|Minute)\s*\)"
+)
 _PROBE_NAME = re.compile(r"(?i)health|probe|ready|readiness|live|liveness|alive")
 _POOL = re.compile(r"\bsync\.Pool\s*\{")
 _CONN = re.compile(r"\bnet\.Dial|\bDialContext\(|\bDialTimeout\(|\bgrpc\.Dial|\btls\.Dial|\bnet\.Conn\b|\bsql\.Open\(")
@@ -68,50 +69,80 @@ def canonical_header_key(key: str) -> str:
 
 
 def scan_file(gf: GoFile) -> Iterator[Finding]:
-    for n, (code, text) in enumerate(zip(gf.code, gf.text), start=1):
+    for n, (code, text) in enumerate(zip(gf.code, gf.text, strict=False), start=1):
         if ".KeepAlive(" in code:
             yield from _keepalive(gf, n, code)
         if "WithTimeout" in code and _WITH_TIMEOUT.search(code):
             func = gf.func_at(n)
             if _PROBE_NAME.search(func.name if func else "") or _PROBE_NAME.search(gf.rel.rsplit("/", 1)[-1]):
-                yield Finding(gf.rel, n, "hardcoded_probe_timeout",
-                              f"constant timeout in {func.name if func else 'probe code'}: make it configurable "
-                              "(>= 2 x p99.9) and decide on several failures, not one")
+                yield Finding(
+                    gf.rel,
+                    n,
+                    "hardcoded_probe_timeout",
+                    f"constant timeout in {func.name if func else 'probe code'}: make it configurable "
+                    "(>= 2 x p99.9) and decide on several failures, not one",
+                )
         if "sync.Pool" in code and _POOL.search(code):
             end = gf.span(n)
-            if _CONN.search("\n".join(gf.code[n - 1:end])):
-                yield Finding(gf.rel, n, "sync_pool_conn",
-                              "sync.Pool caches connections: the GC drops them without Close (fd/CLOSE_WAIT leak); "
-                              "use a real pool with Close")
+            if _CONN.search("\n".join(gf.code[n - 1 : end])):
+                yield Finding(
+                    gf.rel,
+                    n,
+                    "sync_pool_conn",
+                    "sync.Pool caches connections: the GC drops them without Close (fd/CLOSE_WAIT leak); "
+                    "use a real pool with Close",
+                )
         if "errors.Is" in code and (m := _ERRORS_IS.search(code)):
-            yield Finding(gf.rel, n, "errors_is_grpc_code",
-                          f"errors.Is(err, {m.group(1)}...) never matches a gRPC status: "
-                          "use status.Code(err) == codes.X")
+            yield Finding(
+                gf.rel,
+                n,
+                "errors_is_grpc_code",
+                f"errors.Is(err, {m.group(1)}...) never matches a gRPC status: use status.Code(err) == codes.X",
+            )
         if "Errorf" in text and _ERRORF_W.search(text) and _GRPC_HINT.search(gf.body(gf.func_at(n))):
-            yield Finding(gf.rel, n, "wrapped_grpc_status",
-                          "gRPC error wrapped with %w: code checks upstream may miss codes.Unavailable; "
-                          "check status.Code before wrapping")
+            yield Finding(
+                gf.rel,
+                n,
+                "wrapped_grpc_status",
+                "gRPC error wrapped with %w: code checks upstream may miss codes.Unavailable; "
+                "check status.Code before wrapping",
+            )
         if ".Header[" in text:
             for m in _HEADER.finditer(text):
                 key = m.group(1)
                 if canonical_header_key(key) != key:
-                    yield Finding(gf.rel, n, "raw_header_lookup",
-                                  f'Header["{key}"] is not canonical (Go stores "{canonical_header_key(key)}"): '
-                                  "use Header.Get/Set")
+                    yield Finding(
+                        gf.rel,
+                        n,
+                        "raw_header_lookup",
+                        f'Header["{key}"] is not canonical (Go stores "{canonical_header_key(key)}"): '
+                        "use Header.Get/Set",
+                    )
         if "http." in code and _DEFAULT_CLIENT.search(code):
-            yield Finding(gf.rel, n, "default_http_client",
-                          "http.DefaultClient (no timeout, no breaker/retry): call through the service SDK client")
+            yield Finding(
+                gf.rel,
+                n,
+                "default_http_client",
+                "http.DefaultClient (no timeout, no breaker/retry): call through the service SDK client",
+            )
         if "Unmarshal(" in code and (m := _UNMARSHAL.search(code)) and m.group(1) in gf.package_vars:
             func = gf.func_at(n)
             if ".Lock()" not in gf.body(func, upto=n):
-                yield Finding(gf.rel, n, "unlocked_config_unmarshal",
-                              f"Unmarshal into package variable {m.group(1)} without holding a lock: "
-                              "readers can see half-updated config")
-        if ".Read(" in code and _SYSREAD.search(code):
-            if "SetNonblock" not in gf.body(gf.func_at(n)):
-                yield Finding(gf.rel, n, "blocking_syscall_read",
-                              "blocking syscall.Read: context cancellation cannot interrupt it; "
-                              "use a net.Conn/os.File with SetReadDeadline")
+                yield Finding(
+                    gf.rel,
+                    n,
+                    "unlocked_config_unmarshal",
+                    f"Unmarshal into package variable {m.group(1)} without holding a lock: "
+                    "readers can see half-updated config",
+                )
+        if ".Read(" in code and _SYSREAD.search(code) and "SetNonblock" not in gf.body(gf.func_at(n)):
+            yield Finding(
+                gf.rel,
+                n,
+                "blocking_syscall_read",
+                "blocking syscall.Read: context cancellation cannot interrupt it; "
+                "use a net.Conn/os.File with SetReadDeadline",
+            )
 
 
 def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
@@ -121,25 +152,35 @@ def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
     func = gf.func_at(n)
     where = (func.receiver + " " + func.name) if func else ""
     if gf.inside(n, "for") or gf.inside(n, "go"):
-        yield Finding(gf.rel, n, "keepalive_per_watcher",
-                      "KeepAlive inside a loop/goroutine: one stream per iteration on the same lease; "
-                      "keep one KeepAlive per lease (a LeaseManager)")
+        yield Finding(
+            gf.rel,
+            n,
+            "keepalive_per_watcher",
+            "KeepAlive inside a loop/goroutine: one stream per iteration on the same lease; "
+            "keep one KeepAlive per lease (a LeaseManager)",
+        )
     elif _WATCHER_NAME.search(where):
-        yield Finding(gf.rel, n, "keepalive_per_watcher",
-                      f"KeepAlive started per watcher/resolver ({func.name}): share one lease and one stream")
+        yield Finding(
+            gf.rel,
+            n,
+            "keepalive_per_watcher",
+            f"KeepAlive started per watcher/resolver ({func.name}): share one lease and one stream",
+        )
     assign = _KA_ASSIGN.search(code)
     channel = assign.group(1) if assign else None
     if channel is None or channel == "_":
-        yield Finding(gf.rel, n, "keepalive_undrained",
-                      "KeepAlive channel discarded: responses are never drained "
-                      "('lease keepalive response queue is full')")
+        yield Finding(
+            gf.rel,
+            n,
+            "keepalive_undrained",
+            "KeepAlive channel discarded: responses are never drained ('lease keepalive response queue is full')",
+        )
     elif func is not None:
         # any later mention counts as a read (it may be passed on), except the `_ = ch` discard
         used = re.compile(rf"\b{re.escape(channel)}\b")
         discard = re.compile(rf"^\s*_\s*=\s*{re.escape(channel)}\s*$")
-        if not any(used.search(ln) and not discard.match(ln) for ln in gf.code[n:func.end]):
-            yield Finding(gf.rel, n, "keepalive_undrained",
-                          f"KeepAlive channel {channel} is never read in {func.name}")
+        if not any(used.search(ln) and not discard.match(ln) for ln in gf.code[n : func.end]):
+            yield Finding(gf.rel, n, "keepalive_undrained", f"KeepAlive channel {channel} is never read in {func.name}")
 
 
 def lease_key(gf: GoFile, line: int) -> str | None:

@@ -74,7 +74,7 @@ class GoFile:
         """Code of a function (up to line ``upto`` inclusive), strings blanked."""
         if func is None:
             return ""
-        return "\n".join(self.code[func.start - 1:(upto or func.end)])
+        return "\n".join(self.code[func.start - 1 : (upto or func.end)])
 
     def span(self, start: int) -> int:
         """Line where the brace opened on line ``start`` closes (``start`` if none opens)."""

@@ -27,8 +27,9 @@ class Counters:
                 return None
             return b - (a or 0.0)
 
-        return Deltas(d(self.unavailable, after.unavailable), d(self.fallback, after.fallback),
-                      d(self.errors, after.errors))
+        return Deltas(
+            d(self.unavailable, after.unavailable), d(self.fallback, after.fallback), d(self.errors, after.errors)
+        )
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,11 @@ class Deltas:
     errors: float | None
 
     def figures(self) -> dict:
-        return {"unavailable_delta": self.unavailable, "fallback_delta": self.fallback,
-                "caller_errors_delta": self.errors}
+        return {
+            "unavailable_delta": self.unavailable,
+            "fallback_delta": self.fallback,
+            "caller_errors_delta": self.errors,
+        }
 
 
 async def scrape(ctx: CheckContext, params) -> Counters:
@@ -52,8 +56,10 @@ async def scrape(ctx: CheckContext, params) -> Counters:
         fallback=select_sum(page, params.fallback_selector) if params.fallback_selector else None,
         errors=select_sum(page, params.errors_selector) if params.errors_selector else None,
     )
-    ctx.record("sample", f"caller counters: Unavailable={counters.unavailable} "
-                         f"fallback={counters.fallback} errors={counters.errors}")
+    ctx.record(
+        "sample",
+        f"caller counters: Unavailable={counters.unavailable} fallback={counters.fallback} errors={counters.errors}",
+    )
     return counters
 
 
@@ -75,8 +81,12 @@ class ActiveTally:
     def figures(self) -> dict:
         if not self.total:
             return {}
-        return {"active_requests": self.total, "active_fallback": self.fallback,
-                "active_error": self.error, "active_normal": self.normal}
+        return {
+            "active_requests": self.total,
+            "active_fallback": self.fallback,
+            "active_error": self.error,
+            "active_normal": self.normal,
+        }
 
 
 def is_fallback(params, status: int, headers, body: str) -> bool:

@@ -37,7 +37,7 @@ def parse_selector(selector: str) -> tuple[str, dict[str, str]]:
     m = _SELECTOR.match(selector)
     labels = _labels(m.group(2) or "") if m else None
     if not m or labels is None:
-        raise SelectorError(f"not a metric selector: {selector!r} (use name or name{{label=\"value\"}})")
+        raise SelectorError(f'not a metric selector: {selector!r} (use name or name{{label="value"}})')
     return m.group(1), labels
 
 
@@ -48,13 +48,13 @@ def select_sum(page: str, selector: str) -> float | None:
     for line in page.splitlines():
         if not line.startswith(name) or line.startswith("#"):
             continue
-        rest = line[len(name):]
+        rest = line[len(name) :]
         if rest[:1] == "{":
             end = rest.rfind("}")
             if end < 0:
                 continue
             labels = _labels(rest[1:end])
-            value_part = rest[end + 1:]
+            value_part = rest[end + 1 :]
         elif rest[:1] in (" ", "\t"):
             labels, value_part = {}, rest
         else:

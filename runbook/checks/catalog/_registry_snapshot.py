@@ -166,4 +166,4 @@ def etcd_identity(key: str, prefix: str, rec: Mapping[str, Any], identity: str) 
         port = rec.get("port") or rec.get("Port")
         if addr:
             return f"{addr}:{port}" if port and not str(addr).count(":") else str(addr)
-    return key[len(prefix):] if key.startswith(prefix) else key
+    return key[len(prefix) :] if key.startswith(prefix) else key

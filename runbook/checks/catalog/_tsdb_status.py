@@ -40,8 +40,10 @@ async def read_tsdb_status(ctx, prom_url: str, id_check_from: int) -> Cardinalit
     if not metrics and int(head.get("numSeries") or 0) > 0:
         # Prometheus caches these stats for 5 minutes (head.go cardinalityCacheExpirationTime):
         # a call made before the first scrape keeps answering "empty" while series exist.
-        raise MeasureError(f"TSDB status lists no metrics although the head holds {head.get('numSeries')} series "
-                           "(Prometheus caches these stats for 5 minutes; retry later)")
+        raise MeasureError(
+            f"TSDB status lists no metrics although the head holds {head.get('numSeries')} series "
+            "(Prometheus caches these stats for 5 minutes; retry later)"
+        )
     labels: list[LabelCount] = []
     for name, n in sorted(_pairs(data, "labelValueCountByLabelName"), key=lambda x: -x[1]):
         id_like, examples = 0, ()

@@ -110,9 +110,11 @@ class CardinalityParams(CheckParams):
 class LabelCardinality(Check):
     name = "label_cardinality"
     title = "Label cardinality"
-    description = ("Series per metric and values per label from /metrics or Prometheus' TSDB status; "
-                   "fail at >=10k series, >=1000 values or >=100 ID-like values (uuid, hex, digits, "
-                   "IP, e-mail); warn at >=1000 series or >=100 values.")
+    description = (
+        "Series per metric and values per label from /metrics or Prometheus' TSDB status; "
+        "fail at >=10k series, >=1000 values or >=100 ID-like values (uuid, hex, digits, "
+        "IP, e-mail); warn at >=1000 series or >=100 values."
+    )
     rules = ("R12",)
     Params = CardinalityParams
     default_timeout_s = 15.0
@@ -136,12 +138,21 @@ class LabelCardinality(Check):
 
 
 def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx) -> Outcome:
-    thresholds = {"warn_series": params.warn_series, "fail_series": params.fail_series,
-                  "warn_values": params.warn_values, "fail_values": params.fail_values,
-                  "fail_id_like": params.fail_id_like}
+    thresholds = {
+        "warn_series": params.warn_series,
+        "fail_series": params.fail_series,
+        "warn_values": params.warn_values,
+        "fail_values": params.fail_values,
+        "fail_id_like": params.fail_id_like,
+    }
     if not report.top_families:
-        return Outcome(Verdict.UNKNOWN, f"no series at {source}", {"series_total": 0}, thresholds,
-                       error="the page holds no samples")
+        return Outcome(
+            Verdict.UNKNOWN,
+            f"no series at {source}",
+            {"series_total": 0},
+            thresholds,
+            error="the page holds no samples",
+        )
     labels = [c for c in report.top_labels if c.label not in params.ignore_labels]
     fails, warns = [], []
     for name, n in report.top_families:
@@ -158,16 +169,28 @@ def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx
         elif c.values >= params.warn_values:
             warns.append(f"{where} has {c.values} values")
     for c in labels[:5]:
-        ctx.record("sample", f"{c.metric or '*'} {c.label}: {c.values} values, {c.id_like} ID-like"
-                   + (f", e.g. {', '.join(c.examples)}" if c.examples else ""))
+        ctx.record(
+            "sample",
+            f"{c.metric or '*'} {c.label}: {c.values} values, {c.id_like} ID-like"
+            + (f", e.g. {', '.join(c.examples)}" if c.examples else ""),
+        )
     top_name, top_n = report.top_families[0]
     figures: dict = {"series_total": report.series_total, "top_metric": top_name, "top_metric_series": top_n}
     if labels:
-        figures.update({"top_label": f"{labels[0].metric}.{labels[0].label}" if labels[0].metric else labels[0].label,
-                        "top_label_values": labels[0].values, "top_label_id_like": labels[0].id_like})
+        figures.update(
+            {
+                "top_label": f"{labels[0].metric}.{labels[0].label}" if labels[0].metric else labels[0].label,
+                "top_label_values": labels[0].values,
+                "top_label_id_like": labels[0].id_like,
+            }
+        )
     if fails:
         return Outcome(Verdict.FAIL, f"cardinality explosion at {source}: " + "; ".join(fails[:3]), figures, thresholds)
     if warns:
         return Outcome(Verdict.WARN, f"high cardinality at {source}: " + "; ".join(warns[:3]), figures, thresholds)
-    return Outcome(Verdict.OK, f"cardinality is bounded at {source}: largest is {top_name} with {top_n} series",
-                   figures, thresholds)
+    return Outcome(
+        Verdict.OK,
+        f"cardinality is bounded at {source}: largest is {top_name} with {top_n} series",
+        figures,
+        thresholds,
+    )

@@ -12,6 +12,7 @@ the trend.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -78,8 +79,11 @@ class ConnectionLeak(Check):
                 s = await sample_metrics(ctx, params.metrics_url)
             samples.append(s)
             peers = ", ".join(f"{p} x{n}" for p, n in s.peers[:5])
-            ctx.record("sample", f"sample {i + 1}: CLOSE_WAIT={s.close_wait} fds={s.fds}/{s.fd_limit} "
-                                 f"states={s.states} {('peers: ' + peers) if peers else ''}".rstrip())
+            ctx.record(
+                "sample",
+                f"sample {i + 1}: CLOSE_WAIT={s.close_wait} fds={s.fds}/{s.fd_limit} "
+                f"states={s.states} {('peers: ' + peers) if peers else ''}".rstrip(),
+            )
             ctx.progress((i + 1) / params.samples, f"sample {i + 1} of {params.samples}")
         return _decide(params, samples)
 
@@ -98,8 +102,13 @@ def sample_pid(pid: int) -> Sample:
     states = Counter({"ESTABLISHED": 0, "CLOSE_WAIT": 0})
     states.update(c.status for c in conns)
     peers = Counter(f"{c.raddr.ip}:{c.raddr.port}" for c in conns if c.status == "CLOSE_WAIT" and c.raddr)
-    return Sample(states.get("CLOSE_WAIT", 0), fds, soft if soft > 0 else None,
-                  dict(sorted(states.items())), tuple(peers.most_common(5)))
+    return Sample(
+        states.get("CLOSE_WAIT", 0),
+        fds,
+        soft if soft > 0 else None,
+        dict(sorted(states.items())),
+        tuple(peers.most_common(5)),
+    )
 
 
 async def sample_metrics(ctx: CheckContext, url: str) -> Sample:
@@ -121,16 +130,19 @@ async def sample_metrics(ctx: CheckContext, url: str) -> Sample:
         fds, limit = select_sum(page, "node_filefd_allocated"), select_sum(page, "node_filefd_maximum")
     close_wait = states.get("CLOSE_WAIT")
     if close_wait is None and fds is None:
-        raise MeasureError(f"{reply.url} has neither node_tcp_connection_states nor process/node fd metrics "
-                           "(enable node_exporter --collector.tcpstat)")
-    return Sample(close_wait, int(fds) if fds is not None else None,
-                  int(limit) if limit and limit > 0 else None, states)
+        raise MeasureError(
+            f"{reply.url} has neither node_tcp_connection_states nor process/node fd metrics "
+            "(enable node_exporter --collector.tcpstat)"
+        )
+    return Sample(
+        close_wait, int(fds) if fds is not None else None, int(limit) if limit and limit > 0 else None, states
+    )
 
 
 def _decide(params, samples: list[Sample]) -> Outcome:
     last = samples[-1]
     cw = [s.close_wait for s in samples if s.close_wait is not None]
-    rising = len(cw) >= 2 and all(b > a for a, b in zip(cw, cw[1:]))
+    rising = len(cw) >= 2 and all(b > a for a, b in itertools.pairwise(cw))
     ratio = last.fds / last.fd_limit if last.fds is not None and last.fd_limit else None
     figures = {
         "close_wait": last.close_wait,
@@ -144,8 +156,12 @@ def _decide(params, samples: list[Sample]) -> Outcome:
         "samples": len(samples),
         "top_peer": f"{last.peers[0][0]} x{last.peers[0][1]}" if last.peers else None,
     }
-    thresholds = {"fail_close_wait": params.fail_close_wait, "warn_close_wait": params.warn_close_wait,
-                  "fail_fd_ratio": params.fail_fd_ratio, "warn_fd_ratio": params.warn_fd_ratio}
+    thresholds = {
+        "fail_close_wait": params.fail_close_wait,
+        "warn_close_wait": params.warn_close_wait,
+        "fail_fd_ratio": params.fail_fd_ratio,
+        "warn_fd_ratio": params.warn_fd_ratio,
+    }
     fail, warn = [], []
     peak = max(cw) if cw else 0
     if peak >= params.fail_close_wait:

@@ -80,8 +80,9 @@ class DnsRoundRobin(Check):
                 raise MeasureError(f"{name} has no {params.rdtype} records at {params.nameserver}") from None
             except dns.resolver.NoNameservers as exc:
                 # the server answered, with REFUSED or SERVFAIL: asking again changes nothing
-                raise MeasureError(f"{params.nameserver}:{params.port} would not answer for {name}: "
-                                   f"{str(exc).rsplit(': ', 1)[-1]}") from None
+                raise MeasureError(
+                    f"{params.nameserver}:{params.port} would not answer for {name}: {str(exc).rsplit(': ', 1)[-1]}"
+                ) from None
             except (dns.exception.DNSException, OSError) as exc:
                 errors[exc.__class__.__name__] += 1
                 if len(errors) == 1 and sum(errors.values()) == 1:
@@ -117,21 +118,30 @@ def _decide(params, answers: list[tuple[str, ...]], ttls: list[int], errors: Cou
         **{f"first_share_{ip}": round(firsts.get(ip, 0) / len(answers), 3) for ip in ips[:10]},
     }
     share_limit = 1.5 / k if k else 1.0
-    thresholds = {"min_answers_for_fail": params.min_answers_for_fail,
-                  "warn_first_share": round(share_limit, 3), "max_ttl_s": params.max_ttl_s}
+    thresholds = {
+        "min_answers_for_fail": params.min_answers_for_fail,
+        "warn_first_share": round(share_limit, 3),
+        "max_ttl_s": params.max_ttl_s,
+    }
     head = f"{k} address(es), {orderings} ordering(s) in {len(answers)} answers"
     if k >= 2 and share == 1.0 and len(answers) >= params.min_answers_for_fail:
-        return Outcome(Verdict.FAIL, f"{head}: {top_ip} first every time; the server never rotates, "
-                                     "so every Go client dials the same instance", figures, thresholds)
+        return Outcome(
+            Verdict.FAIL,
+            f"{head}: {top_ip} first every time; the server never rotates, so every Go client dials the same instance",
+            figures,
+            thresholds,
+        )
     warn = []
     if k == 1:
-        warn.append("a single address: balancing depends on connections (check keep-alive and "
-                    "client-side load balancing)")
+        warn.append(
+            "a single address: balancing depends on connections (check keep-alive and client-side load balancing)"
+        )
     elif share > share_limit:
         warn.append(f"{top_ip} first in {share:.0%} of answers (> {share_limit:.0%})")
     if ttl > params.max_ttl_s:
         warn.append(f"TTL {ttl}s > {params.max_ttl_s}s")
     if warn:
         return Outcome(Verdict.WARN, f"{head}: " + "; ".join(warn), figures, thresholds)
-    return Outcome(Verdict.OK, f"{head}: the order rotates (top first share {share:.0%}, TTL {ttl}s)",
-                   figures, thresholds)
+    return Outcome(
+        Verdict.OK, f"{head}: the order rotates (top first share {share:.0%}, TTL {ttl}s)", figures, thresholds
+    )

@@ -62,9 +62,12 @@ class EtcdLeaseKeepalive(Check):
         first = await range_prefix(ctx, base, params.prefix)
         ctx.record("sample", f"revision {first.revision}: {len(first.kvs)} keys under {params.prefix}")
         if not first.kvs and params.expected_instances is None:
-            return Outcome(Verdict.UNKNOWN, f"no keys under {params.prefix!r}: nothing to watch",
-                           figures={"keys": 0, "revision": first.revision},
-                           error="no keys under the prefix")
+            return Outcome(
+                Verdict.UNKNOWN,
+                f"no keys under {params.prefix!r}: nothing to watch",
+                figures={"keys": 0, "revision": first.revision},
+                error="no keys under the prefix",
+            )
         obs = _Observation(params.warn_ttl_ratio)
         before = read_counters(await metrics_page(ctx, base))
         await obs.poll(ctx, base, first, record_all=True)
@@ -165,26 +168,29 @@ async def _watch(ctx, base, prefix, start_revision, window) -> list[WatchEvent]:
             for ev in batch:
                 events.append(ev)
                 if ev.kind == "DELETE":
-                    ctx.record("event", f"watch DELETE {ev.kv.key} at revision {ev.kv.mod_revision} "
-                                        f"(lease {ev.prev_lease:x})")
+                    ctx.record(
+                        "event", f"watch DELETE {ev.kv.key} at revision {ev.kv.mod_revision} (lease {ev.prev_lease:x})"
+                    )
     return events
 
 
 async def _finish(task: asyncio.Task) -> tuple[list[WatchEvent], str]:
     try:
         return await asyncio.wait_for(task, timeout=1.0), "ok"
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         return [], "watch did not end in time"
     except MeasureError as exc:
         return [], f"watch failed: {exc}"
 
 
-def _decide(params, obs: _Observation, events, watch_note, before: LeaseCounters,
-            after: LeaseCounters, window: float) -> Outcome:
+def _decide(
+    params, obs: _Observation, events, watch_note, before: LeaseCounters, after: LeaseCounters, window: float
+) -> Outcome:
     deletes = [e for e in events if e.kind == "DELETE"]
     expiry_deletes = [e for e in deletes if e.prev_lease]
-    recreated = set(obs.recreated) | {e.kv.key for e in events
-                                      if e.kind == "PUT" and e.kv.version == 1 and e.kv.key in obs.created}
+    recreated = set(obs.recreated) | {
+        e.kv.key for e in events if e.kind == "PUT" and e.kv.version == 1 and e.kv.key in obs.created
+    }
     vanished = obs.vanished | {e.kv.key for e in deletes}
     min_ratio = min(obs.min_ratio.values(), default=None)
     count_min = min(obs.counts)

@@ -140,16 +140,25 @@ def scan_tree(root: Path, params, deadline: float) -> ScanReport:
             if len(sites) > 1:
                 for rel, n in sites:
                     if (rel, n) not in flagged:
-                        report.findings.append(Finding(rel, n, "keepalive_per_watcher",
-                                                       f"KeepAlive called at {len(sites)} places on lease {key}"))
+                        report.findings.append(
+                            Finding(
+                                rel,
+                                n,
+                                "keepalive_per_watcher",
+                                f"KeepAlive called at {len(sites)} places on lease {key}",
+                            )
+                        )
     report.findings.sort(key=lambda f: (f.file, f.line, f.pattern))
     return report
 
 
 def _decide(params, report: ScanReport) -> Outcome:
     counts = Counter(f.pattern for f in report.findings)
-    figures: dict = {"findings": len(report.findings), "files_scanned": report.files,
-                     "files_skipped": sum(v for k, v in report.skipped.items() if k != "dirs")}
+    figures: dict = {
+        "findings": len(report.findings),
+        "files_scanned": report.files,
+        "files_skipped": sum(v for k, v in report.skipped.items() if k != "dirs"),
+    }
     figures.update({f"n_{p}": counts.get(p, 0) for p in params.patterns})
     if report.findings:
         figures["locations"] = "; ".join(f"{f.where} {f.pattern}" for f in report.findings[:15])[:1500]
@@ -158,12 +167,22 @@ def _decide(params, report: ScanReport) -> Outcome:
         top = ", ".join(f"{p} x{n}" for p, n in counts.most_common())
         first = report.findings[0]
         partial = "" if report.complete else " (scan cut short by the deadline)"
-        return Outcome(Verdict.FAIL, f"{len(report.findings)} finding(s) in {report.files} file(s){partial}: {top}; "
-                                     f"first at {first.where}", figures, thresholds)
+        return Outcome(
+            Verdict.FAIL,
+            f"{len(report.findings)} finding(s) in {report.files} file(s){partial}: {top}; first at {first.where}",
+            figures,
+            thresholds,
+        )
     if not report.complete:
-        return Outcome(Verdict.UNKNOWN, f"deadline reached after {report.files} file(s), nothing found so far",
-                       figures, thresholds, error="scan cut short by the deadline")
+        return Outcome(
+            Verdict.UNKNOWN,
+            f"deadline reached after {report.files} file(s), nothing found so far",
+            figures,
+            thresholds,
+            error="scan cut short by the deadline",
+        )
     if report.files == 0:
-        return Outcome(Verdict.UNKNOWN, f"no Go files under {params.path}", figures, thresholds,
-                       error="no Go files to scan")
+        return Outcome(
+            Verdict.UNKNOWN, f"no Go files under {params.path}", figures, thresholds, error="no Go files to scan"
+        )
     return Outcome(Verdict.OK, f"no anti-patterns in {report.files} Go file(s)", figures, thresholds)

@@ -22,8 +22,15 @@ from runbook.checks.registry import register_check
 from runbook.errors import ParseError
 from runbook.parsers.pprof_goroutine import GoroutineDump, GoroutineGroup, parse_dump
 
-LOGGING_FRAMES = ["go.uber.org/zap", "zapcore.(*lockedWriteSyncer).Write", "zapcore.(*BufferedWriteSyncer).Write",
-                  "os.(*File).Write", "syscall.write", "log.(*Logger).Output", "github.com/sirupsen/logrus"]
+LOGGING_FRAMES = [
+    "go.uber.org/zap",
+    "zapcore.(*lockedWriteSyncer).Write",
+    "zapcore.(*BufferedWriteSyncer).Write",
+    "os.(*File).Write",
+    "syscall.write",
+    "log.(*Logger).Output",
+    "github.com/sirupsen/logrus",
+]
 #: States that mean "not making progress"; running/runnable goroutines are working.
 NOT_BLOCKED = {"running", "runnable", "idle", "dead", ""}
 
@@ -71,8 +78,12 @@ class GoroutineParams(CheckParams):
     warn_group: int = Field(10, ge=1, description="warn when a blocked logging group has this many goroutines")
     fail_group: int = Field(50, ge=1, description="fail at this many, blocked at least min_minutes")
     min_minutes: int = Field(1, ge=0, description="Wait (minutes) that makes a group a pile-up")
-    growth: float = Field(0.2, gt=0, description="fail when total goroutines grow by this share between dumps "
-                          "and a logging group accounts for at least half of it")
+    growth: float = Field(
+        0.2,
+        gt=0,
+        description="fail when total goroutines grow by this share between dumps "
+        "and a logging group accounts for at least half of it",
+    )
     frame_patterns: list[str] = Field(LOGGING_FRAMES, min_length=1, description="Substrings of logging frames")
     max_dump_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Size cap for one dump")
 
@@ -81,9 +92,11 @@ class GoroutineParams(CheckParams):
 class GoroutinePileupLogging(Check):
     name = "goroutine_pileup_logging"
     title = "Goroutine pile-up behind logging"
-    description = ("Groups /debug/pprof/goroutine stacks like panicparse and flags blocked groups with a "
-                   "logging frame (zap, log writes): fail at >= 50 goroutines blocked >= 1 minute, or "
-                   "> 20% growth driven by that group; warn at >= 10.")
+    description = (
+        "Groups /debug/pprof/goroutine stacks like panicparse and flags blocked groups with a "
+        "logging frame (zap, log writes): fail at >= 50 goroutines blocked >= 1 minute, or "
+        "> 20% growth driven by that group; warn at >= 10."
+    )
     rules = ("R10",)
     Params = GoroutineParams
     default_timeout_s = 40.0
@@ -114,7 +127,9 @@ class GoroutinePileupLogging(Check):
             ctx.record("sample", describe_group(g))
         top = piles[0] if piles else None
         figures: dict = {
-            "goroutines": last.total, "groups": len(last.groups), "debug1_total": agg.total,
+            "goroutines": last.total,
+            "groups": len(last.groups),
+            "debug1_total": agg.total,
             "logging_blocked": sum(p.count for p in piles),
             "largest_logging_group": top.count if top else 0,
             "largest_logging_group_minutes": top.max_minutes if top else 0,
@@ -122,8 +137,12 @@ class GoroutinePileupLogging(Check):
             "logging_frame": top.frame if top else None,
             "debug1_logging_goroutines": sum(p.count for p in agg_piles),
         }
-        thresholds = {"warn_group": params.warn_group, "fail_group": params.fail_group,
-                      "min_minutes": params.min_minutes, "growth": params.growth}
+        thresholds = {
+            "warn_group": params.warn_group,
+            "fail_group": params.fail_group,
+            "min_minutes": params.min_minutes,
+            "growth": params.growth,
+        }
         reasons_fail, reasons_warn = [], []
         if top and top.count >= params.fail_group and top.max_minutes >= params.min_minutes:
             reasons_fail.append(top.describe())
@@ -132,18 +151,31 @@ class GoroutinePileupLogging(Check):
             delta = last.total - first.total
             figures["growth"] = round(delta / first.total, 3) if first.total else None
             if top and first.total and delta > params.growth * first.total:
-                before = next((p.count for p in logging_pileups(first, params.frame_patterns)
-                               if p.functions == top.functions and p.state == top.state), 0)
+                before = next(
+                    (
+                        p.count
+                        for p in logging_pileups(first, params.frame_patterns)
+                        if p.functions == top.functions and p.state == top.state
+                    ),
+                    0,
+                )
                 if top.count - before >= delta / 2:
-                    reasons_fail.append(f"goroutines grew {first.total}->{last.total} in {params.gap_s:g}s, "
-                                        f"{top.count - before} of them in {top.frame}")
+                    reasons_fail.append(
+                        f"goroutines grew {first.total}->{last.total} in {params.gap_s:g}s, "
+                        f"{top.count - before} of them in {top.frame}"
+                    )
         if not reasons_fail and top and top.count >= params.warn_group:
             reasons_warn.append(top.describe())
         if reasons_fail:
-            return Outcome(Verdict.FAIL, "goroutines piled up behind logging: " + "; ".join(reasons_fail),
-                           figures, thresholds)
+            return Outcome(
+                Verdict.FAIL, "goroutines piled up behind logging: " + "; ".join(reasons_fail), figures, thresholds
+            )
         if reasons_warn:
             return Outcome(Verdict.WARN, "goroutines queueing behind logging: " + reasons_warn[0], figures, thresholds)
         biggest = last.groups[0] if last.groups else None
-        tail = f"; largest group {biggest.count} x [{biggest.state}] {biggest.functions[0] if biggest.functions else ''}" if biggest else ""
+        tail = (
+            f"; largest group {biggest.count} x [{biggest.state}] {biggest.functions[0] if biggest.functions else ''}"
+            if biggest
+            else ""
+        )
         return Outcome(Verdict.OK, f"{last.total} goroutines, no pile-up in logging frames{tail}", figures, thresholds)

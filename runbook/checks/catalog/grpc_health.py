@@ -88,8 +88,10 @@ class GrpcUnavailableFallback(Check):
 
     async def run(self, params: Params, ctx: CheckContext) -> Outcome:
         state, detail = await health_state(ctx, params.downstream, params.health_service, params.deadline_ms)
-        ctx.record("response", f"grpc.health.v1.Health/Check({params.health_service!r}) on "
-                               f"{params.downstream}: {state} {detail}".rstrip())
+        ctx.record(
+            "response",
+            f"grpc.health.v1.Health/Check({params.health_service!r}) on {params.downstream}: {state} {detail}".rstrip(),
+        )
         if not params.caller_url and not params.caller_metrics_url:
             return _nothing(state, "no caller_url or caller_metrics_url given")
         before = await scrape(ctx, params) if params.caller_metrics_url else None
@@ -123,8 +125,12 @@ async def health_state(ctx: CheckContext, target: str, service: str, deadline_ms
 
 
 def _nothing(state: str, why: str) -> Outcome:
-    return Outcome(Verdict.UNKNOWN, f"downstream {state}; fallback not exercised: {why}",
-                   figures={"downstream_state": state}, error=f"nothing exercised: {why}")
+    return Outcome(
+        Verdict.UNKNOWN,
+        f"downstream {state}; fallback not exercised: {why}",
+        figures={"downstream_state": state},
+        error=f"nothing exercised: {why}",
+    )
 
 
 def _decide(params, state: str, active: ActiveTally, deltas: Deltas | None) -> Outcome:
@@ -140,8 +146,10 @@ def _decide(params, state: str, active: ActiveTally, deltas: Deltas | None) -> O
         return Outcome(out.verdict, out.summary, figures, thresholds, out.error)
     fail, warn = [], []
     if active.errors:
-        fail.append(f"{active.errors} of {active.total} caller requests failed while the downstream "
-                    f"was {state} ({active.first_error})")
+        fail.append(
+            f"{active.errors} of {active.total} caller requests failed while the downstream "
+            f"was {state} ({active.first_error})"
+        )
     if deltas and unavailable:
         fb = deltas.fallback or 0
         if fb == 0 and (deltas.errors or 0) > 0:

@@ -27,7 +27,9 @@ class HealthMemoryParams(CheckParams):
     health_url: str = Field(description="The health endpoint, e.g. http://svc:8080/health")
     vars_url: str | None = Field(None, description="Go expvar endpoint (/debug/vars) with memstats")
     metrics_url: str | None = Field(None, description="Prometheus /metrics with go_memstats_* and process_* series")
-    memory_limit_bytes: int | None = Field(None, gt=0, description="The memory limit; else from pid's cgroup or metrics")
+    memory_limit_bytes: int | None = Field(
+        None, gt=0, description="The memory limit; else from pid's cgroup or metrics"
+    )
     pid: int | None = Field(None, gt=0, description="Local pid: RSS and cgroup memory.max are read from /proc")
     samples: int = Field(2, ge=1, le=100, description="Memory samples to take")
     sample_gap_s: float = Field(1.0, ge=0, description="Seconds between samples")
@@ -125,7 +127,9 @@ class HealthVsMemory(Check):
         if limit is None and samples[-1].limit_from_metrics:
             limit, source = int(samples[-1].limit_from_metrics), "container_spec_memory_limit_bytes"
         if not limit:
-            raise MeasureError("no memory limit known: give memory_limit_bytes (the cgroup says unlimited or is unreadable)")
+            raise MeasureError(
+                "no memory limit known: give memory_limit_bytes (the cgroup says unlimited or is unreadable)"
+            )
         return judge(params, samples, int(limit), source)
 
 
@@ -148,8 +152,11 @@ async def _sample(params: HealthMemoryParams, ctx, *, evidence: bool) -> MemSamp
     if params.pid:
         rss = _rss(params.pid)
     s = MemSample(time.monotonic(), health.status, sys_b, rss, heap, gc, limit_m)
-    ctx.record("sample", f"health HTTP {s.health_status}; Sys={_mb(s.sys_bytes)} RSS={_mb(s.rss_bytes)} "
-                         f"HeapAlloc={_mb(s.heap_bytes)} NumGC={s.num_gc}")
+    ctx.record(
+        "sample",
+        f"health HTTP {s.health_status}; Sys={_mb(s.sys_bytes)} RSS={_mb(s.rss_bytes)} "
+        f"HeapAlloc={_mb(s.heap_bytes)} NumGC={s.num_gc}",
+    )
     return s
 
 
@@ -165,7 +172,10 @@ def judge(params: HealthMemoryParams, samples: list[MemSample], limit: int, sour
     gc_rate = (last.num_gc - first.num_gc) / dt if dt > 0 and None not in (first.num_gc, last.num_gc) else None
     healthy = 200 <= last.health_status < 300
     figures = {
-        "usage": round(usage, 4), "used_bytes": int(used), "limit_bytes": limit, "limit_source": source,
+        "usage": round(usage, 4),
+        "used_bytes": int(used),
+        "limit_bytes": limit,
+        "limit_source": source,
         "health_status": last.health_status,
         "heap_alloc_bytes": int(last.heap_bytes) if last.heap_bytes is not None else None,
         "heap_growth_bytes_per_s": round(growth, 1) if growth is not None else None,
@@ -173,13 +183,23 @@ def judge(params: HealthMemoryParams, samples: list[MemSample], limit: int, sour
         "gc_per_s": round(gc_rate, 3) if gc_rate is not None else None,
         "samples": len(samples),
     }
-    thresholds = {"warn_usage": params.warn_usage, "fail_usage": params.fail_usage,
-                  "fail_time_to_limit_s": params.fail_time_to_limit_s, "warn_gc_per_s": params.warn_gc_per_s}
+    thresholds = {
+        "warn_usage": params.warn_usage,
+        "fail_usage": params.fail_usage,
+        "fail_time_to_limit_s": params.fail_time_to_limit_s,
+        "warn_gc_per_s": params.warn_gc_per_s,
+    }
     state = f"memory {_mb(used)} of {_mb(limit)} ({usage:.0%})"
     if healthy and usage >= params.fail_usage:
-        verdict, why = Verdict.FAIL, f"/health answers {last.health_status} while {state}: the probe will not see the OOM coming"
+        verdict, why = (
+            Verdict.FAIL,
+            f"/health answers {last.health_status} while {state}: the probe will not see the OOM coming",
+        )
     elif healthy and ttl is not None and ttl < params.fail_time_to_limit_s:
-        verdict, why = Verdict.FAIL, f"/health answers {last.health_status} while heap grows {_mb(growth)}/s: limit in ~{ttl:.0f}s ({state})"
+        verdict, why = (
+            Verdict.FAIL,
+            f"/health answers {last.health_status} while heap grows {_mb(growth)}/s: limit in ~{ttl:.0f}s ({state})",
+        )
     elif not healthy:
         verdict, why = Verdict.WARN, f"/health answers {last.health_status} ({state})"
     elif usage >= params.warn_usage:

@@ -80,7 +80,7 @@ def prepare_buckets(buckets: list[tuple[float, float]] | tuple) -> list[tuple[fl
     counts = list(itertools.accumulate((c for _, c in buckets), max))
     if not counts[-1] > 0:
         return None
-    return list(zip(bounds, counts))
+    return list(zip(bounds, counts, strict=False))
 
 
 def bucket_quantile(q: float, buckets: list[tuple[float, float]], *, prepared: bool = False) -> QuantileEstimate | None:
@@ -155,9 +155,17 @@ class HistogramReport:
         return max(judged, key=lambda s: (s.verdict.weight, max(q.rel_error for q in s.quantiles)), default=None)
 
 
-def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...], slo_s: float | None = None,
-                 abs_tol: float = 0.005, warn_rel: float = 0.25, fail_rel: float = 0.5,
-                 slo_margin: float = 0.1) -> SeriesJudgement:
+def judge_series(
+    family: str,
+    s: HistogramSeries,
+    *,
+    quantiles: tuple[float, ...],
+    slo_s: float | None = None,
+    abs_tol: float = 0.005,
+    warn_rel: float = 0.25,
+    fail_rel: float = 0.5,
+    slo_margin: float = 0.1,
+) -> SeriesJudgement:
     """Apply the C8 verdict rules to one series."""
     reasons: list = []
     fail = warn = False
@@ -178,7 +186,7 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
     mean = s.sum / total if s.sum is not None and total else None
     estimates = []
     if len(bounds) >= 2 and bounds[-1] == math.inf and mono[-1] > 0 and all(map(operator.lt, bounds, bounds[1:])):
-        fixed: list | None = list(zip(bounds, mono))  # already what prepare_buckets would return
+        fixed: list | None = list(zip(bounds, mono, strict=False))  # already what prepare_buckets would return
     else:
         fixed = prepare_buckets(s.buckets)
     for q in quantiles if fixed else ():
@@ -210,9 +218,17 @@ def judge_series(family: str, s: HistogramSeries, *, quantiles: tuple[float, ...
     return SeriesJudgement(family, s.labels, verdict, tuple(reasons), tuple(estimates), mean, total)
 
 
-def judge_columns(family: str, cols: HistogramColumns, *, quantiles: tuple[float, ...], slo_s: float | None = None,
-                  abs_tol: float = 0.005, warn_rel: float = 0.25, fail_rel: float = 0.5,
-                  slo_margin: float = 0.1) -> list[SeriesJudgement]:
+def judge_columns(
+    family: str,
+    cols: HistogramColumns,
+    *,
+    quantiles: tuple[float, ...],
+    slo_s: float | None = None,
+    abs_tol: float = 0.005,
+    warn_rel: float = 0.25,
+    fail_rel: float = 0.5,
+    slo_margin: float = 0.1,
+) -> list[SeriesJudgement]:
     """:func:`judge_series` for every series of a regular family at once, with the same results.
 
     All series share one list of bounds, so what depends only on the bounds (are they
@@ -224,22 +240,42 @@ def judge_columns(family: str, cols: HistogramColumns, *, quantiles: tuple[float
     bounds = cols.bounds
     last = len(bounds) - 1
     none = [None] * len(cols.counts)
-    args = (cols.labels, cols.counts, none if cols.count is None else cols.count, none if cols.sum is None else cols.sum)
+    args = (
+        cols.labels,
+        cols.counts,
+        none if cols.count is None else cols.count,
+        none if cols.sum is None else cols.sum,
+    )
     columns = cols.columns
     # a NaN or infinite count anywhere: sums are not finite; sorted bounds ending in +Inf
-    if last < 1 or bounds[-1] != math.inf or not all(map(operator.lt, bounds, bounds[1:])) or not math.isfinite(
-            sum(map(sum, columns))):
-        return [judge_series(family, HistogramSeries(lab, tuple(zip(bounds, c)), n, sm), quantiles=quantiles,
-                             slo_s=slo_s, abs_tol=abs_tol, warn_rel=warn_rel, fail_rel=fail_rel, slo_margin=slo_margin)
-                for lab, c, n, sm in zip(*args)]
+    if (
+        last < 1
+        or bounds[-1] != math.inf
+        or not all(map(operator.lt, bounds, bounds[1:]))
+        or not math.isfinite(sum(map(sum, columns)))
+    ):
+        return [
+            judge_series(
+                family,
+                HistogramSeries(lab, tuple(zip(bounds, c, strict=False)), n, sm),
+                quantiles=quantiles,
+                slo_s=slo_s,
+                abs_tol=abs_tol,
+                warn_rel=warn_rel,
+                fail_rel=fail_rel,
+                slo_margin=slo_margin,
+            )
+            for lab, c, n, sm in zip(*args, strict=False)
+        ]
     falling: set[int] = set()
     for a, b in itertools.pairwise(columns):
         if any(map(operator.gt, a, b)):
             falling.update(itertools.compress(itertools.count(), map(operator.gt, a, b)))
     lower = (0.0, *bounds[:-1])
     lo_inf = bounds[-2]
-    specs = [(q, f"p{q * 100:g}", f"p{q * 100:g} falls in the +Inf bucket (above {lo_inf:g}): unbounded")
-             for q in quantiles]
+    specs = [
+        (q, f"p{q * 100:g}", f"p{q * 100:g} falls in the +Inf bucket (above {lo_inf:g}): unbounded") for q in quantiles
+    ]
     slo_reasons = []
     if slo_s is not None:
         edges = sorted({0.0, *bounds})
@@ -249,11 +285,20 @@ def judge_columns(family: str, cols: HistogramColumns, *, quantiles: tuple[float
     bisect_left = bisect.bisect_left
     inf = math.inf
     out: list[SeriesJudgement] = []
-    for i, (labels, c, n, sm) in enumerate(zip(*args)):
+    for i, (labels, c, n, sm) in enumerate(zip(*args, strict=False)):
         if i in falling:
-            out.append(judge_series(family, HistogramSeries(labels, tuple(zip(bounds, c)), n, sm), quantiles=quantiles,
-                                    slo_s=slo_s, abs_tol=abs_tol, warn_rel=warn_rel, fail_rel=fail_rel,
-                                    slo_margin=slo_margin))
+            out.append(
+                judge_series(
+                    family,
+                    HistogramSeries(labels, tuple(zip(bounds, c, strict=False)), n, sm),
+                    quantiles=quantiles,
+                    slo_s=slo_s,
+                    abs_tol=abs_tol,
+                    warn_rel=warn_rel,
+                    fail_rel=fail_rel,
+                    slo_margin=slo_margin,
+                )
+            )
             continue
         reasons = []
         fail = warn = False
@@ -301,9 +346,17 @@ def judge_columns(family: str, cols: HistogramColumns, *, quantiles: tuple[float
     return out
 
 
-def analyse_histograms(expo: Exposition, *, quantiles: tuple[float, ...] = (0.95, 0.99), slo_s: float | None = None,
-                       abs_tol: float = 0.005, warn_rel: float = 0.25, fail_rel: float = 0.5,
-                       metric: str | None = None, unit_suffix: str = "_seconds") -> HistogramReport:
+def analyse_histograms(
+    expo: Exposition,
+    *,
+    quantiles: tuple[float, ...] = (0.95, 0.99),
+    slo_s: float | None = None,
+    abs_tol: float = 0.005,
+    warn_rel: float = 0.25,
+    fail_rel: float = 0.5,
+    metric: str | None = None,
+    unit_suffix: str = "_seconds",
+) -> HistogramReport:
     """Judge every histogram series on a page (families filtered by regex and unit suffix)."""
     with paused_gc():
         pattern = re.compile(metric) if metric else None
@@ -313,18 +366,37 @@ def analyse_histograms(expo: Exposition, *, quantiles: tuple[float, ...] = (0.95
             if fam.type != "histogram" or not len(fam):
                 continue
             if (pattern is not None and not pattern.fullmatch(fam.name)) or (
-                    unit_suffix and not fam.name.endswith(unit_suffix) and fam.unit != unit_suffix.lstrip("_")):
+                unit_suffix and not fam.name.endswith(unit_suffix) and fam.unit != unit_suffix.lstrip("_")
+            ):
                 skipped += 1
                 continue
             families += 1
             cols = histogram_columns(fam)
             if cols is not None:
-                out.extend(judge_columns(fam.name, cols, quantiles=quantiles, slo_s=slo_s, abs_tol=abs_tol,
-                                         warn_rel=warn_rel, fail_rel=fail_rel))
+                out.extend(
+                    judge_columns(
+                        fam.name,
+                        cols,
+                        quantiles=quantiles,
+                        slo_s=slo_s,
+                        abs_tol=abs_tol,
+                        warn_rel=warn_rel,
+                        fail_rel=fail_rel,
+                    )
+                )
                 continue
             for s in histogram_series(fam):
-                out.append(judge_series(fam.name, s, quantiles=quantiles, slo_s=slo_s, abs_tol=abs_tol,
-                                        warn_rel=warn_rel, fail_rel=fail_rel))
+                out.append(
+                    judge_series(
+                        fam.name,
+                        s,
+                        quantiles=quantiles,
+                        slo_s=slo_s,
+                        abs_tol=abs_tol,
+                        warn_rel=warn_rel,
+                        fail_rel=fail_rel,
+                    )
+                )
         return HistogramReport(tuple(out), families, skipped)
 
 
@@ -355,10 +427,12 @@ class HistogramParams(CheckParams):
 class HistogramBucketQuality(Check):
     name = "histogram_bucket_quality"
     title = "Histogram bucket quality"
-    description = ("Estimates p95/p99 of every histogram like PromQL histogram_quantile and judges the "
-                   "bucket width around them: fail when a quantile lands in +Inf, its error exceeds "
-                   "abs_tol_s and 50%, or the SLO sits deep inside a bucket; warn above 25% error or "
-                   "for broken buckets (non-monotonic, +Inf != _count).")
+    description = (
+        "Estimates p95/p99 of every histogram like PromQL histogram_quantile and judges the "
+        "bucket width around them: fail when a quantile lands in +Inf, its error exceeds "
+        "abs_tol_s and 50%, or the SLO sits deep inside a bucket; warn above 25% error or "
+        "for broken buckets (non-monotonic, +Inf != _count)."
+    )
     rules = ("R8",)
     Params = HistogramParams
     default_timeout_s = 15.0
@@ -373,33 +447,59 @@ class HistogramBucketQuality(Check):
                 expo = parse(reply.text())
             except ParseError as exc:
                 raise MeasureError(f"{reply.url} is not a valid exposition: {exc}") from None
-            report = analyse_histograms(expo, quantiles=qs, slo_s=params.slo_s, abs_tol=params.abs_tol_s,
-                                        warn_rel=params.warn_rel, fail_rel=params.fail_rel,
-                                        metric=params.metric, unit_suffix=params.unit_suffix)
+            report = analyse_histograms(
+                expo,
+                quantiles=qs,
+                slo_s=params.slo_s,
+                abs_tol=params.abs_tol_s,
+                warn_rel=params.warn_rel,
+                fail_rel=params.fail_rel,
+                metric=params.metric,
+                unit_suffix=params.unit_suffix,
+            )
             source = reply.url
         else:
             from runbook.checks.catalog._histogram_api import query_histogram
 
             series = await query_histogram(ctx, params.prom_url, params.metric, params.matchers)  # type: ignore[arg-type]
-            report = HistogramReport(tuple(
-                judge_series(params.metric, s, quantiles=qs, slo_s=params.slo_s,  # type: ignore[arg-type]
-                             abs_tol=params.abs_tol_s, warn_rel=params.warn_rel, fail_rel=params.fail_rel)
-                for s in series), 1 if series else 0)
+            report = HistogramReport(
+                tuple(
+                    judge_series(
+                        params.metric,
+                        s,
+                        quantiles=qs,
+                        slo_s=params.slo_s,  # type: ignore[arg-type]
+                        abs_tol=params.abs_tol_s,
+                        warn_rel=params.warn_rel,
+                        fail_rel=params.fail_rel,
+                    )
+                    for s in series
+                ),
+                1 if series else 0,
+            )
             source = f"{params.prom_url} ({params.metric})"
         return summarise(report, params, source, ctx)
 
 
 def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx) -> Outcome:
-    thresholds = {"abs_tol_s": params.abs_tol_s, "warn_rel": params.warn_rel, "fail_rel": params.fail_rel,
-                  "slo_s": params.slo_s, "slo_margin": 0.1}
+    thresholds = {
+        "abs_tol_s": params.abs_tol_s,
+        "warn_rel": params.warn_rel,
+        "fail_rel": params.fail_rel,
+        "slo_s": params.slo_s,
+        "slo_margin": 0.1,
+    }
     judged = [s for s in report.series if s.verdict is not Verdict.UNKNOWN]
     if not judged:
         what = "no histogram series with observations"
         if report.skipped and not report.families:
-            what = (f"no histogram family matches (metric={params.metric!r}, unit_suffix={params.unit_suffix!r}; "
-                    f"{report.skipped} other histogram(s) on the page)")
-        return Outcome(Verdict.UNKNOWN, f"{what} at {source}", {"histograms": report.families, "series": 0},
-                       thresholds, error=what)
+            what = (
+                f"no histogram family matches (metric={params.metric!r}, unit_suffix={params.unit_suffix!r}; "
+                f"{report.skipped} other histogram(s) on the page)"
+            )
+        return Outcome(
+            Verdict.UNKNOWN, f"{what} at {source}", {"histograms": report.families, "series": 0}, thresholds, error=what
+        )
     by = {v: sum(1 for s in judged if s.verdict is v) for v in (Verdict.FAIL, Verdict.WARN, Verdict.OK)}
     worst = report.worst()
     assert worst is not None
@@ -409,21 +509,31 @@ def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx
             break
         ctx.record("finding", f"{s.verdict.value}: {s.title()} (n={s.count:g}): " + "; ".join(s.reasons))
     figures: dict = {
-        "histograms": report.families, "series": len(judged),
-        "series_fail": by[Verdict.FAIL], "series_warn": by[Verdict.WARN], "series_ok": by[Verdict.OK],
+        "histograms": report.families,
+        "series": len(judged),
+        "series_fail": by[Verdict.FAIL],
+        "series_warn": by[Verdict.WARN],
+        "series_ok": by[Verdict.OK],
         "worst_series": worst.title()[:200],
     }
     if worst.quantiles:
         q0 = worst.quantiles[0]
         tag = f"p{q0.q * 100:g}"
-        figures.update({f"worst_{tag}_s": round(q0.estimate, 6), f"worst_{tag}_bucket": f"({q0.lo:g}, {q0.hi:g}]",
-                        f"worst_{tag}_max_err_s": None if q0.in_inf else round(q0.max_error, 6),
-                        f"worst_{tag}_rel_err": None if q0.in_inf else round(q0.rel_error, 3)})
+        figures.update(
+            {
+                f"worst_{tag}_s": round(q0.estimate, 6),
+                f"worst_{tag}_bucket": f"({q0.lo:g}, {q0.hi:g}]",
+                f"worst_{tag}_max_err_s": None if q0.in_inf else round(q0.max_error, 6),
+                f"worst_{tag}_rel_err": None if q0.in_inf else round(q0.rel_error, 3),
+            }
+        )
     figures["worst_mean_s"] = round(worst.mean, 6) if worst.mean is not None else None
     verdict = max((s.verdict for s in judged), key=lambda v: v.weight)
     if verdict is Verdict.OK:
         summary = f"{len(judged)} histogram series: quantile estimates are within tolerance"
     else:
-        summary = (f"{by[Verdict.FAIL]} failing / {by[Verdict.WARN]} warning of {len(judged)} histogram series; "
-                   f"worst {worst.title()[:120]}: {worst.reasons[0] if worst.reasons else ''}")
+        summary = (
+            f"{by[Verdict.FAIL]} failing / {by[Verdict.WARN]} warning of {len(judged)} histogram series; "
+            f"worst {worst.title()[:120]}: {worst.reasons[0] if worst.reasons else ''}"
+        )
     return Outcome(verdict, summary, figures, thresholds)

@@ -100,11 +100,18 @@ class HttpProbeFlapping(Check):
                 break
             budget = min(client_timeout, ctx.remaining() - DECIDE_MARGIN_S)
             try:
-                reply = await fetch(ctx, "GET", params.url, headers=headers, timeout_s=budget,
-                                    truncate=True, max_bytes=64 * 1024, evidence=(i == 0))
+                reply = await fetch(
+                    ctx,
+                    "GET",
+                    params.url,
+                    headers=headers,
+                    timeout_s=budget,
+                    truncate=True,
+                    max_bytes=64 * 1024,
+                    evidence=(i == 0),
+                )
                 latency = reply.elapsed_s
-                probes.append(Probe(latency, reply.status,
-                                    None, not reply.ok or latency > params.probe_timeout_s))
+                probes.append(Probe(latency, reply.status, None, not reply.ok or latency > params.probe_timeout_s))
             except MeasureError as exc:
                 timed_out = exc.message.startswith("no complete response")
                 probes.append(Probe(budget if timed_out else 0.0, None, exc.message, True))
@@ -122,7 +129,7 @@ def judge(params: HttpProbeParams, probes: list[Probe], ctx) -> Outcome:
     unreachable = [p for p in probes if p.error and not p.error.startswith("no complete response")]
     if len(unreachable) == len(probes):
         raise MeasureError(f"every probe failed to connect: {unreachable[-1].error}")
-    timed = sorted(p.latency_s for p in probes if p.status is not None or p.error and p.latency_s > 0)
+    timed = sorted(p.latency_s for p in probes if p.status is not None or (p.error and p.latency_s > 0))
     flags = [p.failed for p in probes]
     n = len(probes)
     p_fail = sum(flags) / n
@@ -136,7 +143,9 @@ def judge(params: HttpProbeParams, probes: list[Probe], ctx) -> Outcome:
         statuses[key] = statuses.get(key, 0) + 1
     figures = {
         "p_fail": round(p_fail, 4),
-        "p50_s": round(p50, 4), "p95_s": round(p95, 4), "p99_s": round(p99, 4),
+        "p50_s": round(p50, 4),
+        "p95_s": round(p95, 4),
+        "p99_s": round(p99, 4),
         "max_s": round(timed[-1], 4) if timed else None,
         "longest_failure_run": run,
         "trips_per_day": round(trips_day, 3),

@@ -59,8 +59,13 @@ def decode_command(data: str) -> tuple[str, Tick, int | None] | None:
     if not isinstance(obj, dict) or obj.get("type") != "HystrixCommand":
         return None
     try:
-        tick = Tick(int(obj["currentTime"]), bool(obj["isCircuitBreakerOpen"]), int(obj.get("requestCount", 0)),
-                    int(obj.get("errorPercentage", 0)), int(obj.get("rollingCountShortCircuited", 0)))
+        tick = Tick(
+            int(obj["currentTime"]),
+            bool(obj["isCircuitBreakerOpen"]),
+            int(obj.get("requestCount", 0)),
+            int(obj.get("errorPercentage", 0)),
+            int(obj.get("rollingCountShortCircuited", 0)),
+        )
         name = str(obj["name"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ParseError(f"HystrixCommand event without {exc}: {data[:120]!r}") from None
@@ -68,8 +73,15 @@ def decode_command(data: str) -> tuple[str, Tick, int | None] | None:
     return name, tick, int(sleep) if isinstance(sleep, int) and sleep > 0 else None
 
 
-def judge_circuit(name: str, ticks: list[Tick], *, sleep_window_ms: int, margin_ms: int = 1000,
-                  stuck_factor: float = 3.0, flap_cycles: int = 3) -> CircuitVerdict:
+def judge_circuit(
+    name: str,
+    ticks: list[Tick],
+    *,
+    sleep_window_ms: int,
+    margin_ms: int = 1000,
+    stuck_factor: float = 3.0,
+    flap_cycles: int = 3,
+) -> CircuitVerdict:
     """Apply the C6 rules to one circuit's timeline (ticks in stream order)."""
     ticks = sorted(ticks, key=lambda t: t.t_ms)
     fails: list[str] = []
@@ -92,12 +104,16 @@ def judge_circuit(name: str, ticks: list[Tick], *, sleep_window_ms: int, margin_
                     held = t.t_ms - opened_at
                     durations.append(held)
                     if held < sleep_window_ms - margin_ms:
-                        fails.append(f"closed {held / 1000:g}s after opening at t={opened_at}, "
-                                     f"before the {sleep_window_ms / 1000:g}s sleep window")
+                        fails.append(
+                            f"closed {held / 1000:g}s after opening at t={opened_at}, "
+                            f"before the {sleep_window_ms / 1000:g}s sleep window"
+                        )
                 opened_at = None
             elif not t.open and not prev.open and t.short_circuited > prev.short_circuited:
-                warns.append(f"shortCircuited rose {prev.short_circuited}->{t.short_circuited} "
-                             f"at t={t.t_ms} while the breaker reports closed")
+                warns.append(
+                    f"shortCircuited rose {prev.short_circuited}->{t.short_circuited} "
+                    f"at t={t.t_ms} while the breaker reports closed"
+                )
         prev = t
     if prev is not None and prev.open and opened_at is not None:
         held = prev.t_ms - opened_at
@@ -106,15 +122,24 @@ def judge_circuit(name: str, ticks: list[Tick], *, sleep_window_ms: int, margin_
     if closes >= flap_cycles:
         warns.append(f"{closes} open/close cycles in the window (flapping)")
     verdict = Verdict.FAIL if fails else Verdict.WARN if warns else Verdict.OK
-    return CircuitVerdict(name, verdict, tuple(fails + warns), opens, closes,
-                          min(durations) if durations else None, max(durations) if durations else None, len(ticks))
+    return CircuitVerdict(
+        name,
+        verdict,
+        tuple(fails + warns),
+        opens,
+        closes,
+        min(durations) if durations else None,
+        max(durations) if durations else None,
+        len(ticks),
+    )
 
 
 class HystrixParams(CheckParams):
     stream_url: str = Field(description="The hystrix-go stream handler URL (text/event-stream)")
     duration_s: float = Field(15.0, gt=0, le=3600, description="How long to listen (>= 2 x sleep window + 5 s)")
-    sleep_window_ms: int | None = Field(None, gt=0, description="The circuits' real sleep window "
-                                        "(hystrix-go's stream always reports 5000)")
+    sleep_window_ms: int | None = Field(
+        None, gt=0, description="The circuits' real sleep window (hystrix-go's stream always reports 5000)"
+    )
     circuit: str | None = Field(None, description="Only this circuit (default: all)")
     margin_ms: int = Field(1000, ge=0, description="Tolerance for 1 s event spacing")
     flap_cycles: int = Field(3, ge=1, description="warn at this many open/close cycles")
@@ -125,9 +150,11 @@ class HystrixParams(CheckParams):
 class HystrixHalfOpen(Check):
     name = "hystrix_half_open"
     title = "Circuit breaker half-open behaviour"
-    description = ("Listens to a hystrix-go event stream and builds each circuit's open/close timeline: "
-                   "fail on a close sooner than sleepWindow - 1 s or a breaker stuck open > 3 x sleep "
-                   "window under load; warn on >= 3 cycles or shortCircuited rising while closed.")
+    description = (
+        "Listens to a hystrix-go event stream and builds each circuit's open/close timeline: "
+        "fail on a close sooner than sleepWindow - 1 s or a breaker stuck open > 3 x sleep "
+        "window under load; warn on >= 3 cycles or shortCircuited rising while closed."
+    )
     rules = ("R6",)
     Params = HystrixParams
     default_timeout_s = 25.0
@@ -138,8 +165,9 @@ class HystrixHalfOpen(Check):
         sleep_prop: int | None = None
         events = 0
         listen = max(0.1, min(params.duration_s, ctx.remaining() - 0.5))
-        async with contextlib.aclosing(stream_lines(ctx, "GET", params.stream_url, duration_s=listen,
-                                                    headers={"Accept": "text/event-stream"})) as lines:
+        async with contextlib.aclosing(
+            stream_lines(ctx, "GET", params.stream_url, duration_s=listen, headers={"Accept": "text/event-stream"})
+        ) as lines:
             async for line in lines:
                 try:
                     event = parser.feed(line)
@@ -156,32 +184,58 @@ class HystrixHalfOpen(Check):
                 sleep_prop = sleep_prop or sleep
                 rows = timelines.setdefault(name, [])
                 if rows and rows[-1].open != tick.open:
-                    ctx.record("event", f"{name}: {'opened' if tick.open else 'closed'} at t={tick.t_ms} "
-                               f"(requests={tick.requests}, errors={tick.error_pct}%, shortCircuited={tick.short_circuited})")
+                    ctx.record(
+                        "event",
+                        f"{name}: {'opened' if tick.open else 'closed'} at t={tick.t_ms} "
+                        f"(requests={tick.requests}, errors={tick.error_pct}%, shortCircuited={tick.short_circuited})",
+                    )
                 rows.append(tick)
         sleep_window = params.sleep_window_ms or sleep_prop or HYSTRIX_GO_SLEEP_WINDOW_MS
-        thresholds = {"sleep_window_ms": sleep_window, "premature_below_ms": sleep_window - params.margin_ms,
-                      "stuck_open_ms": int(params.stuck_factor * sleep_window), "warn_cycles": params.flap_cycles}
+        thresholds = {
+            "sleep_window_ms": sleep_window,
+            "premature_below_ms": sleep_window - params.margin_ms,
+            "stuck_open_ms": int(params.stuck_factor * sleep_window),
+            "warn_cycles": params.flap_cycles,
+        }
         if not timelines:
             why = f"no HystrixCommand events in {listen:g}s ({events} events)"
             return Outcome(Verdict.UNKNOWN, f"could not judge: {why}", {"events": events}, thresholds, error=why)
-        verdicts = [judge_circuit(n, ts, sleep_window_ms=sleep_window, margin_ms=params.margin_ms,
-                                  stuck_factor=params.stuck_factor, flap_cycles=params.flap_cycles)
-                    for n, ts in timelines.items()]
+        verdicts = [
+            judge_circuit(
+                n,
+                ts,
+                sleep_window_ms=sleep_window,
+                margin_ms=params.margin_ms,
+                stuck_factor=params.stuck_factor,
+                flap_cycles=params.flap_cycles,
+            )
+            for n, ts in timelines.items()
+        ]
         for name, ts in timelines.items():
-            ctx.record("sample", f"{name} timeline (t_ms, open, requests, error%, shortCircuited):\n"
-                       + "\n".join(f"{t.t_ms} {int(t.open)} {t.requests} {t.error_pct} {t.short_circuited}" for t in ts[-40:]))
+            ctx.record(
+                "sample",
+                f"{name} timeline (t_ms, open, requests, error%, shortCircuited):\n"
+                + "\n".join(f"{t.t_ms} {int(t.open)} {t.requests} {t.error_pct} {t.short_circuited}" for t in ts[-40:]),
+            )
         worst = max(verdicts, key=lambda v: v.verdict.weight)
-        figures = {"circuits": len(verdicts), "events": events, "listened_s": round(listen, 3),
-                   "opens": sum(v.opens for v in verdicts),
-                   "closes": sum(v.closes for v in verdicts), "worst_circuit": worst.name,
-                   "shortest_open_s": min((v.shortest_open_ms for v in verdicts if v.shortest_open_ms is not None),
-                                          default=None)}
+        figures = {
+            "circuits": len(verdicts),
+            "events": events,
+            "listened_s": round(listen, 3),
+            "opens": sum(v.opens for v in verdicts),
+            "closes": sum(v.closes for v in verdicts),
+            "worst_circuit": worst.name,
+            "shortest_open_s": min(
+                (v.shortest_open_ms for v in verdicts if v.shortest_open_ms is not None), default=None
+            ),
+        }
         if figures["shortest_open_s"] is not None:
             figures["shortest_open_s"] = figures["shortest_open_s"] / 1000
         if worst.verdict is Verdict.OK:
-            summary = (f"{len(verdicts)} circuit(s), {figures['opens']} open(s): every close waited the "
-                       f"{sleep_window / 1000:g}s sleep window")
+            summary = (
+                f"{len(verdicts)} circuit(s), {figures['opens']} open(s): every close waited the "
+                f"{sleep_window / 1000:g}s sleep window"
+            )
         else:
             summary = f"{worst.name}: {worst.reasons[0]}"
         return Outcome(worst.verdict, summary, figures, thresholds)

@@ -33,7 +33,9 @@ class LbSkewParams(CheckParams):
     weights: dict[str, float] = Field(default_factory=dict, description="Expected weight per backend id")
     concurrency: int = Field(10, ge=1, le=200, description="Requests in flight at once")
     fail_cv: float = Field(0.25, gt=0, description="fail when CV exceeds this")
-    fail_max_mean: float = Field(1.5, gt=1, description="fail when the busiest backend's share / fair share exceeds this")
+    fail_max_mean: float = Field(
+        1.5, gt=1, description="fail when the busiest backend's share / fair share exceeds this"
+    )
     warn_cv: float = Field(0.10, gt=0, description="warn when CV exceeds max(this, noise_factor x noise floor)")
     noise_factor: float = Field(3.0, gt=0, description="multiple of the noise floor tolerated before warning")
 
@@ -59,9 +61,14 @@ def skew_stats(counts: dict[str, int], weights: dict[str, float], k: int) -> dic
     cv = statistics.pstdev(ratios) / statistics.fmean(ratios) if k > 1 else 0.0
     chi2 = sum((counts.get(i, 0) - expected[i]) ** 2 / expected[i] for i in ids)
     return {
-        "k": k, "n": n, "cv": cv, "max_over_mean": max(ratios),
+        "k": k,
+        "n": n,
+        "cv": cv,
+        "max_over_mean": max(ratios),
         "noise_floor": math.sqrt((k - 1) / n) if n else math.nan,
-        "chi2": chi2, "df": k - 1, "chi2_p": chi_square_p(chi2, k - 1),
+        "chi2": chi2,
+        "df": k - 1,
+        "chi2_p": chi_square_p(chi2, k - 1),
     }
 
 
@@ -93,8 +100,16 @@ class LbSkew(Check):
             query = None if params.key_header else {params.key_param: key}
             async with gate:
                 try:
-                    reply = await fetch(ctx, "GET", params.url, headers=headers, params=query, truncate=True,
-                                        max_bytes=64 * 1024, evidence=(i == 0))
+                    reply = await fetch(
+                        ctx,
+                        "GET",
+                        params.url,
+                        headers=headers,
+                        params=query,
+                        truncate=True,
+                        max_bytes=64 * 1024,
+                        evidence=(i == 0),
+                    )
                 except MeasureError as exc:
                     # one reset connection among hundreds is a sample lost, not a failed check
                     errors.append(exc.message)
@@ -130,13 +145,18 @@ def judge(params: LbSkewParams, counts: dict[str, int], unattributed: int, ctx) 
     shares = ", ".join(f"{b}={c}" for b, c in sorted(counts.items()))
     ctx.record("sample", f"requests per backend: {shares}; unattributed {unattributed}")
     figures = {
-        "cv": round(s["cv"], 4), "max_over_mean": round(s["max_over_mean"], 3),
-        "noise_floor": round(s["noise_floor"], 4), "chi2": round(s["chi2"], 2), "df": s["df"],
-        "chi2_p": round(s["chi2_p"], 6), "backends": s["k"], "requests": s["n"],
-        "unattributed": unattributed, "counts": shares,
+        "cv": round(s["cv"], 4),
+        "max_over_mean": round(s["max_over_mean"], 3),
+        "noise_floor": round(s["noise_floor"], 4),
+        "chi2": round(s["chi2"], 2),
+        "df": s["df"],
+        "chi2_p": round(s["chi2_p"], 6),
+        "backends": s["k"],
+        "requests": s["n"],
+        "unattributed": unattributed,
+        "counts": shares,
     }
-    thresholds = {"fail_cv": params.fail_cv, "fail_max_over_mean": params.fail_max_mean,
-                  "warn_cv": round(warn_cv, 4)}
+    thresholds = {"fail_cv": params.fail_cv, "fail_max_over_mean": params.fail_max_mean, "warn_cv": round(warn_cv, 4)}
     what = f"{s['k']} backends, {s['n']} requests: CV {s['cv']:.3f} (noise floor {s['noise_floor']:.3f}), max/mean {s['max_over_mean']:.2f}"
     if s["cv"] > params.fail_cv or s["max_over_mean"] > params.fail_max_mean:
         verdict, why = Verdict.FAIL, f"skewed: {what}"

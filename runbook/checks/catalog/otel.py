@@ -80,9 +80,11 @@ class OtelParams(CheckParams):
 class OtelOrphanSpans(Check):
     name = "otel_orphan_spans"
     title = "Trace propagation: orphan spans"
-    description = ("Sends requests with a fresh W3C traceparent, queries /api/traces/{id} on a Jaeger-"
-                   "compatible API: fail when a trace is missing, has orphan spans, or the downstream "
-                   "service starts new root traces in the window; warn on fewer spans than expected.")
+    description = (
+        "Sends requests with a fresh W3C traceparent, queries /api/traces/{id} on a Jaeger-"
+        "compatible API: fail when a trace is missing, has orphan spans, or the downstream "
+        "service starts new root traces in the window; warn on fewer spans than expected."
+    )
     rules = ("R9",)
     Params = OtelParams
     default_timeout_s = 30.0
@@ -93,8 +95,9 @@ class OtelOrphanSpans(Check):
         start_us = int(time.time() * 1e6)
         for _ in range(params.n):
             tid, pid = secrets.token_hex(16), secrets.token_hex(8)
-            reply = await fetch(ctx, "GET", params.entry_url, headers={"traceparent": f"00-{tid}-{pid}-01"},
-                                evidence=len(sent) == 0)
+            reply = await fetch(
+                ctx, "GET", params.entry_url, headers={"traceparent": f"00-{tid}-{pid}-01"}, evidence=len(sent) == 0
+            )
             if not reply.ok:
                 raise MeasureError(f"entry {reply.url} answered HTTP {reply.status}; no trace to follow")
             sent.append((tid, pid))
@@ -111,7 +114,9 @@ class OtelOrphanSpans(Check):
                 body = reply.json()
                 data = body.get("data") if isinstance(body, dict) else None
                 if reply.status != 200 or not isinstance(data, list):
-                    raise MeasureError(f"{reply.url} is not a Jaeger trace API (HTTP {reply.status}): {reply.text()[:160]!r}")
+                    raise MeasureError(
+                        f"{reply.url} is not a Jaeger trace API (HTTP {reply.status}): {reply.text()[:160]!r}"
+                    )
                 if data:
                     found[tid] = analyse_trace(data[0], pid)
             # an orphan may only mean its parent is still in the exporter's batch: keep asking
@@ -126,12 +131,19 @@ class OtelOrphanSpans(Check):
     def _settled(f: TraceFindings, params: OtelParams) -> bool:
         return f.spans >= params.expected_min_spans and not f.orphans
 
-    async def _new_roots(self, ctx, api: str, service: str | None, start_us: int, end_us: int, ours: set[str]) -> list[str]:
+    async def _new_roots(
+        self, ctx, api: str, service: str | None, start_us: int, end_us: int, ours: set[str]
+    ) -> list[str]:
         """Traces of ``service`` that began inside our request window but are not ours."""
         if not service:
             return []
-        reply = await fetch(ctx, "GET", f"{api}/api/traces", params={
-            "service": service, "start": start_us - 1000, "end": end_us + 1000, "limit": 100}, evidence=False)
+        reply = await fetch(
+            ctx,
+            "GET",
+            f"{api}/api/traces",
+            params={"service": service, "start": start_us - 1000, "end": end_us + 1000, "limit": 100},
+            evidence=False,
+        )
         body = reply.json()
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
@@ -150,29 +162,51 @@ class OtelOrphanSpans(Check):
         orphans = [o for f in found.values() for o in f.orphans]
         short = [f for f in found.values() if f.spans < params.expected_min_spans]
         for f in list(found.values())[:3]:
-            ctx.record("sample", f"trace {f.trace_id}: {f.spans} spans from {', '.join(f.services)}; "
-                       f"{f.children_of_injected} child(ren) of the injected parent; orphans: {list(f.orphans) or 'none'}")
+            ctx.record(
+                "sample",
+                f"trace {f.trace_id}: {f.spans} spans from {', '.join(f.services)}; "
+                f"{f.children_of_injected} child(ren) of the injected parent; orphans: {list(f.orphans) or 'none'}",
+            )
         for t in missing[:3]:
             ctx.record("sample", f"trace {t}: not found at {params.tracing_api}")
         for r in new_roots[:3]:
             ctx.record("sample", f"new root during the requests: {r}")
         spans = [f.spans for f in found.values()]
-        figures = {"requests": len(sent), "traces_found": len(found), "traces_missing": len(missing),
-                   "orphan_spans": len(orphans), "new_roots": len(new_roots),
-                   "min_spans": min(spans) if spans else 0, "max_spans": max(spans) if spans else 0}
+        figures = {
+            "requests": len(sent),
+            "traces_found": len(found),
+            "traces_missing": len(missing),
+            "orphan_spans": len(orphans),
+            "new_roots": len(new_roots),
+            "min_spans": min(spans) if spans else 0,
+            "max_spans": max(spans) if spans else 0,
+        }
         thresholds = {"expected_min_spans": params.expected_min_spans, "wait_s": params.wait_s}
         problems = []
         if missing:
-            problems.append(f"{len(missing)}/{len(sent)} traces missing after {params.wait_s:g}s "
-                            "(the entry ignores traceparent, or spans are not exported)")
+            problems.append(
+                f"{len(missing)}/{len(sent)} traces missing after {params.wait_s:g}s "
+                "(the entry ignores traceparent, or spans are not exported)"
+            )
         if orphans:
             problems.append(f"{len(orphans)} orphan span(s): {orphans[0]}")
         if new_roots:
-            problems.append(f"{len(new_roots)} new root trace(s) of {params.service} during the requests: {new_roots[0]}")
+            problems.append(
+                f"{len(new_roots)} new root trace(s) of {params.service} during the requests: {new_roots[0]}"
+            )
         if problems:
             return Outcome(Verdict.FAIL, "broken traces: " + "; ".join(problems), figures, thresholds)
         if short:
-            return Outcome(Verdict.WARN, f"{len(short)} trace(s) with fewer than {params.expected_min_spans} spans "
-                           f"(e.g. {short[0].trace_id}: {short[0].spans})", figures, thresholds)
-        return Outcome(Verdict.OK, f"{len(found)} traces complete: {min(spans)}-{max(spans)} spans each, "
-                       "no orphans, no stray roots", figures, thresholds)
+            return Outcome(
+                Verdict.WARN,
+                f"{len(short)} trace(s) with fewer than {params.expected_min_spans} spans "
+                f"(e.g. {short[0].trace_id}: {short[0].spans})",
+                figures,
+                thresholds,
+            )
+        return Outcome(
+            Verdict.OK,
+            f"{len(found)} traces complete: {min(spans)}-{max(spans)} spans each, no orphans, no stray roots",
+            figures,
+            thresholds,
+        )

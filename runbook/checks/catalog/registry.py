@@ -88,8 +88,11 @@ class RegistryConsistency(Check):
             snaps = list(results)
             ref = snaps[0]
             rounds.append([diff(ref, s) for s in snaps[1:]])
-            ctx.record("sample", f"repeat {i + 1}: " + ", ".join(
-                f"{s.cluster} root={s.root[:16]} index={s.index} count={len(s.records)}" for s in snaps))
+            ctx.record(
+                "sample",
+                f"repeat {i + 1}: "
+                + ", ".join(f"{s.cluster} root={s.root[:16]} index={s.index} count={len(s.records)}" for s in snaps),
+            )
             for d in rounds[-1]:
                 if not d.empty:
                     ctx.record("event", f"repeat {i + 1}: {_describe(ref.cluster, d)}")
@@ -100,7 +103,7 @@ class RegistryConsistency(Check):
         kind = params.source
         for k in ("etcd", "consul"):
             if url.startswith(k + "+"):
-                kind, url = k, url[len(k) + 1:]
+                kind, url = k, url[len(k) + 1 :]
         if kind == "consul":
             return await _consul_snapshot(ctx, params, name, url, warnings)
         prefix = params.prefix or f"/services/{params.service}/"
@@ -150,8 +153,12 @@ def _decide(params, names, snaps: list[Snapshot], rounds: list[list[Diff]], warn
     diverged = [any(not d.empty for d in r) for r in rounds]
     sigs = {tuple(d.signature() for d in r) for r in rounds}
     ids = sorted({i for d in last for i in (*d.only_in_reference, *d.only_in_other, *d.differ)})
-    figures: dict = {"clusters": len(names), "repeats": len(rounds),
-                     "diverged_repeats": sum(diverged), "differing_instances": len(ids)}
+    figures: dict = {
+        "clusters": len(names),
+        "repeats": len(rounds),
+        "diverged_repeats": sum(diverged),
+        "differing_instances": len(ids),
+    }
     for s in snaps:
         figures[f"root_{s.cluster}"] = s.root[:16]
         figures[f"count_{s.cluster}"] = len(s.records)
@@ -159,18 +166,30 @@ def _decide(params, names, snaps: list[Snapshot], rounds: list[list[Diff]], warn
     detail = "; ".join(_describe(ref.cluster, d) for d in last if not d.empty)
     if detail:
         figures["diff"] = detail[:500]
-    thresholds = {"repeats": params.repeats, "gap_s": params.gap_s,
-                  "max_last_contact_ms": params.max_last_contact_ms}
+    thresholds = {"repeats": params.repeats, "gap_s": params.gap_s, "max_last_contact_ms": params.max_last_contact_ms}
     if all(diverged) and len(sigs) == 1:
         return Outcome(Verdict.FAIL, f"registries diverge in every repeat: {detail}", figures, thresholds)
     if any(diverged):
         shown = detail or "differences came and went"
-        return Outcome(Verdict.WARN, f"registries differed in {sum(diverged)} of {len(rounds)} repeats "
-                                     f"(propagation lag?): {shown}", figures, thresholds)
+        return Outcome(
+            Verdict.WARN,
+            f"registries differed in {sum(diverged)} of {len(rounds)} repeats (propagation lag?): {shown}",
+            figures,
+            thresholds,
+        )
     if not any(s.records for s in snaps):
-        return Outcome(Verdict.UNKNOWN, "no instances in any registry: nothing to compare (wrong prefix or "
-                                        "service name?)", figures, thresholds, error="every snapshot is empty")
+        return Outcome(
+            Verdict.UNKNOWN,
+            "no instances in any registry: nothing to compare (wrong prefix or service name?)",
+            figures,
+            thresholds,
+            error="every snapshot is empty",
+        )
     if warnings:
         return Outcome(Verdict.WARN, "roots equal, but " + "; ".join(warnings), figures, thresholds)
-    return Outcome(Verdict.OK, f"{len(names)} registries agree on {len(ref.records)} instance(s) "
-                               f"(root {ref.root[:12]})", figures, thresholds)
+    return Outcome(
+        Verdict.OK,
+        f"{len(names)} registries agree on {len(ref.records)} instance(s) (root {ref.root[:12]})",
+        figures,
+        thresholds,
+    )

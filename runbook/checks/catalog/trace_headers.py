@@ -88,12 +88,22 @@ class TraceHeaderCanonicalization(Check):
         for h, url in enumerate(hops):
             for i, variant in enumerate(variants):
                 trace_id = f"rb{uuid.uuid4().hex[:20]}"
-                reply = await fetch(ctx, params.method, url, headers=[(variant, trace_id)],
-                                    truncate=True, max_bytes=256 * 1024, evidence=(h == 0))
+                reply = await fetch(
+                    ctx,
+                    params.method,
+                    url,
+                    headers=[(variant, trace_id)],
+                    truncate=True,
+                    max_bytes=256 * 1024,
+                    evidence=(h == 0),
+                )
                 seen = trace_id in reply.text() or any(trace_id in value for _, value in reply.headers)
                 arrived[variant].append(seen)
-                ctx.record("sample", f"hop {h} {reply.url}: {variant}: {trace_id} "
-                                     f"{'echoed' if seen else 'NOT echoed'} (HTTP {reply.status})")
+                ctx.record(
+                    "sample",
+                    f"hop {h} {reply.url}: {variant}: {trace_id} "
+                    f"{'echoed' if seen else 'NOT echoed'} (HTTP {reply.status})",
+                )
                 ctx.progress((h * len(variants) + i + 1) / (len(hops) * len(variants)), f"{variant} via hop {h}")
         return judge(variants, hops, arrived)
 
@@ -118,13 +128,25 @@ def judge(variants: list[str], hops: list[str], arrived: dict[str, list[bool]]) 
     }
     thresholds = {"required_share_propagated": 1.0}
     if not anywhere:
-        return Outcome(Verdict.WARN, f"the trace ID was never echoed for any of {len(variants)} spellings: "
-                       "cannot verify propagation here (check the echo endpoint, or use a tracing check)",
-                       figures=figures, thresholds=thresholds)
+        return Outcome(
+            Verdict.WARN,
+            f"the trace ID was never echoed for any of {len(variants)} spellings: "
+            "cannot verify propagation here (check the echo endpoint, or use a tracing check)",
+            figures=figures,
+            thresholds=thresholds,
+        )
     if lost:
         detail = "; ".join(f"{v} lost at {hop_name(where[v])}" for v in lost)
-        return Outcome(Verdict.FAIL, f"{len(passed)} of {len(variants)} spellings reach the echo endpoint: "
-                       f"{detail} (one canonical spelling, case-insensitive lookups, no underscores)",
-                       figures=figures, thresholds=thresholds)
-    return Outcome(Verdict.OK, f"all {len(variants)} spellings ({', '.join(variants)}) reach the echo endpoint",
-                   figures=figures, thresholds=thresholds)
+        return Outcome(
+            Verdict.FAIL,
+            f"{len(passed)} of {len(variants)} spellings reach the echo endpoint: "
+            f"{detail} (one canonical spelling, case-insensitive lookups, no underscores)",
+            figures=figures,
+            thresholds=thresholds,
+        )
+    return Outcome(
+        Verdict.OK,
+        f"all {len(variants)} spellings ({', '.join(variants)}) reach the echo endpoint",
+        figures=figures,
+        thresholds=thresholds,
+    )

@@ -47,8 +47,7 @@ class LabStatus:
         return self.state is not None and all(self.alive.values())
 
 
-def lab_up(scenarios: list[str] | None = None, *, fast: bool = False,
-           directory: Path | None = None) -> LabState:
+def lab_up(scenarios: list[str] | None = None, *, fast: bool = False, directory: Path | None = None) -> LabState:
     """Start the named lab scenarios (all when empty) and record them; return the state."""
     directory = directory or lab_dir()
     names = list(dict.fromkeys(scenarios or LAB_SCENARIOS))
@@ -59,8 +58,10 @@ def lab_up(scenarios: list[str] | None = None, *, fast: bool = False,
     if current is not None:
         status = lab_status(directory=directory)
         if any(status.alive.values()):
-            raise LabError(f"a lab is already running in {directory} (scenarios: "
-                           f"{', '.join(s.name for s in current.scenarios)}); run 'runbook lab down' first")
+            raise LabError(
+                f"a lab is already running in {directory} (scenarios: "
+                f"{', '.join(s.name for s in current.scenarios)}); run 'runbook lab down' first"
+            )
         remove_state(directory)
     directory.mkdir(parents=True, exist_ok=True)
     started: list[ProcessRecord] = []
@@ -78,8 +79,13 @@ def lab_up(scenarios: list[str] | None = None, *, fast: bool = False,
     except BaseException:
         stop(started)
         raise
-    state = LabState(directory=str(directory), started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                     fast=fast, scenarios=tuple(records), processes=tuple(started))
+    state = LabState(
+        directory=str(directory),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        fast=fast,
+        scenarios=tuple(records),
+        processes=tuple(started),
+    )
     write_state(directory, state)
     return state
 
@@ -104,8 +110,13 @@ def _start_scenario(name: str, sdir: Path, fast: bool) -> tuple[list[ProcessReco
         raise
     variables = {k: _resolve(v, pids) for k, v in plan.variables.items()}
     variables["source_path"] = str(write_sources(name, sdir / "src"))
-    return started, ScenarioRecord(name=name, title=scenario.title, variables=variables,
-                                   services=tuple(launch.name for launch in plan.launches), notes=plan.notes)
+    return started, ScenarioRecord(
+        name=name,
+        title=scenario.title,
+        variables=variables,
+        services=tuple(launch.name for launch in plan.launches),
+        notes=plan.notes,
+    )
 
 
 def _resolve(value: str, pids: dict[str, int]) -> str:

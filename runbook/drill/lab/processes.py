@@ -8,6 +8,7 @@ start time still matches the record, so a recycled pid is never hit.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -51,20 +52,28 @@ def file_ready(path: Path) -> Callable[[], bool]:
     return path.exists
 
 
-def spawn(name: str, argv: Sequence[str], *, directory: Path, ports: dict[str, int],
-          env: dict[str, str] | None = None) -> ProcessRecord:
+def spawn(
+    name: str, argv: Sequence[str], *, directory: Path, ports: dict[str, int], env: dict[str, str] | None = None
+) -> ProcessRecord:
     log = directory / f"{name}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            cwd=directory, env={**os.environ, **(env or {})}, start_new_session=True, close_fds=True,
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=directory,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+            close_fds=True,
         )
     try:
         created = psutil.Process(proc.pid).create_time()
     except psutil.Error:
         created = 0.0
-    return ProcessRecord(name=name, pid=proc.pid, create_time=created, argv=tuple(argv),
-                         ports=dict(ports), log=str(log))
+    return ProcessRecord(
+        name=name, pid=proc.pid, create_time=created, argv=tuple(argv), ports=dict(ports), log=str(log)
+    )
 
 
 def wait_ready(record: ProcessRecord, ready: Callable[[], bool], timeout_s: float = 30.0) -> None:
@@ -75,7 +84,7 @@ def wait_ready(record: ProcessRecord, ready: Callable[[], bool], timeout_s: floa
         try:
             if ready():
                 return
-        except Exception:  # noqa: BLE001 - not ready yet, whatever the probe says
+        except Exception:
             pass
         time.sleep(0.05)
     raise LabError(f"lab service {record.name} not ready within {timeout_s:g}s: {tail(record.log)}")
@@ -107,10 +116,8 @@ def is_alive(record: ProcessRecord) -> bool:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):  # not our child: init reaps it
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass  # not our child: init reaps it
 
 
 def stop(records: Sequence[ProcessRecord], grace_s: float = 5.0) -> list[str]:
@@ -142,7 +149,5 @@ def _signal_group(pid: int, sig: int) -> None:
     except ProcessLookupError:
         pass
     except PermissionError:
-        try:
+        with contextlib.suppress(OSError):
             os.kill(pid, sig)
-        except OSError:
-            pass

@@ -14,8 +14,17 @@ import signal
 import sys
 from pathlib import Path
 
-SERVICES = ("lease_agent", "dns_fixed", "ring", "leaky_client", "instance", "consul", "payments_grpc", "checkout",
-            "orders_api")
+SERVICES = (
+    "lease_agent",
+    "dns_fixed",
+    "ring",
+    "leaky_client",
+    "instance",
+    "consul",
+    "payments_grpc",
+    "checkout",
+    "orders_api",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

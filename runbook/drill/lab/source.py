@@ -11,7 +11,7 @@ from pathlib import Path
 
 SOURCES: dict[str, dict[str, str]] = {
     "p0-1": {
-        "resolver/etcd_resolver.go": '''package resolver
+        "resolver/etcd_resolver.go": """package resolver
 
 import (
 \t"context"
@@ -43,8 +43,8 @@ func (w *watcher) resume(ctx context.Context, client *clientv3.Client, id client
 \tch, _ := client.KeepAlive(ctx, id)
 \t_ = ch
 }
-''',
-        "client/pool.go": '''package client
+""",
+        "client/pool.go": """package client
 
 import (
 \t"net"
@@ -65,8 +65,8 @@ func call(payload []byte) error {
 \t_, err := conn.Write(payload)
 \treturn err
 }
-''',
-        "health/probe.go": '''package health
+""",
+        "health/probe.go": """package health
 
 import (
 \t"context"
@@ -85,10 +85,10 @@ func probeHTTP(url string) error {
 \tdefer resp.Body.Close()
 \treturn nil
 }
-''',
+""",
     },
     "p0-2": {
-        "checkout/charge.go": '''package checkout
+        "checkout/charge.go": """package checkout
 
 import (
 \t"context"
@@ -110,10 +110,10 @@ func (s *Service) Charge(ctx context.Context, req *ChargeRequest) (*ChargeReply,
 \t}
 \treturn reply, nil
 }
-''',
+""",
     },
     "p0-3": {
-        "api/handler.go": '''package api
+        "api/handler.go": """package api
 
 import (
 \t"context"
@@ -136,8 +136,8 @@ func forward(in, out *http.Request) {
 \t// raw map lookup: Go canonicalised the key to X-Trace-Id, this finds nothing
 \tout.Header["X-Trace-ID"] = in.Header["X-Trace-ID"]
 }
-''',
-        "api/metrics.go": '''package api
+""",
+        "api/metrics.go": """package api
 
 import "github.com/prometheus/client_golang/prometheus"
 
@@ -145,7 +145,7 @@ var requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 \tName: "http_requests_total",
 \tHelp: "Requests by handler, code and user.",
 }, []string{"handler", "code", "user_id"})
-''',
+""",
     },
 }
 

@@ -66,8 +66,10 @@ class LabState:
         for s in self.scenarios:
             if s.name == scenario:
                 return dict(s.variables)
-        raise LabError(f"lab scenario {scenario!r} is not running; running: "
-                       + (", ".join(s.name for s in self.scenarios) or "none"))
+        raise LabError(
+            f"lab scenario {scenario!r} is not running; running: "
+            + (", ".join(s.name for s in self.scenarios) or "none")
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,13 +81,24 @@ class LabState:
             started_at=data["started_at"],
             fast=bool(data.get("fast")),
             scenarios=tuple(
-                ScenarioRecord(name=s["name"], title=s["title"], variables=dict(s["variables"]),
-                               services=tuple(s["services"]), notes=tuple(s.get("notes", ())))
+                ScenarioRecord(
+                    name=s["name"],
+                    title=s["title"],
+                    variables=dict(s["variables"]),
+                    services=tuple(s["services"]),
+                    notes=tuple(s.get("notes", ())),
+                )
                 for s in data["scenarios"]
             ),
             processes=tuple(
-                ProcessRecord(name=p["name"], pid=int(p["pid"]), create_time=float(p["create_time"]),
-                              argv=tuple(p["argv"]), ports=dict(p.get("ports", {})), log=p.get("log", ""))
+                ProcessRecord(
+                    name=p["name"],
+                    pid=int(p["pid"]),
+                    create_time=float(p["create_time"]),
+                    argv=tuple(p["argv"]),
+                    ports=dict(p.get("ports", {})),
+                    log=p.get("log", ""),
+                )
                 for p in data["processes"]
             ),
         )
@@ -98,8 +111,10 @@ def read_state(directory: Path) -> LabState | None:
     try:
         return LabState.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise LabError(f"{path}: unreadable lab state ({exc}); remove it after checking no lab "
-                       "process is left (ps -ef | grep runbook.drill.lab)") from exc
+        raise LabError(
+            f"{path}: unreadable lab state ({exc}); remove it after checking no lab "
+            "process is left (ps -ef | grep runbook.drill.lab)"
+        ) from exc
 
 
 def write_state(directory: Path, state: LabState) -> None:

@@ -57,8 +57,9 @@ class DrillsScreen(Screen[None]):
         self.content = content
         options = self.query_one("#drill-list", OptionList)
         self.app.report_content_errors(content)
-        options.add_options([Option(f"{s.id}  {s.title}", id=s.id) for s in
-                             sorted(content.scenarios.values(), key=lambda s: s.id)])
+        options.add_options(
+            [Option(f"{s.id}  {s.title}", id=s.id) for s in sorted(content.scenarios.values(), key=lambda s: s.id)]
+        )
         if content.scenarios:
             options.highlighted = 0
             options.focus()
@@ -68,10 +69,12 @@ class DrillsScreen(Screen[None]):
     @on(OptionList.OptionHighlighted, "#drill-list")
     def briefing(self, event: OptionList.OptionHighlighted) -> None:
         s = self.content.scenarios[event.option.id]
-        text = (f"## {s.title}\n\n*Incident {s.incident} · difficulty {s.difficulty} · par {s.par_s:.0f} s · "
-                f"{len(s.hints)} hint(s) · lab scenario `{s.lab}`*\n\n{s.briefing}\n\n"
-                "**enter** runs it in replay (recorded results, no network); **l** runs it live against "
-                f"the fault lab (`runbook lab up {s.lab}` first). In the walk, **i** takes a hint.")
+        text = (
+            f"## {s.title}\n\n*Incident {s.incident} · difficulty {s.difficulty} · par {s.par_s:.0f} s · "
+            f"{len(s.hints)} hint(s) · lab scenario `{s.lab}`*\n\n{s.briefing}\n\n"
+            "**enter** runs it in replay (recorded results, no network); **l** runs it live against "
+            f"the fault lab (`runbook lab up {s.lab}` first). In the walk, **i** takes a hint."
+        )
         self.query_one("#drill-briefing", Markdown).update(text)
 
     @on(OptionList.OptionSelected, "#drill-list")

@@ -36,7 +36,9 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="home"):
-            yield Static("Incidents.  n: new   enter: resume   k: knowledge base   d: drills", id="home-hint", markup=False)
+            yield Static(
+                "Incidents.  n: new   enter: resume   k: knowledge base   d: drills", id="home-hint", markup=False
+            )
             yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
             yield Static("", id="home-empty", markup=False)
         yield Footer()
@@ -62,8 +64,16 @@ class HomeScreen(Screen[None]):
 
         with self.app.services.session() as session:
             rows = [
-                IncidentRow(i.id, i.ref, i.severity, i.status, i.title, i.service,
-                            i.started_at.strftime("%m-%d %H:%M"), i.is_drill)
+                IncidentRow(
+                    i.id,
+                    i.ref,
+                    i.severity,
+                    i.status,
+                    i.title,
+                    i.service,
+                    i.started_at.strftime("%m-%d %H:%M"),
+                    i.is_drill,
+                )
                 for i in list_incidents(session=session, limit=200)
             ]
         self.app.call_from_thread(self.show_rows, rows)

@@ -59,16 +59,28 @@ class KnowledgeScreen(Screen[None]):
         self.app.report_content_errors(content)
         if kb is not None:
             rules = self.query_one("#rule-list", OptionList)
-            rules.add_options([Option(f"{r.id} {r.title}", id=r.id) for r in
-                               sorted(kb.rules.values(), key=lambda r: rule_sort_key(r.id))])
+            rules.add_options(
+                [
+                    Option(f"{r.id} {r.title}", id=r.id)
+                    for r in sorted(kb.rules.values(), key=lambda r: rule_sort_key(r.id))
+                ]
+            )
             records = self.query_one("#record-list", OptionList)
-            records.add_options([Option(f"{r.id} {r.title}", id=r.id) for r in
-                                 [*kb.incidents.values(), *kb.causes.values(), *kb.governance.values()]])
+            records.add_options(
+                [
+                    Option(f"{r.id} {r.title}", id=r.id)
+                    for r in [*kb.incidents.values(), *kb.causes.values(), *kb.governance.values()]
+                ]
+            )
             if kb.rules:
                 rules.highlighted = 0
         playbooks = self.query_one("#playbook-list", OptionList)
-        playbooks.add_options([Option(pb.id, id=pb.id) for pb in sorted(content.library.playbooks.values(),
-                                                                          key=lambda p: (p.id != "triage", p.id))])
+        playbooks.add_options(
+            [
+                Option(pb.id, id=pb.id)
+                for pb in sorted(content.library.playbooks.values(), key=lambda p: (p.id != "triage", p.id))
+            ]
+        )
         if content.library.playbooks:
             playbooks.highlighted = 0
 

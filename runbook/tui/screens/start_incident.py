@@ -71,7 +71,9 @@ class StartIncidentScreen(Screen["StartedIncident | None"]):
         symptoms.clear_options()
         symptoms.add_options([(s, s) for s in all_symptoms(self.library)])
         select = self.query_one("#playbook", Select)
-        select.set_options([(f"{pb.title} ({pb.id})", pb.id) for pb in sorted(self.library.playbooks.values(), key=lambda p: p.id)])
+        select.set_options(
+            [(f"{pb.title} ({pb.id})", pb.id) for pb in sorted(self.library.playbooks.values(), key=lambda p: p.id)]
+        )
         self.suggest()
 
     @on(SelectionList.SelectedChanged, "#symptoms")
@@ -122,16 +124,27 @@ class StartIncidentScreen(Screen["StartedIncident | None"]):
         if problems:
             self.query_one("#start-errors", Static).update("\n".join(f"• {p}" for p in problems))
             return
-        self.create(title, str(self.query_one("#severity", Select).value),
-                    self.query_one("#service", Input).value.strip(), playbook_id, values)
+        self.create(
+            title,
+            str(self.query_one("#severity", Select).value),
+            self.query_one("#service", Input).value.strip(),
+            playbook_id,
+            values,
+        )
 
     @work(thread=True, exclusive=True, group="start-create", exit_on_error=False)
     def create(self, title: str, severity: str, service: str, playbook_id: str, values: dict[str, str]) -> None:
         from runbook.record.repo import create_incident
 
         with self.app.services.session() as session:
-            inc = create_incident(session=session, title=title, severity=severity, service=service,
-                                  variables=values, author=self.app.services.settings.author)
+            inc = create_incident(
+                session=session,
+                title=title,
+                severity=severity,
+                service=service,
+                variables=values,
+                author=self.app.services.settings.author,
+            )
         self.app.call_from_thread(self.dismiss, StartedIncident(inc.id, playbook_id))
 
     def action_cancel(self) -> None:

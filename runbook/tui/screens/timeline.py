@@ -61,8 +61,10 @@ class TimelineScreen(Screen[None]):
         # re-read a few ids back: concurrent writers on PostgreSQL may commit out of id order
         since = max(0, self._last_id - 20)
         with self.app.services.session() as session:
-            lines = [TimelineLine(e.id, e.at, e.kind, e.author, e.summary, e.automatic, e.undone)
-                     for e in timeline(self.incident_id, session=session, since=since)]
+            lines = [
+                TimelineLine(e.id, e.at, e.kind, e.author, e.summary, e.automatic, e.undone)
+                for e in timeline(self.incident_id, session=session, since=since)
+            ]
         fresh = [line for line in lines if line.id not in self._seen]
         if fresh:
             self.app.call_from_thread(self.add_lines, fresh)
@@ -78,6 +80,11 @@ class TimelineScreen(Screen[None]):
             self._last_id = max(self._last_id, line.id)
             style = "strike dim" if line.undone else ""
             marker = "auto" if line.automatic else ""
-            table.add_row(Text(f"{line.at:%H:%M:%S}", style=style), Text(line.summary, style=style),
-                          Text(line.author, style=style), marker, key=str(line.id))
+            table.add_row(
+                Text(f"{line.at:%H:%M:%S}", style=style),
+                Text(line.summary, style=style),
+                Text(line.author, style=style),
+                marker,
+                key=str(line.id),
+            )
         table.move_cursor(row=table.row_count - 1)

@@ -80,9 +80,15 @@ class WalkScreen(Screen[None]):
         services = self.app.services
         content = await asyncio.to_thread(lambda: services.content)  # parsing must not block the UI
         runner = self.drill.runner if self.drill else services.check_runner
-        self.engine = WalkEngine(content.library, services.session(), runner=runner,
-                                 observer=MessageObserver(self), clock=services.clock,
-                                 author=services.settings.author, knowledge=content.knowledge)
+        self.engine = WalkEngine(
+            content.library,
+            services.session(),
+            runner=runner,
+            observer=MessageObserver(self),
+            clock=services.clock,
+            author=services.settings.author,
+            knowledge=content.knowledge,
+        )
         if self.drill is not None:
             from runbook.drill.session import open_drill
 
@@ -112,7 +118,8 @@ class WalkScreen(Screen[None]):
             text += f"\n\n**Root cause:** {', '.join(c.rules)}\n\n**Fix:** {c.fix}\n"
             if c.actions:
                 text += "\n**Proposed actions:**\n\n" + "\n".join(
-                    f"- ({a.type}, {a.owner or 'owner tbd'}) {a.text}" for a in c.actions)
+                    f"- ({a.type}, {a.owner or 'owner tbd'}) {a.text}" for a in c.actions
+                )
             text += "\n\n*Press **f** to continue from triage if there may be another cause, **p** for the postmortem.*"
         self.query_one("#node-text", Markdown).update(text)
         choices = self.query_one("#choices", OptionList)
@@ -138,15 +145,18 @@ class WalkScreen(Screen[None]):
             return ""
         s = engine.suggestion
         if s is None:
-            return "[dim]press [b]r[/b] to run the checks[/dim]" if engine.needs_checks else \
-                "[yellow]the verdicts suggest nothing definite: decide with the evidence below[/]"
+            return (
+                "[dim]press [b]r[/b] to run the checks[/dim]"
+                if engine.needs_checks
+                else "[yellow]the verdicts suggest nothing definite: decide with the evidence below[/]"
+            )
         return f"suggested by {verdict_markup(s.verdict.value).rstrip()}: [b]{s.label}[/b] — press [b]s[/b] to take it"
 
     @work(thread=True, exclusive=True, group="walk-similar", exit_on_error=False)
     def show_similar(self) -> None:
         try:
             similar = self.engine.similar() if self.engine else []
-        except Exception:  # noqa: BLE001 - similar incidents are a hint; never break the walk
+        except Exception:
             similar = []
         lines = [f"• {getattr(s, 'label', None) or getattr(s, 'title', str(s))}" for s in similar[:3]]
         text = ("[b]Similar:[/b] " + "  ".join(lines)) if lines else ""
@@ -175,15 +185,22 @@ class WalkScreen(Screen[None]):
     def score_drill(self) -> None:
         from runbook.drill.session import finish_drill
 
-        run = self._guard(lambda: finish_drill(self.drill.scenario, self.engine, self.drill.mode,
-                                               stop_reason="conclusion", stop_ref=self.engine.ref))
+        run = self._guard(
+            lambda: finish_drill(
+                self.drill.scenario, self.engine, self.drill.mode, stop_reason="conclusion", stop_ref=self.engine.ref
+            )
+        )
         if run is None or run.score is None:
             return
         sc = run.score
         missed = f"; missed {', '.join(sc.missed)}" if sc.missed else ""
-        self.notify(f"{sc.total:g}/100: root cause {sc.root_cause:g}, path {sc.path:g} "
-                    f"({sc.steps_taken} steps, best {sc.optimal_steps}), time {sc.time:g}, checks {sc.checks:g}"
-                    f"{missed}", title=f"Drill {self.drill.scenario.id} scored", timeout=30)
+        self.notify(
+            f"{sc.total:g}/100: root cause {sc.root_cause:g}, path {sc.path:g} "
+            f"({sc.steps_taken} steps, best {sc.optimal_steps}), time {sc.time:g}, checks {sc.checks:g}"
+            f"{missed}",
+            title=f"Drill {self.drill.scenario.id} scored",
+            timeout=30,
+        )
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -299,9 +316,16 @@ class WalkScreen(Screen[None]):
         text = event.value.strip()
         if text and self.engine is not None:
             step = self.engine.current_step
-            self._guard(lambda: add_finding(self.incident_id, text, session=self.engine.session,
-                                            kind=self._note_kind, author=self.app.services.settings.author,
-                                            step_id=step.step_id if step else None))
+            self._guard(
+                lambda: add_finding(
+                    self.incident_id,
+                    text,
+                    session=self.engine.session,
+                    kind=self._note_kind,
+                    author=self.app.services.settings.author,
+                    step_id=step.step_id if step else None,
+                )
+            )
             self.notify(f"{self._note_kind} saved", title="Note")
         self._close_note()
 

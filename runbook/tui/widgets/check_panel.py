@@ -56,7 +56,8 @@ class CheckRow(Vertical):
     def finish(self, result: CheckResult) -> None:
         self.head.update(
             f"{verdict_markup(result.verdict.value)}{result.check_type}: {_escape(result.summary)} "
-            f"[dim]({result.duration_s:.1f}s)[/]")
+            f"[dim]({result.duration_s:.1f}s)[/]"
+        )
         self.remove_class("running")
         self.add_class(f"verdict-{result.verdict.value}")
         lines = []

@@ -28,7 +28,7 @@ class DecisionTree(Tree[str]):
     def _add(self, library: Library, parent: TreeNode, ref: str, via: str, seen: set[str]) -> None:
         try:
             node = library.node(ref)
-        except Exception:  # noqa: BLE001 - a dangling link is drawn, not fatal (validate reports it)
+        except Exception:
             parent.add_leaf(f"{via} ✗ {ref} (missing)", data=ref)
             return
         rules = f" [{', '.join(node.conclusion.rules)}]" if node.conclusion else ""

@@ -34,14 +34,22 @@ class Checkout:
         self.charge = grpc.insecure_channel(target).unary_unary("/payments.v1.Payments/Charge")
         self.registry = prom.CollectorRegistry()
         labels = ("grpc_type", "grpc_service", "grpc_method", "grpc_code")
-        self.handled = prom.Counter("grpc_client_handled", "RPCs completed on the client side.",
-                                    labels, registry=self.registry)
-        self.fallbacks = prom.Counter("checkout_fallback", "Checkout answers served by the fallback.",
-                                      registry=self.registry)
-        self.requests = prom.Counter("http_requests", "HTTP requests by handler and code.",
-                                     ("handler", "code"), registry=self.registry)
-        self.latency = prom.Histogram("http_request_duration_seconds", "Request latency.", ("handler",),
-                                      buckets=(0.05, 1, 5), registry=self.registry)
+        self.handled = prom.Counter(
+            "grpc_client_handled", "RPCs completed on the client side.", labels, registry=self.registry
+        )
+        self.fallbacks = prom.Counter(
+            "checkout_fallback", "Checkout answers served by the fallback.", registry=self.registry
+        )
+        self.requests = prom.Counter(
+            "http_requests", "HTTP requests by handler and code.", ("handler", "code"), registry=self.registry
+        )
+        self.latency = prom.Histogram(
+            "http_request_duration_seconds",
+            "Request latency.",
+            ("handler",),
+            buckets=(0.05, 1, 5),
+            registry=self.registry,
+        )
         for _ in range(200):
             self.latency.labels("/checkout").observe(random.gauss(0.15, 0.008))
         self.t0 = time.time()
@@ -74,16 +82,38 @@ class Checkout:
         is_open = phase >= OPEN_AT_S
         cycles = int((now - self.t0) // CYCLE_S)
         pct = [0, 5, 20, 45, 70][min(int(phase), 4)] if not is_open else 70
-        pcts = {k: round(150 * f) for k, f in (("0", 0.5), ("25", 0.9), ("50", 1), ("75", 1.1),
-                                                ("90", 1.3), ("95", 1.5), ("99", 2), ("99.5", 2.2), ("100", 3))}
+        pcts = {
+            k: round(150 * f)
+            for k, f in (
+                ("0", 0.5),
+                ("25", 0.9),
+                ("50", 1),
+                ("75", 1.1),
+                ("90", 1.3),
+                ("95", 1.5),
+                ("99", 2),
+                ("99.5", 2.2),
+                ("100", 3),
+            )
+        }
         return {
-            "type": "HystrixCommand", "name": "payments.charge", "group": "payments.charge",
-            "currentTime": int(now * 1000), "isCircuitBreakerOpen": is_open,
-            "errorPercentage": pct, "errorCount": pct // 2, "requestCount": 50,
-            "rollingCountSuccess": 50 - pct // 2, "rollingCountFailure": pct // 2,
-            "rollingCountTimeout": 0, "rollingCountShortCircuited": 10 * cycles + (5 if is_open else 0),
-            "rollingCountThreadPoolRejected": 0, "rollingCountFallbackSuccess": 0,
-            "rollingCountFallbackFailure": 0, "latencyTotal": pcts, "latencyExecute": pcts,
+            "type": "HystrixCommand",
+            "name": "payments.charge",
+            "group": "payments.charge",
+            "currentTime": int(now * 1000),
+            "isCircuitBreakerOpen": is_open,
+            "errorPercentage": pct,
+            "errorCount": pct // 2,
+            "requestCount": 50,
+            "rollingCountSuccess": 50 - pct // 2,
+            "rollingCountFailure": pct // 2,
+            "rollingCountTimeout": 0,
+            "rollingCountShortCircuited": 10 * cycles + (5 if is_open else 0),
+            "rollingCountThreadPoolRejected": 0,
+            "rollingCountFallbackSuccess": 0,
+            "rollingCountFallbackFailure": 0,
+            "latencyTotal": pcts,
+            "latencyExecute": pcts,
             "propertyValue_circuitBreakerSleepWindowInMilliseconds": SLEEP_WINDOW_MS,
             "propertyValue_circuitBreakerErrorThresholdPercentage": 50,
             "propertyValue_circuitBreakerRequestVolumeThreshold": 20,
@@ -108,9 +138,15 @@ class Checkout:
         h.send_header("Connection", "close")
         h.end_headers()
         h.close_connection = True
-        pool = {"type": "HystrixThreadPool", "name": "payments.charge", "currentTime": 0,
-                "currentActiveCount": 2, "currentQueueSize": 0, "rollingCountThreadsExecuted": 50,
-                "propertyValue_queueSizeRejectionThreshold": 10}
+        pool = {
+            "type": "HystrixThreadPool",
+            "name": "payments.charge",
+            "currentTime": 0,
+            "currentActiveCount": 2,
+            "currentQueueSize": 0,
+            "rollingCountThreadsExecuted": 50,
+            "propertyValue_queueSizeRejectionThreshold": 10,
+        }
         try:
             while True:
                 event = self.stream_event()
@@ -127,7 +163,12 @@ def main(name: str, directory: Path, opts: dict) -> None:
         prom.disable_created_metrics()  # a Go service exposes no _created series
     app = Checkout(opts["grpc_target"])
     threading.Thread(target=app.load, daemon=True).start()
-    serve(int(opts["port"]), {
-        "/checkout": app.route_checkout, "/health": app.route_health,
-        "/metrics": app.route_metrics, "/hystrix.stream": app.route_stream,
-    }).serve_forever()
+    serve(
+        int(opts["port"]),
+        {
+            "/checkout": app.route_checkout,
+            "/health": app.route_health,
+            "/metrics": app.route_metrics,
+            "/hystrix.stream": app.route_stream,
+        },
+    ).serve_forever()

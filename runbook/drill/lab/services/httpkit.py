@@ -10,13 +10,14 @@ import json
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 Route = Callable[["Handler"], None]
 
 
 class Handler(BaseHTTPRequestHandler):
-    routes: dict[str, Route] = {}
+    routes: ClassVar[dict[str, Route]] = {}
     protocol_version = "HTTP/1.1"
     server_version = "lab"
 
@@ -51,8 +52,13 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def send_text(self, status: int, text: str, content_type: str = "text/plain; charset=utf-8",
-                  headers: dict[str, str] | None = None) -> None:
+    def send_text(
+        self,
+        status: int,
+        text: str,
+        content_type: str = "text/plain; charset=utf-8",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         data = text.encode()
         self.send_response(status)
         self.send_header("Content-Type", content_type)

@@ -33,8 +33,9 @@ class Instance:
 
     def delay(self) -> float:
         t = self.probe_timeout_s
-        return {0: random.uniform(0.002, 0.02), 1: random.uniform(1.1, 1.5) * t,
-                2: random.uniform(0.75, 0.9) * t}[next(self.probes) % 3]
+        return {0: random.uniform(0.002, 0.02), 1: random.uniform(1.1, 1.5) * t, 2: random.uniform(0.75, 0.9) * t}[
+            next(self.probes) % 3
+        ]
 
     def health(self, h: Handler) -> None:
         time.sleep(self.delay())
@@ -51,5 +52,7 @@ def main(name: str, directory: Path, opts: dict) -> None:
     fast = bool(opts.get("fast"))
     app = Instance(float(opts["probe_timeout_s"]), int(opts["memory_limit"]))
     threading.Thread(target=app.leak.run, args=(0.25 if fast else 1.0,), daemon=True).start()
-    serve(int(opts["port"]), {"/health": app.health, "/healthz": app.health, "/debug/vars": app.vars,
-                              "/metrics": app.metrics}).serve_forever()
+    serve(
+        int(opts["port"]),
+        {"/health": app.health, "/healthz": app.health, "/debug/vars": app.vars, "/metrics": app.metrics},
+    ).serve_forever()

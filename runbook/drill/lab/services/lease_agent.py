@@ -9,6 +9,7 @@ disappears from discovery, and a later re-register puts it back: the instance fl
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import time
@@ -23,8 +24,9 @@ class Gateway:
         self.url = url.rstrip("/")
 
     def call(self, path: str, body: dict) -> dict:
-        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+        req = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+        )
         with urllib.request.urlopen(req, timeout=5) as resp:
             return json.loads(resp.read() or b"{}")
 
@@ -64,10 +66,8 @@ def _flapping(gw: Gateway, key: str, value: str, ttl: int, gap_s: float) -> None
         # One renewal, then the stream's context is cancelled: the lease runs out.
         lease = _retry_register(gw, key, value, ttl)
         time.sleep(ttl / 3)
-        try:
+        with contextlib.suppress(OSError):
             gw.keepalive(lease)
-        except OSError:
-            pass
         time.sleep(ttl + gap_s)  # expired: the instance is gone until the next re-register
 
 

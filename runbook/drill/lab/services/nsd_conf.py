@@ -17,8 +17,7 @@ def write_nsd_config(directory: Path, port: int) -> Path:
     zone.write_text(
         "$ORIGIN svc.test.\n$TTL 5\n"
         "@ IN SOA ns.svc.test. admin.svc.test. 1 3600 600 86400 5\n"
-        "@ IN NS ns.svc.test.\nns IN A 127.0.0.1\n"
-        + "".join(f"orders IN A {ip}\n" for ip in ADDRESSES)
+        "@ IN NS ns.svc.test.\nns IN A 127.0.0.1\n" + "".join(f"orders IN A {ip}\n" for ip in ADDRESSES)
     )
     conf = directory / "nsd.conf"
     d = str(directory)

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import random
@@ -39,8 +40,12 @@ class OrdersApi:
         self.downstream = int(opts["downstream_port"])
         self.store = tracing.SpanStore(0.2 if self.fast else 1.0)
         self.registry = prom.CollectorRegistry()
-        self.requests = prom.Counter("http_requests", "Requests by handler, code and user.",
-                                     ("handler", "code", "user_id"), registry=self.registry)
+        self.requests = prom.Counter(
+            "http_requests",
+            "Requests by handler, code and user.",
+            ("handler", "code", "user_id"),
+            registry=self.registry,
+        )
         self.registry.register(MemCollector(self.leak, lambda: goroutines.total_goroutines(self.blocked())))
         for _ in range(1500):
             self.requests.labels("/api/orders", "200", str(random.randrange(10**7, 10**8))).inc()
@@ -56,16 +61,25 @@ class OrdersApi:
         h.send_json(200, {"status": "UP"})  # no memory signal in the probe: the bug
 
     def vars(self, h: Handler) -> None:
-        h.send_json(200, {"cmdline": ["/app/orders-api", "-listen=:8080"], "memstats": self.leak.memstats(),
-                          "orders_in_flight": random.randint(10, 30)})
+        h.send_json(
+            200,
+            {
+                "cmdline": ["/app/orders-api", "-listen=:8080"],
+                "memstats": self.leak.memstats(),
+                "orders_in_flight": random.randint(10, 30),
+            },
+        )
 
     def metrics(self, h: Handler) -> None:
         h.send_text(200, prom.generate_latest(self.registry).decode(), prom.CONTENT_TYPE_LATEST)
 
     def pprof_index(self, h: Handler) -> None:
         total = goroutines.total_goroutines(self.blocked())
-        h.send_text(200, f"<html><body>/debug/pprof/<br><a href=goroutine?debug=1>{total} goroutine</a>"
-                         "</body></html>\n", "text/html; charset=utf-8")
+        h.send_text(
+            200,
+            f"<html><body>/debug/pprof/<br><a href=goroutine?debug=1>{total} goroutine</a></body></html>\n",
+            "text/html; charset=utf-8",
+        )
 
     def pprof_goroutine(self, h: Handler) -> None:
         debug = (h.query.get("debug") or ["0"])[0]
@@ -94,15 +108,42 @@ class OrdersApi:
         except (OSError, ValueError) as exc:
             h.send_json(502, {"error": f"inventory: {exc}"})
             return
-        entry = tracing.Span(trace_id, tracing.new_span_id(), "GET /api/orders", "orders-api", parent,
-                             int(started * 1e6), int((time.time() - started) * 1e6) + 900, "server",
-                             {"http.method": "GET", "http.status_code": "200"})
+        entry = tracing.Span(
+            trace_id,
+            tracing.new_span_id(),
+            "GET /api/orders",
+            "orders-api",
+            parent,
+            int(started * 1e6),
+            int((time.time() - started) * 1e6) + 900,
+            "server",
+            {"http.method": "GET", "http.status_code": "200"},
+        )
         self.store.export(entry)
-        self.store.export(tracing.Span(trace_id, tracing.new_span_id(), "orders.validate", "orders-api",
-                                       (trace_id, entry.span_id), entry.start_us + 50, 300))
+        self.store.export(
+            tracing.Span(
+                trace_id,
+                tracing.new_span_id(),
+                "orders.validate",
+                "orders-api",
+                (trace_id, entry.span_id),
+                entry.start_us + 50,
+                300,
+            )
+        )
         # The audit goroutine was handed a context whose span is never ended: it is never exported.
-        self.store.export(tracing.Span(trace_id, tracing.new_span_id(), "audit.Publish", "orders-api",
-                                       (trace_id, tracing.new_span_id()), entry.start_us + 400, 700, "producer"))
+        self.store.export(
+            tracing.Span(
+                trace_id,
+                tracing.new_span_id(),
+                "audit.Publish",
+                "orders-api",
+                (trace_id, tracing.new_span_id()),
+                entry.start_us + 400,
+                700,
+                "producer",
+            )
+        )
         self.requests.labels("/api/orders", "200", user).inc()
         reply = {"order": "accepted", "inventory": seen}
         h.send_json(200, reply, {"X-Trace-ID": seen["x_trace_id"]} if seen.get("x_trace_id") else None)
@@ -112,9 +153,16 @@ class OrdersApi:
         got = h.headers.get("X-Trace-ID")
         parent = h.headers.get("traceparent")
         m = TRACEPARENT.match(parent or "")
-        span = tracing.Span(m.group(1) if m else tracing.new_trace_id(), tracing.new_span_id(),
-                            "POST /inventory/reserve", "inventory", (m.group(1), m.group(2)) if m else None,
-                            int(time.time() * 1e6), 1200, "server")
+        span = tracing.Span(
+            m.group(1) if m else tracing.new_trace_id(),
+            tracing.new_span_id(),
+            "POST /inventory/reserve",
+            "inventory",
+            (m.group(1), m.group(2)) if m else None,
+            int(time.time() * 1e6),
+            1200,
+            "server",
+        )
         self.store.export(span)
         h.send_json(200, {"service": "inventory", "reserved": True, "x_trace_id": got, "traceparent": parent})
 
@@ -122,10 +170,8 @@ class OrdersApi:
         while True:
             uid = str(random.randrange(10**7, 10**8))
             req = urllib.request.Request(f"http://127.0.0.1:{port}/api/orders", headers={"X-User-ID": uid})
-            try:
+            with contextlib.suppress(OSError):
                 urllib.request.urlopen(req, timeout=3).read()
-            except OSError:
-                pass
             time.sleep(0.5)
 
 
@@ -138,12 +184,18 @@ def main(name: str, directory: Path, opts: dict) -> None:
     tr = serve(int(opts["tracing_port"]), tracing.routes(app.store, ["orders-api", "inventory"]))
     threading.Thread(target=tr.serve_forever, daemon=True).start()
     port = int(opts["port"])
-    api = serve(port, {
-        "/health": app.health, "/debug/vars": app.vars, "/metrics": app.metrics,
-        "/debug/pprof": app.pprof_index, "/debug/pprof/": app.pprof_index,
-        "/debug/pprof/goroutine": app.pprof_goroutine,
-        "/api/orders": app.entry,
-    })
+    api = serve(
+        port,
+        {
+            "/health": app.health,
+            "/debug/vars": app.vars,
+            "/metrics": app.metrics,
+            "/debug/pprof": app.pprof_index,
+            "/debug/pprof/": app.pprof_index,
+            "/debug/pprof/goroutine": app.pprof_goroutine,
+            "/api/orders": app.entry,
+        },
+    )
     threading.Thread(target=app.traffic, args=(port,), daemon=True).start()
     print(f"orders-api listening on 127.0.0.1:{port}", file=sys.stderr, flush=True)
     api.serve_forever()

@@ -28,8 +28,9 @@ def main(name: str, directory: Path, opts: dict) -> None:
     status.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
     status.set(SERVICE, health_pb2.HealthCheckResponse.NOT_SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(status, server)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
-        SERVICE, {"Charge": grpc.unary_unary_rpc_method_handler(_charge)}),))
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(SERVICE, {"Charge": grpc.unary_unary_rpc_method_handler(_charge)}),)
+    )
     server.add_insecure_port(f"127.0.0.1:{int(opts['port'])}")
     server.start()
     server.wait_for_termination()

@@ -35,9 +35,19 @@ class Span:
         refs = [{"refType": "CHILD_OF", "traceID": self.parent[0], "spanID": self.parent[1]}] if self.parent else []
         tags = [{"key": "span.kind", "type": "string", "value": self.kind}]
         tags += [{"key": k, "type": "string", "value": v} for k, v in self.tags.items()]
-        return {"traceID": self.trace_id, "spanID": self.span_id, "flags": 1, "operationName": self.operation,
-                "references": refs, "startTime": self.start_us, "duration": self.duration_us, "tags": tags,
-                "logs": [], "processID": process_id, "warnings": None}
+        return {
+            "traceID": self.trace_id,
+            "spanID": self.span_id,
+            "flags": 1,
+            "operationName": self.operation,
+            "references": refs,
+            "startTime": self.start_us,
+            "duration": self.duration_us,
+            "tags": tags,
+            "logs": [],
+            "processID": process_id,
+            "warnings": None,
+        }
 
 
 def new_span_id() -> str:
@@ -96,12 +106,20 @@ def routes(store: SpanStore, services: list[str]) -> dict:
         h.send_json(200, {"data": services, "total": len(services), "limit": 0, "offset": 0, "errors": None})
 
     def traces(h: Handler) -> None:
-        tail = h.path_only[len("/api/traces"):].strip("/")
+        tail = h.path_only[len("/api/traces") :].strip("/")
         if tail:
             spans = store.visible(tail.lower())
             if not spans:
-                h.send_json(404, {"data": None, "total": 0, "limit": 0, "offset": 0,
-                                  "errors": [{"code": 404, "msg": "trace not found"}]})
+                h.send_json(
+                    404,
+                    {
+                        "data": None,
+                        "total": 0,
+                        "limit": 0,
+                        "offset": 0,
+                        "errors": [{"code": 404, "msg": "trace not found"}],
+                    },
+                )
                 return
             h.send_json(200, {"data": [_trace_json(spans)], "total": 0, "limit": 0, "offset": 0, "errors": None})
             return
@@ -115,7 +133,6 @@ def routes(store: SpanStore, services: list[str]) -> dict:
         end = int((q.get("end") or [now_us])[0])
         limit = int((q.get("limit") or [20])[0])
         found = store.search(service, start, end, limit)
-        h.send_json(200, {"data": [_trace_json(t) for t in found], "total": 0, "limit": 0, "offset": 0,
-                          "errors": None})
+        h.send_json(200, {"data": [_trace_json(t) for t in found], "total": 0, "limit": 0, "offset": 0, "errors": None})
 
     return {"/api/services": list_services, "/api/traces": traces, "/api/traces/": traces}
