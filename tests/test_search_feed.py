@@ -31,6 +31,7 @@ def test_knowledge_and_nodes_are_found_and_re_feeding_replaces_them(tmp_path):
 
 def test_search_command_finds_rules_and_incidents(tmp_path):
     env = {**os.environ, "RUNBOOK_DB": f"sqlite:///{tmp_path / 'cli.db'}"}
+
     def run(*a):
         return subprocess.run(
             [sys.executable, "-m", "runbook", *a],
@@ -39,6 +40,7 @@ def test_search_command_finds_rules_and_incidents(tmp_path):
             env=env,
             timeout=60,
         )
+
     assert run("incident", "new", "--title", "CLOSE_WAIT piles up on orders").returncode == 0
     out = run("search", "close_wait").stdout
     assert "INC-0001" in out and "R5" in out
