@@ -11,48 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runbook.drill.drill_scenario import DrillScenario
+from runbook.drill.validate import validate_scenario
 from runbook.errors import PlaybookError
 from runbook.playbook.yaml_blocks import load_yaml_mapping
+
+__all__ = ["DrillScenario", "drill_files", "load_scenarios", "parse_scenario", "recording_dirs"]
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 REQUIRED = ("id", "title", "incident", "truth", "playbook", "lab")
 OPTIONAL = ("replay", "hints", "variables", "par_s", "difficulty")
-
-
-@dataclass(frozen=True)
-class DrillScenario:
-    id: str
-    title: str
-    incident: str
-    """The knowledge-base incident it rehearses (``P0-1``)."""
-    truth: tuple[str, ...]
-    """Rule ids a complete diagnosis concludes."""
-    playbook: str
-    """Where the responder starts: a playbook id (its start node) or ``playbook#node``."""
-    lab: str
-    """Lab scenario to bring up for live mode (``runbook lab up <lab>``)."""
-    replay: str
-    """Name of the recording (``drills/recordings/<name>.json``) replay mode answers from."""
-    briefing: str
-    """Markdown the responder reads first: what they see, not what is wrong."""
-    hints: tuple[str, ...] = ()
-    variables: dict[str, str] = field(default_factory=dict)
-    """Overrides of the lab's (or the recording's) variables."""
-    par_s: float = 600.0
-    """Time to diagnosis that still earns the full time score."""
-    difficulty: str = "normal"
-    path: Path = Path()
-    line: int = 1
-    key_lines: dict[str, int] = field(default_factory=dict)
-    """Line of each front matter key, for ``path:line`` errors found after parsing."""
-
-    def start_ref(self, library: Any) -> str:
-        playbook, _, node = self.playbook.partition("#")
-        return f"{playbook}#{node or library.get(playbook).start}"
 
 
 def drill_files(incident_dirs: Sequence[Path]) -> list[Path]:
@@ -157,8 +128,6 @@ def load_scenarios(
     incident_dirs: Sequence[Path], library: Any, knowledge: Any = None
 ) -> tuple[dict[str, DrillScenario], list[PlaybookError]]:
     """Every scenario under ``<dir>/drills/``, validated against the library and the knowledge base."""
-    from runbook.drill.validate import validate_scenario
-
     out: dict[str, DrillScenario] = {}
     errors: list[PlaybookError] = []
     recordings = recording_dirs(incident_dirs)

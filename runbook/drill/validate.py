@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from runbook.drill.scenarios import DrillScenario
+from runbook.drill.drill_scenario import DrillScenario
 from runbook.errors import PlaybookError, RunbookError
 
 

@@ -26,12 +26,10 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from runbook.errors import StorageError
+from runbook.record.schema import WRITE_OPTION, upgrade
 
 #: Milliseconds a SQLite connection waits for another process's write lock.
 BUSY_TIMEOUT_MS = 15_000
-
-#: Execution option that makes the next transaction on a SQLite connection ``BEGIN IMMEDIATE``.
-WRITE_OPTION = "runbook_write"
 
 
 def normalize_url(url: str) -> str:
@@ -127,8 +125,6 @@ def begin_write(session: Session) -> None:
 
 def init_db(engine: Engine) -> int:
     """Create missing tables and search indexes, migrate an older schema; return the version."""
-    from runbook.record.schema import upgrade
-
     try:
         return upgrade(engine)
     except StorageError:

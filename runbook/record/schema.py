@@ -23,9 +23,13 @@ from sqlmodel import SQLModel
 
 from runbook.errors import StorageError
 from runbook.record import models  # noqa: F401 - registers every table on SQLModel.metadata
-from runbook.record.db import WRITE_OPTION
 from runbook.record.models import SCHEMA_VERSION, utcnow
 from runbook.record.search_index import ensure_search_index
+
+#: Execution option that makes the next transaction on a SQLite connection ``BEGIN IMMEDIATE``
+#: (``runbook.record.db`` turns it into the statement; defined here so migrations need not
+#: import the engine module that calls them).
+WRITE_OPTION = "runbook_write"
 
 _PG_LOCK_KEY = 0x52554E424F4F4B  # "RUNBOOK": serialises concurrent upgrades on PostgreSQL
 

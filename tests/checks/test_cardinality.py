@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runbook.checks.base import Verdict
-from runbook.checks.catalog.cardinality import count_id_like, is_id_like
+from runbook.checks.catalog._cardinality_report import count_id_like, is_id_like
 from runbook.checks.runner import run_check
 from tests.fixtures.metrics_targets import bad_histogram_registry, user_id_registry
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from runbook.checks.base import MeasureError
-from runbook.checks.catalog.cardinality import CardinalityReport, LabelCount, count_id_like
+from runbook.checks.catalog._cardinality_report import CardinalityReport, LabelCount, count_id_like
+from runbook.checks.http import fetch
 
 
 def _pairs(data: dict, key: str) -> list[tuple[str, int]]:
@@ -27,8 +28,6 @@ def _pairs(data: dict, key: str) -> list[tuple[str, int]]:
 
 
 async def read_tsdb_status(ctx, prom_url: str, id_check_from: int) -> CardinalityReport:
-    from runbook.checks.http import fetch
-
     base = prom_url.rstrip("/")
     reply = await fetch(ctx, "GET", base + "/api/v1/status/tsdb")
     body = reply.json()

@@ -10,60 +10,21 @@ look like identifiers (UUIDs, long hex, all digits, IP addresses, e-mail address
 from __future__ import annotations
 
 import itertools
-import re
-from dataclasses import dataclass
 
 from pydantic import Field, model_validator
 
 from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.catalog._cardinality_report import (
+    ID_SAMPLE,
+    CardinalityReport,
+    LabelCount,
+    count_id_like,
+)
+from runbook.checks.catalog._tsdb_status import read_tsdb_status
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 from runbook.errors import ParseError
 from runbook.parsers.prom_text import Exposition, parse, paused_gc
-
-_ID_LIKE = re.compile(
-    r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"  # uuid
-    r"|[0-9a-fA-F]{8,}"  # long hex (trace ids, hashes)
-    r"|[0-9]+"  # all digits
-    r"|\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?"  # IPv4[:port]
-    r"|\[?[0-9a-fA-F]*:[0-9a-fA-F]*:[0-9a-fA-F:.]*\]?(?::\d+)?"  # IPv6
-    r"|[^@\s]+@[^@\s]+\.[^@\s]+)$",  # e-mail
-    re.MULTILINE,
-)
-
-
-#: Labels with more values have ID-likeness estimated from this many of them.
-ID_SAMPLE = 5000
-
-
-def count_id_like(values) -> int:
-    """How many of ``values`` look like identifiers (one regex pass over the joined values)."""
-    joined = "\n".join(values)
-    if joined.count("\n") != max(len(values) - 1, 0):  # a value with a newline would split in two
-        joined = "\n".join(v for v in values if "\n" not in v)
-    return len(_ID_LIKE.findall(joined))
-
-
-def is_id_like(value: str) -> bool:
-    return "\n" not in value and _ID_LIKE.fullmatch(value) is not None
-
-
-@dataclass(frozen=True)
-class LabelCount:
-    metric: str
-    label: str
-    values: int
-    id_like: int
-    examples: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CardinalityReport:
-    series_total: int
-    top_families: tuple[tuple[str, int], ...]
-    """(metric, series), largest first."""
-    top_labels: tuple[LabelCount, ...]
-    """Labels by distinct values, largest first."""
 
 
 def analyse_cardinality(expo: Exposition, *, top: int = 10, min_values_for_id_check: int = 10) -> CardinalityReport:
@@ -130,8 +91,6 @@ class LabelCardinality(Check):
                 raise MeasureError(f"{reply.url} is not a valid exposition: {exc}") from None
             source = reply.url
         else:
-            from runbook.checks.catalog._tsdb_status import read_tsdb_status
-
             report = await read_tsdb_status(ctx, params.prom_url, params.warn_values)  # type: ignore[arg-type]
             source = f"{params.prom_url} TSDB head"
         return judge(report, params, source, ctx)
