@@ -138,3 +138,50 @@ async def test_regrant_storm_warns(etcd_server, unique_prefix):
     assert result.figures["lease_granted_delta"] >= 8 > result.thresholds["grant_storm_limit"]
     assert "(re-grant storm)" in result.summary
     assert result.figures["vanished_keys"] == 0
+
+
+async def test_rolling_deploy_is_not_an_expiry_but_a_stopped_keepalive_is(etcd_server):
+    """A graceful rolling deploy revokes old leases (prev_kv.lease is set on those deletes too)
+    and registers new instance ids: no fail. A client that stops renewing past its TTL still fails."""
+    srv = etcd_server
+    deploy, stopped = "/t/rolling/", "/t/stopped/"
+    old = {f"i-{n}": srv.grant(6) for n in (1, 2)}
+    for name, lease in old.items():
+        srv.put(deploy + name, f"10.0.1.{name[-1]}:80", lease)
+    lease_stop = srv.grant(2)
+    srv.put(stopped + "i-1", "10.0.2.1:80", lease_stop)
+    keepers = [LeaseKeeper(srv, lease, 2.0).start() for lease in old.values()]
+    stop_keeper = LeaseKeeper(srv, lease_stop, 0.6).start()
+
+    async def roll():
+        await asyncio.sleep(0.8)
+        await asyncio.to_thread(stop_keeper.stop)  # the stopped client: its key must expire ~2 s later
+        for n, lease in enumerate(old.values(), start=3):
+            new_lease = await asyncio.to_thread(srv.grant, 6)  # the new pod registers first (surge)...
+            keepers.append(LeaseKeeper(srv, new_lease, 2.0).start())
+            await asyncio.to_thread(srv.put, deploy + f"i-{n}", f"10.0.1.{n}:80", new_lease)
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(keepers[n - 3].stop)  # ...then the old one shuts down gracefully
+            await asyncio.to_thread(srv.revoke, lease)
+            await asyncio.sleep(0.5)
+
+    try:
+        deployed, dead, _ = await asyncio.gather(
+            run_check("etcd_lease_keepalive", _params(srv, deploy, expected_instances=2), timeout_s=10),
+            run_check("etcd_lease_keepalive", _params(srv, stopped), timeout_s=10),
+            roll(),
+        )
+    finally:
+        for keeper in keepers:
+            keeper.stop()
+    assert deployed.verdict is Verdict.OK, deployed.summary
+    assert deployed.figures["revoked_leases"] == 2 and deployed.figures["expired_leases"] == 0
+    assert deployed.figures["vanished_keys"] == 2 and deployed.figures["graceful_deletes"] == 2
+    assert deployed.figures["delete_events"] == 2 and deployed.figures["lease_expiry_deletes"] == 0
+    assert deployed.figures["instances_min"] == 2 and deployed.figures["instances_max"] == 3
+    assert "2 key(s) deregistered gracefully (revoke/delete)" in deployed.summary
+    assert any("revoked (TTL -1 with" in e.text for e in deployed.evidence)
+
+    assert dead.verdict is Verdict.FAIL, dead.summary
+    assert dead.figures["expired_leases"] == 1 and dead.figures["lease_expiry_deletes"] == 1
+    assert "1 lease(s) expired (TTL ran down unrenewed); 1 key(s) vanished (/t/stopped/i-1)" in dead.summary

@@ -24,7 +24,7 @@ from runbook.checks.catalog._etcd_gateway import lease_ttl, metrics_page, range_
 from runbook.checks.catalog._etcd_metrics import LeaseCounters, read_counters
 from runbook.checks.http import stream_lines
 from runbook.checks.registry import register_check
-from runbook.parsers.etcd_json import EtcdFormatError, WatchEvent, parse_watch_message, range_request
+from runbook.parsers.etcd_json import EtcdFormatError, RangeResult, WatchEvent, parse_watch_message, range_request
 
 #: Time kept back at the end of the window for the last poll and the metrics scrape.
 END_MARGIN_S = 1.5
@@ -36,9 +36,11 @@ class EtcdLeaseKeepalive(Check):
     title = "etcd lease keep-alive health"
     description = (
         "Polls the keys under a prefix and their leases for a window and watches for deletes. "
-        "fail: a key vanishes, is re-created (flap), a lease expires, or fewer instances than "
-        "expected; warn: remaining/granted TTL fell below 1/3 (a missed keepalive), keys without "
-        "lease, leader changes, a lease re-grant storm or slow WAL fsync; ok otherwise."
+        "fail: a lease expires (its last polled TTL had run down to about the poll gap) and its "
+        "keys vanish, or fewer instances than expected; a revoked lease or a deleted key (a "
+        "graceful shutdown, a rolling deploy) is not a failure; warn: remaining/granted TTL fell "
+        "below 1/3 (a missed keepalive), a key deleted and re-created, keys without lease, leader "
+        "changes, an etcd-wide lease re-grant storm or slow WAL fsync; ok otherwise."
     )
     rules = ("R1",)
     default_timeout_s = 75.0
@@ -103,9 +105,16 @@ class _Observation:
         self.warn_ratio = warn_ratio
         self.created: dict[str, int] = {}
         self.lease_of: dict[str, int] = {}
+        self.leases_of_key: dict[str, set[int]] = {}
+        """Every lease each key was seen with (a re-registered key has a new one)."""
         self.min_ratio: dict[int, float] = {}
         self.granted: dict[int, int] = {}
         self.expired: set[int] = set()
+        """Leases gone (TTL -1) after their TTL had run down: expiry, R1's failure mode."""
+        self.revoked: set[int] = set()
+        """Leases gone while time was left on them: revoked (graceful shutdown) or deleted."""
+        self.last_alive: dict[int, tuple[int, float]] = {}
+        """Per lease, the last polled remaining TTL and when (monotonic) it was polled."""
         self.vanished: set[str] = set()
         self.recreated: set[str] = set()
         self.no_lease: set[str] = set()
@@ -117,7 +126,7 @@ class _Observation:
     def max_granted_ttl(self) -> int:
         return max(self.granted.values(), default=0)
 
-    async def poll(self, ctx, base, result, *, record_all: bool = False) -> None:
+    async def poll(self, ctx: CheckContext, base: str, result: RangeResult, *, record_all: bool = False) -> None:
         self.polls += 1
         self.revision = result.revision
         now = {kv.key: kv for kv in result.kvs}
@@ -133,16 +142,19 @@ class _Observation:
                 ctx.record("event", f"key {key} re-created at revision {kv.create_revision} (was {seen})")
             self.created[key] = kv.create_revision
             self.lease_of[key] = kv.lease
+            self.leases_of_key.setdefault(key, set()).add(kv.lease)
             if kv.lease == 0:
                 self.no_lease.add(key)
-        leases = sorted({kv.lease for kv in result.kvs if kv.lease} | (set(self.min_ratio) - self.expired))
+        gone = self.expired | self.revoked
+        leases = sorted({kv.lease for kv in result.kvs if kv.lease} | (set(self.min_ratio) - gone))
         ttls = await asyncio.gather(*(lease_ttl(ctx, base, lease, evidence=False) for lease in leases))
+        polled_at = time.monotonic()
         for t in ttls:
             if t.expired:
-                if t.lease not in self.expired:
-                    ctx.record("event", f"lease {t.lease:x} expired (TTL -1)")
-                self.expired.add(t.lease)
+                if t.lease not in gone:
+                    self._gone(ctx, t.lease, polled_at)
                 continue
+            self.last_alive[t.lease] = (t.ttl, polled_at)
             if t.granted_ttl > 0:
                 self.granted[t.lease] = t.granted_ttl
                 ratio = t.ttl / t.granted_ttl
@@ -151,8 +163,42 @@ class _Observation:
                 if record_all or (low and ratio < self.warn_ratio):
                     ctx.record("sample", f"lease {t.lease:x} TTL {t.ttl}/{t.granted_ttl} keys {list(t.keys)[:5]}")
 
+    def _gone(self, ctx: CheckContext, lease: int, now: float) -> None:
+        """Tell an expiry from a revoke: etcd answers TTL -1 for both.
 
-async def _watch(ctx, base, prefix, start_revision, window) -> list[WatchEvent]:
+        A lease expired only if its remaining TTL at the last poll had run down to about the
+        time since (whole-second truncation gives one second of slack); with time left on it,
+        someone revoked it (a graceful shutdown) and it did not expire.
+        """
+        last = self.last_alive.get(lease)
+        if last is None:
+            # never polled alive: nothing says it ran down, so no expiry is claimed
+            self.revoked.add(lease)
+            ctx.record("event", f"lease {lease:x} gone (TTL -1) before any poll saw it alive: cause unknown")
+        elif ran_down(last, now):
+            self.expired.add(lease)
+            ctx.record(
+                "event", f"lease {lease:x} expired (TTL -1; last polled TTL {last[0]}s, {now - last[1]:.1f}s before)"
+            )
+        else:
+            self.revoked.add(lease)
+            ctx.record("event", f"lease {lease:x} revoked (TTL -1 with {last[0]}s left {now - last[1]:.1f}s before)")
+
+    def lease_expired(self, lease: int, now: float) -> bool:
+        """Whether ``lease`` expired in the window (a lease not yet seen gone counts if it ran down)."""
+        if lease in self.expired:
+            return True
+        last = self.last_alive.get(lease)
+        return lease not in self.revoked and last is not None and ran_down(last, now)
+
+
+def ran_down(last: tuple[int, float], now: float) -> bool:
+    """A lease whose last polled TTL was at most the time since (+1 s of whole-second truncation)."""
+    ttl, polled_at = last
+    return ttl <= (now - polled_at) + 1.0
+
+
+async def _watch(ctx: CheckContext, base: str, prefix: str, start_revision: int, window: float) -> list[WatchEvent]:
     """Events under ``prefix`` from ``start_revision`` until the window ends."""
     body = {"create_request": {**range_request(prefix), "start_revision": str(start_revision), "prev_kv": True}}
     events: list[WatchEvent] = []
@@ -174,7 +220,7 @@ async def _watch(ctx, base, prefix, start_revision, window) -> list[WatchEvent]:
     return events
 
 
-async def _finish(task: asyncio.Task) -> tuple[list[WatchEvent], str]:
+async def _finish(task: asyncio.Task[list[WatchEvent]]) -> tuple[list[WatchEvent], str]:
     try:
         return await asyncio.wait_for(task, timeout=1.0), "ok"
     except TimeoutError:
@@ -184,14 +230,31 @@ async def _finish(task: asyncio.Task) -> tuple[list[WatchEvent], str]:
 
 
 def _decide(
-    params, obs: _Observation, events, watch_note, before: LeaseCounters, after: LeaseCounters, window: float
+    params: EtcdLeaseKeepalive.Params,
+    obs: _Observation,
+    events: list[WatchEvent],
+    watch_note: str,
+    before: LeaseCounters,
+    after: LeaseCounters,
+    window: float,
 ) -> Outcome:
+    now = time.monotonic()
     deletes = [e for e in events if e.kind == "DELETE"]
-    expiry_deletes = [e for e in deletes if e.prev_lease]
-    recreated = set(obs.recreated) | {
-        e.kv.key for e in events if e.kind == "PUT" and e.kv.version == 1 and e.kv.key in obs.created
-    }
+    # prev_kv.lease is set on ANY delete of a leased key (delete, revoke): expiry only if the lease ran down
+    expiry_deletes = [e for e in deletes if e.prev_lease and obs.lease_expired(e.prev_lease, now)]
+    deleted_before: set[str] = set()
+    watch_recreated: set[str] = set()
+    for e in events:
+        if e.kind == "DELETE":
+            deleted_before.add(e.kv.key)
+        elif e.kv.version == 1 and e.kv.key in deleted_before:
+            watch_recreated.add(e.kv.key)
+    recreated = set(obs.recreated) | watch_recreated
     vanished = obs.vanished | {e.kv.key for e in deletes}
+    expired_keys = {e.kv.key for e in expiry_deletes} | {
+        key for key in vanished if any(obs.lease_expired(lease, now) for lease in obs.leases_of_key.get(key, ()))
+    }
+    flapped = recreated & expired_keys
     min_ratio = min(obs.min_ratio.values(), default=None)
     count_min = min(obs.counts)
     deltas = before.delta(after)
@@ -200,11 +263,14 @@ def _decide(
     figures = {
         "instances_min": count_min,
         "instances_max": max(obs.counts),
-        "leases": len(obs.granted) + len(obs.expired - set(obs.granted)),
+        "leases": len(set(obs.granted) | obs.expired | obs.revoked),
         "min_ttl_ratio": round(min_ratio, 3) if min_ratio is not None else None,
         "max_granted_ttl_s": obs.max_granted_ttl,
         "expired_leases": len(obs.expired),
+        "revoked_leases": len(obs.revoked),
         "vanished_keys": len(vanished),
+        "expired_keys": len(expired_keys),
+        "graceful_deletes": len(vanished - expired_keys),
         "recreated_keys": len(recreated),
         "delete_events": len(deletes),
         "lease_expiry_deletes": len(expiry_deletes),
@@ -221,13 +287,16 @@ def _decide(
         "grant_storm_limit": round(storm_limit, 1),
         "wal_fsync_p99_warn_s": params.wal_fsync_p99_warn_s,
     }
-    fail, warn = [], []
+    fail: list[str] = []
+    warn: list[str] = []
     if obs.expired:
-        fail.append(f"{len(obs.expired)} lease(s) expired")
-    if vanished:
-        fail.append(f"{len(vanished)} key(s) vanished ({', '.join(sorted(vanished)[:3])})")
-    if recreated:
-        fail.append(f"{len(recreated)} key(s) flapped (re-created)")
+        fail.append(f"{len(obs.expired)} lease(s) expired (TTL ran down unrenewed)")
+    if expired_keys:
+        fail.append(f"{len(expired_keys)} key(s) vanished ({', '.join(sorted(expired_keys)[:3])})")
+    if flapped:
+        fail.append(f"{len(flapped)} key(s) flapped (expired, then re-created)")
+    if recreated - flapped:
+        warn.append(f"{len(recreated - flapped)} key(s) deleted and re-created (a restart re-registering)")
     if params.expected_instances is not None and count_min < params.expected_instances:
         fail.append(f"instances dropped to {count_min} < expected {params.expected_instances}")
     if min_ratio is not None and min_ratio < params.warn_ttl_ratio:
@@ -235,9 +304,11 @@ def _decide(
     if obs.no_lease:
         warn.append(f"{len(obs.no_lease)} key(s) without lease never expire (zombie risk)")
     if deltas.leader_changes:
-        warn.append(f"{deltas.leader_changes:g} leader change(s)")
+        # the new leader's lessor extends every lease on promotion: no expiry from this alone
+        warn.append(f"{deltas.leader_changes:g} leader change(s) (leases are extended, not expired, by it)")
     if deltas.granted is not None and deltas.granted > storm_limit:
-        warn.append(f"{deltas.granted:g} leases granted in {window:.0f}s (re-grant storm)")
+        # etcd's lease counters are per member with no service label: no per-prefix claim
+        warn.append(f"{deltas.granted:g} leases granted in {window:.0f}s on this member, any client (re-grant storm)")
     if deltas.wal_fsync_p99_s is not None and deltas.wal_fsync_p99_s > params.wal_fsync_p99_warn_s:
         warn.append(f"WAL fsync p99 up to {deltas.wal_fsync_p99_s}s (> {params.wal_fsync_p99_warn_s}s): slow disk")
     head = f"{count_min}-{max(obs.counts)} instance(s) under {params.prefix} over {window:.0f}s"
@@ -246,4 +317,6 @@ def _decide(
     if warn:
         return Outcome(Verdict.WARN, f"{head}: " + "; ".join(warn), figures, thresholds)
     ratio = f", min TTL ratio {min_ratio:.0%}" if min_ratio is not None else ""
-    return Outcome(Verdict.OK, f"{head}: every lease kept alive{ratio}", figures, thresholds)
+    graceful = vanished - expired_keys
+    left = f"; {len(graceful)} key(s) deregistered gracefully (revoke/delete)" if graceful else ""
+    return Outcome(Verdict.OK, f"{head}: every lease kept alive{ratio}{left}", figures, thresholds)
