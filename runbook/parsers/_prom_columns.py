@@ -12,9 +12,9 @@ row-by-row path, so a strange page is slower but never wrong.
 from __future__ import annotations
 
 from itertools import compress, repeat
-from operator import getitem
+from operator import itemgetter
 from os.path import commonpath
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from runbook.errors import ParseError
 
@@ -33,15 +33,16 @@ class BucketColumns(NamedTuple):
     """The ``le`` text of each bucket column."""
     buckets: list[list[str]]
     """Value texts per bucket column; ``buckets[j][i]`` is series i's bucket j."""
-    count: list[str] | None
+    # the exposition's own name; it shadows tuple.count, which no caller wants from columns
+    count: list[str] | None  # type: ignore[assignment]
     sum: list[str] | None
 
 
-def _bucket_columns(names: list[str], texts: list[str], values: list[str], name: str) -> BucketColumns | None:
+def _bucket_columns(names: list[str], texts: list[str | None], values: list[str], name: str) -> BucketColumns | None:
     """The columns of a histogram family printed the regular way, or None.
 
-    The family's sample names, label texts and value texts, all fast rows (label text, not
-    dict). Regular means: the rows are one
+    The family's sample names, label texts (None: printed without braces) and value texts,
+    all fast rows (label text, not dict). Regular means: the rows are one
     pattern of sample names repeated per series, starting with the buckets; each bucket row's
     label text is the series key plus ``,le="x"`` with the same x in the same column for all
     series; every other row of the series carries exactly the key; no key repeats.
@@ -61,9 +62,9 @@ def _bucket_columns(names: list[str], texts: list[str], values: list[str], name:
         return None
     pattern = names[:period]
     others = [j for j, n in enumerate(pattern) if n != bucket]
-    keys = texts[others[0] :: period]
-    if None in keys:  # printed without braces
-        keys = [k or "" for k in keys]
+    key_texts = texts[others[0] :: period]
+    # printed without braces: None, the empty key
+    keys = [k or "" for k in key_texts] if None in key_texts else cast("list[str]", key_texts)
     try:
         return _columns(pattern, texts, values, keys, period, name)
     except TypeError:  # a bucket printed without braces (no le): the careful path drops it
@@ -71,7 +72,7 @@ def _bucket_columns(names: list[str], texts: list[str], values: list[str], name:
 
 
 def _columns(
-    pattern: list[str], texts: list, values: list[str], keys: list[str], period: int, name: str
+    pattern: list[str], texts: list[str | None], values: list[str], keys: list[str], period: int, name: str
 ) -> BucketColumns | None:
     bucket = name + "_bucket"
     others = [j for j, n in enumerate(pattern) if n != bucket]
@@ -85,18 +86,21 @@ def _columns(
     for j, n in enumerate(pattern):
         if n != bucket:
             continue
-        le = _le_of(texts[j])
-        if le is None:
+        text = texts[j]
+        le = _le_of(text)
+        if le is None or text is None:
             return None
-        col = texts[j::period]
+        # a bucket printed without braces (None) raises TypeError in the joins: the caller's
+        # careful path takes the family then
+        col = cast("list[str]", texts[j::period])
         # Fast-path texts hold no newline, so equal joins mean equal columns, and no key
         # + le string is built per row. A quote after ``le=`` always opens the value here
         # (_le_of refuses values starting with ','), so the pair never matches inside a value.
         if not keys[0]:
             ok = col.count(f'le="{le}"') == len(col)
-        elif texts[j].endswith(pair := f',le="{le}"'):  # client_golang: le last
+        elif text.endswith(pair := f',le="{le}"'):  # client_golang: le last
             ok = "\n".join(col) == (pair + "\n").join(keys) + pair
-        elif texts[j].startswith(pair := f'le="{le}",'):
+        elif text.startswith(pair := f'le="{le}",'):
             ok = (
                 all(map(str.startswith, col, repeat(pair)))
                 and ("\n" + "\n".join(col)).replace("\n" + pair, "\n")[1:] == joined_keys
@@ -157,7 +161,7 @@ def label_value_sets(texts: list[str]) -> dict[str, set[str]]:
     eq = head.find('="')
     if eq > 0 and '"' not in head[:eq] and "," not in head[:eq]:
         start = cut + eq + 2
-        vals = set(map(getitem, texts, repeat(slice(start, -1))))
+        vals: set[str] = set(map(itemgetter(slice(start, -1)), texts))
         # one label left per text: a text holding more (or a trailing comma) leaves a quote
         if '"' not in "".join(vals):
             out.setdefault(head[:eq], set()).update(vals)
@@ -257,7 +261,7 @@ def fold_le(texts: list[str], out: dict[str, set[str]]) -> list[str]:
     return list({p[0] if p[1] else t for p, t in zip(parts, texts, strict=False)})
 
 
-def split_labels(text: str) -> dict[str, str]:
+def split_labels(text: str | None) -> dict[str, str]:
     """Labels of a fast-path row (validated by the line regex): split on quotes."""
     if not text:
         return {}
@@ -279,7 +283,8 @@ class HistogramColumns(NamedTuple):
     """Per series, its cumulative bucket counts in ``bounds`` order."""
     columns: list[list[float]]
     """The same counts per bucket: ``columns[j][i] == counts[i][j]``."""
-    count: list[float] | None
+    # the exposition's own name; it shadows tuple.count, which no caller wants from columns
+    count: list[float] | None  # type: ignore[assignment]
     sum: list[float] | None
 
 
@@ -289,7 +294,9 @@ def bucket_columns(family: MetricFamily) -> BucketColumns | None:
     if cols is _UNSET:
         cols = None
         if family.type in ("histogram", "gaugehistogram") and len(family) and not family._slow:
-            cols = _bucket_columns(family.names, family.labels, family.values, family.name)
+            # no careful rows (``_slow`` is 0): every label is text or None, never a dict
+            texts = cast("list[str | None]", family.labels)
+            cols = _bucket_columns(family.names, texts, family.values, family.name)
         family._columns = cols
     return cols  # type: ignore[return-value]
 

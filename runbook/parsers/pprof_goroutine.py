@@ -80,7 +80,7 @@ def parse_state(bracket: str) -> tuple[str, int]:
 
 
 def _parse_debug2(text: str) -> GoroutineDump:
-    groups: dict[tuple, GoroutineGroup] = {}
+    groups: dict[tuple[str, tuple[str, ...]], GoroutineGroup] = {}
     total = 0
     lineno = 1
     for block in text.split("\n\n"):
@@ -136,7 +136,7 @@ def _parse_debug1(text: str) -> GoroutineDump:
         total = int(head.rsplit(" ", 1)[1])
     except (IndexError, ValueError):
         raise ParseError(f"bad profile header {head[:80]!r}", line=1) from None
-    groups: dict[tuple, GoroutineGroup] = {}
+    groups: dict[tuple[str, tuple[str, ...]], GoroutineGroup] = {}
     count: int | None = None
     functions: list[str] = []
     locations: list[str] = []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from runbook.errors import ParseError
 
 if TYPE_CHECKING:
-    from runbook.parsers.prom_text import Exemplar, MetricFamily
+    from runbook.parsers.prom_text import Exemplar, MetricFamily, Row
 
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -53,7 +53,7 @@ def parse_comment(line: str, lineno: int, om: bool, families: dict[str, MetricFa
     return fam
 
 
-def parse_sample_line(line: str, lineno: int, om: bool) -> tuple:
+def parse_sample_line(line: str, lineno: int, om: bool) -> Row:
     """A sample line the fast regex did not take -> (name, labels dict, value text, ts, exemplar)."""
     from runbook.parsers.prom_text import parse_float
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress
 from operator import ne
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from runbook.errors import ParseError
 from runbook.parsers._prom_columns import (  # noqa: F401  (BucketColumns: re-exported)
@@ -89,13 +89,16 @@ class HistogramSeries(NamedTuple):
     labels: tuple[tuple[str, str], ...]
     buckets: tuple[tuple[float, float], ...]
     """(upper bound, cumulative count) in page order (check monotonicity yourself)."""
-    count: float | None
+    # the exposition's own name; it shadows tuple.count, which no caller wants from a series
+    count: float | None  # type: ignore[assignment]
     sum: float | None
 
 
-# A raw row is (sample name, label text or parsed dict, value text, timestamp seconds or
-# None, exemplar or None). Label text is the fast-path form: no escapes, no blanks.
-Row = tuple
+#: A sample's labels as stored: fast-path label text (no escapes, no blanks), a dict parsed
+#: line by line (escapes, blanks), or None for a sample printed without braces.
+RawLabels = str | dict[str, str] | None
+#: A raw row is (sample name, labels, value text, timestamp seconds or None, exemplar or None).
+Row = tuple[str, RawLabels, str, float | None, Exemplar | None]
 
 
 class MetricFamily:
@@ -131,13 +134,13 @@ class MetricFamily:
         self.help = help
         self.unit = unit
         self.names: list[str] = []
-        self.labels: list = []
+        self.labels: list[RawLabels] = []
         """Label text (fast path; None without braces) or a dict (escapes, blanks: parsed
         line by line)."""
         self.values: list[str] = []
-        self.stamps: list = []
+        self.stamps: list[float | None] = []
         """Timestamp in seconds, or None."""
-        self.exemplars: list = []
+        self.exemplars: list[Exemplar | None] = []
         self._rows: list[Row] | None = None
         self._samples: list[Sample] | None = None
         self._slow = 0
@@ -174,7 +177,7 @@ class MetricFamily:
         """Every sample with its labels as a dict (built on first use, then kept)."""
         if self._samples is None:
             self._samples = [
-                Sample(r[0], r[1] if type(r[1]) is dict else split_labels(r[1]), float(r[2]), r[3], r[4] or None)
+                Sample(r[0], r[1] if isinstance(r[1], dict) else split_labels(r[1]), float(r[2]), r[3], r[4] or None)
                 for r in self.rows
             ]
         return self._samples
@@ -192,7 +195,12 @@ class MetricFamily:
             out.setdefault("le", set()).update(cols.les)
             return out
         # (a sample printed without braces has None for its label text)
-        texts = [t for t in self.labels if type(t) is str and t] if self._slow else list(filter(None, self.labels))
+        # without careful rows every label is text or None (filter, in C, is the fast path)
+        texts = (
+            [t for t in self.labels if type(t) is str and t]
+            if self._slow
+            else cast("list[str]", list(filter(None, self.labels)))
+        )
         if texts and self.type in ("histogram", "gaugehistogram"):
             texts = fold_le(texts, out)
         if texts:
@@ -356,34 +364,39 @@ class _Parser:
             _check_openmetrics(families)
         return Exposition(families, om)
 
-    def _take(self, fam: MetricFamily, flat: list, a: int, b: int) -> None:
-        """Append the fast rows of lines a+1..b to ``fam`` (straight from the flat split)."""
-        start = len(fam)
-        columns = [flat[6 * a + k : 6 * b + k : 6] for k in (1, 2, 3, 4)]
-        if start:
-            for mine, new in zip((fam.names, fam.labels, fam.values, fam.stamps), columns, strict=False):
-                mine.extend(new)
-        else:
-            fam.names, fam.labels, fam.values, fam.stamps = columns
-        fam.exemplars.extend(itertools.repeat(None, b - a))
-        if self.stamped and any(columns[3]):
-            self._timestamps(fam, start, a)
+    def _take(self, fam: MetricFamily, flat: list[Any], a: int, b: int) -> None:
+        """Append the fast rows of lines a+1..b to ``fam`` (straight from the flat split).
 
-    def _timestamps(self, fam: MetricFamily, start: int, lineno: int) -> None:
+        ``flat`` is what ``re.split`` hands back (text, or None for a group that did not
+        match), hence ``Any``: the fast regex guarantees the name, label and value columns.
+        """
+        names, labels, values, texts = (flat[6 * a + k : 6 * b + k : 6] for k in (1, 2, 3, 4))
+        stamps: list[float | None] = self._timestamps(texts, a) if self.stamped and any(texts) else [None] * (b - a)
+        if len(fam):
+            fam.names.extend(names)
+            fam.labels.extend(labels)
+            fam.values.extend(values)
+            fam.stamps.extend(stamps)
+        else:
+            fam.names, fam.labels, fam.values, fam.stamps = names, labels, values, stamps
+        fam.exemplars.extend(itertools.repeat(None, b - a))
+
+    def _timestamps(self, texts: list[str | None], lineno: int) -> list[float | None]:
         """Fast rows hold timestamp text; turn it into seconds (or an error)."""
-        stamps = fam.stamps
-        for i in range(start, len(stamps)):
-            ts = stamps[i]
+        stamps: list[float | None] = []
+        for i, ts in enumerate(texts):
             if ts is None:
+                stamps.append(None)
                 continue
-            where = lineno + i - start + 1
+            where = lineno + i + 1
             if self.om:
-                stamps[i] = parse_float(ts, where)
+                stamps.append(parse_float(ts, where))
             else:
                 try:
-                    stamps[i] = int(ts) / 1000.0
+                    stamps.append(int(ts) / 1000.0)
                 except ValueError:
                     raise ParseError(f"invalid timestamp {ts[:40]!r} (integer ms)", line=where) from None
+        return stamps
 
     def _family_for(self, name: str) -> MetricFamily:
         """The family a sample belongs to (declared earlier, or a new untyped one)."""
