@@ -156,7 +156,8 @@ class _Parse:
                     if current.conclusion is not None:
                         self.error(line, f"node '{current.id}' has two conclusion blocks; merge them into one")
                     current.conclusion = self.conclusion_block(tok.content, line)
-                current.excluded.append((tok.map[0], tok.map[1]))
+                if tok.map is not None:
+                    current.excluded.append((tok.map[0], tok.map[1]))
             elif tok.type == "bullet_list_open" and tok.level == 0:
                 i = self.choice_list(tokens, i, current)
                 continue
@@ -186,7 +187,8 @@ class _Parse:
                 choice = self.choice(first_inline, item_start.map[0] + 1 if item_start.map else 0)
                 if choice is not None:
                     node.choices.append(choice)
-                    node.excluded.append((item_start.map[0], item_start.map[1]))
+                    if item_start.map is not None:
+                        node.excluded.append((item_start.map[0], item_start.map[1]))
                 item_start = None
             i += 1
         return i
@@ -291,7 +293,7 @@ class _Parse:
         return Conclusion(rules=tuple(str(r) for r in rules), fix=str(fix or ""), actions=tuple(actions), line=line)
 
     def body(self, draft: _NodeDraft) -> str:
-        excluded = set()
+        excluded: set[int] = set()
         for a, b in draft.excluded:
             excluded.update(range(a, b))
         kept = [self.lines[j] for j in range(draft.start_idx, min(draft.end_idx, len(self.lines))) if j not in excluded]

@@ -2,7 +2,13 @@
 
 Each rule yields :class:`Finding` (file, line, pattern id, message). ``PATTERNS`` lists the ids
 with the rule they come from. Heuristics, deliberately narrow: a finding names a place a
-reviewer should open, in the words of the postmortem's fix.
+reviewer should open, in the words of the postmortem's fix, never a proof (no type
+information), which is why the check's verdict for a finding is ``warn``.
+
+A ``KeepAlive`` inside a loop is not a finding by itself: R1's own fix re-grants in a loop
+that calls ``KeepAlive`` again only after draining the previous channel to its close, so one
+stream is alive at a time. The loop is flagged when it starts streams in goroutines or does
+not drain each channel to its close before the next iteration.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ _WITH_TIMEOUT = re.compile(
 _PROBE_NAME = re.compile(r"(?i)health|probe|ready|readiness|live|liveness|alive")
 _POOL = re.compile(r"\bsync\.Pool\s*\{")
 _CONN = re.compile(r"\bnet\.Dial|\bDialContext\(|\bDialTimeout\(|\bgrpc\.Dial|\btls\.Dial|\bnet\.Conn\b|\bsql\.Open\(")
-_ERRORS_IS = re.compile(r"\berrors\.Is\([^,]+,\s*(codes\.\w+|status\.\w+\()")
+_ERRORS_IS = re.compile(r"\berrors\.Is\([^,]+,\s*(?:(codes\.\w+)|(status\.\w+)\()")
 _ERRORF_W = re.compile(r'\bfmt\.Errorf\(\s*"[^"]*%w')
 _GRPC_HINT = re.compile(r"\bstatus\.\w+\(|\bcodes\.\w+|\.Invoke\(|\bgrpc\.")
 _HEADER = re.compile(r'\.Header\[\s*"([^"]*)"\s*\]')
@@ -93,12 +99,17 @@ def scan_file(gf: GoFile) -> Iterator[Finding]:
                     "use a real pool with Close",
                 )
         if "errors.Is" in code and (m := _ERRORS_IS.search(code)):
-            yield Finding(
-                gf.rel,
-                n,
-                "errors_is_grpc_code",
-                f"errors.Is(err, {m.group(1)}...) never matches a gRPC status: use status.Code(err) == codes.X",
-            )
+            if m.group(1):
+                message = (
+                    f"errors.Is(err, {m.group(1)}) does not compile (codes.Code is not an error): "
+                    "use status.Code(err) == codes.X"
+                )
+            else:
+                message = (
+                    f"errors.Is(err, {m.group(2)}(...)) matches only a status with the same code AND message "
+                    "(*status.Error.Is): use status.Code(err) == codes.X"
+                )
+            yield Finding(gf.rel, n, "errors_is_grpc_code", message)
         if "Errorf" in text and _ERRORF_W.search(text) and _GRPC_HINT.search(gf.body(gf.func_at(n))):
             yield Finding(
                 gf.rel,
@@ -151,23 +162,33 @@ def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
         return
     func = gf.func_at(n)
     where = (func.receiver + " " + func.name) if func else ""
-    if gf.inside(n, "for") or gf.inside(n, "go"):
+    assign = _KA_ASSIGN.search(code)
+    channel = assign.group(1) if assign else None
+    loop = gf.innermost(n, "for")
+    go = gf.innermost(n, "go")
+    if loop is not None and go is not None and go[0] >= loop[0]:
         yield Finding(
             gf.rel,
             n,
             "keepalive_per_watcher",
-            "KeepAlive inside a loop/goroutine: one stream per iteration on the same lease; "
+            "KeepAlive in a goroutine started per loop iteration: several streams on the same lease; "
             "keep one KeepAlive per lease (a LeaseManager)",
+        )
+    elif loop is not None and not _drained_to_close(gf, n, loop[1], channel):
+        yield Finding(
+            gf.rel,
+            n,
+            "keepalive_per_watcher",
+            "KeepAlive in a loop whose channel is not drained to its close before the next iteration: "
+            "a new stream every iteration; call KeepAlive again only after the channel closed",
         )
     elif _WATCHER_NAME.search(where):
         yield Finding(
             gf.rel,
             n,
             "keepalive_per_watcher",
-            f"KeepAlive started per watcher/resolver ({func.name}): share one lease and one stream",
+            f"KeepAlive started per watcher/resolver ({func.name if func else where}): share one lease and one stream",
         )
-    assign = _KA_ASSIGN.search(code)
-    channel = assign.group(1) if assign else None
     if channel is None or channel == "_":
         yield Finding(
             gf.rel,
@@ -181,6 +202,26 @@ def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
         discard = re.compile(rf"^\s*_\s*=\s*{re.escape(channel)}\s*$")
         if not any(used.search(ln) and not discard.match(ln) for ln in gf.code[n : func.end]):
             yield Finding(gf.rel, n, "keepalive_undrained", f"KeepAlive channel {channel} is never read in {func.name}")
+
+
+def _drained_to_close(gf: GoFile, line: int, loop_end: int, channel: str | None) -> bool:
+    """Whether the loop body after ``line`` reads ``channel`` until it closes.
+
+    ``for range ch`` ends only when the channel closes; so does a receive whose ``ok`` result
+    is tested. Either way the loop can reach its next KeepAlive only once the stream died.
+    """
+    if channel is None or channel == "_":
+        return False
+    ch = re.escape(channel)
+    ranged = re.compile(rf"\bfor\b[^{{]*\brange\s+{ch}\b")
+    received = re.compile(rf",\s*(\w+)\s*:?=\s*<-\s*{ch}\b")
+    body = gf.code[line:loop_end]
+    for i, ln in enumerate(body):
+        if ranged.search(ln):
+            return True
+        if (m := received.search(ln)) and re.search(rf"!\s*{m.group(1)}\b", "\n".join(body[i:])):
+            return True
+    return False
 
 
 def lease_key(gf: GoFile, line: int) -> str | None:

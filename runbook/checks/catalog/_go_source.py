@@ -28,14 +28,14 @@ def _blank(text: str) -> str:
 def strip(src: str) -> tuple[str, str]:
     """(code, text): comments blanked in both; string contents blanked in ``code`` only."""
 
-    def code_sub(m: re.Match) -> str:
-        tok = m.group(0)
+    def code_sub(m: re.Match[str]) -> str:
+        tok: str = m.group(0)
         if tok.startswith("/"):
             return _blank(tok)
         return tok[0] + _blank(tok[1:-1]) + tok[-1] if len(tok) >= 2 else tok
 
-    def text_sub(m: re.Match) -> str:
-        tok = m.group(0)
+    def text_sub(m: re.Match[str]) -> str:
+        tok: str = m.group(0)
         return _blank(tok) if tok.startswith("/") else tok
 
     return _TOKENS.sub(code_sub, src), _TOKENS.sub(text_sub, src)
@@ -69,6 +69,11 @@ class GoFile:
 
     def inside(self, line: int, kind: str) -> bool:
         return any(k == kind and s <= line <= e for k, s, e in self._blocks)
+
+    def innermost(self, line: int, kind: str) -> tuple[int, int] | None:
+        """(start, end) of the innermost ``kind`` block holding ``line``, None outside any."""
+        spans = [(s, e) for k, s, e in self._blocks if k == kind and s <= line <= e]
+        return max(spans, default=None)
 
     def body(self, func: Func | None, upto: int | None = None) -> str:
         """Code of a function (up to line ``upto`` inclusive), strings blanked."""

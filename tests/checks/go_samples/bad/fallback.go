@@ -16,7 +16,7 @@ func callPayments() error {
 
 func handle() string {
 	err := callPayments()
-	if errors.Is(err, codes.Unavailable) {
+	if errors.Is(err, status.Error(codes.Unavailable, "")) { // status.Error.Is compares the message too
 		return "fallback"
 	}
 	return "error"
