@@ -22,6 +22,8 @@ from runbook.playbook.model import CheckBlock, Node, NodeKind, Playbook
 
 #: (check_type, params) -> problems; see ``registry_param_validator``.
 ParamValidator = Callable[[str, Mapping[str, Any]], list[str]]
+#: Where a rule reports a problem: ``err(line, message)``.
+_Report = Callable[[int, str], None]
 
 _jinja = jinja2.Environment()
 
@@ -66,7 +68,13 @@ def validate_library(
     return sorted(errors, key=lambda e: (e.path, e.line))
 
 
-def _validate_playbook(pb: Playbook, lib: Library, rules, param_validator, entries: set[str]) -> list[PlaybookError]:
+def _validate_playbook(
+    pb: Playbook,
+    lib: Library,
+    rules: frozenset[str] | None,
+    param_validator: ParamValidator | None,
+    entries: set[str],
+) -> list[PlaybookError]:
     out: list[PlaybookError] = []
     path = str(pb.path)
 
@@ -88,7 +96,7 @@ def _validate_playbook(pb: Playbook, lib: Library, rules, param_validator, entri
     return out
 
 
-def _links(node: Node, pb: Playbook, lib: Library, err) -> None:
+def _links(node: Node, pb: Playbook, lib: Library, err: _Report) -> None:
     for choice in node.choices:
         target_pb = lib.playbooks.get(choice.playbook)
         if target_pb is None:
@@ -106,7 +114,7 @@ def _links(node: Node, pb: Playbook, lib: Library, err) -> None:
             )
 
 
-def _way_out(node: Node, err, rules) -> None:
+def _way_out(node: Node, err: _Report, rules: frozenset[str] | None) -> None:
     if node.kind is NodeKind.CONCLUSION:
         if node.choices:
             err(
@@ -133,7 +141,14 @@ def _way_out(node: Node, err, rules) -> None:
         )
 
 
-def _check_block(block: CheckBlock, node: Node, pb: Playbook, declared: set[str], err, param_validator) -> None:
+def _check_block(
+    block: CheckBlock,
+    node: Node,
+    pb: Playbook,
+    declared: set[str],
+    err: _Report,
+    param_validator: ParamValidator | None,
+) -> None:
     try:
         used = template_variables(block.params)
     except jinja2.TemplateSyntaxError as exc:
@@ -195,7 +210,7 @@ def _entry_points(lib: Library) -> dict[str, set[str]]:
     return entries
 
 
-def _reachability(pb: Playbook, lib: Library, entries: set[str], err) -> None:
+def _reachability(pb: Playbook, lib: Library, entries: set[str], err: _Report) -> None:
     """Every node must be reachable from the start or from a node other playbooks link into.
 
     A path that leaves the playbook and comes back re-enters through such a link, so searching
