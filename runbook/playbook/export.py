@@ -32,7 +32,7 @@ def _mermaid_text(text: str) -> str:
     return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
-def to_mermaid(playbook: Playbook, g: nx.DiGraph) -> str:
+def to_mermaid(playbook: Playbook, g: nx.DiGraph[str]) -> str:
     lines = ["flowchart TD"]
     for ref, data in g.nodes(data=True):
         nid, title = _mermaid_id(ref), _mermaid_text(data["title"])
@@ -64,7 +64,7 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def to_dot(playbook: Playbook, g: nx.DiGraph) -> str:
+def to_dot(playbook: Playbook, g: nx.DiGraph[str]) -> str:
     shapes = {"question": "diamond", "check": "parallelogram", "conclusion": "box", "external": "cds"}
     lines = [f"digraph {_dot_quote(playbook.id)} {{", "  rankdir=TB;", "  node [fontname=Helvetica];"]
     for ref, data in g.nodes(data=True):
@@ -80,7 +80,7 @@ def to_dot(playbook: Playbook, g: nx.DiGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_json(playbook: Playbook, g: nx.DiGraph) -> str:
+def to_json(playbook: Playbook, g: nx.DiGraph[str]) -> str:
     data = nx.node_link_data(g, edges="edges")
     data["graph"] = {"id": playbook.id, "title": playbook.title, "start": g.graph["start"]}
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -9,16 +9,17 @@ across files (triage -> incident playbook -> conclusion).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 import networkx as nx
 
 from runbook.playbook.model import NodeKind, Playbook
 
 
-def playbook_graph(playbook: Playbook, *, external: bool = False) -> nx.DiGraph:
+def playbook_graph(playbook: Playbook, *, external: bool = False) -> nx.DiGraph[str]:
     """The decision tree of one playbook. With ``external``, edges to other playbooks are kept
     (their targets appear as nodes with ``kind='external'``)."""
-    g = nx.DiGraph(id=playbook.id, title=playbook.title, start=f"{playbook.id}#{playbook.start}")
+    g: nx.DiGraph[str] = nx.DiGraph(id=playbook.id, title=playbook.title, start=f"{playbook.id}#{playbook.start}")
     for node in playbook.nodes.values():
         g.add_node(
             node.ref,
@@ -38,9 +39,9 @@ def playbook_graph(playbook: Playbook, *, external: bool = False) -> nx.DiGraph:
     return g
 
 
-def library_graph(playbooks: Iterable[Playbook]) -> nx.DiGraph:
+def library_graph(playbooks: Iterable[Playbook]) -> nx.DiGraph[str]:
     """All playbooks in one graph, with cross-playbook links resolved where their targets exist."""
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     playbooks = list(playbooks)
     for pb in playbooks:
         for node in pb.nodes.values():
@@ -60,23 +61,24 @@ def library_graph(playbooks: Iterable[Playbook]) -> nx.DiGraph:
     return g
 
 
-def without_loops(g: nx.DiGraph) -> nx.DiGraph:
+def without_loops(g: nx.DiGraph[str]) -> nx.DiGraph[str]:
     """The graph minus edges marked as deliberate loops (what must be acyclic)."""
     h = g.copy()
     h.remove_edges_from([(u, v) for u, v, d in g.edges(data=True) if d.get("loop")])
     return h
 
 
-def conclusions(g: nx.DiGraph) -> dict[str, list[str]]:
+def conclusions(g: nx.DiGraph[str]) -> dict[str, list[str]]:
     """Conclusion node ref -> rule ids."""
     return {n: list(d.get("rules") or []) for n, d in g.nodes(data=True) if d.get("kind") == NodeKind.CONCLUSION.value}
 
 
-def shortest_path_to_rule(g: nx.DiGraph, start: str, rule: str) -> list[str] | None:
+def shortest_path_to_rule(g: nx.DiGraph[str], start: str, rule: str) -> list[str] | None:
     """The shortest path from ``start`` to any conclusion naming ``rule`` (None if unreachable)."""
     targets = [n for n, rules in conclusions(g).items() if rule in rules]
     if start not in g or not targets:
         return None
-    lengths, paths = nx.single_source_dijkstra(g, start)
+    # without a target the result is the two maps (the stubs do not overload on ``target``)
+    lengths, paths = cast("tuple[dict[str, float], dict[str, list[str]]]", nx.single_source_dijkstra(g, start))
     best = min((t for t in targets if t in lengths), key=lambda t: lengths[t], default=None)
     return paths[best] if best else None

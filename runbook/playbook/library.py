@@ -28,7 +28,7 @@ class Library:
     errors: list[PlaybookError] = field(default_factory=list)
 
     @cached_property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> nx.DiGraph[str]:
         """The library DiGraph over ``playbook#node`` references (cross-playbook edges included)."""
         return library_graph(self.playbooks.values())
 
