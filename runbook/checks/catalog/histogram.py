@@ -201,7 +201,8 @@ def judge_series(
         elif est.max_error > abs_tol and est.rel_error > fail_rel:
             fail = True
             reasons.append(("fail", name, est.estimate, est.lo, est.hi, est.max_error, est.rel_error))
-        elif est.rel_error > warn_rel:
+        elif est.max_error > abs_tol and est.rel_error > warn_rel:
+            # an error under abs_tol is fine whatever the ratio: the parameter's own promise
             warn = True
             reasons.append(("warn", name, est.estimate, est.lo, est.hi, est.rel_error))
     if estimates and mean is not None and mean > 0 and estimates[0].estimate > 3 * mean and reasons:
@@ -333,7 +334,7 @@ def judge_columns(
                 if err > abs_tol and rel > fail_rel:
                     fail = True
                     reasons.append(("fail", name, est, start, end, err, rel))
-                elif rel > warn_rel:
+                elif err > abs_tol and rel > warn_rel:
                     warn = True
                     reasons.append(("warn", name, est, start, end, rel))
             if mean is not None and mean > 0 and estimates[0].estimate > 3 * mean and reasons:
@@ -408,7 +409,7 @@ class HistogramParams(CheckParams):
     quantiles: list[float] = Field([0.95, 0.99], min_length=1, description="Quantiles to judge")
     slo_s: float | None = Field(None, gt=0, description="Latency SLO; fail when it sits deep inside a bucket")
     abs_tol_s: float = Field(0.005, ge=0, description="Errors below this are fine whatever the ratio")
-    warn_rel: float = Field(0.25, gt=0, description="warn above this relative error")
+    warn_rel: float = Field(0.25, gt=0, description="warn above this relative error (and abs_tol_s)")
     fail_rel: float = Field(0.5, gt=0, description="fail above this relative error (and abs_tol_s)")
     unit_suffix: str = Field("_seconds", description="Only families ending in this (empty: all histograms)")
 
@@ -430,8 +431,9 @@ class HistogramBucketQuality(Check):
     description = (
         "Estimates p95/p99 of every histogram like PromQL histogram_quantile and judges the "
         "bucket width around them: fail when a quantile lands in +Inf, its error exceeds "
-        "abs_tol_s and 50%, or the SLO sits deep inside a bucket; warn above 25% error or "
-        "for broken buckets (non-monotonic, +Inf != _count)."
+        "abs_tol_s and 50%, or the SLO sits deep inside a bucket; warn above 25% error (and "
+        "abs_tol_s: an error under the tolerance is ok whatever the ratio) or for broken buckets "
+        "(non-monotonic, +Inf != _count)."
     )
     rules = ("R8",)
     Params = HistogramParams
