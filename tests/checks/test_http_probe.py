@@ -30,6 +30,7 @@ async def test_slow_endpoint_with_short_timeout_fails(nginx):
     assert 0.14 < r.figures["p50_s"] < 0.5  # the tail is measured, not cut at 0.1 s
     assert r.figures["longest_failure_run"] == 4 and r.figures["simulated_trips"] == 1
     assert "every probe failed" in r.summary
+    assert r.figures["failure_kind"] == "latency" and r.figures["latency_failures"] == 4
 
 
 async def test_slow_endpoint_with_tight_margin_warns(nginx):
@@ -40,6 +41,24 @@ async def test_slow_endpoint_with_tight_margin_warns(nginx):
     )
     assert r.verdict is Verdict.WARN, r.summary
     assert "over 0.5x the 0.25s timeout" in r.summary
+
+
+async def test_steady_fast_503_is_a_status_failure_not_a_tight_timeout(nginx):
+    """Every probe gets a fast 503: the probe is right and the service unhealthy. Not R2's fail,
+    and the data says which kind of failure it was so the playbook can route on it."""
+    r = await run_check(
+        "http_probe_flapping", {"url": nginx.url("/unavailable"), "n": 8, "interval_s": 0.01}, timeout_s=10
+    )
+    assert r.verdict is Verdict.WARN, r.summary
+    assert r.figures["failure_kind"] == "status"
+    assert (r.figures["status_failures"], r.figures["latency_failures"]) == (8, 0)
+    assert r.figures["p_fail"] == 1.0 and r.figures["latency_trips_per_day"] == 0
+    assert r.figures["statuses"] == "503x8"
+    assert r.summary.startswith(
+        "8 probes: 8 of 8 probes answered HTTP 503x8 within the timeout: the probe is right, "
+        "the service is unhealthy (not the timeout)"
+    )
+    assert "suggest timeout" not in r.summary
 
 
 async def test_unreachable_is_unknown():

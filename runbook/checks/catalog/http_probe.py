@@ -6,6 +6,12 @@ connection per probe, ``Connection: close``, a ``kube-probe`` User-Agent) with a
 timeout well above the probe timeout, so the tail is measured instead of cut off. From the
 failure share p it predicts trips per day, 86400/period x (1-p) x p^F, and replays the
 probe state machine (F failures to trip, S successes to recover) over the samples.
+
+Failures come in two kinds that lead to different places. A latency failure (slower than
+the probe timeout, or no answer) is R2's mode: the timeout is too tight for the tail. A
+status failure (a non-2xx answer or a refused connection, within the timeout) means the
+probe is right and the service is unhealthy: no timeout change would help. The verdict's R2
+figures count latency failures only; ``failure_kind`` tells the playbook which kind it saw.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 
@@ -44,6 +50,8 @@ class Probe:
     """None when no HTTP status came back (timeout or connection error)."""
     error: str | None
     failed: bool
+    kind: str | None = None
+    """``latency`` (too slow or no answer in time), ``status`` (a fast non-2xx or refused), None: ok."""
 
 
 def quantile(sorted_values: list[float], q: float) -> float:
@@ -84,14 +92,17 @@ class HttpProbeFlapping(Check):
     description = (
         "Sends n kubelet-like probes (fresh connection each) and compares the latency distribution "
         "with the configured probe timeout; predicts probe trips per day from the failure share. "
-        "fail: every probe failed, a failure run >= failure_threshold, >= 1 predicted trip/day, or "
-        "p99 > probe timeout. warn: p99 > 0.5 x timeout or any failure."
+        "Latency failures (slower than the timeout) are R2's; status failures (a fast non-2xx) mean "
+        "the probe is right and the service unhealthy (figure failure_kind: none/latency/status/mixed). "
+        "fail: every probe too slow, a latency-failure run >= failure_threshold, >= 1 predicted trip/day "
+        "from latency failures, or p99 > probe timeout. warn: p99 > 0.5 x timeout, any latency failure, "
+        "or any status failure (the service, not the timeout)."
     )
     rules = ("R2",)
     Params = HttpProbeParams
     default_timeout_s = 30.0
 
-    async def run(self, params: HttpProbeParams, ctx) -> Outcome:
+    async def run(self, params: HttpProbeParams, ctx: CheckContext) -> Outcome:
         client_timeout = max(10.0, 5 * params.probe_timeout_s)
         headers = {"User-Agent": "kube-probe/1.29", "Connection": "close", "Accept": "*/*", **params.headers}
         probes: list[Probe] = []
@@ -111,10 +122,13 @@ class HttpProbeFlapping(Check):
                     evidence=(i == 0),
                 )
                 latency = reply.elapsed_s
-                probes.append(Probe(latency, reply.status, None, not reply.ok or latency > params.probe_timeout_s))
+                kind = "latency" if latency > params.probe_timeout_s else None if reply.ok else "status"
+                probes.append(Probe(latency, reply.status, None, kind is not None, kind))
             except MeasureError as exc:
                 timed_out = exc.message.startswith("no complete response")
-                probes.append(Probe(budget if timed_out else 0.0, None, exc.message, True))
+                probes.append(
+                    Probe(budget if timed_out else 0.0, None, exc.message, True, "latency" if timed_out else "status")
+                )
                 if i == 0:
                     ctx.record("error", exc.message)
             ctx.progress((i + 1) / params.n, f"probe {i + 1}/{params.n}")
@@ -123,7 +137,7 @@ class HttpProbeFlapping(Check):
         return judge(params, probes, ctx)
 
 
-def judge(params: HttpProbeParams, probes: list[Probe], ctx) -> Outcome:
+def judge(params: HttpProbeParams, probes: list[Probe], ctx: CheckContext) -> Outcome:
     if not probes:
         raise MeasureError("no probe could be sent before the deadline")
     unreachable = [p for p in probes if p.error and not p.error.startswith("no complete response")]
@@ -131,24 +145,36 @@ def judge(params: HttpProbeParams, probes: list[Probe], ctx) -> Outcome:
         raise MeasureError(f"every probe failed to connect: {unreachable[-1].error}")
     timed = sorted(p.latency_s for p in probes if p.status is not None or (p.error and p.latency_s > 0))
     flags = [p.failed for p in probes]
+    slow = [p.kind == "latency" for p in probes]
     n = len(probes)
     p_fail = sum(flags) / n
+    p_slow = sum(slow) / n
+    n_status = sum(p.kind == "status" for p in probes)
     f = params.failure_threshold
     trips_day = 86400 / params.period_s * (1 - p_fail) * p_fail**f
-    run = longest_run(flags)
+    slow_trips_day = 86400 / params.period_s * (1 - p_slow) * p_slow**f
+    run, slow_run = longest_run(flags), longest_run(slow)
     p50, p95, p99 = (quantile(timed, q) for q in (0.5, 0.95, 0.99))
     statuses: dict[str, int] = {}
     for p in probes:
         key = str(p.status) if p.status is not None else ("timeout" if p.latency_s else "error")
         statuses[key] = statuses.get(key, 0) + 1
-    figures = {
+    kind = {(False, False): "none", (True, False): "latency", (False, True): "status"}.get(
+        (sum(slow) > 0, n_status > 0), "mixed"
+    )
+    figures: dict[str, Figure] = {
         "p_fail": round(p_fail, 4),
         "p50_s": round(p50, 4),
         "p95_s": round(p95, 4),
         "p99_s": round(p99, 4),
         "max_s": round(timed[-1], 4) if timed else None,
+        "failure_kind": kind,
+        "latency_failures": sum(slow),
+        "status_failures": n_status,
         "longest_failure_run": run,
+        "longest_latency_failure_run": slow_run,
         "trips_per_day": round(trips_day, 3),
+        "latency_trips_per_day": round(slow_trips_day, 3),
         "simulated_trips": simulated_trips(flags, f, params.success_threshold),
         "probes": n,
         "probes_planned": params.n,
@@ -163,20 +189,38 @@ def judge(params: HttpProbeParams, probes: list[Probe], ctx) -> Outcome:
     ctx.record("sample", "slowest probes: " + ", ".join(f"{v * 1000:.1f} ms" for v in timed[-5:][::-1]))
     ctx.record("sample", f"status counts: {figures['statuses']}")
     timeout = params.probe_timeout_s
-    if p_fail == 1:
-        verdict, why = Verdict.FAIL, f"every probe failed (p99 {p99:.3f}s vs timeout {timeout:g}s)"
-    elif run >= f:
-        verdict, why = Verdict.FAIL, f"{run} consecutive failures seen (threshold {f}): the probe trips"
-    elif trips_day >= params.fail_trips_per_day:
-        verdict, why = Verdict.FAIL, f"p={p_fail:.3f} predicts {trips_day:.1f} trips/day"
+    unhealthy = (
+        f"{n_status} of {n} probes answered {_non_2xx(statuses)} within the timeout: the probe is right, "
+        "the service is unhealthy (not the timeout)"
+    )
+    # R2's verdict rests on latency failures only: a fast 503 is not a timeout that is too tight
+    if p_slow == 1:
+        verdict, why = Verdict.FAIL, f"every probe failed, too slow (p99 {p99:.3f}s vs timeout {timeout:g}s)"
+    elif slow_run >= f:
+        verdict, why = Verdict.FAIL, f"{slow_run} consecutive too-slow probes seen (threshold {f}): the probe trips"
+    elif slow_trips_day >= params.fail_trips_per_day:
+        verdict, why = Verdict.FAIL, f"p={p_slow:.3f} too-slow probes predicts {slow_trips_day:.1f} trips/day"
     elif p99 > timeout:
         verdict, why = Verdict.FAIL, f"p99 {p99:.3f}s exceeds the {timeout:g}s probe timeout"
     elif p99 > params.warn_p99_fraction * timeout:
         verdict, why = Verdict.WARN, f"p99 {p99:.3f}s is over {params.warn_p99_fraction:g}x the {timeout:g}s timeout"
-    elif p_fail > 0:
-        verdict, why = Verdict.WARN, f"{sum(flags)} of {n} probes failed ({trips_day:.2f} trips/day predicted)"
+    elif p_slow > 0:
+        verdict, why = (
+            Verdict.WARN,
+            f"{sum(slow)} of {n} probes too slow ({slow_trips_day:.2f} trips/day predicted)",
+        )
+    elif n_status:
+        verdict, why = Verdict.WARN, f"{unhealthy}; p99 {p99 * 1000:.1f} ms"
     else:
         verdict, why = Verdict.OK, f"p99 {p99 * 1000:.1f} ms well under the {timeout:g}s timeout, no failures"
-    if verdict is not Verdict.OK:
+    if verdict is not Verdict.OK and kind != "status":
         why += "; suggest timeout >= 2 x p99.9, failureThreshold >= 3, successThreshold >= 2 for readiness"
+        if n_status:
+            why += f"; also {unhealthy}"
     return Outcome(verdict, f"{n} probes: {why}", figures=figures, thresholds=thresholds)
+
+
+def _non_2xx(statuses: dict[str, int]) -> str:
+    """``HTTP 503x30`` style list of the failing answers (refused connections count as ``error``)."""
+    bad = [f"{k}x{v}" for k, v in sorted(statuses.items()) if not k.startswith("2") and k != "timeout"]
+    return "HTTP " + ", ".join(bad) if bad else "errors"
