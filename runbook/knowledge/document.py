@@ -113,7 +113,8 @@ def _sections(tokens: list[Token], lines: list[str]) -> tuple[Section, ...]:
     for idx, (tok_i, title, line_i) in enumerate(starts):
         end_line = next((b for b in bounds if b > line_i), len(lines))
         next_tok = starts[idx + 1][0] if idx + 1 < len(starts) else len(tokens)
-        heading_end = tokens[tok_i].map[1] if tokens[tok_i].map else line_i + 1
+        heading_map = tokens[tok_i].map
+        heading_end = heading_map[1] if heading_map else line_i + 1
         markdown = "".join(lines[heading_end:end_line]).strip("\n")
         out.append(Section(title, markdown, line_i + 1, tuple(tokens[tok_i + 3 : next_tok])))
     return tuple(out)

@@ -10,17 +10,41 @@ module imports nothing from the playbook package.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from runbook.errors import PlaybookError
-from runbook.knowledge.model import KnowledgeBase, Record
+from runbook.knowledge.model import KnowledgeBase, Record, Rule
 
 ParamValidator = Callable[[str, Mapping[str, Any]], list[str]]
 
 
+# What the link check reads of a playbook library, as protocols: the knowledge base does not
+# import the playbook package (a ``runbook.playbook.Library`` fits).
+class _Conclusion(Protocol):
+    @property
+    def rules(self) -> tuple[str, ...]: ...
+
+
+class _Node(Protocol):
+    @property
+    def conclusion(self) -> _Conclusion | None: ...
+
+
+class _Playbook(Protocol):
+    @property
+    def nodes(self) -> Mapping[str, _Node]: ...
+
+
+class PlaybookLibrary(Protocol):
+    """The playbooks a rule's ``conclusions`` point into, by id."""
+
+    @property
+    def playbooks(self) -> Mapping[str, _Playbook]: ...
+
+
 def validate_links(
     kb: KnowledgeBase,
-    library: Any | None = None,
+    library: PlaybookLibrary | None = None,
     *,
     param_validator: ParamValidator | None = None,
     check_params: bool = True,
@@ -68,18 +92,18 @@ def validate_links(
 
     for inc in kb.incidents.values():
         for rid in inc.rules:
-            rule = kb.rules.get(rid)
-            if rule is None:
+            named = kb.rules.get(rid)
+            if named is None:
                 err(
                     inc,
                     "rules",
                     f"incident {inc.id} names rule '{rid}', which is not in incidents/rules/; known: {_known(kb.rules)}",
                 )
-            elif rule.incident != inc.id:
+            elif named.incident != inc.id:
                 err(
                     inc,
                     "rules",
-                    f"incident {inc.id} lists rule {rid}, but {rid} says it comes from '{rule.incident}'; make them agree",
+                    f"incident {inc.id} lists rule {rid}, but {rid} says it comes from '{named.incident}'; make them agree",
                 )
         for cause in inc.causes:
             if cause not in cause_ids:
@@ -119,8 +143,8 @@ def _registry_validator() -> ParamValidator | None:
     return validate_params if all_checks() else None
 
 
-def _conclusion_links(rule, library) -> list[PlaybookError]:
-    out = []
+def _conclusion_links(rule: Rule, library: PlaybookLibrary) -> list[PlaybookError]:
+    out: list[PlaybookError] = []
     line = rule.line_of("conclusions")
     for ref in rule.conclusions:
         playbook_id, sep, node_id = ref.partition("#")
