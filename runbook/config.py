@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -91,7 +92,7 @@ def _default_author() -> str:
         return "responder"
 
 
-def _read_config_file(path: Path) -> dict:
+def _read_config_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
