@@ -16,6 +16,7 @@ async def test_close_two_seconds_after_opening_with_5s_window_fails(hystrix_stre
     assert result.figures["opens"] == 1 and result.figures["closes"] == 1
     assert result.figures["shortest_open_s"] == 2.0
     assert result.thresholds["sleep_window_ms"] == 5000 and result.thresholds["premature_below_ms"] == 4000
+    assert result.summary.endswith("(sleep window from the stream, which always says 5000 ms: pass sleep_window_ms)")
     assert any("opened at t=" in e.text for e in result.evidence)
 
 
@@ -52,11 +53,36 @@ def test_flapping_and_short_circuits_while_closed_warn():
     assert v.verdict is Verdict.WARN and "shortCircuited rose 0->1" in v.reasons[0]
 
 
-def test_stuck_open_fails_and_open_at_start_is_not_premature():
+def test_stuck_open_is_the_dependency_and_open_at_start_cannot_be_judged():
+    """Open > 3 x the sleep window under load: the breaker holds against a dead dependency
+    (its probes keep failing), not R6: warn, pointing at the dependency."""
     v = judge_circuit("c", _ticks("C" + "O" * 17), sleep_window_ms=5000)
-    assert v.verdict is Verdict.FAIL and v.reasons[0].startswith("open for 16s")
+    assert v.verdict is Verdict.WARN and v.stuck_open
+    assert v.reasons[0].startswith("open for 16s")
+    assert "the breaker holds against a failing dependency; check the dependency's health" in v.reasons[0]
+    # opened before we listened: how long it held is unknown, so the close is not judged
     v = judge_circuit("c", _ticks("OOCCC"), sleep_window_ms=5000)
-    assert v.verdict is Verdict.OK and v.closes == 1
+    assert v.verdict is Verdict.UNKNOWN and v.closes == 1
+
+
+async def test_no_transition_in_the_window_is_unknown(hystrix_stream):
+    url = hystrix_stream(timeline((False, 30)))
+    result = await run_check("hystrix_half_open", {"stream_url": url, "duration_s": 0.6}, timeout_s=5)
+    assert result.verdict is Verdict.UNKNOWN, result.summary
+    assert result.error is not None and result.error.startswith("no circuit both opened and closed in 0.6s")
+    assert result.error.endswith("(0 open(s), 0 close(s)): the half-open path was not exercised")
+    assert result.figures["circuits"] == 1
+
+
+async def test_breaker_open_against_a_dead_dependency_warns(hystrix_stream):
+    url = hystrix_stream(timeline((False, 2), (True, 60)))
+    result = await run_check(
+        "hystrix_half_open", {"stream_url": url, "duration_s": 1.5, "sleep_window_ms": 3000}, timeout_s=5
+    )
+    assert result.verdict is Verdict.WARN, result.summary
+    assert result.figures["stuck_open_circuits"] == 1 and result.figures["sleep_window_source"] == "param"
+    assert "check the dependency's health" in result.summary
+    assert "pass sleep_window_ms" not in result.summary
 
 
 async def test_a_plain_page_is_not_a_hystrix_stream(metrics_target):

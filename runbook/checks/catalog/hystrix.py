@@ -7,6 +7,12 @@ sooner than the sleep window. The check listens to the hystrix-go SSE metrics st
 (``data:{json}`` per circuit per second), builds each circuit's open/close timeline from the
 stream's own ``currentTime`` and flags premature closes, breakers stuck open, flapping, and
 short-circuits counted while the breaker says it is closed.
+
+Only a premature close is R6's failure mode. A breaker that stays open long past its sleep
+window while requests arrive is the breaker doing its job against a dependency that is still
+down: ``warn``, look at the dependency. A window with no open or close exercised nothing:
+``unknown``. hystrix-go's stream reports a 5000 ms sleep window whatever the circuit's
+configuration, so the real one comes in as ``sleep_window_ms``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.http import stream_lines
 from runbook.checks.registry import register_check
 from runbook.errors import ParseError
@@ -48,6 +54,8 @@ class CircuitVerdict:
     shortest_open_ms: int | None
     longest_open_ms: int | None
     ticks: int
+    stuck_open: bool = False
+    """Open longer than stuck_factor x sleep window under load at the end: a dependency to look at."""
 
 
 def decode_command(data: str) -> tuple[str, Tick, int | None] | None:
@@ -115,13 +123,23 @@ def judge_circuit(
                     f"at t={t.t_ms} while the breaker reports closed"
                 )
         prev = t
+    stuck = False
     if prev is not None and prev.open and opened_at is not None:
         held = prev.t_ms - opened_at
         if held > stuck_factor * sleep_window_ms and prev.requests > 0:
-            fails.append(f"open for {held / 1000:g}s (> {stuck_factor:g} x sleep window) while requests keep arriving")
+            # hystrix-go lets one probe through per sleep window: staying open means the probes
+            # fail, i.e. the dependency is still down. The breaker is right; not R6.
+            stuck = True
+            warns.append(
+                f"open for {held / 1000:g}s (> {stuck_factor:g} x sleep window) while requests keep arriving: "
+                "the breaker holds against a failing dependency; check the dependency's health"
+            )
     if closes >= flap_cycles:
         warns.append(f"{closes} open/close cycles in the window (flapping)")
     verdict = Verdict.FAIL if fails else Verdict.WARN if warns else Verdict.OK
+    if verdict is Verdict.OK and not durations:
+        # no close after an open seen in the window: the half-open path was not exercised
+        verdict = Verdict.UNKNOWN
     return CircuitVerdict(
         name,
         verdict,
@@ -131,6 +149,7 @@ def judge_circuit(
         min(durations) if durations else None,
         max(durations) if durations else None,
         len(ticks),
+        stuck,
     )
 
 
@@ -152,14 +171,16 @@ class HystrixHalfOpen(Check):
     title = "Circuit breaker half-open behaviour"
     description = (
         "Listens to a hystrix-go event stream and builds each circuit's open/close timeline: "
-        "fail on a close sooner than sleepWindow - 1 s or a breaker stuck open > 3 x sleep "
-        "window under load; warn on >= 3 cycles or shortCircuited rising while closed."
+        "fail on a close sooner than sleepWindow - 1 s (R6); warn on a breaker open > 3 x sleep "
+        "window under load (the dependency is down: check it), >= 3 cycles or shortCircuited rising "
+        "while closed; unknown when no circuit opened or closed in the window (nothing exercised). "
+        "Pass the real sleep_window_ms: hystrix-go's stream always reports 5000."
     )
     rules = ("R6",)
     Params = HystrixParams
     default_timeout_s = 25.0
 
-    async def run(self, params: HystrixParams, ctx) -> Outcome:
+    async def run(self, params: HystrixParams, ctx: CheckContext) -> Outcome:
         parser = SseParser()
         timelines: dict[str, list[Tick]] = {}
         sleep_prop: int | None = None
@@ -218,19 +239,25 @@ class HystrixHalfOpen(Check):
                 + "\n".join(f"{t.t_ms} {int(t.open)} {t.requests} {t.error_pct} {t.short_circuited}" for t in ts[-40:]),
             )
         worst = max(verdicts, key=lambda v: v.verdict.weight)
-        figures = {
+        if worst.verdict is Verdict.UNKNOWN:  # weight 0: every circuit unexercised
+            why = (
+                f"no circuit both opened and closed in {listen:g}s ({sum(v.opens for v in verdicts)} open(s), "
+                f"{sum(v.closes for v in verdicts)} close(s)): the half-open path was not exercised"
+            )
+        figures: dict[str, Figure] = {
             "circuits": len(verdicts),
             "events": events,
             "listened_s": round(listen, 3),
             "opens": sum(v.opens for v in verdicts),
             "closes": sum(v.closes for v in verdicts),
             "worst_circuit": worst.name,
-            "shortest_open_s": min(
-                (v.shortest_open_ms for v in verdicts if v.shortest_open_ms is not None), default=None
-            ),
+            "stuck_open_circuits": sum(v.stuck_open for v in verdicts),
+            "sleep_window_source": "param" if params.sleep_window_ms else "stream (hystrix-go always reports 5000)",
         }
-        if figures["shortest_open_s"] is not None:
-            figures["shortest_open_s"] = figures["shortest_open_s"] / 1000
+        shortest = min((v.shortest_open_ms for v in verdicts if v.shortest_open_ms is not None), default=None)
+        figures["shortest_open_s"] = shortest / 1000 if shortest is not None else None
+        if worst.verdict is Verdict.UNKNOWN:
+            return Outcome(Verdict.UNKNOWN, f"could not judge: {why}", figures, thresholds, error=why)
         if worst.verdict is Verdict.OK:
             summary = (
                 f"{len(verdicts)} circuit(s), {figures['opens']} open(s): every close waited the "
@@ -238,4 +265,6 @@ class HystrixHalfOpen(Check):
             )
         else:
             summary = f"{worst.name}: {worst.reasons[0]}"
+        if not params.sleep_window_ms:
+            summary += " (sleep window from the stream, which always says 5000 ms: pass sleep_window_ms)"
         return Outcome(worst.verdict, summary, figures, thresholds)
