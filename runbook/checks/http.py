@@ -23,10 +23,11 @@ import json as jsonlib
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import httpcore
 import httpx
 
 from runbook import __version__
@@ -144,7 +145,7 @@ def _client(verify: bool) -> httpx.AsyncClient:
     )
 
 
-def _format_headers(pairs) -> str:
+def _format_headers(pairs: Iterable[tuple[str, str]]) -> str:
     return "\n".join(f"{k}: {v}" for k, v in pairs)
 
 
@@ -178,9 +179,9 @@ class _Phase:
 
     def __init__(self) -> None:
         self.text = "connecting"
-        self._streams: list = []
+        self._streams: list[httpcore.AsyncNetworkStream] = []
 
-    async def trace(self, event: str, info: dict) -> None:
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
         name = self._NAMES.get(event)
         if name:
             self.text = name

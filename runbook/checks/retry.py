@@ -18,11 +18,12 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 from runbook.checks.base import CheckContext, MeasureError
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 async def sleep(ctx: CheckContext, seconds: float) -> bool:
@@ -101,7 +102,7 @@ async def poll_until(
     return Polled(tuple(samples), False, samples[-1] if samples else None)
 
 
-async def in_thread(ctx: CheckContext, fn: Callable[..., T], *args, **kwargs) -> T:
+async def in_thread(ctx: CheckContext, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a blocking call in a worker thread, waiting no longer than the deadline.
 
     The thread itself cannot be killed: give the library its own timeout too (e.g. dnspython

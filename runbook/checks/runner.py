@@ -142,16 +142,20 @@ async def run_many(
     gate = asyncio.Semaphore(concurrency) if concurrency else None
 
     async def one(i: int, spec: CheckSpec) -> CheckResult:
-        kwargs = {
-            "timeout_s": spec.timeout_s,
-            "max_bytes": max_bytes,
-            "observer": observer,
-            "key": spec.key or f"{spec.check_type}#{i}",
-        }
+        async def run() -> CheckResult:
+            return await run_check(
+                spec.check_type,
+                spec.params,
+                timeout_s=spec.timeout_s,
+                max_bytes=max_bytes,
+                observer=observer,
+                key=spec.key or f"{spec.check_type}#{i}",
+            )
+
         if gate is None:
-            return await run_check(spec.check_type, spec.params, **kwargs)
+            return await run()
         async with gate:
-            return await run_check(spec.check_type, spec.params, **kwargs)
+            return await run()
 
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(one(i, s)) for i, s in enumerate(specs)]
@@ -189,7 +193,15 @@ def _last_seen(evidence: list[Evidence]) -> str:
     return f"{last.label} {last.text.splitlines()[0][:160]}" if last.text else last.label
 
 
-def _result(check_type, params, started_at, t0, evidence, secrets, outcome: Outcome) -> CheckResult:
+def _result(
+    check_type: str,
+    params: Mapping[str, Any],
+    started_at: datetime,
+    t0: float,
+    evidence: list[Evidence],
+    secrets: tuple[str, ...],
+    outcome: Outcome,
+) -> CheckResult:
     return CheckResult(
         check_type=check_type,
         verdict=outcome.verdict,
