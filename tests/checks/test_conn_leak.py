@@ -182,11 +182,23 @@ async def test_node_exporter_source(node_exporter, client_process):
     # remote case is test_process_metrics_source; here the leak must show on top of the rest
     before = await run_check("connection_leak", _params(metrics_url=url, samples=1), timeout_s=10)
     assert isinstance(before.figures["close_wait"], int)
-    assert before.figures["fd_limit"] > 0  # node_filefd_maximum
-    client_process(15, "leak")
-    leaky = await run_check("connection_leak", _params(metrics_url=url), timeout_s=10)
+    # node_exporter's process_open_fds is node_exporter's own; node_filefd_* is the whole host:
+    # neither describes the client, so the fd part is unknown (host figures kept as context)
+    assert before.figures["fds"] is None and before.figures["fd_limit"] is None
+    assert before.figures["fd_source"].startswith("unknown: node_exporter's process_open_fds is its own process")
+    assert before.figures["host_fd_maximum"] > 0
+    assert "fds unknown (node_exporter's process_open_fds is its own: give pid or fd_metrics_url)" in before.summary
+    metrics_port = free_port()
+    client_process(15, "leak", metrics_port)
+    leaky = await run_check(
+        "connection_leak",
+        _params(metrics_url=url, fd_metrics_url=f"http://127.0.0.1:{metrics_port}/metrics"),
+        timeout_s=10,
+    )
     assert leaky.verdict in (Verdict.WARN, Verdict.FAIL)
     assert leaky.figures["close_wait"] >= 15
+    # with the client's own page the fd part is the client's: 15 held sockets and more
+    assert leaky.figures["fd_source"] == "metrics" and leaky.figures["fds"] >= 15
 
 
 @pytest.mark.parametrize("kind", ["no_synack", "silent", "drip", "huge_declared", "garbage", "reset", "ok"])
