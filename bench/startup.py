@@ -47,7 +47,7 @@ RUNBOOK = (
     + """
 from runbook.tui.app import RunbookApp
 from runbook.tui.screens.home import HomeScreen
-from runbook.tui.services import Services
+from runbook.services import build_services
 
 class Bench(RunbookApp):
     def on_ready(self):
@@ -56,7 +56,7 @@ class Bench(RunbookApp):
         if isinstance(self.screen, HomeScreen) and self.screen.is_mounted:
             report()
 
-Bench(Services()).run(headless=True)
+Bench(build_services()).run(headless=True)
 """
 )
 

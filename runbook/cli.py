@@ -14,9 +14,13 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from runbook import __version__
 from runbook.errors import RunbookError
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 
 def _common_parser() -> argparse.ArgumentParser:
@@ -59,14 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "db", None):
-        # One place decides the URL: settings read RUNBOOK_DB, so --db simply overrides it.
-        os.environ["RUNBOOK_DB"] = args.db
     handler = getattr(args, "func", None)
+    services = None
     try:
+        from runbook.services import build_services
+
+        # The composition root: settings read once (``--db`` wins over RUNBOOK_DB and the config
+        # file), then handed to the command or the UI with everything they use.
+        services = build_services(db_url=getattr(args, "db", None))
         if handler is None:
-            return _open_ui()
-        return int(handler(args) or 0)
+            return _open_ui(services)
+        return int(handler(args, services) or 0)
     except RunbookError as exc:
         print(f"runbook: {exc.message}", file=sys.stderr)
         return int(getattr(args, "error_exit", 1))
@@ -77,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader (e.g. `| head`) went away: not an error worth a traceback
         _silence_stdout()
         return 0
+    finally:
+        if services is not None:
+            services.close()
 
 
 def _silence_stdout() -> None:
@@ -88,11 +98,11 @@ def _silence_stdout() -> None:
         pass
 
 
-def _open_ui() -> int:
+def _open_ui(services: Services) -> int:
     """Bare ``runbook`` opens the terminal UI (imported only when it is wanted)."""
     from runbook.tui.app import run_app
 
-    return int(run_app() or 0)
+    return int(run_app(services) or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -81,11 +81,12 @@ class Settings:
     """Shipped knowledge base (rules, incidents, drill scenarios) first, then the team's."""
     templates_dir: Path | None = None
     """A team's own postmortem templates (Jinja2), if any."""
-    author: str = field(default_factory=lambda: _default_author())
+    author: str = field(default_factory=lambda: process_author())
     """Who is recorded as the author of events written by this process."""
 
 
-def _default_author() -> str:
+def process_author() -> str:
+    """Who runs this process: ``RUNBOOK_AUTHOR``, else the login name."""
     try:
         return os.environ.get("RUNBOOK_AUTHOR") or getpass.getuser()
     except Exception:  # getuser fails in some containers without a passwd entry
@@ -113,7 +114,7 @@ def load_settings(*, db_url: str | None = None, extra_playbook_dirs: list[Path] 
     incidents += [Path(p).expanduser() for p in cfg.get("incident_dirs", [])]
     incidents += _split_paths(os.environ.get("RUNBOOK_INCIDENTS"))
     templates = cfg.get("templates_dir") or os.environ.get("RUNBOOK_TEMPLATES")
-    author = os.environ.get("RUNBOOK_AUTHOR") or cfg.get("author") or _default_author()
+    author = os.environ.get("RUNBOOK_AUTHOR") or cfg.get("author") or process_author()
     return Settings(
         db_url=url,
         playbook_dirs=tuple(_dedupe(playbooks)),

@@ -5,11 +5,11 @@ import subprocess
 import sys
 
 from runbook.config import load_settings
-from runbook.content import load_content
+from runbook.services.content import load_content
 from runbook.playbook.library import Library
 from runbook.record.db import connect, open_session
 from runbook.record.search import search
-from runbook.search_feed import refresh_search_index
+from runbook.services.search_feed import refresh_search_index
 
 
 def test_knowledge_and_nodes_are_found_and_re_feeding_replaces_them(tmp_path):

@@ -13,8 +13,8 @@ REPO = Path(__file__).parents[1]
 
 PROBE = """
 import runbook, runbook.config as c
-from runbook.content import load_content
-content = load_content()
+from runbook.services import build_services
+content = build_services().content
 print(runbook.__file__)
 print(c.shipped_playbooks_dir())
 print(len(content.library.playbooks), len(content.knowledge.rules), len(content.scenarios), len(content.errors))

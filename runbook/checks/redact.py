@@ -40,6 +40,36 @@ def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
+def is_secret_value(value: object) -> bool:
+    """True for values that carry credentials whatever their name: ``user:pass@`` in a URL,
+    ``Bearer``/``Basic`` credentials, a secret-named query parameter with a value."""
+    if not isinstance(value, str) or not value:
+        return False
+    if _URL_USERINFO.search(value) or _BEARER.search(value):
+        return True
+    return any(is_secret_name(m["name"][1:]) and m["value"] for m in _QUERY_PARAM.finditer(value))
+
+
+def split_secrets(variables: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(variables safe to record, secret ones).
+
+    A variable is secret when its name says so (token, password, key, credential, auth...) or its
+    value carries credentials. Secrets are for the running process only: the record, the
+    timeline, evidence and exports never hold them.
+    """
+    stored: dict[str, Any] = {}
+    secret: dict[str, Any] = {}
+    for name, value in variables.items():
+        is_secret = (is_secret_name(str(name)) and value not in (None, "")) or is_secret_value(value)
+        (secret if is_secret else stored)[name] = value
+    return stored, secret
+
+
+def mask_secrets(secrets: Mapping[str, Any]) -> dict[str, str]:
+    """How a secret variable is shown: its name, never a byte of its value."""
+    return dict.fromkeys(secrets, MASK)
+
+
 def redact_url(url: str) -> str:
     """Remove credentials and secret query parameters from a URL."""
     try:

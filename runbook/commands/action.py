@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -48,13 +52,11 @@ def _parse_due(text: str | None):
         raise RunbookError(f"--due expects a date as YYYY-MM-DD, got {text!r}") from None
 
 
-def cmd_add(args: argparse.Namespace) -> int:
-    from runbook.commands.incident import open_record
+def cmd_add(args: argparse.Namespace, services: Services) -> int:
     from runbook.record import repo
 
     due = _parse_due(args.due)
-    settings, engine, session = open_record()
-    with session:
+    with services.session() as session:
         inc = repo.get_incident(args.id, session=session)
         item = repo.add_action_item(
             inc.id,
@@ -64,21 +66,18 @@ def cmd_add(args: argparse.Namespace) -> int:
             due=due,
             rule=args.rule,
             link=args.link,
-            author=settings.author,
+            author=services.settings.author,
             session=session,
         )
         print(f"{inc.ref} action #{item.id} added")
-    engine.dispose()
     return 0
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    from runbook.commands.incident import open_record
+def cmd_list(args: argparse.Namespace, services: Services) -> int:
     from runbook.record import repo
     from runbook.record.views import to_data
 
-    _, engine, session = open_record()
-    with session:
+    with services.session() as session:
         inc = repo.get_incident(args.id, session=session)
         items = repo.action_items(inc.id, session=session)
         if args.json:
@@ -86,17 +85,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         for i in items if not args.json else ():
             extra = "".join(f" {k}={v}" for k, v in (("owner", i.owner), ("due", i.due), ("rule", i.rule)) if v)
             print(f"#{i.id} [{i.status}] {i.type}: {i.text}{extra}")
-    engine.dispose()
     return 0
 
 
-def cmd_done(args: argparse.Namespace) -> int:
-    from runbook.commands.incident import open_record
+def cmd_done(args: argparse.Namespace, services: Services) -> int:
     from runbook.record import repo
 
-    _, engine, session = open_record()
-    with session:
+    with services.session() as session:
         item = repo.update_action_item(args.action_id, status="done", session=session)
         print(f"action #{item.id} done")
-    engine.dispose()
     return 0

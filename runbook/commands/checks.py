@@ -14,7 +14,10 @@ import json
 import sys
 import textwrap
 import typing
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 EXIT_UNKNOWN = 3
 
@@ -101,7 +104,7 @@ def describe_params(cls) -> list[dict[str, Any]]:
     return out
 
 
-def cmd_checks(args: argparse.Namespace) -> int:
+def cmd_checks(args: argparse.Namespace, services: Services) -> int:
     from runbook.checks.registry import all_checks
 
     rows = [
@@ -155,7 +158,7 @@ def parse_param_args(check_cls, pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-def cmd_check(args: argparse.Namespace) -> int:
+def cmd_check(args: argparse.Namespace, services: Services) -> int:
     import asyncio
 
     from runbook.checks.registry import get_check, parse_params

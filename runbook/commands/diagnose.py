@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 EXIT_CODES = """\
 exit codes:
-  0  the checks ran and no rule is implicated by a fail or warn verdict
+  0  the checks ran and no rule is implicated (latent findings alone do not count)
   1  the checks ran and at least one rule is implicated
-  3  error (no check can run with the variables given, invalid --var)
+  3  error (no check can run with the variables given, invalid --var, unknown --symptom)
 
-ranking: a block's verdict points at a choice; verdicts are followed through check nodes to a
-conclusion (supports its rules) or to a node where a person decides (its reachable rules are
-possible); an ok where a fail would have led to a rule counts against it. Strength: fail > warn > ok.
+groups: implicated (a fail or warn leads to the rule and a given symptom points at it), latent
+(evidence for, no given symptom points at it), unlikely (a check whose fail would have led to
+the rule said ok), not examined (no check reached it; the missing variables are named).
+An ok is never evidence for a rule. Symptoms are the phrases the rule records list.
 """
 
 
@@ -34,6 +39,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         metavar="NAME=VALUE",
         help="a playbook variable (repeatable), e.g. --var etcd_url=http://127.0.0.1:2379",
     )
+    p.add_argument(
+        "--symptom",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="what users see (repeatable), e.g. --symptom 'latency dashboards look wrong'; "
+        "a finding is implicated only when a symptom points at its rule",
+    )
     p.add_argument("--top", type=int, default=3, help="show the path for this many top rules (default 3)")
     p.add_argument("--title", help="title of the recorded incident")
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
@@ -41,21 +54,19 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_diagnose, error_exit=3)
 
 
-def cmd_diagnose(args: argparse.Namespace) -> int:
+def cmd_diagnose(args: argparse.Namespace, services: Services) -> int:
     import asyncio
     import json
 
-    from runbook.commands.walk import ProgressPrinter, parse_pairs
-    from runbook.config import load_settings
-    from runbook.content import load_content
-    from runbook.record.db import connect, open_session
+    from runbook.commands._pairs import parse_pairs
+    from runbook.commands.walk import ProgressPrinter
     from runbook.walk.diagnose import diagnose
     from runbook.walk.diagnose_view import diagnosis_dict, diagnosis_text
+    from runbook.walk.symptom_tie import SymptomTie
 
     variables = parse_pairs(args.var, "--var")
-    settings = load_settings()
-    content = load_content(settings, validate=False)
-    session = open_session(connect(settings.db_url))
+    content = services.content
+    session = services.session()
     observer = None if args.quiet else ProgressPrinter()
     result = asyncio.run(
         diagnose(
@@ -64,10 +75,12 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             session=session,
             observer=observer,
             title=args.title,
-            author=settings.author,
+            author=services.settings.author,
             paths_for=args.top,
+            symptoms=args.symptom,
+            tie=SymptomTie.from_knowledge(content.knowledge),
         )
     )
     data = diagnosis_dict(result)
     print(json.dumps(data, indent=2, default=str) if args.json else diagnosis_text(data, top=args.top))
-    return 1 if any(r.status == "implicated" for r in result.ranking) else 0
+    return 1 if result.weighing.implicated else 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 EXIT_CODES = """\
 exit codes (run, random):
@@ -68,6 +72,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
             help="answer NODE with CHOICE (headless; repeatable)",
         )
         r.add_argument("--hints", type=int, default=0, metavar="N", help="hints taken before the run (headless)")
+        r.add_argument(
+            "--var",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="override a variable of the lab or the recording (repeatable; secrets are never recorded)",
+        )
         r.add_argument("--json", action="store_true", help="print the run and its score as JSON")
         r.add_argument("--quiet", action="store_true", help="no live progress on stderr")
         r.set_defaults(func=cmd_run, mode="replay", error_exit=3)
@@ -90,12 +101,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rec.set_defaults(func=cmd_record, error_exit=3)
 
 
-def _content():
-    from runbook.content import load_content
-
-    return load_content(validate=False)
-
-
 def _scenario(content, ident: str):
     from runbook.errors import NotFoundError
 
@@ -106,8 +111,8 @@ def _scenario(content, ident: str):
         raise NotFoundError(f"no drill scenario {ident!r}; known scenarios: {known}") from None
 
 
-def cmd_list(args: argparse.Namespace) -> int:
-    content = _content()
+def cmd_list(args: argparse.Namespace, services: Services) -> int:
+    content = services.content
     rows = [
         {
             "id": s.id,
@@ -128,10 +133,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
+def cmd_show(args: argparse.Namespace, services: Services) -> int:
     from runbook.drill.scoring import checks_on_path, optimal_path
 
-    content = _content()
+    content = services.content
     s = _scenario(content, args.scenario)
     data = {
         "id": s.id,
@@ -165,17 +170,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, services: Services) -> int:
     import asyncio
     import random
 
-    from runbook.commands.walk import ProgressPrinter, parse_pairs
-    from runbook.config import load_settings
+    from runbook.commands._pairs import parse_pairs
+    from runbook.commands.walk import ProgressPrinter
     from runbook.drill.scenarios import recording_dirs
     from runbook.drill.session import run_drill
-    from runbook.walk.factory import build_engine
 
-    content = _content()
+    content = services.content
     if getattr(args, "scenario", None):
         scenario = _scenario(content, args.scenario)
     else:
@@ -184,15 +188,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             raise NotFoundError("no drill scenarios are loaded")
         scenario = random.choice(sorted(content.scenarios.values(), key=lambda s: s.id))
-    settings = load_settings()
-    dirs = recording_dirs(settings.incident_dirs)
+    dirs = recording_dirs(services.settings.incident_dirs)
     answers = parse_pairs(args.choose, "--choose")
     headless = args.auto or answers or args.json or not sys.stdin.isatty()
     if not args.json:
         print(f"drill {scenario.id} ({args.mode}): {scenario.title}\n\n{scenario.briefing}\n", flush=True)
 
-    def factory(runner, observer):
-        return build_engine(content, runner=runner, observer=observer)
+    factory = services.engine_factory()
 
     if headless:
         observer = None if (args.quiet or args.json) else ProgressPrinter()
@@ -206,6 +208,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 answers=answers,
                 hints_taken=args.hints,
                 observer=observer,
+                extra_variables=parse_pairs(args.var, "--var"),
             )
         )
     else:
@@ -243,15 +246,13 @@ def format_run(run) -> str:
     return "\n".join(lines)
 
 
-def cmd_history(args: argparse.Namespace) -> int:
-    from runbook.config import load_settings
+def cmd_history(args: argparse.Namespace, services: Services) -> int:
     from runbook.drill.history import drill_history, leaderboard
-    from runbook.record.db import connect, open_session
 
     if args.scenario:
-        _scenario(_content(), args.scenario)
-    session = open_session(connect(load_settings().db_url))
-    entries = leaderboard(drill_history(session=session, scenario=args.scenario))
+        _scenario(services.content, args.scenario)
+    with services.session() as session:
+        entries = leaderboard(drill_history(session=session, scenario=args.scenario))
     if args.json:
         print(json.dumps([e.to_dict() for e in entries], indent=2))
         return 0
@@ -267,32 +268,21 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from runbook.config import load_settings
+def cmd_report(args: argparse.Namespace, services: Services) -> int:
     from runbook.drill.report import drill_report, format_report
-    from runbook.record.db import connect, open_session
 
-    settings = load_settings()
-    content = _content()
-    engine = connect(settings.db_url)
-    try:
-        with open_session(engine) as session:
-            report = drill_report(args.incident, session=session, content=content)
-            if args.json:
-                print(json.dumps(report.to_dict(), indent=2))
-                return 0
-            print(format_report(report))
-            if args.postmortem:
-                from runbook.report import build_context, load_view, render_postmortem
-
-                ctx = build_context(report.incident_id, session=session, knowledge=load_view(settings.incident_dirs))
-                print(render_postmortem(ctx, fmt="md", templates_dir=settings.templates_dir))
-    finally:
-        engine.dispose()
+    with services.session() as session:
+        report = drill_report(args.incident, session=session, content=services.content)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+        return 0
+    print(format_report(report))
+    if args.postmortem:
+        print(services.render_postmortem(report.incident_id, fmt="md"))
     return 0
 
 
-def cmd_record(args: argparse.Namespace) -> int:
+def cmd_record(args: argparse.Namespace, services: Services) -> int:
     import asyncio
     from pathlib import Path
 
@@ -306,7 +296,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     if status.state is None or not status.running:
         raise RunbookError(f"the lab is not running; start it with 'runbook lab up {args.lab}'")
     variables = status.state.variables(args.lab)
-    content = _content()
+    content = services.content
     recording = asyncio.run(record_lab(args.lab, variables, content.library))
     out = Path(args.out) if args.out else shipped_incidents_dir() / "drills" / "recordings"
     path = save_recording(recording, out)

@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -42,36 +46,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_export, error_exit=2)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from runbook.config import load_settings
+def cmd_export(args: argparse.Namespace, services: Services) -> int:
     from runbook.errors import RunbookError
-    from runbook.report import load_view, render_postmortem
 
     if bool(args.incident) == bool(args.kb):
         raise RunbookError("give either INCIDENT or --kb ID (not both, not neither)")
-    settings = load_settings()
     fmt = args.format or ("html" if args.output and args.output.suffix.lower() in (".html", ".htm") else "md")
     base = args.output.expanduser().resolve().parent if args.output else Path.cwd()
-    knowledge = load_view(settings.incident_dirs)
     if args.kb:
-        ctx = _kb_context(args.kb, knowledge, settings, base)
+        text = services.render_knowledge_example(args.kb, fmt=fmt, template=args.template, link_base=base)
     else:
-        from runbook.record.db import connect, open_session
-        from runbook.report import build_context
-
-        engine = connect(settings.db_url)
-        try:
-            with open_session(engine) as session:
-                ctx = build_context(args.incident, session=session, knowledge=knowledge, tz=args.tz, link_base=base)
-        finally:
-            engine.dispose()
-    if fmt == "json":
-        import dataclasses
-        import json
-
-        text = json.dumps(dataclasses.asdict(ctx), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = render_postmortem(ctx, fmt=fmt, template=args.template, templates_dir=settings.templates_dir)
+        text = services.render_postmortem(args.incident, fmt=fmt, template=args.template, tz=args.tz, link_base=base)
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -83,11 +68,3 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise RunbookError(f"{out}: cannot write: {exc.strerror or exc}") from None
     print(out)
     return 0
-
-
-def _kb_context(kb_id: str, knowledge, settings, base: Path):
-    from runbook.playbook.library import load_library
-    from runbook.report.from_knowledge import context_from_kb
-
-    library = load_library(list(settings.playbook_dirs))
-    return context_from_kb(kb_id, knowledge=knowledge, library=library, link_base=base)

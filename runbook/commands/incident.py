@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 STATUSES = ("open", "mitigated", "resolved", "closed")
@@ -60,55 +64,35 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     c.set_defaults(func=cmd_close, status="closed")
 
 
-def open_record():
-    """Engine for the configured record, created and migrated if needed; with a session."""
-    from runbook.config import load_settings
-    from runbook.record.db import connect, open_session
-
-    settings = load_settings()
-    engine = connect(settings.db_url)
-    return settings, engine, open_session(engine)
-
-
-def parse_vars(pairs: list[str]) -> dict[str, str]:
-    from runbook.errors import RunbookError
-
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise RunbookError(f"--var expects KEY=VALUE, got {pair!r}")
-        out[key.strip()] = value
-    return out
-
-
-def cmd_new(args: argparse.Namespace) -> int:
-    from runbook.record import repo
+def cmd_new(args: argparse.Namespace, services: Services) -> int:
+    from runbook.commands._pairs import parse_pairs
     from runbook.record.views import to_data
 
-    variables = parse_vars(args.var)
-    settings, engine, session = open_record()
-    with session:
-        inc = repo.create_incident(
-            session=session,
-            title=args.title,
-            severity=args.severity,
-            service=args.service,
-            variables=variables,
-            is_drill=args.drill,
-            author=settings.author,
-        )
-        print(json.dumps(to_data(inc), indent=2) if args.json else inc.ref)
-    engine.dispose()
+    opened = services.open_incident(
+        args.title,
+        severity=args.severity,
+        service=args.service,
+        variables=parse_pairs(args.var, "--var"),
+        is_drill=args.drill,
+    )
+    inc = opened.incident
+    if opened.secrets:
+        names = ", ".join(sorted(opened.secrets))
+        print(f"runbook: {names}: secret, kept for this process only (not recorded)", file=sys.stderr)
+    if args.json:
+        data = to_data(inc)
+        data["secret_variables"] = sorted(opened.secrets)
+        print(json.dumps(data, indent=2))
+    else:
+        print(inc.ref)
     return 0
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def cmd_list(args: argparse.Namespace, services: Services) -> int:
     from runbook.record import repo
     from runbook.record.views import to_data
 
-    _, engine, session = open_record()
-    with session:
+    with services.session() as session:
         incidents = repo.list_incidents(session=session, include_drills=args.all)
         if args.json:
             print(json.dumps([to_data(i) for i in incidents], indent=2))
@@ -121,21 +105,18 @@ def cmd_list(args: argparse.Namespace) -> int:
                     f"{i.ref}  {i.severity}  {i.status:<9}  {i.started_at:%Y-%m-%d %H:%M}Z  "
                     f"{i.service or '-'}  {i.title}{drill}"
                 )
-    engine.dispose()
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
+def cmd_show(args: argparse.Namespace, services: Services) -> int:
     from runbook.record.views import load_record, record_to_data
 
-    _, engine, session = open_record()
-    with session:
+    with services.session() as session:
         record = load_record(args.id, session=session)
         if args.json:
             print(json.dumps(record_to_data(record), indent=2))
         else:
             print("\n".join(render_record(record)))
-    engine.dispose()
     return 0
 
 
@@ -164,14 +145,12 @@ def render_record(record: Any) -> list[str]:
     return lines
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace, services: Services) -> int:
     from runbook.record import repo
 
-    settings, engine, session = open_record()
-    with session:
-        inc = repo.update_status(args.id, args.status, session=session, note=args.note, author=settings.author)
+    with services.session() as session:
+        inc = repo.update_status(args.id, args.status, session=session, note=args.note, author=services.settings.author)
         print(f"{inc.ref} {inc.status}")
-    engine.dispose()
     return 0
 
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -31,25 +35,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_show, error_exit=2)
 
 
-def _knowledge():
-    from runbook.config import load_settings
-    from runbook.knowledge import load_knowledge
-
-    kb, _errors = load_knowledge(load_settings().incident_dirs)  # `runbook validate` reports errors
-    return kb
-
-
 def _console():
     from rich.console import Console
 
     return Console()
 
 
-def cmd_rules(args: argparse.Namespace) -> int:
+def cmd_rules(args: argparse.Namespace, services: Services) -> int:
     from runbook.knowledge import rule_sort_key
     from runbook.knowledge.render import rule_row
 
-    kb = _knowledge()
+    kb = services.content.knowledge
     rows = [rule_row(kb.rules[r]) for r in sorted(kb.rules, key=rule_sort_key)]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -65,10 +61,10 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_incidents(args: argparse.Namespace) -> int:
+def cmd_incidents(args: argparse.Namespace, services: Services) -> int:
     from runbook.knowledge.render import incident_row
 
-    kb = _knowledge()
+    kb = services.content.knowledge
     rows = [incident_row(kb.incidents[i]) for i in sorted(kb.incidents)]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -84,17 +80,14 @@ def cmd_incidents(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
+def cmd_show(args: argparse.Namespace, services: Services) -> int:
     from runbook.knowledge import render
 
     if "#" in args.id:
-        from runbook.config import load_settings
-        from runbook.playbook.library import load_library
-
-        node = load_library(load_settings().playbook_dirs).node(args.id)
+        node = services.content.library.node(args.id)
         data, text = render.node_data(node), render.node_markdown(node)
     else:
-        rec = _knowledge().get(args.id)
+        rec = services.content.knowledge.get(args.id)
         data, text = render.record_data(rec), render.record_markdown(rec)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))

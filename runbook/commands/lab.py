@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -46,7 +50,7 @@ def _print_vars(state) -> None:
         print("  walk: runbook walk <playbook> " + " ".join(f"--var {k}={v}" for k, v in s.variables.items()))
 
 
-def cmd_up(args: argparse.Namespace) -> int:
+def cmd_up(args: argparse.Namespace, services: Services) -> int:
     from runbook.drill.lab import lab_up
 
     state = lab_up(args.scenarios, fast=args.fast)
@@ -61,7 +65,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace, services: Services) -> int:
     from runbook.drill.lab import lab_status
 
     status = lab_status()
@@ -88,7 +92,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if status.running else 1
 
 
-def cmd_down(args: argparse.Namespace) -> int:
+def cmd_down(args: argparse.Namespace, services: Services) -> int:
     from runbook.drill.lab import lab_down
 
     stopped = lab_down()
@@ -96,7 +100,7 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_scenarios(args: argparse.Namespace) -> int:
+def cmd_scenarios(args: argparse.Namespace, services: Services) -> int:
     from runbook.drill.lab import LAB_SCENARIOS
 
     rows = [

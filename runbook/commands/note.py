@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 KINDS = ("observation", "hypothesis", "decision", "action")
 TAGS = ("went_well", "went_wrong", "lucky")
@@ -22,14 +26,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_note)
 
 
-def cmd_note(args: argparse.Namespace) -> int:
-    from runbook.commands.incident import open_record
+def cmd_note(args: argparse.Namespace, services: Services) -> int:
     from runbook.record import repo
 
-    settings, engine, session = open_record()
-    with session:
+    with services.session() as session:
         inc = repo.get_incident(args.id, session=session)
-        f = repo.add_finding(inc.id, args.text, kind=args.kind, tags=args.tag, author=settings.author, session=session)
+        f = repo.add_finding(
+            inc.id, args.text, kind=args.kind, tags=args.tag, author=services.settings.author, session=session
+        )
         print(f"{inc.ref} {f.kind} #{f.id} recorded")
-    engine.dispose()
     return 0

@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -42,8 +46,8 @@ def _is_knowledge_dir(path: Path) -> bool:
     return path.is_dir() and (path.name == "incidents" or any((path / d).is_dir() for d in ("rules", "p0", "drills")))
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from runbook.content import load_content
+def cmd_validate(args: argparse.Namespace, services: Services) -> int:
+    from runbook.services.content import load_content
 
     targets = [p.resolve() for p in args.paths]
     for p in targets:
@@ -52,7 +56,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             return 1
     playbook_paths = [p for p in targets if not _is_knowledge_dir(p)]
     incident_paths = [p for p in targets if _is_knowledge_dir(p)]
-    content = load_content(extra_playbooks=playbook_paths, extra_incidents=incident_paths)
+    content = load_content(services.settings, extra_playbooks=playbook_paths, extra_incidents=incident_paths)
     errors = content.errors
     if targets:
         errors = [e for e in errors if any(_under(Path(e.path), t) for t in targets)]
@@ -75,10 +79,8 @@ def _under(path: Path, target: Path) -> bool:
     return path == target or target in path.parents
 
 
-def cmd_playbooks(args: argparse.Namespace) -> int:
-    from runbook.content import load_content
-
-    content = load_content(validate=False)
+def cmd_playbooks(args: argparse.Namespace, services: Services) -> int:
+    content = services.content
     rows = [
         {"id": pb.id, "title": pb.title, "nodes": len(pb.nodes), "rules": list(pb.rules), "path": str(pb.path)}
         for pb in sorted(content.library.playbooks.values(), key=lambda p: p.id)
@@ -94,11 +96,10 @@ def cmd_playbooks(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_graph(args: argparse.Namespace) -> int:
-    from runbook.content import load_content
+def cmd_graph(args: argparse.Namespace, services: Services) -> int:
     from runbook.playbook.export import export
 
-    content = load_content(validate=False)
+    content = services.content
     playbook = content.library.get(args.playbook)
     sys.stdout.write(export(playbook, args.format))
     return 0

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -22,22 +26,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_search)
 
 
-def cmd_search(args: argparse.Namespace) -> int:
+def cmd_search(args: argparse.Namespace, services: Services) -> int:
     from dataclasses import asdict
 
-    from runbook.commands.incident import open_record
-    from runbook.content import load_content
-    from runbook.record.search import search
-    from runbook.search_feed import refresh_search_index
-
-    settings, engine, session = open_record()
-    with session:
-        # rules, knowledge records and playbook nodes live in files: re-feed them first
-        refresh_search_index(session, load_content(settings, validate=False))
-        hits = search(
-            args.query, session=session, include_drills=args.drills, kinds=args.kind, limit=max(1, args.limit)
-        )
-    engine.dispose()
+    hits = services.search(args.query, include_drills=args.drills, kinds=args.kind, limit=max(1, args.limit))
     if args.json:
         print(json.dumps([{**asdict(h), "incident_ref": h.incident_ref} for h in hits], indent=2))
         return 0

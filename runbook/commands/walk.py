@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 EXIT_CODES = """\
 exit codes:
@@ -11,6 +15,7 @@ exit codes:
   1  stopped at a human decision (a question, or verdicts that suggest no single choice)
   2  stopped at unknown (every check at the node came back unknown)
   3  error (missing variables, unknown playbook or incident, invalid --var/--choose)
+  4  reached the unexplained terminal (no rule explains it: cause unknown, escalate with the evidence)
 """
 
 
@@ -61,31 +66,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(func=cmd_walk, error_exit=3)
 
 
-def parse_pairs_list(items: list[str], what: str) -> list[tuple[str, str]]:
-    """``["a=1", "b=2"]`` -> [("a", "1"), ("b", "2")]; a malformed item is a clear error."""
-    from runbook.errors import RunbookError
-
-    out = []
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise RunbookError(f"{what} {item!r}: expected NAME=VALUE")
-        out.append((name.strip(), value))
-    return out
-
-
-def parse_pairs(items: list[str], what: str) -> dict[str, str]:
-    """``["a=1", "b=2"]`` -> dict (the last value of a repeated name wins)."""
-    return dict(parse_pairs_list(items, what))
-
-
-def cmd_walk(args: argparse.Namespace) -> int:
+def cmd_walk(args: argparse.Namespace, services: Services) -> int:
     import asyncio
     import json
 
-    from runbook.content import load_content
+    from runbook.commands._pairs import parse_pairs, parse_pairs_list
     from runbook.walk.autopilot import autopilot
-    from runbook.walk.factory import build_engine
     from runbook.walk.summary import walk_dict, walk_text
     from runbook.walk.variables import MissingVariables, missing_for_playbook
 
@@ -93,19 +79,19 @@ def cmd_walk(args: argparse.Namespace) -> int:
     answers: dict[str, list[str]] = {}
     for node, choice in parse_pairs_list(args.choose, "--choose"):
         answers.setdefault(node, []).append(choice)
-    content = load_content(validate=False)
+    content = services.content
     playbook = content.library.get(args.playbook)
     observer = None if args.quiet else ProgressPrinter()
-    engine = build_engine(content, observer=observer)
     if args.incident:
-        engine.resume(args.incident)
+        engine = services.walk_engine(args.incident, observer=observer)
         engine.set_variables(variables)
     else:
         # Ask for every required variable the playbook's checks use before anything is recorded or run.
         needed = missing_for_playbook(playbook, variables)
         if needed:
             raise MissingVariables(needed)
-        engine.create_incident(args.title or playbook.title, variables=variables, severity=args.severity)
+        opened = services.open_incident(args.title or playbook.title, variables=variables, severity=args.severity)
+        engine = services.walk_engine(opened.id, observer=observer)
     if engine.node is None:
         engine.start(playbook.id)
     try:

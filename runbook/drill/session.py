@@ -246,14 +246,17 @@ async def run_drill(
     max_steps: int = 50,
     observer: Any = None,
     lab_directory: Path | None = None,
+    extra_variables: Mapping[str, str] | None = None,
 ) -> DrillRun:
     """Run a drill headlessly: autopilot (``auto``) plus pre-given ``answers``; score when it stops.
 
-    ``engine_factory(runner=..., observer=...)`` builds the walk engine (``build_engine``).
+    ``engine_factory(runner=..., observer=...)`` builds the walk engine (``Services.engine_factory``).
+    ``extra_variables`` (``--var``) override the lab's or the recording's, e.g. a live lab's token.
     """
     from runbook.walk.autopilot import autopilot
 
     variables, runner = drill_variables(scenario, mode, recording_dirs, lab_directory)
+    variables = {**variables, **(extra_variables or {})}
     counter = CheckCounter(observer)
     engine = engine_factory(runner=runner, observer=counter)
     open_drill(scenario, engine, variables, mode)

@@ -40,8 +40,8 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str | None = None, *, echo: bool = False, synchronous: str = "FULL") -> Engine:
-    """An engine for ``url`` (default: the configured record, see ``runbook.config``).
+def make_engine(url: str, *, echo: bool = False, synchronous: str = "FULL") -> Engine:
+    """An engine for ``url`` (``Services`` passes the configured record's URL).
 
     ``synchronous`` (SQLite only): ``FULL`` fsyncs every commit (survives a power cut);
     ``NORMAL`` survives a killed process but not a power cut, and is ~2x faster per event on
@@ -49,10 +49,6 @@ def make_engine(url: str | None = None, *, echo: bool = False, synchronous: str 
     """
     if synchronous not in ("FULL", "NORMAL"):
         raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
-    if url is None:
-        from runbook.config import load_settings
-
-        url = load_settings().db_url
     url = normalize_url(url)
     try:
         parsed = make_url(url)
@@ -133,7 +129,7 @@ def init_db(engine: Engine) -> int:
         raise StorageError(f"cannot open the incident record at {_safe(engine)}: {_first_line(exc)}") from exc
 
 
-def connect(url: str | None = None) -> Engine:
+def connect(url: str) -> Engine:
     """``make_engine`` + ``init_db``: what a command or the app calls once at start-up."""
     engine = make_engine(url)
     init_db(engine)

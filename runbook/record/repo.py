@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from runbook.checks.redact import split_secrets
 from runbook.errors import NotFoundError, StorageError
 from runbook.record.db import begin_write
 from runbook.record.models import (
@@ -92,9 +93,19 @@ def create_incident(
     detected_at: datetime | None = None,
     uid: str | None = None,
 ) -> Incident:
-    """Open an incident (and its ``opened`` timeline event)."""
+    """Insert an incident (and its ``opened`` timeline event).
+
+    Faces open incidents through ``runbook.record.incidents.open_incident``, which splits secrets
+    off first; this refuses a secret-looking variable outright, so no other path can store one.
+    """
     if not title.strip():
         raise StorageError("an incident needs a title")
+    _stored, secrets = split_secrets(variables or {})
+    if secrets:
+        raise StorageError(
+            f"refusing to record secret-looking variables ({', '.join(sorted(secrets))}): "
+            "open incidents with runbook.record.incidents.open_incident"
+        )
     sev = enum_value(Severity, severity, "severity")
 
     def build(uid: str) -> Incident:

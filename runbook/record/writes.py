@@ -16,7 +16,6 @@ checked first on every attempt, a retry can never duplicate.
 
 from __future__ import annotations
 
-import functools
 import random
 import time
 from collections.abc import Callable
@@ -36,12 +35,11 @@ T = TypeVar("T")
 _ATTEMPTS = 8
 
 
-@functools.cache
 def default_author() -> str:
-    """Author of rows written without one: the configured responder name."""
-    from runbook.config import load_settings
+    """Author of rows written without one (the faces always pass ``Settings.author``)."""
+    from runbook.config import process_author
 
-    return load_settings().author
+    return process_author()
 
 
 def write_once(session: Session, model: type, uid: str | None, build: Callable[[str], T]) -> T:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -11,7 +12,20 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from runbook.errors import RunbookError
-from runbook.tui.services import Services
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from runbook.services import Services
+    from runbook.services.content import Content
+    from runbook.tui.screens.start_incident import StartedIncident
+
+
+@runtime_checkable
+class PaletteCommands(Protocol):
+    """A screen that adds its own commands to the command palette."""
+
+    def palette_commands(self) -> Iterable[SystemCommand]: ...
 
 
 class RunbookApp(App[None]):
@@ -28,7 +42,8 @@ class RunbookApp(App[None]):
 
     def __init__(self, services: Services) -> None:
         super().__init__()
-        self.services = services
+        self.services: Services = services
+        self._content_errors_shown = False
 
     def get_default_screen(self) -> Screen:
         from runbook.tui.screens.home import HomeScreen
@@ -48,7 +63,7 @@ class RunbookApp(App[None]):
 
         self.push_screen(StartIncidentScreen(), self._open_started)
 
-    def _open_started(self, started) -> None:
+    def _open_started(self, started: StartedIncident | None) -> None:
         if started is not None:
             self.open_incident(started.incident_id, start_playbook=started.playbook_id)
 
@@ -73,7 +88,8 @@ class RunbookApp(App[None]):
         yield SystemCommand("Knowledge base", "Rules, P0 incidents, playbooks, search", self.action_knowledge)
         yield SystemCommand("Drills", "Practise on a scenario (replay or live against the lab)", self.action_drills)
         yield SystemCommand("Help", "Keys and how to use runbook", self.action_help)
-        yield from getattr(screen, "palette_commands", lambda: ())()
+        if isinstance(screen, PaletteCommands):
+            yield from screen.palette_commands()
 
     # -- errors never surface as tracebacks --------------------------------------------------
 
@@ -81,9 +97,9 @@ class RunbookApp(App[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             self.show_error(event.worker.error)
 
-    def report_content_errors(self, content) -> None:
+    def report_content_errors(self, content: Content) -> None:
         """Say once that some playbooks or records are broken (the rest still work)."""
-        if content.errors and not getattr(self, "_content_errors_shown", False):
+        if content.errors and not self._content_errors_shown:
             self._content_errors_shown = True
             first = content.errors[0].message
             more = f" (and {len(content.errors) - 1} more; run 'runbook validate')" if len(content.errors) > 1 else ""
@@ -96,11 +112,24 @@ class RunbookApp(App[None]):
             self.notify(f"{error.__class__.__name__}: {error}", title="Unexpected error", severity="error", timeout=8)
 
 
-def make_app(services: Services | None = None) -> RunbookApp:
-    """Build the app with its dependencies (database, content, check runner, clock)."""
-    return RunbookApp(services or Services())
+def make_app(services: Services) -> RunbookApp:
+    """Build the app with its dependencies (``Services``: record, content, check runner, clock)."""
+    return RunbookApp(services)
 
 
-def run_app() -> int:
-    make_app().run()
+def run_app(services: Services) -> int:
+    make_app(services).run()
     return 0
+
+
+def runbook_app(node: DOMNode) -> RunbookApp:
+    """The running ``RunbookApp`` seen from any of its widgets or screens, typed."""
+    app = node.app
+    if not isinstance(app, RunbookApp):  # pragma: no cover - a screen mounted in a foreign app
+        raise TypeError(f"{type(node).__name__} runs inside {type(app).__name__}, not RunbookApp")
+    return app
+
+
+def services_of(node: DOMNode) -> Services:
+    """The composition root the app was built with."""
+    return runbook_app(node).services

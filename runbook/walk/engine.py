@@ -21,17 +21,18 @@ from typing import Any
 from sqlmodel import Session
 
 from runbook.checks.base import CheckResult
-from runbook.checks.redact import redact_mapping, secret_values
+from runbook.checks.redact import redact_mapping, secret_values, split_secrets
 from runbook.checks.registry import get_check
 from runbook.errors import NotFoundError, RunbookError
 from runbook.playbook.library import Library
 from runbook.playbook.model import Node, NodeKind
 from runbook.record import repo
+from runbook.record.incidents import open_incident
 from runbook.record.models import EventKind, utcnow
+from runbook.record.similar import SimilarIncident, similar_incidents
 from runbook.walk import snapshot
 from runbook.walk.observer import NullWalkObserver, WalkObserver
 from runbook.walk.relay import CheckRelay, not_run
-from runbook.walk.similar import SimilarIncident, similar_incidents
 from runbook.walk.state import (
     BlockResult,
     NeededVariable,
@@ -47,7 +48,6 @@ from runbook.walk.variables import (
     prepare_params,
     present,
     runnable_blocks,
-    split_secrets,
 )
 
 #: ``run_check``'s signature: (check_type, params, *, timeout_s, observer, key) -> CheckResult.
@@ -112,20 +112,23 @@ class WalkEngine:
         service: str = "",
         is_drill: bool = False,
     ) -> int:
-        """Open a new incident in the record and bind the engine to it; returns its id."""
-        stored, self._secrets = split_secrets(variables or {})
-        inc = repo.create_incident(
+        """Open a new incident (``record.incidents.open_incident``: secrets split off) and bind to it."""
+        opened = open_incident(
             session=self.session,
             title=title,
             severity=severity,
             service=service,
-            variables=stored,
+            variables=variables,
             is_drill=is_drill,
             author=self.author,
         )
-        self.incident_id = inc.id
-        self._reload()
-        return inc.id
+        return self.bind(opened.id, secrets=opened.secrets)
+
+    def bind(self, incident_id: int, *, secrets: Mapping[str, Any] | None = None) -> int:
+        """Bind to an incident just opened (or resumed) with the secrets this process holds for it."""
+        self.resume(incident_id)
+        self._secrets = dict(secrets or {})
+        return incident_id
 
     def start(self, playbook_id: str) -> Node:
         """Enter ``playbook_id``'s start node (a jump when the walk is already somewhere)."""
@@ -387,8 +390,15 @@ class WalkEngine:
         ref = ref or self.ref
         if ref is None:
             return []
+        node = self._node(ref)
+        drill = self.incident_id is not None and repo.get_incident(self.incident_id, session=self.session).is_drill
         return similar_incidents(
-            self.library, self._node(ref), session=self.session, knowledge=self.knowledge, exclude=self.incident_id
+            session=self.session,
+            rules=node.conclusion.rules if node.conclusion else (),
+            nodes=[(node.playbook, node.id)],
+            knowledge=self.knowledge.incidents.values() if self.knowledge is not None else (),
+            exclude=self.incident_id,
+            drill=drill,
         )
 
     # -- internals -------------------------------------------------------------------------

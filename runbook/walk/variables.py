@@ -50,19 +50,6 @@ def present(variables: Mapping[str, Any], name: str) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def split_secrets(variables: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(variables safe to record, secret ones): secret-looking names (``api_token``) and URLs
-    carrying credentials (``http://user:pw@host``) are never written to the record."""
-    from runbook.checks.redact import is_secret_name
-
-    stored, secret = {}, {}
-    for name, value in variables.items():
-        text = str(value)
-        has_userinfo = "://" in text and "@" in text.split("://", 1)[1].split("/", 1)[0]
-        (secret if is_secret_name(name) or has_userinfo else stored)[name] = value
-    return stored, secret
-
-
 def block_variables(blocks: Iterable[CheckBlock]) -> list[str]:
     """Variable names the blocks use, in first-use order."""
     names: list[str] = []

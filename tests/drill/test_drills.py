@@ -8,6 +8,7 @@ path scores lower; the history ranks runs.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import subprocess
@@ -17,17 +18,17 @@ import pytest
 
 from runbook.checks.registry import all_checks
 from runbook.config import load_settings
-from runbook.content import load_content
 from runbook.drill.history import drill_history, leaderboard
 from runbook.drill.recording import load_recording
 from runbook.drill.scenarios import recording_dirs
 from runbook.drill.scoring import checks_on_path, optimal_path
 from runbook.drill.session import LIVE, REPLAY, DrillError, run_drill, run_drill_along
 from runbook.record import repo
-from runbook.walk.factory import build_engine
+from runbook.services import build_services
 
-CONTENT = load_content(validate=False)
-DIRS = recording_dirs(load_settings().incident_dirs)
+SETTINGS = dataclasses.replace(load_settings(), author="tester")
+CONTENT = build_services(SETTINGS).content
+DIRS = recording_dirs(SETTINGS.incident_dirs)
 
 
 @pytest.fixture()
@@ -38,8 +39,10 @@ def db_url(tmp_path):
 def factory_for(db_url):
     engines = []
 
+    services = build_services(SETTINGS, db_url=db_url, content=CONTENT)
+
     def factory(runner, observer):
-        engines.append(build_engine(CONTENT, db_url=db_url, runner=runner, observer=observer, author="tester"))
+        engines.append(services.walk_engine(runner=runner, observer=observer))
         return engines[-1]
 
     factory.engines = engines
@@ -222,7 +225,7 @@ def test_console_drill_with_a_hint_and_an_undo(db_url):
     assert 0 < run.score.total < 100
     # the hint and both checks (the undone branch's too) come from the record, not from the loop
     assert run.score.checks_run == 2
-    events = repo.timeline(run.incident_id, session=build_engine(CONTENT, db_url=db_url).session)
+    events = repo.timeline(run.incident_id, session=build_services(SETTINGS, db_url=db_url).session())
     assert [e.summary for e in events if "drill_hint" in e.payload] == ["hint 1 taken"]
 
 

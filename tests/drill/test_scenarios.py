@@ -8,14 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runbook.content import load_content
+from runbook.services import build_services
 from runbook.drill.lab.plan import LAB_SCENARIOS
 from runbook.drill.scenarios import load_scenarios, parse_scenario
 
 
 @pytest.fixture(scope="module")
 def content():
-    return load_content(validate=False)
+    return build_services().content
 
 
 def test_shipped_scenarios_cover_every_incident_and_rule(content):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from runbook.content import load_content
+from runbook.services import build_services
 from runbook.drill.scoring import DrillPath, Score, checks_on_path, optimal_path, score
 from runbook.errors import RunbookError
 from runbook.playbook.library import load_library
@@ -13,7 +13,7 @@ from runbook.playbook.library import load_library
 
 @pytest.fixture(scope="module")
 def library():
-    return load_content(validate=False).library
+    return build_services().content.library
 
 
 def test_optimal_path_is_the_networkx_shortest_path(library):

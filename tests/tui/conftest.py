@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from runbook.config import Settings
+from runbook.services import build_services
 from runbook.tui.app import make_app
-from runbook.tui.services import Services
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parents[2]
@@ -63,6 +63,6 @@ def make(settings):
     """Build a fresh app on the same database (call again to 'reopen the terminal')."""
 
     def build():
-        return make_app(Services(settings=settings, clock=lambda: datetime.now(UTC)))
+        return make_app(build_services(settings, clock=lambda: datetime.now(UTC)))
 
     return build

@@ -142,10 +142,10 @@ async def test_a_broken_playbook_is_a_notification_and_the_others_still_work(mak
     broken.mkdir()
     (broken / "broken.md").write_text("---\nid: broken\ntitle: Broken\nstart: a\n---\n## A {#a}\n\n- [x](#nowhere)\n")
     settings2 = replace(settings, playbook_dirs=(*settings.playbook_dirs, broken))
+    from runbook.services import build_services
     from runbook.tui.app import make_app
-    from runbook.tui.services import Services
 
-    app = make_app(Services(settings=settings2))
+    app = make_app(build_services(settings2))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("n")
         await wait_for(

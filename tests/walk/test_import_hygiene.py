@@ -10,9 +10,8 @@ MODULES = [
     "runbook.walk.autopilot",
     "runbook.walk.diagnose",
     "runbook.walk.diagnose_view",
-    "runbook.walk.similar",
+    "runbook.record.similar",
     "runbook.walk.summary",
-    "runbook.walk.factory",
     "runbook.commands.walk",
     "runbook.commands.diagnose",
 ]

@@ -8,7 +8,7 @@ reached. Replay needs nothing running; live needs ``runbook lab up <scenario's l
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,6 +17,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, OptionList
 from textual.widgets.option_list import Option
+
+from runbook.tui.app import runbook_app, services_of
+
+if TYPE_CHECKING:
+    from runbook.services.content import Content
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,10 @@ class DrillsScreen(Screen[None]):
         Binding("w", "random", "Spin the wheel"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.content: Content | None = None
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
@@ -50,13 +59,13 @@ class DrillsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="drills-load", exit_on_error=False)
     def load(self) -> None:
-        content = self.app.services.content
+        content = services_of(self).content
         self.app.call_from_thread(self.show, content)
 
-    def show(self, content) -> None:
+    def show(self, content: Content) -> None:
         self.content = content
         options = self.query_one("#drill-list", OptionList)
-        self.app.report_content_errors(content)
+        runbook_app(self).report_content_errors(content)
         options.add_options(
             [Option(f"{s.id}  {s.title}", id=s.id) for s in sorted(content.scenarios.values(), key=lambda s: s.id)]
         )
@@ -68,6 +77,8 @@ class DrillsScreen(Screen[None]):
 
     @on(OptionList.OptionHighlighted, "#drill-list")
     def briefing(self, event: OptionList.OptionHighlighted) -> None:
+        if self.content is None:
+            return
         s = self.content.scenarios[event.option.id]
         text = (
             f"## {s.title}\n\n*Incident {s.incident} · difficulty {s.difficulty} · par {s.par_s:.0f} s · "
@@ -84,13 +95,15 @@ class DrillsScreen(Screen[None]):
     def action_random(self) -> None:
         import random
 
-        if getattr(self, "content", None) and self.content.scenarios:
+        if self.content is not None and self.content.scenarios:
             ids = sorted(self.content.scenarios)
             self.query_one("#drill-list", OptionList).highlighted = ids.index(random.choice(ids))
 
     def action_run(self, mode: str) -> None:
         options = self.query_one("#drill-list", OptionList)
         if options.highlighted is None:
+            return
+        if self.content is None:
             return
         self.prepare(self.content.scenarios[options.get_option_at_index(options.highlighted).id], mode)
 
@@ -99,7 +112,7 @@ class DrillsScreen(Screen[None]):
         from runbook.drill.scenarios import recording_dirs
         from runbook.drill.session import drill_variables
 
-        dirs = recording_dirs(self.app.services.settings.incident_dirs)
+        dirs = recording_dirs(services_of(self).settings.incident_dirs)
         variables, runner = drill_variables(scenario, mode, dirs)
         self.app.call_from_thread(self.start, DrillStart(scenario, mode, dict(variables), runner))
 

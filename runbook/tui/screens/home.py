@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from runbook.tui.app import runbook_app, services_of
+
 
 @dataclass(frozen=True)
 class IncidentRow:
@@ -33,6 +35,11 @@ class HomeScreen(Screen[None]):
         Binding("r", "refresh", "Refresh"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown = False
+        """True after the first show: a resume then reloads the list."""
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="home"):
@@ -51,7 +58,7 @@ class HomeScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         # coming back from another screen: the list may have changed (not on the first show)
-        if getattr(self, "_shown", False):
+        if self._shown:
             self.load()
         self._shown = True
 
@@ -62,7 +69,7 @@ class HomeScreen(Screen[None]):
     def load(self) -> None:
         from runbook.record.repo import list_incidents
 
-        with self.app.services.session() as session:
+        with services_of(self).session() as session:
             rows = [
                 IncidentRow(
                     i.id,
@@ -95,7 +102,7 @@ class HomeScreen(Screen[None]):
             self.app.action_new_incident()
             return
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        self.app.open_incident(int(key))
+        runbook_app(self).open_incident(int(key))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.app.open_incident(int(event.row_key.value))
+        runbook_app(self).open_incident(int(event.row_key.value))

@@ -19,6 +19,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from runbook.tui.app import runbook_app, services_of
 from runbook.tui.widgets.decision_tree import DecisionTree
 
 
@@ -48,7 +49,7 @@ class KnowledgeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="kb-load", exit_on_error=False)
     def load(self) -> None:
-        content = self.app.services.content
+        content = services_of(self).content
         self.app.call_from_thread(self.show_content, content)
 
     def show_content(self, content) -> None:
@@ -56,7 +57,7 @@ class KnowledgeScreen(Screen[None]):
 
         self.content = content
         kb = content.knowledge
-        self.app.report_content_errors(content)
+        runbook_app(self).report_content_errors(content)
         if kb is not None:
             rules = self.query_one("#rule-list", OptionList)
             rules.add_options(
@@ -108,13 +109,7 @@ class KnowledgeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
     def search(self, query: str) -> None:
-        from runbook.record.search import search
-        from runbook.search_feed import refresh_search_index
-
-        services = self.app.services
-        with services.session() as session:
-            refresh_search_index(session, services.content)
-            hits = search(query, session=session, limit=50)
+        hits = services_of(self).search(query, limit=50)
         self.app.call_from_thread(self.show_hits, hits)
 
     def show_hits(self, hits) -> None:

@@ -10,18 +10,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, MarkdownViewer, Static
 
+from runbook.tui.app import services_of
+
 
 def default_export_path(incident_id: int, fmt: str) -> Path:
     return Path.cwd() / f"postmortem-INC-{incident_id:04d}.{fmt}"
-
-
-def render(services, incident_id: int, fmt: str) -> str:
-    """The postmortem text for an incident (same code path as ``runbook export``)."""
-    from runbook.report import build_context, load_view, render_postmortem
-
-    with services.session() as session:
-        ctx = build_context(incident_id, session=session, knowledge=load_view())
-    return render_postmortem(ctx, fmt=fmt, templates_dir=services.settings.templates_dir)
 
 
 class PostmortemScreen(Screen[None]):
@@ -50,7 +43,7 @@ class PostmortemScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="pm-render", exit_on_error=False)
     def load(self) -> None:
-        text = render(self.app.services, self.incident_id, "md")
+        text = services_of(self).render_postmortem(self.incident_id, fmt="md")
         self.app.call_from_thread(self.query_one("#postmortem", MarkdownViewer).document.update, text)
 
     def action_export(self, fmt: str) -> None:
@@ -58,8 +51,8 @@ class PostmortemScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="pm-export", exit_on_error=False)
     def export(self, fmt: str) -> None:
-        text = render(self.app.services, self.incident_id, fmt)
         path = default_export_path(self.incident_id, fmt)
+        text = services_of(self).render_postmortem(self.incident_id, fmt=fmt)
         path.write_text(text, encoding="utf-8")
         self.app.call_from_thread(self.exported, path)
 

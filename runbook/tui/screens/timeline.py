@@ -15,6 +15,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
+from runbook.tui.app import services_of
+
 POLL_S = 1.0
 
 
@@ -60,7 +62,7 @@ class TimelineScreen(Screen[None]):
 
         # re-read a few ids back: concurrent writers on PostgreSQL may commit out of id order
         since = max(0, self._last_id - 20)
-        with self.app.services.session() as session:
+        with services_of(self).session() as session:
             lines = [
                 TimelineLine(e.id, e.at, e.kind, e.author, e.summary, e.automatic, e.undone)
                 for e in timeline(self.incident_id, session=session, since=since)

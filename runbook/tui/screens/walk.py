@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from runbook.errors import RunbookError
 from runbook.playbook.model import NodeKind
+from runbook.tui.app import runbook_app, services_of
 from runbook.tui.observer import CheckFinished, CheckProgressed, CheckStarted, MessageObserver, WalkChanged
 from runbook.tui.widgets.check_panel import CheckPanel, verdict_markup
 
@@ -75,20 +76,14 @@ class WalkScreen(Screen[None]):
 
     @work(exclusive=True, group="walk-open", exit_on_error=False)
     async def open_walk(self) -> None:
-        from runbook.walk.engine import WalkEngine
-
-        services = self.app.services
-        content = await asyncio.to_thread(lambda: services.content)  # parsing must not block the UI
-        runner = self.drill.runner if self.drill else services.check_runner
-        self.engine = WalkEngine(
-            content.library,
-            services.session(),
-            runner=runner,
-            observer=MessageObserver(self),
-            clock=services.clock,
-            author=services.settings.author,
-            knowledge=content.knowledge,
-        )
+        services = services_of(self)
+        await asyncio.to_thread(lambda: services.content)  # parsing must not block the UI
+        runner = self.drill.runner if self.drill else None
+        if self.drill is not None:
+            self.engine = services.walk_engine(runner=runner, observer=MessageObserver(self))
+        else:
+            assert self.incident_id is not None
+            self.engine = services.walk_engine(self.incident_id, observer=MessageObserver(self))
         if self.drill is not None:
             from runbook.drill.session import open_drill
 
@@ -96,7 +91,7 @@ class WalkScreen(Screen[None]):
             self.incident_id = open_drill(d.scenario, self.engine, d.variables, d.mode)
             self.notify(f"drill {d.scenario.id} ({d.mode}): diagnose it; i takes a hint", title="Drill")
         else:
-            node = self.engine.resume(self.incident_id)
+            node = self.engine.node
             if node is None:
                 self.engine.start(self.start_playbook or "triage")
         self.refresh_node()
@@ -152,13 +147,16 @@ class WalkScreen(Screen[None]):
             )
         return f"suggested by {verdict_markup(s.verdict.value).rstrip()}: [b]{s.label}[/b] — press [b]s[/b] to take it"
 
-    @work(thread=True, exclusive=True, group="walk-similar", exit_on_error=False)
     def show_similar(self) -> None:
-        try:
-            similar = self.engine.similar() if self.engine else []
-        except Exception:
-            similar = []
-        lines = [f"• {getattr(s, 'label', None) or getattr(s, 'title', str(s))}" for s in similar[:3]]
+        if self.engine is not None and self.engine.ref:
+            self.look_up_similar(self.engine.ref, self.incident_id)
+
+    @work(thread=True, exclusive=True, group="walk-similar", exit_on_error=False)
+    def look_up_similar(self, node_ref: str, incident_id: int | None) -> None:
+        # Its own session (``Services.similar_incidents``): the engine's session belongs to the
+        # event loop. A failure reaches the app's worker handler, which shows it.
+        similar = services_of(self).similar_incidents(node_ref, exclude=incident_id)
+        lines = [f"• {s.ref} {s.title} ({s.reason})" for s in similar[:3]]
         text = ("[b]Similar:[/b] " + "  ".join(lines)) if lines else ""
         self.app.call_from_thread(self.query_one("#similar", Static).update, text)
 
@@ -210,7 +208,7 @@ class WalkScreen(Screen[None]):
         try:
             return fn(*args)
         except RunbookError as exc:
-            self.app.show_error(exc)
+            runbook_app(self).show_error(exc)
             return None
 
     def action_back(self) -> None:
@@ -234,7 +232,7 @@ class WalkScreen(Screen[None]):
         except MissingVariables as exc:
             self.ask_variables(exc.needed)
         except RunbookError as exc:
-            self.app.show_error(exc)
+            runbook_app(self).show_error(exc)
 
     def ask_variables(self, needed) -> None:
         from runbook.tui.screens.variables import VariablesScreen
@@ -293,7 +291,7 @@ class WalkScreen(Screen[None]):
             self.ask_variables(exc.needed)
             return
         except RunbookError as exc:
-            self.app.show_error(exc)
+            runbook_app(self).show_error(exc)
             return
         self.notify(f"autopilot stopped: {stop.reason.value} — {stop.detail}", title="Autopilot")
 
@@ -322,7 +320,7 @@ class WalkScreen(Screen[None]):
                     text,
                     session=self.engine.session,
                     kind=self._note_kind,
-                    author=self.app.services.settings.author,
+                    author=services_of(self).settings.author,
                     step_id=step.step_id if step else None,
                 )
             )

@@ -8,7 +8,7 @@ replaces each kind as a whole, so a deleted rule or node disappears from the ind
 
 from __future__ import annotations
 
-from runbook.content import Content
+from runbook.services.content import Content
 
 KINDS = ("rule", "kb_record", "playbook_node")
 
