@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -153,6 +153,9 @@ class CheckParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: A check's own parameter model: ``class HttpProbe(Check[HttpProbeParams])``.
+ParamsT = TypeVar("ParamsT", bound=CheckParams)
+
 ProgressCallback = Callable[[float | None, str], None]
 
 
@@ -202,10 +205,12 @@ class CheckContext:
             self._on_progress(fraction, message)
 
 
-class Check(ABC):
+class Check(ABC, Generic[ParamsT]):
     """A check type. Subclasses set the class attributes and implement ``run``.
 
-    Register a subclass with ``@register_check`` from ``runbook.checks.registry``.
+    Generic in its parameter model, so ``run`` receives the subclass's own params (the runner
+    validates raw params with ``Params`` first). Register a subclass with ``@register_check``
+    from ``runbook.checks.registry``.
     """
 
     name: ClassVar[str]
@@ -224,5 +229,5 @@ class Check(ABC):
     """Names of parameters whose values are secrets (redacted everywhere)."""
 
     @abstractmethod
-    async def run(self, params: CheckParams, ctx: CheckContext) -> Outcome:
+    async def run(self, params: ParamsT, ctx: CheckContext) -> Outcome:
         """Measure and decide. May raise; the runner maps any exception to ``unknown``."""

@@ -10,18 +10,22 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from runbook.checks.base import Check, CheckParams
 from runbook.errors import CheckError
 
-_REGISTRY: dict[str, type[Check]] = {}
+#: Any registered check type; its parameter model is known only at run time.
+AnyCheck = Check[Any]
+_C = TypeVar("_C", bound=type[AnyCheck])
+
+_REGISTRY: dict[str, type[AnyCheck]] = {}
 _loaded = False
 
 
-def register_check(cls: type[Check]) -> type[Check]:
+def register_check(cls: _C) -> _C:
     """Class decorator: make a check type available by its ``name``."""
     existing = _REGISTRY.get(cls.name)
     if existing is not None and existing is not cls:
@@ -42,13 +46,13 @@ def _load_catalog() -> None:
     _loaded = True
 
 
-def all_checks() -> dict[str, type[Check]]:
+def all_checks() -> dict[str, type[AnyCheck]]:
     """Every registered check type, by name (sorted)."""
     _load_catalog()
     return dict(sorted(_REGISTRY.items()))
 
 
-def get_check(name: str) -> type[Check]:
+def get_check(name: str) -> type[AnyCheck]:
     checks = all_checks()
     try:
         return checks[name]

@@ -46,7 +46,7 @@ class Sample:
 
 
 @register_check
-class ConnectionLeak(Check):
+class ConnectionLeak(Check["ConnectionLeak.Params"]):
     name = "connection_leak"
     title = "Connection leak (CLOSE_WAIT, fd usage)"
     description = (

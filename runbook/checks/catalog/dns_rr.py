@@ -23,7 +23,7 @@ from runbook.checks.registry import register_check
 
 
 @register_check
-class DnsRoundRobin(Check):
+class DnsRoundRobin(Check["DnsRoundRobin.Params"]):
     name = "dns_rr_effectiveness"
     title = "DNS round-robin effectiveness"
     description = (

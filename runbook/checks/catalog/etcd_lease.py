@@ -31,7 +31,7 @@ END_MARGIN_S = 1.5
 
 
 @register_check
-class EtcdLeaseKeepalive(Check):
+class EtcdLeaseKeepalive(Check["EtcdLeaseKeepalive.Params"]):
     name = "etcd_lease_keepalive"
     title = "etcd lease keep-alive health"
     description = (

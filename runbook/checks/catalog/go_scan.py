@@ -38,7 +38,7 @@ class ScanReport:
 
 
 @register_check
-class GoSourceScan(Check):
+class GoSourceScan(Check["GoSourceScan.Params"]):
     name = "go_source_scan"
     title = "Go source scan for the postmortem's anti-patterns"
     description = (

@@ -89,7 +89,7 @@ class GoroutineParams(CheckParams):
 
 
 @register_check
-class GoroutinePileupLogging(Check):
+class GoroutinePileupLogging(Check[GoroutineParams]):
     name = "goroutine_pileup_logging"
     title = "Goroutine pile-up behind logging"
     description = (

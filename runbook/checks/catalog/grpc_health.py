@@ -34,7 +34,7 @@ DOWN_STATES = ("UNAVAILABLE", "NOT_SERVING", "DEADLINE_EXCEEDED")
 
 
 @register_check
-class GrpcUnavailableFallback(Check):
+class GrpcUnavailableFallback(Check["GrpcUnavailableFallback.Params"]):
     name = "grpc_unavailable_fallback"
     title = "gRPC health and UNAVAILABLE fallback"
     description = (

@@ -98,7 +98,7 @@ def _rss(pid: int) -> int:
 
 
 @register_check
-class HealthVsMemory(Check):
+class HealthVsMemory(Check[HealthMemoryParams]):
     name = "health_vs_memory"
     title = "Health endpoint vs memory near the limit"
     description = (

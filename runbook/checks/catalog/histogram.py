@@ -425,7 +425,7 @@ class HistogramParams(CheckParams):
 
 
 @register_check
-class HistogramBucketQuality(Check):
+class HistogramBucketQuality(Check[HistogramParams]):
     name = "histogram_bucket_quality"
     title = "Histogram bucket quality"
     description = (

@@ -86,7 +86,7 @@ def simulated_trips(flags: list[bool], failure_threshold: int, success_threshold
 
 
 @register_check
-class HttpProbeFlapping(Check):
+class HttpProbeFlapping(Check[HttpProbeParams]):
     name = "http_probe_flapping"
     title = "HTTP probe flapping: latency tail vs probe timeout"
     description = (

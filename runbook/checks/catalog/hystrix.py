@@ -166,7 +166,7 @@ class HystrixParams(CheckParams):
 
 
 @register_check
-class HystrixHalfOpen(Check):
+class HystrixHalfOpen(Check[HystrixParams]):
     name = "hystrix_half_open"
     title = "Circuit breaker half-open behaviour"
     description = (

@@ -73,7 +73,7 @@ def skew_stats(counts: dict[str, int], weights: dict[str, float], k: int) -> dic
 
 
 @register_check
-class LbSkew(Check):
+class LbSkew(Check[LbSkewParams]):
     name = "lb_skew"
     title = "Load-balancer skew across backends"
     description = (

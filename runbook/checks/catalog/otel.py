@@ -77,7 +77,7 @@ class OtelParams(CheckParams):
 
 
 @register_check
-class OtelOrphanSpans(Check):
+class OtelOrphanSpans(Check[OtelParams]):
     name = "otel_orphan_spans"
     title = "Trace propagation: orphan spans"
     description = (

@@ -32,7 +32,7 @@ from runbook.checks.registry import register_check
 
 
 @register_check
-class RegistryConsistency(Check):
+class RegistryConsistency(Check["RegistryConsistency.Params"]):
     name = "registry_consistency"
     title = "Registry consistency across clusters"
     description = (

@@ -68,7 +68,7 @@ def lost_at(arrived: list[bool]) -> int | None:
 
 
 @register_check
-class TraceHeaderCanonicalization(Check):
+class TraceHeaderCanonicalization(Check[TraceHeaderParams]):
     name = "trace_header_canonicalization"
     title = "Trace header survival across spellings"
     description = (
