@@ -5,15 +5,22 @@ there are users; Prometheus' memory and every query over that metric grow with i
 counts series per metric family and distinct values per label, either on a target's /metrics
 page or in Prometheus' own head block (``/api/v1/status/tsdb``), and flags label values that
 look like identifiers (UUIDs, long hex, all digits, IP addresses, e-mail addresses).
+
+Labels are judged per metric, never summed across metrics, and two kinds are told apart:
+request-scoped identifiers (user, request, session, trace IDs: they grow with traffic, R12's
+failure mode) and fleet identity (``pod``, ``uid``, ``container_id``, ``instance``...: bounded
+by the size of the fleet). Fleet labels are reported, not judged; a metric whose size is
+explained by fleet labels alone (kube-state-metrics' ``kube_pod_info``) is not an explosion.
 """
 
 from __future__ import annotations
 
 import itertools
+from typing import Self
 
 from pydantic import Field, model_validator
 
-from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.catalog._cardinality_report import (
     ID_SAMPLE,
     CardinalityReport,
@@ -25,6 +32,29 @@ from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 from runbook.errors import ParseError
 from runbook.parsers.prom_text import Exposition, parse, paused_gc
+
+#: Labels that name a member of the fleet (a pod, a container, a node): their values grow
+#: with the fleet, not with traffic.
+FLEET_LABELS = (
+    "instance",
+    "job",
+    "pod",
+    "pod_name",
+    "pod_uid",
+    "uid",
+    "pod_ip",
+    "host_ip",
+    "container",
+    "container_id",
+    "container_name",
+    "id",
+    "image",
+    "image_id",
+    "namespace",
+    "node",
+    "host",
+    "hostname",
+)
 
 
 def analyse_cardinality(expo: Exposition, *, top: int = 10, min_values_for_id_check: int = 10) -> CardinalityReport:
@@ -59,9 +89,13 @@ class CardinalityParams(CheckParams):
     fail_values: int = Field(1000, gt=0, description="fail when a label has this many values")
     fail_id_like: int = Field(100, gt=0, description="fail when a label has this many ID-like values")
     ignore_labels: list[str] = Field(["__name__"], description="Labels not judged (TSDB mode counts __name__)")
+    fleet_labels: list[str] = Field(
+        list(FLEET_LABELS),
+        description="Fleet identity labels (bounded by the fleet, not by traffic): reported, never judged",
+    )
 
     @model_validator(mode="after")
-    def _source(self):
+    def _source(self) -> Self:
         if not self.metrics_url and not self.prom_url:
             raise ValueError("give metrics_url or prom_url")
         return self
@@ -72,15 +106,17 @@ class LabelCardinality(Check[CardinalityParams]):
     name = "label_cardinality"
     title = "Label cardinality"
     description = (
-        "Series per metric and values per label from /metrics or Prometheus' TSDB status; "
-        "fail at >=10k series, >=1000 values or >=100 ID-like values (uuid, hex, digits, "
-        "IP, e-mail); warn at >=1000 series or >=100 values."
+        "Series per metric and values per label within each metric, from /metrics or Prometheus' "
+        "TSDB status (per-metric label values via the API); fleet identity labels (pod, uid, "
+        "container_id, instance...) are reported, not judged. fail at >=10k series, >=1000 values "
+        "or >=100 ID-like values (uuid, hex, digits, IP, e-mail) of a request-scoped label; warn "
+        "at >=1000 series or >=100 values; a metric sized by fleet labels alone is not judged."
     )
     rules = ("R12",)
     Params = CardinalityParams
     default_timeout_s = 15.0
 
-    async def run(self, params: CardinalityParams, ctx) -> Outcome:
+    async def run(self, params: CardinalityParams, ctx: CheckContext) -> Outcome:
         if params.metrics_url:
             reply = await fetch(ctx, "GET", params.metrics_url, headers={"Accept": "text/plain;version=0.0.4"})
             if not reply.ok:
@@ -96,7 +132,7 @@ class LabelCardinality(Check[CardinalityParams]):
         return judge(report, params, source, ctx)
 
 
-def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx) -> Outcome:
+def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx: CheckContext) -> Outcome:
     thresholds = {
         "warn_series": params.warn_series,
         "fail_series": params.fail_series,
@@ -112,10 +148,23 @@ def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx
             thresholds,
             error="the page holds no samples",
         )
-    labels = [c for c in report.top_labels if c.label not in params.ignore_labels]
-    fails, warns = [], []
+    fleet_names = set(params.fleet_labels)
+    counted = [c for c in report.top_labels if c.label not in params.ignore_labels]
+    labels = [c for c in counted if c.label not in fleet_names]
+    fleet = [c for c in counted if c.label in fleet_names]
+    # a metric is fleet-sized when every label of it with many values is a fleet label
+    wide: dict[str, set[bool]] = {}
+    for c in counted:
+        if c.metric and c.values >= params.warn_values:
+            wide.setdefault(c.metric, set()).add(c.label in fleet_names)
+    fleet_sized = {m for m, kinds in wide.items() if kinds == {True}}
+    fails: list[str] = []
+    warns: list[str] = []
+    notes: list[str] = []
     for name, n in report.top_families:
-        if n >= params.fail_series:
+        if n >= params.warn_series and name in fleet_sized:
+            notes.append(f"{name} has {n} series, sized by fleet labels")
+        elif n >= params.fail_series:
             fails.append(f"{name} has {n} series")
         elif n >= params.warn_series:
             warns.append(f"{name} has {n} series")
@@ -127,6 +176,8 @@ def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx
             fails.append(f"{where} has {c.id_like} ID-like values (e.g. {', '.join(c.examples)})")
         elif c.values >= params.warn_values:
             warns.append(f"{where} has {c.values} values")
+    for c in fleet[:3]:
+        ctx.record("sample", f"{c.metric or '*'} {c.label}: {c.values} values (fleet identity, not judged)")
     for c in labels[:5]:
         ctx.record(
             "sample",
@@ -134,7 +185,16 @@ def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx
             + (f", e.g. {', '.join(c.examples)}" if c.examples else ""),
         )
     top_name, top_n = report.top_families[0]
-    figures: dict = {"series_total": report.series_total, "top_metric": top_name, "top_metric_series": top_n}
+    figures: dict[str, Figure] = {
+        "series_total": report.series_total,
+        "top_metric": top_name,
+        "top_metric_series": top_n,
+        "fleet_sized_metrics": len(fleet_sized),
+        "top_fleet_label": (f"{fleet[0].metric}.{fleet[0].label}" if fleet[0].metric else fleet[0].label)
+        if fleet
+        else None,
+        "top_fleet_label_values": fleet[0].values if fleet else None,
+    }
     if labels:
         figures.update(
             {
@@ -147,9 +207,10 @@ def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx
         return Outcome(Verdict.FAIL, f"cardinality explosion at {source}: " + "; ".join(fails[:3]), figures, thresholds)
     if warns:
         return Outcome(Verdict.WARN, f"high cardinality at {source}: " + "; ".join(warns[:3]), figures, thresholds)
+    fleet_note = f" ({'; '.join(notes[:2])})" if notes else ""
     return Outcome(
         Verdict.OK,
-        f"cardinality is bounded at {source}: largest is {top_name} with {top_n} series",
+        f"cardinality is bounded at {source}: largest is {top_name} with {top_n} series{fleet_note}",
         figures,
         thresholds,
     )
