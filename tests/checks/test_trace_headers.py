@@ -45,10 +45,28 @@ async def test_case_sensitive_header_map_loses_other_spellings(header_echo):
     assert r.figures["lost"] == "X-Trace-Id, x-trace-id, X_Trace_ID"
 
 
-async def test_go_raw_map_lookup_never_echoes(header_echo):
+async def test_never_echoed_without_a_working_control_is_unknown(header_echo):
     r = await run_check("trace_header_canonicalization", {"entry_url": header_echo.url("/go")})
-    assert r.verdict is Verdict.WARN
+    assert r.verdict is Verdict.UNKNOWN, r.summary
     assert r.summary.startswith("the trace ID was never echoed for any of 4 spellings")
+    assert r.error == "never echoed; no control_url to prove the echo hop echoes"
+    broken = await run_check(
+        "trace_header_canonicalization", {"entry_url": header_echo.url("/go"), "control_url": header_echo.url("/go")}
+    )
+    assert broken.verdict is Verdict.UNKNOWN and broken.figures["control_echoed"] is False
+    assert broken.error == "never echoed; the control request straight to the echo hop was not echoed either"
+
+
+async def test_go_raw_lookup_in_front_of_a_working_echo_fails(header_echo):
+    """R11's own mechanism: a Go service looks up r.Header["X-Trace-ID"] (never found, every
+    spelling is canonicalised to X-Trace-Id) and forwards nothing; the echo hop behind it works."""
+    r = await run_check(
+        "trace_header_canonicalization",
+        {"entry_url": header_echo.url("/forward-go"), "control_url": header_echo.url("/any")},
+    )
+    assert r.verdict is Verdict.FAIL, r.summary
+    assert r.figures["control_echoed"] is True and r.figures["propagated"] == ""
+    assert r.summary.startswith("the trace ID is lost for all 4 spellings between the entry and the echo hop")
 
 
 def test_go_canonicalization_and_variants():

@@ -6,6 +6,12 @@ drops any header with an underscore (``X_Trace_ID``) unless ``underscores_in_hea
 This check sends a unique ID in each spelling through the entry URL (and, when given, through
 each inner hop directly) and looks for it in the echo endpoint's response headers or body.
 Sent header names keep their exact case on the wire (HTTP/1.1 via h11).
+
+An ID echoed for no spelling at all proves nothing by itself: the echo endpoint may not echo.
+A control request straight to the echo hop (``control_url``) settles it: echoed there but
+lost for every spelling through the entry is R11's failure (a Go receiver doing
+``r.Header["X-Trace-ID"]`` loses every spelling alike); no control, or a control that is not
+echoed either, is ``unknown``.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import uuid
 
 from pydantic import Field
 
-from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 
@@ -32,6 +38,11 @@ class TraceHeaderParams(CheckParams):
         description="Spellings to send (default: configured, Go-canonical, lower-case, underscore form)",
     )
     method: str = Field("GET", description="HTTP method for the probe requests")
+    control_url: str | None = Field(
+        None,
+        description="The echo hop itself, called directly with the configured spelling: proves the echo "
+        "works when no spelling comes back through the entry",
+    )
 
 
 def canonical_header_key(name: str) -> str:
@@ -75,13 +86,14 @@ class TraceHeaderCanonicalization(Check[TraceHeaderParams]):
         "Sends a unique trace ID in each spelling of the trace header (configured, Go-canonical, "
         "lower-case, underscore) through the entry URL and each inner hop; reports which spellings "
         "reach the echo endpoint and which hop drops the others. fail: some spellings propagate and "
-        "others do not; warn: the ID is never echoed (cannot verify, use a tracing check); ok: all propagate."
+        "others do not, or none does while a control request straight to the echo hop (control_url) is "
+        "echoed; unknown: never echoed and no working control (cannot verify); ok: all propagate."
     )
     rules = ("R11",)
     Params = TraceHeaderParams
     default_timeout_s = 15.0
 
-    async def run(self, params: TraceHeaderParams, ctx) -> Outcome:
+    async def run(self, params: TraceHeaderParams, ctx: CheckContext) -> Outcome:
         variants = params.variants or default_variants(params.header)
         hops = [params.entry_url, *params.hop_urls]
         arrived: dict[str, list[bool]] = {v: [] for v in variants}
@@ -105,10 +117,27 @@ class TraceHeaderCanonicalization(Check[TraceHeaderParams]):
                     f"{'echoed' if seen else 'NOT echoed'} (HTTP {reply.status})",
                 )
                 ctx.progress((h * len(variants) + i + 1) / (len(hops) * len(variants)), f"{variant} via hop {h}")
-        return judge(variants, hops, arrived)
+        control: bool | None = None
+        if params.control_url and not any(any(seen) for seen in arrived.values()):
+            trace_id = f"rb{uuid.uuid4().hex[:20]}"
+            reply = await fetch(
+                ctx,
+                params.method,
+                params.control_url,
+                headers=[(params.header, trace_id)],
+                truncate=True,
+                max_bytes=256 * 1024,
+            )
+            control = trace_id in reply.text() or any(trace_id in value for _, value in reply.headers)
+            ctx.record(
+                "sample",
+                f"control {reply.url}: {params.header}: {trace_id} "
+                f"{'echoed' if control else 'NOT echoed'} (HTTP {reply.status})",
+            )
+        return judge(variants, hops, arrived, control)
 
 
-def judge(variants: list[str], hops: list[str], arrived: dict[str, list[bool]]) -> Outcome:
+def judge(variants: list[str], hops: list[str], arrived: dict[str, list[bool]], control: bool | None = None) -> Outcome:
     if not variants:
         raise MeasureError("no header spellings to test")
     passed = [v for v in variants if arrived[v][0]]
@@ -119,21 +148,37 @@ def judge(variants: list[str], hops: list[str], arrived: dict[str, list[bool]]) 
     def hop_name(i: int | None) -> str:
         return "entry" if i == 0 else f"hop {i}" if i is not None else "-"
 
-    figures = {
+    figures: dict[str, Figure] = {
         "variants": len(variants),
         "propagated": ", ".join(passed),
         "lost": ", ".join(lost),
-        "lost_at": "; ".join(f"{v} at {hop_name(where[v])} ({hops[where[v]]})" for v in lost),
+        "lost_at": "; ".join(f"{v} at {hop_name(where[v])} ({hops[where[v] or 0]})" for v in lost),
         "hops": len(hops),
+        "control_echoed": control,
     }
     thresholds = {"required_share_propagated": 1.0}
-    if not anywhere:
+    if not anywhere and control:
         return Outcome(
-            Verdict.WARN,
-            f"the trace ID was never echoed for any of {len(variants)} spellings: "
-            "cannot verify propagation here (check the echo endpoint, or use a tracing check)",
+            Verdict.FAIL,
+            f"the trace ID is lost for all {len(variants)} spellings between the entry and the echo hop, "
+            "while a control request straight to the echo hop is echoed (a lookup that matches no spelling, "
+            'e.g. Go\'s r.Header["X-Trace-ID"]: use Header.Get)',
             figures=figures,
             thresholds=thresholds,
+        )
+    if not anywhere:
+        why = (
+            "the control request straight to the echo hop was not echoed either"
+            if control is False
+            else "no control_url to prove the echo hop echoes"
+        )
+        return Outcome(
+            Verdict.UNKNOWN,
+            f"the trace ID was never echoed for any of {len(variants)} spellings: cannot verify propagation "
+            f"here ({why})",
+            figures=figures,
+            thresholds=thresholds,
+            error=f"never echoed; {why}",
         )
     if lost:
         detail = "; ".join(f"{v} lost at {hop_name(where[v])}" for v in lost)
