@@ -3,10 +3,10 @@
 Public API::
 
     from runbook.report import build_context, render_postmortem
-    ctx = build_context("INC-0007", session=session, knowledge=load_view(), tz="UTC")
+    ctx = build_context("INC-0007", session=session, knowledge=kb, tz="UTC")   # kb: a KnowledgeBase
     text = render_postmortem(ctx, fmt="md")            # or fmt="html", template=path
 
-``runbook.report.from_knowledge.context_from_kb("P0-1")`` builds the same context from a
+``runbook.report.from_knowledge.context_from_kb("P0-1", knowledge=kb)`` builds the same context from a
 knowledge-base P0 record (the worked examples in ``docs/examples/``).
 """
 
@@ -16,7 +16,6 @@ from pathlib import Path
 
 from runbook.report.context import PostmortemContext
 from runbook.report.from_record import build_context
-from runbook.report.kb import KnowledgeView, load_view
 from runbook.report.render import TemplateError, render_markdown
 
 FORMATS = ("md", "html")
@@ -38,10 +37,8 @@ def render_postmortem(
 
 __all__ = [
     "FORMATS",
-    "KnowledgeView",
     "PostmortemContext",
     "TemplateError",
     "build_context",
-    "load_view",
     "render_postmortem",
 ]

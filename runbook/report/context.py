@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runbook.record.similar import SimilarIncident
+
 
 class Markdown(str):
     """Trusted Markdown: printed verbatim by the renderer (every other ``str`` is escaped)."""
@@ -66,7 +68,7 @@ class Detection:
 
 
 @dataclass(frozen=True)
-class TimelineLine:
+class TimelineEntry:
     at: str
     kind: str
     """Event kind (``check_run``, ``finding``, ``choice_taken`` ...) or ``reconstructed``."""
@@ -144,15 +146,6 @@ class ActionRow:
 
 
 @dataclass(frozen=True)
-class SimilarIncident:
-    ref: str
-    title: str
-    reason: str
-    """Why it is similar: shared rules or shared playbook nodes."""
-    link: str = ""
-
-
-@dataclass(frozen=True)
 class Lesson:
     rule_id: str
     title: str
@@ -184,7 +177,7 @@ class PostmortemContext:
     trigger: str
     resolution: str
     detection: Detection
-    timeline: tuple[TimelineLine, ...]
+    timeline: tuple[TimelineEntry, ...]
     diagnosis: tuple[DiagnosisStep, ...]
     root_causes: tuple[RootCause, ...]
     factors: tuple[Factor, ...]
@@ -193,6 +186,7 @@ class PostmortemContext:
     lucky: tuple[Note, ...]
     actions: tuple[ActionRow, ...]
     similar: tuple[SimilarIncident, ...]
+    """``runbook.record.similar``'s lines, with links to knowledge records filled in."""
     lessons: tuple[Lesson, ...]
     evidence: tuple[EvidenceExcerpt, ...]
     evidence_omitted: int = 0

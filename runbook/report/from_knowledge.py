@@ -14,6 +14,9 @@ import re
 from pathlib import Path
 
 from runbook.errors import NotFoundError
+from runbook.knowledge import KnowledgeBase
+from runbook.playbook.library import Library
+from runbook.record.similar import SimilarIncident
 from runbook.report.context import (
     ActionRow,
     Citation,
@@ -26,10 +29,9 @@ from runbook.report.context import (
     Note,
     PostmortemContext,
     RootCause,
-    SimilarIncident,
-    TimelineLine,
+    TimelineEntry,
 )
-from runbook.report.kb import KnowledgeView, load_view, relative_link
+from runbook.report.kb import flat, incident_sections, relative_link, rule_sections
 
 _BULLET_ID = re.compile(r"^\*\*(?P<id>[A-Z]+\d+)\*\*\s*:?\s*(?P<text>.*)$", re.DOTALL)
 
@@ -63,7 +65,7 @@ def _first_paragraph(markdown: str) -> str:
     return markdown.strip().split("\n\n")[0] if markdown.strip() else ""
 
 
-def _diagnosis(playbook_id: str, rules: tuple[str, ...], library) -> tuple[DiagnosisStep, ...]:
+def _diagnosis(playbook_id: str, rules: tuple[str, ...], library: Library | None) -> tuple[DiagnosisStep, ...]:
     """The playbook's shortest route to each rule's conclusion, one route after another."""
     if library is None or playbook_id not in library.playbooks:
         return ()
@@ -111,17 +113,17 @@ def _diagnosis(playbook_id: str, rules: tuple[str, ...], library) -> tuple[Diagn
 def context_from_kb(
     incident_id: str,
     *,
-    knowledge: KnowledgeView | None = None,
-    library=None,
+    knowledge: KnowledgeBase,
+    library: Library | None = None,
     link_base: Path | None = None,
 ) -> PostmortemContext:
     """The postmortem context of knowledge-base record ``incident_id`` (``P0-1``)."""
-    kb = knowledge or load_view()
+    kb = knowledge
     info = kb.incidents.get(incident_id) or kb.incidents.get(incident_id.upper())
-    if info is None or info.path is None:
+    if info is None:
         known = ", ".join(sorted(kb.incidents)) or "none"
         raise NotFoundError(f"no knowledge-base incident {incident_id!r} (known: {known})")
-    meta, sec = info.meta, info.sections
+    meta, sec = info.meta, incident_sections(info)
     rules = tuple(str(r) for r in meta.get("rules") or ())
     illustrative = str(meta.get("timeline", "")).lower() == "illustrative"
 
@@ -129,7 +131,7 @@ def context_from_kb(
         return relative_link(kb.rules[rid].path if rid in kb.rules else None, link_base)
 
     timeline = tuple(
-        TimelineLine(
+        TimelineEntry(
             at=row[0],
             kind="reconstructed",
             author="",
@@ -148,9 +150,7 @@ def context_from_kb(
             )
             continue
         where = rule.conclusions[0] if rule.conclusions else f"{info.id} record"
-        root_causes.append(
-            RootCause(rid, rule.title, where, rule.failure_mode, rule.anti_pattern, rule.fix, rule_link(rid))
-        )
+        root_causes.append(RootCause(rid, rule.title, where, *rule_sections(rule), rule_link(rid)))
     factors = []
     for item in bullets(sec.get("contributing factors", "")):
         m = _BULLET_ID.match(item)
@@ -169,17 +169,18 @@ def context_from_kb(
             owner=row[2] if len(row) > 2 else "",
             due="not set",
             status="proposed",
-            rule=_rule_of(row[0], rules, kb),
+            rule=_rule_of(row[0], rules),
         )
         for row in table_rows(sec.get("action items", ""))
         if row
     )
     similar = tuple(
         SimilarIncident(
+            "knowledge",
             other.id,
             other.title,
             f"knowledge base; shares contributing factors: {', '.join(shared)}",
-            relative_link(other.path, link_base),
+            link=relative_link(other.path, link_base),
         )
         for other in kb.incidents.values()
         if other.id != info.id
@@ -187,7 +188,7 @@ def context_from_kb(
         if shared
     )
     lessons = tuple(
-        Lesson(rid, kb.rules[rid].title, kb.rules[rid].demand, rule_link(rid)) for rid in rules if rid in kb.rules
+        Lesson(rid, kb.rules[rid].title, flat(kb.rules[rid].demand), rule_link(rid)) for rid in rules if rid in kb.rules
     )
     lessons += tuple(Lesson("", "", item) for item in bullets(sec.get("lessons", "")))
     return PostmortemContext(
@@ -228,7 +229,7 @@ def context_from_kb(
     )
 
 
-def _rule_of(text: str, rules: tuple[str, ...], kb: KnowledgeView) -> str:
+def _rule_of(text: str, rules: tuple[str, ...]) -> str:
     """The rules an action names (``... (R1)``); empty when it names none."""
     named = [r for r in rules if re.search(rf"\b{re.escape(r)}\b", text)]
     return ", ".join(named)

@@ -9,14 +9,19 @@ record shows (checks, choices, conditions), never who is at fault.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from sqlmodel import Session
 
 from runbook.checks.redact import redact_text
+from runbook.knowledge import KnowledgeBase
 from runbook.record import repo
-from runbook.record.models import CheckRecord, Conclusion, Event, Finding, Incident, Step, utcnow
+from runbook.record.models import ActionItem, CheckRecord, Conclusion, Event, Finding, Incident, Step, utcnow
+from runbook.record.notes import action_items, findings
+from runbook.record.similar import SimilarIncident, similar_incidents
+from runbook.record.steps import check_results, conclusions, steps
 from runbook.report.context import (
     ActionRow,
     Citation,
@@ -30,18 +35,21 @@ from runbook.report.context import (
     Note,
     PostmortemContext,
     RootCause,
-    TimelineLine,
+    TimelineEntry,
 )
-from runbook.report.kb import KnowledgeView, relative_link
-from runbook.report.similar import similar_incidents
+from runbook.report.kb import cause_summary, flat, relative_link, rule_sections
 from runbook.report.timefmt import fmt, zone
 
+#: A postmortem lists the closest few similar incidents; the record search finds the rest.
+MAX_SIMILAR = 10
 #: Appendix bounds: a postmortem quotes evidence, the record keeps all of it.
 MAX_EXCERPTS = 20
 MAX_EXCERPTS_PER_CHECK = 3
 MAX_EXCERPT_CHARS = 1200
 
 RuleLink = Callable[[str], str]
+#: Formats a recorded time in the document's zone.
+TimeFmt = Callable[[datetime | None], str]
 
 _PM_STATUS = {"draft": "draft", "in_review": "in review", "reviewed": "reviewed", "closed": "closed"}
 _PREFIX = {"node_entered": "Entered ", "choice_taken": "Branch taken: ", "conclusion_reached": ""}
@@ -51,7 +59,7 @@ def build_context(
     incident_id: int | str,
     *,
     session: Session,
-    knowledge: KnowledgeView | None = None,
+    knowledge: KnowledgeBase | None = None,
     tz: str | None = None,
     now: datetime | None = None,
     link_base: Path | None = None,
@@ -62,26 +70,29 @@ def build_context(
     relative to it (no links without it).
     """
     zone_info, tz_name = zone(tz)
-    kb = knowledge or KnowledgeView()
+    kb = knowledge or KnowledgeBase()
 
     def link(rule_id: str) -> str:
         rule = kb.rules.get(rule_id)
         return relative_link(rule.path if rule else None, link_base)
 
     inc = repo.get_incident(incident_id, session=session)
-    events = repo.timeline(inc.id, session=session, include_undone=True)
-    all_steps = repo.steps(inc.id, session=session, include_undone=True)
-    checks = repo.check_results(inc.id, session=session)
-    finds = repo.findings(inc.id, session=session)
+    assert inc.id is not None  # a stored row
+    iid = inc.id
+    events = repo.timeline(iid, session=session, include_undone=True)
+    all_steps = steps(iid, session=session, include_undone=True)
+    checks = check_results(iid, session=session)
+    finds = findings(iid, session=session)
     undone_steps = {s.id for s in all_steps if s.undone}
-    every_concl = repo.conclusions(inc.id, session=session)
+    every_concl = conclusions(iid, session=session)
     concl = [c for c in every_concl if c.step_id not in undone_steps]
-    checks_by_id = {c.id: c for c in checks}
+    checks_by_id = {c.id: c for c in checks if c.id is not None}
 
     def t(value: datetime | None) -> str:
         return fmt(value, zone_info)
 
     rule_ids = _concluded_rules(concl)
+    evidence, omitted = _evidence(checks, t)
     root_causes = tuple(_root_cause(rid, where, kb, link) for rid, where in rule_ids.items())
     return PostmortemContext(
         header=_header(inc, events, t),
@@ -99,13 +110,14 @@ def build_context(
         went_well=_tagged(finds, "went_well", t),
         went_wrong=_tagged(finds, "went_wrong", t),
         lucky=_tagged(finds, "lucky", t),
-        actions=tuple(_action(a) for a in repo.action_items(inc.id, session=session)),
-        similar=similar_incidents(inc, tuple(rule_ids), all_steps, session=session, knowledge=kb, link_base=link_base),
+        actions=tuple(_action(a) for a in action_items(iid, session=session)),
+        similar=_similar(inc, tuple(rule_ids), all_steps, session=session, kb=kb, link_base=link_base),
         lessons=tuple(
-            Lesson(r.rule_id, r.title, kb.rules[r.rule_id].demand if r.rule_id in kb.rules else "", r.link)
+            Lesson(r.rule_id, r.title, flat(kb.rules[r.rule_id].demand) if r.rule_id in kb.rules else "", r.link)
             for r in root_causes
         ),
-        **_evidence(checks, t),
+        evidence=evidence,
+        evidence_omitted=omitted,
         source="record",
     )
 
@@ -138,10 +150,7 @@ def _citation(rec: CheckRecord, t: Callable[[datetime | None], str]) -> Citation
     return Citation(rec.check_type, rec.verdict, figure, t(rec.started_at), summary)
 
 
-def _detection(inc: Incident, checks: Sequence[CheckRecord], finds: Sequence[Finding], t) -> Detection:
-    written = getattr(inc, "detection", "") or ""
-    if written.strip():
-        return Detection(text=written, derived=False)
+def _detection(inc: Incident, checks: Sequence[CheckRecord], finds: Sequence[Finding], t: TimeFmt) -> Detection:
     failing = next((c for c in checks if c.verdict == "fail"), None)
     if failing is not None:
         cite = _citation(failing, t)
@@ -162,12 +171,13 @@ def _detection(inc: Incident, checks: Sequence[CheckRecord], finds: Sequence[Fin
     )
 
 
-def _timeline_line(ev: Event, checks: dict[int, CheckRecord], t) -> TimelineLine:
+def _timeline_line(ev: Event, checks: dict[int, CheckRecord], t: TimeFmt) -> TimelineEntry:
     payload = ev.payload or {}
-    rec = checks.get(payload.get("check_result_id")) if ev.kind == "check_run" else None
+    ref = payload.get("check_result_id")
+    rec = checks.get(ref) if ev.kind == "check_run" and isinstance(ref, int) else None
     if rec is not None:
         cite = _citation(rec, t)
-        return TimelineLine(
+        return TimelineEntry(
             t(ev.at),
             ev.kind,
             ev.author,
@@ -178,10 +188,12 @@ def _timeline_line(ev: Event, checks: dict[int, CheckRecord], t) -> TimelineLine
             ev.undone,
         )
     text = _PREFIX.get(ev.kind, "") + ev.summary
-    return TimelineLine(t(ev.at), ev.kind, ev.author, text, f"event #{ev.id}", None, ev.automatic, ev.undone)
+    return TimelineEntry(t(ev.at), ev.kind, ev.author, text, f"event #{ev.id}", None, ev.automatic, ev.undone)
 
 
-def _diagnosis_step(step: Step, checks: Sequence[CheckRecord], concl: Sequence[Conclusion], t) -> DiagnosisStep:
+def _diagnosis_step(
+    step: Step, checks: Sequence[CheckRecord], concl: Sequence[Conclusion], t: TimeFmt
+) -> DiagnosisStep:
     verdicts = tuple(_citation(c, t) for c in checks if c.step_id == step.id)
     here = [c for c in concl if c.step_id == step.id]
     return DiagnosisStep(
@@ -210,14 +222,14 @@ def _concluded_rules(conclusions: Sequence[Conclusion]) -> dict[str, str]:
     return out
 
 
-def _root_cause(rule_id: str, where: str, kb: KnowledgeView, link: RuleLink) -> RootCause:
+def _root_cause(rule_id: str, where: str, kb: KnowledgeBase, link: RuleLink) -> RootCause:
     rule = kb.rules.get(rule_id)
     if rule is None:
         return RootCause(rule_id, "not in the knowledge base", where, Markdown(""), Markdown(""), Markdown(""), "")
-    return RootCause(rule_id, rule.title, where, rule.failure_mode, rule.anti_pattern, rule.fix, link(rule_id))
+    return RootCause(rule_id, rule.title, where, *rule_sections(rule), link(rule_id))
 
 
-def _factors(rule_ids: dict[str, str], kb: KnowledgeView, base: Path | None) -> tuple[Factor, ...]:
+def _factors(rule_ids: dict[str, str], kb: KnowledgeBase, base: Path | None) -> tuple[Factor, ...]:
     via: dict[str, list[str]] = {}
     for rid in rule_ids:
         rule = kb.rules.get(rid)
@@ -226,18 +238,47 @@ def _factors(rule_ids: dict[str, str], kb: KnowledgeView, base: Path | None) -> 
             via.setdefault(cid, []).append(rid)
     return tuple(
         Factor(
-            cid, kb.causes[cid].title, kb.causes[cid].summary, tuple(rules), relative_link(kb.causes[cid].path, base)
+            cid,
+            kb.causes[cid].title,
+            cause_summary(kb.causes[cid]),
+            tuple(rules),
+            relative_link(kb.causes[cid].path, base),
         )
         for cid, rules in via.items()
         if cid in kb.causes
     )
 
 
-def _tagged(finds: Sequence[Finding], tag: str, t) -> tuple[Note, ...]:
+def _similar(
+    inc: Incident,
+    rule_ids: Sequence[str],
+    steps: Sequence[Step],
+    *,
+    session: Session,
+    kb: KnowledgeBase,
+    link_base: Path | None,
+) -> tuple[SimilarIncident, ...]:
+    """The record's similar incidents, each knowledge-base line with its link filled in."""
+    found = similar_incidents(
+        session=session,
+        rules=rule_ids,
+        nodes=[(s.playbook_id, s.node_id) for s in steps if not s.undone],
+        knowledge=kb.incidents.values(),
+        exclude=inc.id,
+        drill=inc.is_drill,
+        limit=MAX_SIMILAR,
+    )
+    return tuple(
+        replace(s, link=relative_link(kb.incidents[s.ref].path, link_base)) if s.ref in kb.incidents else s
+        for s in found
+    )
+
+
+def _tagged(finds: Sequence[Finding], tag: str, t: TimeFmt) -> tuple[Note, ...]:
     return tuple(Note(f.text, f.author, t(f.at)) for f in finds if tag in (f.tags or ()))
 
 
-def _action(a) -> ActionRow:
+def _action(a: ActionItem) -> ActionRow:
     return ActionRow(
         text=a.text,
         type=a.type,
@@ -249,7 +290,7 @@ def _action(a) -> ActionRow:
     )
 
 
-def _evidence(checks: Sequence[CheckRecord], t) -> dict[str, object]:
+def _evidence(checks: Sequence[CheckRecord], t: TimeFmt) -> tuple[tuple[EvidenceExcerpt, ...], int]:
     """Appendix excerpts: failing checks first, a few per check, each redacted and cut."""
     order = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3}
     ranked = sorted((c for c in checks if c.evidence), key=lambda c: (order.get(c.verdict, 4), c.started_at, c.id))
@@ -273,4 +314,4 @@ def _evidence(checks: Sequence[CheckRecord], t) -> dict[str, object]:
                     truncated=cut,
                 )
             )
-    return {"evidence": tuple(out), "evidence_omitted": omitted}
+    return tuple(out), omitted

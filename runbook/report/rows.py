@@ -7,7 +7,7 @@ which builds the same rows here with the same escaping functions (:mod:`runbook.
 so the document is byte for byte what the loop printed.
 
 Safety is unchanged: every user field goes through ``md_cell`` / ``md_code`` exactly as the
-template's filters did, and the filter accepts only :class:`TimelineLine` values, so a team
+template's filters did, and the filter accepts only :class:`TimelineEntry` values, so a team
 template cannot use it to read attributes of anything the sandbox would not let it read.
 Team templates that want other rows keep iterating ``timeline`` with the filters.
 """
@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from runbook.report.context import Markdown, TimelineLine
+from runbook.report.context import Markdown, TimelineEntry
 from runbook.report.escape import md_cell, md_code
 
 
-def timeline_row(t: TimelineLine) -> str:
+def timeline_row(t: TimelineEntry) -> str:
     """``| time | who | what | backed by |`` for one timeline line, every user field escaped."""
     who = md_cell(t.author) + " (auto)" if t.automatic else md_cell(t.author)
     what = f"~~{md_cell(t.text)}~~ (undone)" if t.undone else md_cell(t.text)
-    backed = md_cell(t.source)
+    backed: str = md_cell(t.source)
     c = t.citation
     if c is not None:
         figure = f" {md_code(c.key_figure, cell=True)}" if c.key_figure else ""
@@ -35,12 +35,12 @@ def timeline_row(t: TimelineLine) -> str:
 def timeline_rows(lines: Iterable[object]) -> Markdown:
     """The table body for ``lines``: one row per line, joined by newlines (no trailing newline).
 
-    Raises ``TypeError`` for anything but :class:`TimelineLine` (the filter reads their fields
+    Raises ``TypeError`` for anything but :class:`TimelineEntry` (the filter reads their fields
     directly, outside the sandbox's attribute check).
     """
     rows = []
     for t in lines:
-        if type(t) is not TimelineLine:
+        if type(t) is not TimelineEntry:
             raise TypeError(f"timeline_rows takes the timeline's lines, not {type(t).__name__}")
         rows.append(timeline_row(t))
     return Markdown("\n".join(rows))

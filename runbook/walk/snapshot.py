@@ -12,9 +12,9 @@ from sqlmodel import Session
 from runbook.errors import NotFoundError
 from runbook.playbook.library import Library
 from runbook.playbook.model import Node
-from runbook.record import repo
+from runbook.record import store
 from runbook.record.models import Step
-from runbook.walk import store
+from runbook.record.steps import conclusions, to_check_result
 from runbook.walk.state import BlockResult, ReachedConclusion, WalkStep
 from runbook.walk.suggest import verdict_target
 
@@ -28,6 +28,7 @@ def as_ref(playbook_id: str, target: str | None) -> str | None:
 
 def step_view(row: Step, *, current: bool) -> WalkStep:
     # The current step shows no branch: after an undo its row still names the undone branch.
+    assert row.id is not None  # a stored row
     return WalkStep(
         step_id=row.id,
         seq=row.seq,
@@ -64,7 +65,7 @@ def block_results(session: Session, incident_id: int, step_id: int, node: Node) 
     for i, uid in latest.items():
         rec = records.get(uid)
         if rec is not None:
-            result = repo.to_check_result(rec)
+            result = to_check_result(rec)
             out[i] = BlockResult(node.ref, i, result, verdict_target(node, node.checks[i], result.verdict))
     return out
 
@@ -75,9 +76,9 @@ def reached_conclusions(
     """Conclusions of steps that are not undone, in order."""
     live = {s.step_id: s for s in steps if not s.undone}
     out = []
-    for row in repo.conclusions(incident_id, session=session):
-        step = live.get(row.step_id)
-        if step is None:
+    for row in conclusions(incident_id, session=session):
+        step = live.get(row.step_id) if row.step_id is not None else None
+        if step is None or row.step_id is None:
             continue
         ref = f"{row.playbook_id}#{row.node_id}"
         try:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from runbook.knowledge import KnowledgeBase, load_knowledge
 from runbook.playbook.library import Library, load_library
 from runbook.record.db import connect, open_session
-from runbook.report.kb import KnowledgeView, read_knowledge
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -21,8 +21,9 @@ REGEN = os.environ.get("RUNBOOK_REGEN_GOLDENS") == "1"
 
 
 @pytest.fixture(scope="session")
-def knowledge() -> KnowledgeView:
-    return read_knowledge([REPO / "incidents"])
+def knowledge() -> KnowledgeBase:
+    kb, _errors = load_knowledge([REPO / "incidents"])  # `runbook validate` reports the errors
+    return kb
 
 
 @pytest.fixture(scope="session")

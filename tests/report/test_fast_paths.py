@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runbook.report import TemplateError, render_postmortem
-from runbook.report.context import Citation, TimelineLine
+from runbook.report.context import Citation, TimelineEntry
 from runbook.report.escape import _escape_chars
 from runbook.report.from_knowledge import context_from_kb
 from runbook.report.render import make_environment
@@ -33,7 +33,7 @@ LOOP = (
 HOSTILE = st.text(alphabet=st.sampled_from(list("\\`*_[]<>#|~&!-+=1.)( \n\r\tab_é{}%\x00")), max_size=25)
 CITATIONS = st.none() | st.builds(Citation, HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE)
 LINES = st.builds(
-    TimelineLine,
+    TimelineEntry,
     at=HOSTILE,
     kind=st.just("note"),
     author=HOSTILE,

@@ -21,10 +21,10 @@ def test_links_appear_after_a_second_incident_takes_the_same_path(make_engine, t
 
     links = second.similar()
     assert [(s.ref, s.title, s.reason, s.rules) for s in links] == [
-        (f"INC-{first_id:04d}", "probes flap on Monday", "passed through this node; concluded R2", ("R2",))
+        (f"INC-{first_id:04d}", "probes flap on Monday", "same rules: R2", ("R2",))
     ]
     at_question = second.similar("walktest#deploy")
-    assert [(s.ref, s.reason) for s in at_question] == [(f"INC-{first_id:04d}", "passed through this node")]
+    assert [(s.ref, s.reason) for s in at_question] == [(f"INC-{first_id:04d}", "walked the same node")]
     assert second.similar("walktest#lease-health") == []
 
 
@@ -40,12 +40,21 @@ def test_undone_and_drill_walks_are_not_similar(make_engine, test_library):
     walk_to_probe_flapping(now, "real one")
     assert now.similar() == []
 
+    # a drill is compared with drills only: it sees the earlier drill, not the real incident
+    again = make_engine(test_library)
+    again.create_incident("drill again", is_drill=True)
+    again.enter("walktest#probe-flapping")
+    assert [(s.title, s.is_drill) for s in again.similar()] == [("drill", True)]
+
 
 def test_knowledge_base_records_by_rule_and_playbook(make_engine, shipped_library, knowledge):
     engine = make_engine(shipped_library, knowledge=knowledge)
     engine.create_incident("vanishing")
     engine.enter("p0-1-discovery#lease-race")
     links = [(s.source, s.ref, s.reason) for s in engine.similar()]
-    assert links == [("knowledge", "P0-1", "same rule R1; its playbook p0-1-discovery holds this node")]
+    assert links == [("knowledge", "P0-1", "knowledge base; same rules: R1")]
+    # a node that concludes nothing still links to the record whose playbook holds it
+    at_question = [(s.ref, s.reason, s.rules) for s in engine.similar("p0-1-discovery#start")]
+    assert at_question == [("P0-1", "knowledge base; same playbook: p0-1-discovery", ("R1", "R2", "R3", "R4", "R5"))]
     question = [(s.ref, s.reason) for s in engine.similar("triage#start")]
     assert question == []  # triage belongs to no single past incident
