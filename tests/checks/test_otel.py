@@ -32,9 +32,10 @@ async def test_unexported_parent_span_leaves_an_orphan(trace_lab):
 
 
 async def test_bare_client_starts_new_root_traces(trace_lab):
+    """New roots of a service during our requests: other traffic makes them too, so at most warn."""
     lab = trace_lab("new_root")
     result = await run_check("otel_orphan_spans", _params(lab, service="inventory"), timeout_s=10)
-    assert result.verdict is Verdict.FAIL, result.summary
+    assert result.verdict is Verdict.WARN, result.summary
     assert result.figures["new_roots"] == 3 and result.figures["orphan_spans"] == 0
     assert "new root trace(s) of inventory during the requests: GET /reserve" in result.summary
 
@@ -44,9 +45,11 @@ async def test_entry_that_ignores_traceparent_gives_missing_traces(trace_lab):
     # an endpoint that answers 200 but exports no span at all
     untraced = lab.api.url + "/api/traces?service=nobody"
     result = await run_check("otel_orphan_spans", {**_params(lab), "entry_url": untraced, "wait_s": 0.3}, timeout_s=10)
-    assert result.verdict is Verdict.FAIL, result.summary
+    # every trace missing: sampling, a dead collector or storage lag look the same
+    assert result.verdict is Verdict.UNKNOWN, result.summary
     assert result.figures["traces_missing"] == 3
-    assert "3/3 traces missing after 0.3s" in result.summary
+    assert result.error.startswith("none of the 3 traces reached")
+    assert "head sampling, a dead collector, storage lag" in result.summary
 
 
 async def test_not_a_jaeger_api_is_unknown(trace_lab):
