@@ -1,7 +1,7 @@
 """Read-side views of the record: one incident with everything in it, and plain-data exports.
 
 The postmortem generator, ``runbook incident show`` and the TUI all need "the whole incident";
-:func:`load_record` reads it in one go into a frozen :class:`IncidentRecord`. ``to_data``
+:func:`load_record` reads it in one go into a frozen :class:`RecordedIncident`. ``to_data``
 turns any record row into JSON-ready data (ISO timestamps, plain lists) for ``--json`` output.
 """
 
@@ -18,7 +18,7 @@ from runbook.record.models import ActionItem, CheckRecord, Conclusion, Event, Fi
 
 
 @dataclass(frozen=True)
-class IncidentRecord:
+class RecordedIncident:
     """Everything recorded about one incident, each list in time order."""
 
     incident: Incident
@@ -41,9 +41,9 @@ class IncidentRecord:
         return path[-1] if path else None
 
 
-def load_record(incident_id: int | str, *, session: Session) -> IncidentRecord:
+def load_record(incident_id: int | str, *, session: Session) -> RecordedIncident:
     inc = repo.get_incident(incident_id, session=session)
-    record = IncidentRecord(
+    record = RecordedIncident(
         incident=inc,
         events=tuple(repo.timeline(inc.id, session=session)),
         steps=tuple(repo.steps(inc.id, session=session, include_undone=True)),
@@ -74,7 +74,7 @@ def to_data(row: SQLModel) -> dict[str, Any]:
     return data
 
 
-def record_to_data(record: IncidentRecord) -> dict[str, Any]:
+def record_to_data(record: RecordedIncident) -> dict[str, Any]:
     return {
         "incident": to_data(record.incident),
         "timeline": [to_data(e) for e in record.events],

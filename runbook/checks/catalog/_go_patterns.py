@@ -1,6 +1,6 @@
 """The postmortem's Go anti-patterns as searches over a :class:`GoFile` (see ``_go_source``).
 
-Each rule yields :class:`Finding` (file, line, pattern id, message). ``PATTERNS`` lists the ids
+Each rule yields :class:`PatternMatch` (file, line, pattern id, message). ``PATTERNS`` lists the ids
 with the rule they come from. Heuristics, deliberately narrow: a finding names a place a
 reviewer should open, in the words of the postmortem's fix, never a proof (no type
 information), which is why the check's verdict for a finding is ``warn``.
@@ -34,7 +34,7 @@ PATTERNS = {
 
 
 @dataclass(frozen=True)
-class Finding:
+class PatternMatch:
     file: str
     line: int
     pattern: str
@@ -74,14 +74,14 @@ def canonical_header_key(key: str) -> str:
     return "".join(out)
 
 
-def scan_file(gf: GoFile) -> Iterator[Finding]:
+def scan_file(gf: GoFile) -> Iterator[PatternMatch]:
     for n, (code, text) in enumerate(zip(gf.code, gf.text, strict=False), start=1):
         if ".KeepAlive(" in code:
             yield from _keepalive(gf, n, code)
         if "WithTimeout" in code and _WITH_TIMEOUT.search(code):
             func = gf.func_at(n)
             if _PROBE_NAME.search(func.name if func else "") or _PROBE_NAME.search(gf.rel.rsplit("/", 1)[-1]):
-                yield Finding(
+                yield PatternMatch(
                     gf.rel,
                     n,
                     "hardcoded_probe_timeout",
@@ -91,7 +91,7 @@ def scan_file(gf: GoFile) -> Iterator[Finding]:
         if "sync.Pool" in code and _POOL.search(code):
             end = gf.span(n)
             if _CONN.search("\n".join(gf.code[n - 1 : end])):
-                yield Finding(
+                yield PatternMatch(
                     gf.rel,
                     n,
                     "sync_pool_conn",
@@ -109,9 +109,9 @@ def scan_file(gf: GoFile) -> Iterator[Finding]:
                     f"errors.Is(err, {m.group(2)}(...)) matches only a status with the same code AND message "
                     "(*status.Error.Is): use status.Code(err) == codes.X"
                 )
-            yield Finding(gf.rel, n, "errors_is_grpc_code", message)
+            yield PatternMatch(gf.rel, n, "errors_is_grpc_code", message)
         if "Errorf" in text and _ERRORF_W.search(text) and _GRPC_HINT.search(gf.body(gf.func_at(n))):
-            yield Finding(
+            yield PatternMatch(
                 gf.rel,
                 n,
                 "wrapped_grpc_status",
@@ -122,7 +122,7 @@ def scan_file(gf: GoFile) -> Iterator[Finding]:
             for m in _HEADER.finditer(text):
                 key = m.group(1)
                 if canonical_header_key(key) != key:
-                    yield Finding(
+                    yield PatternMatch(
                         gf.rel,
                         n,
                         "raw_header_lookup",
@@ -130,7 +130,7 @@ def scan_file(gf: GoFile) -> Iterator[Finding]:
                         "use Header.Get/Set",
                     )
         if "http." in code and _DEFAULT_CLIENT.search(code):
-            yield Finding(
+            yield PatternMatch(
                 gf.rel,
                 n,
                 "default_http_client",
@@ -139,7 +139,7 @@ def scan_file(gf: GoFile) -> Iterator[Finding]:
         if "Unmarshal(" in code and (m := _UNMARSHAL.search(code)) and m.group(1) in gf.package_vars:
             func = gf.func_at(n)
             if ".Lock()" not in gf.body(func, upto=n):
-                yield Finding(
+                yield PatternMatch(
                     gf.rel,
                     n,
                     "unlocked_config_unmarshal",
@@ -147,7 +147,7 @@ def scan_file(gf: GoFile) -> Iterator[Finding]:
                     "readers can see half-updated config",
                 )
         if ".Read(" in code and _SYSREAD.search(code) and "SetNonblock" not in gf.body(gf.func_at(n)):
-            yield Finding(
+            yield PatternMatch(
                 gf.rel,
                 n,
                 "blocking_syscall_read",
@@ -156,7 +156,7 @@ def scan_file(gf: GoFile) -> Iterator[Finding]:
             )
 
 
-def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
+def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[PatternMatch]:
     m = _KEEPALIVE.search(code)
     if not m:
         return
@@ -167,7 +167,7 @@ def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
     loop = gf.innermost(n, "for")
     go = gf.innermost(n, "go")
     if loop is not None and go is not None and go[0] >= loop[0]:
-        yield Finding(
+        yield PatternMatch(
             gf.rel,
             n,
             "keepalive_per_watcher",
@@ -175,7 +175,7 @@ def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
             "keep one KeepAlive per lease (a LeaseManager)",
         )
     elif loop is not None and not _drained_to_close(gf, n, loop[1], channel):
-        yield Finding(
+        yield PatternMatch(
             gf.rel,
             n,
             "keepalive_per_watcher",
@@ -183,14 +183,14 @@ def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
             "a new stream every iteration; call KeepAlive again only after the channel closed",
         )
     elif _WATCHER_NAME.search(where):
-        yield Finding(
+        yield PatternMatch(
             gf.rel,
             n,
             "keepalive_per_watcher",
             f"KeepAlive started per watcher/resolver ({func.name if func else where}): share one lease and one stream",
         )
     if channel is None or channel == "_":
-        yield Finding(
+        yield PatternMatch(
             gf.rel,
             n,
             "keepalive_undrained",
@@ -201,7 +201,9 @@ def _keepalive(gf: GoFile, n: int, code: str) -> Iterator[Finding]:
         used = re.compile(rf"\b{re.escape(channel)}\b")
         discard = re.compile(rf"^\s*_\s*=\s*{re.escape(channel)}\s*$")
         if not any(used.search(ln) and not discard.match(ln) for ln in gf.code[n : func.end]):
-            yield Finding(gf.rel, n, "keepalive_undrained", f"KeepAlive channel {channel} is never read in {func.name}")
+            yield PatternMatch(
+                gf.rel, n, "keepalive_undrained", f"KeepAlive channel {channel} is never read in {func.name}"
+            )
 
 
 def _drained_to_close(gf: GoFile, line: int, loop_end: int, channel: str | None) -> bool:

@@ -32,7 +32,7 @@ from runbook.checks.registry import register_check
 
 
 @dataclass(frozen=True)
-class Sample:
+class ConnSample:
     close_wait: int | None
     fds: int | None
     fd_limit: int | None
@@ -82,7 +82,7 @@ class ConnectionLeak(Check["ConnectionLeak.Params"]):
             return self
 
     async def run(self, params: Params, ctx: CheckContext) -> Outcome:
-        samples: list[Sample] = []
+        samples: list[ConnSample] = []
         for i in range(params.samples):
             if i:
                 if ctx.remaining() < params.interval_s + 0.5:
@@ -104,7 +104,7 @@ class ConnectionLeak(Check["ConnectionLeak.Params"]):
         return _decide(params, samples)
 
 
-def sample_pid(pid: int) -> Sample:
+def sample_pid(pid: int) -> ConnSample:
     """One psutil sample (blocking: run it in a thread)."""
     try:
         proc = psutil.Process(pid)
@@ -118,7 +118,7 @@ def sample_pid(pid: int) -> Sample:
     states = Counter({"ESTABLISHED": 0, "CLOSE_WAIT": 0})
     states.update(c.status for c in conns)
     peers = Counter(f"{c.raddr.ip}:{c.raddr.port}" for c in conns if c.status == "CLOSE_WAIT" and c.raddr)
-    return Sample(
+    return ConnSample(
         states.get("CLOSE_WAIT", 0),
         fds,
         soft if soft > 0 else None,
@@ -146,7 +146,7 @@ def is_node_exporter(page: str) -> bool:
     return "node_exporter_build_info" in page or "# TYPE node_" in page
 
 
-async def sample_metrics(ctx: CheckContext, url: str, fd_url: str | None = None) -> Sample:
+async def sample_metrics(ctx: CheckContext, url: str, fd_url: str | None = None) -> ConnSample:
     reply_url, page = await _page(ctx, url)
     states = {}
     # node_exporter's tcpstat only emits states that have sockets: when the family is there,
@@ -173,7 +173,7 @@ async def sample_metrics(ctx: CheckContext, url: str, fd_url: str | None = None)
             f"{reply_url} has neither node_tcp_connection_states nor the client's process fd metrics "
             "(enable node_exporter --collector.tcpstat, or give the client's /metrics)"
         )
-    return Sample(
+    return ConnSample(
         close_wait,
         int(fds) if fds is not None else None,
         int(limit) if limit and limit > 0 else None,
@@ -183,7 +183,7 @@ async def sample_metrics(ctx: CheckContext, url: str, fd_url: str | None = None)
     )
 
 
-def _decide(params: ConnectionLeak.Params, samples: list[Sample]) -> Outcome:
+def _decide(params: ConnectionLeak.Params, samples: list[ConnSample]) -> Outcome:
     last = samples[-1]
     cw = [s.close_wait for s in samples if s.close_wait is not None]
     rising = len(cw) >= 2 and all(b > a for a, b in itertools.pairwise(cw))

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
-from runbook.checks.catalog._go_patterns import PATTERNS, Finding, lease_key, scan_file
+from runbook.checks.catalog._go_patterns import PATTERNS, PatternMatch, lease_key, scan_file
 from runbook.checks.catalog._go_source import load
 from runbook.checks.registry import register_check
 
@@ -31,7 +31,7 @@ _SKIP_DIRS = {".git", "node_modules", "testdata", "third_party"}
 
 @dataclass
 class ScanReport:
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[PatternMatch] = field(default_factory=list)
     files: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     complete: bool = True
@@ -144,7 +144,7 @@ def scan_tree(root: Path, params: GoSourceScan.Params, deadline: float) -> ScanR
                 for rel, n in sites:
                     if (rel, n) not in flagged:
                         report.findings.append(
-                            Finding(
+                            PatternMatch(
                                 rel,
                                 n,
                                 "keepalive_per_watcher",
