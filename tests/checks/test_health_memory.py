@@ -45,6 +45,7 @@ async def test_health_200_near_the_limit_fails(expvar_service):
     assert r.figures["usage"] >= 0.9
     assert r.figures["heap_alloc_bytes"] >= 96 * 1024 * 1024
     assert r.summary.startswith("/health answers 200 while memory ")
+    assert r.figures["health_blind"] is True
     # the same from the Prometheus metrics and from the local pid agree
     r2 = await run_check(
         "health_vs_memory",
@@ -75,6 +76,40 @@ async def test_heap_growth_toward_the_limit_fails(expvar_service):
     assert r.figures["usage"] < 0.5
     assert 5e6 < r.figures["heap_growth_bytes_per_s"] < 5e7
     assert r.figures["time_to_limit_s"] < 300
+
+
+async def test_reserved_but_released_memory_is_not_usage(expvar_service):
+    """Go's Sys counts heap returned to the OS (HeapReleased): 1 GiB reserved, little resident.
+    Judged on Sys this would fail near the limit; on RSS / Sys - HeapReleased it is fine."""
+    s = expvar_service
+    _get(s.url("/reserve?mb=1024"))
+    memstats = _get(s.url("/debug/vars"))["memstats"]
+    limit = int(memstats["Sys"] / 0.95)  # Sys alone would read 95% of the limit
+    for source in ({"metrics_url": s.url("/metrics")}, {"pid": s.pid}, {"vars_url": s.url("/debug/vars")}):
+        r = await run_check(
+            "health_vs_memory", {"health_url": s.url("/health"), "memory_limit_bytes": limit, "samples": 1, **source}
+        )
+        assert r.verdict is Verdict.OK, (source, r.summary)
+        assert r.figures["usage"] < 0.2
+        assert "pid" in source or r.figures["sys_bytes"] >= 1024 * 1024 * 1024  # a pid has no memstats
+    assert r.figures["used_source"] == "estimate: memstats Sys - HeapReleased (no RSS)"
+
+
+async def test_red_health_near_the_limit_sees_the_problem(expvar_service):
+    """A non-2xx /health means the probe sees the problem: not the health-blind failure."""
+    s = expvar_service
+    for _ in range(3):
+        _get(s.url("/hog?mb=32"))
+    httpx.get(s.url("/sick"), trust_env=False, timeout=10)
+    rss = _get(s.url("/debug/vars"))["memstats"]["Sys"]
+    r = await run_check(
+        "health_vs_memory",
+        {"health_url": s.url("/health"), "pid": s.pid, "memory_limit_bytes": int(rss / 0.93), "samples": 1},
+    )
+    assert r.verdict is Verdict.WARN, r.summary
+    assert r.figures["health_status"] == 503 and r.figures["health_blind"] is False
+    assert r.figures["used_source"] == "rss" and r.figures["usage"] >= 0.9
+    assert r.summary.startswith("/health answers 503: the probe sees the problem, it is not health-blind")
 
 
 async def test_no_limit_and_no_source_are_clear_errors(expvar_service):

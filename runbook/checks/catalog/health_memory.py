@@ -2,10 +2,16 @@
 
 A health endpoint that only answers "I am running" stays green until the OOM killer strikes.
 This check samples the service's own memory view (Go expvar ``/debug/vars`` memstats, or the
-``go_memstats_*`` / ``process_resident_memory_bytes`` metrics), compares max(Sys, RSS) with
-the memory limit (a parameter, the cgroup of a local pid, or
-``container_spec_memory_limit_bytes``), extrapolates heap growth between samples to a time
-to the limit, and reads /health each time.
+``go_memstats_*`` / ``process_resident_memory_bytes`` / ``container_memory_working_set_bytes``
+metrics, or a local pid), compares what is resident with the memory limit (a parameter, the
+cgroup of a local pid, or ``container_spec_memory_limit_bytes``), extrapolates heap growth
+between samples to a time to the limit, and reads /health each time.
+
+Resident means the container's working set or the process's RSS. Go's ``Sys`` is reserved
+virtual memory, including heap already returned to the OS (``HeapReleased``): it overstates
+what the OOM killer sees. Only expvar alone gives no RSS; then ``Sys - HeapReleased`` is the
+estimate, and ``used_source`` says so. A /health that answers non-2xx sees the problem: the
+probe is not blind, so that is never this check's fail.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from pydantic import Field, model_validator
 
-from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.catalog._prom_select import select_sum
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
@@ -39,7 +46,7 @@ class HealthMemoryParams(CheckParams):
     warn_gc_per_s: float = Field(2.0, gt=0, description="warn above this many GCs per second")
 
     @model_validator(mode="after")
-    def _a_memory_source(self):
+    def _a_memory_source(self) -> Self:
         if not (self.vars_url or self.metrics_url or self.pid):
             raise ValueError("give vars_url, metrics_url or pid: a source of memory figures")
         return self
@@ -54,13 +61,24 @@ class MemSample:
     heap_bytes: float | None
     num_gc: float | None
     limit_from_metrics: float | None
+    working_set_bytes: float | None = None
+    """container_memory_working_set_bytes: what the kubelet and the OOM decisions look at."""
+    heap_released_bytes: float | None = None
+
+    @property
+    def used_and_source(self) -> tuple[float, str]:
+        """Resident memory and where it came from: working set, RSS, else Sys - HeapReleased."""
+        if self.working_set_bytes is not None:
+            return self.working_set_bytes, "container_memory_working_set_bytes"
+        if self.rss_bytes is not None:
+            return self.rss_bytes, "rss"
+        if self.sys_bytes is not None:
+            return self.sys_bytes - (self.heap_released_bytes or 0), "estimate: memstats Sys - HeapReleased (no RSS)"
+        raise MeasureError("no memory figure (working set, RSS, Sys) in any source")
 
     @property
     def used(self) -> float:
-        values = [v for v in (self.sys_bytes, self.rss_bytes) if v is not None]
-        if not values:
-            raise MeasureError("no memory figure (Sys, RSS) in any source")
-        return max(values)
+        return self.used_and_source[0]
 
 
 def cgroup_limit(pid: int) -> int | None:
@@ -103,15 +121,16 @@ class HealthVsMemory(Check[HealthMemoryParams]):
     title = "Health endpoint vs memory near the limit"
     description = (
         "Reads /health and the process's memory (expvar memstats, go_memstats/process metrics, or a "
-        "local pid) against the memory limit. fail: /health is 2xx while max(Sys, RSS) >= 90% of the "
-        "limit or heap growth reaches the limit within 300 s; warn: usage >= 80%, > 2 GCs/s, or /health "
-        "failing; ok otherwise."
+        "local pid) against the memory limit; usage is the working set or RSS (Go's Sys includes "
+        "released heap). fail: /health is 2xx while usage >= 90% of the limit or heap growth reaches "
+        "the limit within 300 s; warn: usage >= 80%, > 2 GCs/s, or /health non-2xx (the probe sees "
+        "the problem: not health-blind, figure health_blind=false); ok otherwise."
     )
     rules = ("R2",)
     Params = HealthMemoryParams
     default_timeout_s = 15.0
 
-    async def run(self, params: HealthMemoryParams, ctx) -> Outcome:
+    async def run(self, params: HealthMemoryParams, ctx: CheckContext) -> Outcome:
         samples: list[MemSample] = []
         for i in range(params.samples):
             samples.append(await _sample(params, ctx, evidence=(i == 0)))
@@ -133,25 +152,27 @@ class HealthVsMemory(Check[HealthMemoryParams]):
         return judge(params, samples, int(limit), source)
 
 
-async def _sample(params: HealthMemoryParams, ctx, *, evidence: bool) -> MemSample:
+async def _sample(params: HealthMemoryParams, ctx: CheckContext, *, evidence: bool) -> MemSample:
     health = await fetch(ctx, "GET", params.health_url, truncate=True, max_bytes=64 * 1024, evidence=evidence)
-    sys_b = heap = gc = rss = limit_m = None
+    sys_b = heap = gc = rss = limit_m = wss = released = None
     if params.vars_url:
         data = (await fetch(ctx, "GET", params.vars_url, evidence=evidence)).json()
         mem = data.get("memstats") if isinstance(data, dict) else None
         if not isinstance(mem, dict):
             raise MeasureError(f"{params.vars_url} has no memstats object (not a Go expvar endpoint?)")
-        sys_b, heap, gc = (_num(mem.get(k)) for k in ("Sys", "HeapAlloc", "NumGC"))
+        sys_b, heap, gc, released = (_num(mem.get(k)) for k in ("Sys", "HeapAlloc", "NumGC", "HeapReleased"))
     if params.metrics_url:
         page = (await fetch(ctx, "GET", params.metrics_url, evidence=evidence)).text()
         sys_b = sys_b if sys_b is not None else select_sum(page, "go_memstats_sys_bytes")
         heap = heap if heap is not None else select_sum(page, "go_memstats_heap_alloc_bytes")
         gc = gc if gc is not None else select_sum(page, "go_gc_duration_seconds_count")
+        released = released if released is not None else select_sum(page, "go_memstats_heap_released_bytes")
         rss = select_sum(page, "process_resident_memory_bytes")
+        wss = select_sum(page, "container_memory_working_set_bytes")
         limit_m = select_sum(page, "container_spec_memory_limit_bytes")
     if params.pid:
         rss = _rss(params.pid)
-    s = MemSample(time.monotonic(), health.status, sys_b, rss, heap, gc, limit_m)
+    s = MemSample(time.monotonic(), health.status, sys_b, rss, heap, gc, limit_m, wss, released)
     ctx.record(
         "sample",
         f"health HTTP {s.health_status}; Sys={_mb(s.sys_bytes)} RSS={_mb(s.rss_bytes)} "
@@ -162,21 +183,26 @@ async def _sample(params: HealthMemoryParams, ctx, *, evidence: bool) -> MemSamp
 
 def judge(params: HealthMemoryParams, samples: list[MemSample], limit: int, source: str) -> Outcome:
     first, last = samples[0], samples[-1]
-    used = last.used
+    used, used_source = last.used_and_source
     usage = used / limit
     dt = last.at - first.at
     growth = None
     if dt > 0 and first.heap_bytes is not None and last.heap_bytes is not None:
         growth = (last.heap_bytes - first.heap_bytes) / dt
     ttl = (limit - used) / growth if growth and growth > 0 else None
-    gc_rate = (last.num_gc - first.num_gc) / dt if dt > 0 and None not in (first.num_gc, last.num_gc) else None
+    gc_rate = (
+        (last.num_gc - first.num_gc) / dt if dt > 0 and first.num_gc is not None and last.num_gc is not None else None
+    )
     healthy = 200 <= last.health_status < 300
-    figures = {
+    figures: dict[str, Figure] = {
         "usage": round(usage, 4),
         "used_bytes": int(used),
+        "used_source": used_source,
+        "sys_bytes": int(last.sys_bytes) if last.sys_bytes is not None else None,
         "limit_bytes": limit,
         "limit_source": source,
         "health_status": last.health_status,
+        "health_blind": None,
         "heap_alloc_bytes": int(last.heap_bytes) if last.heap_bytes is not None else None,
         "heap_growth_bytes_per_s": round(growth, 1) if growth is not None else None,
         "time_to_limit_s": round(ttl, 1) if ttl is not None else None,
@@ -201,17 +227,22 @@ def judge(params: HealthMemoryParams, samples: list[MemSample], limit: int, sour
             f"/health answers {last.health_status} while heap grows {_mb(growth)}/s: limit in ~{ttl:.0f}s ({state})",
         )
     elif not healthy:
-        verdict, why = Verdict.WARN, f"/health answers {last.health_status} ({state})"
+        # a red /health means the probe sees the trouble: not the health-blind failure mode
+        verdict, why = (
+            Verdict.WARN,
+            f"/health answers {last.health_status}: the probe sees the problem, it is not health-blind ({state})",
+        )
     elif usage >= params.warn_usage:
         verdict, why = Verdict.WARN, f"{state}, /health still {last.health_status}"
     elif gc_rate is not None and gc_rate > params.warn_gc_per_s:
         verdict, why = Verdict.WARN, f"{gc_rate:.1f} GCs/s: memory pressure ({state})"
     else:
         verdict, why = Verdict.OK, f"{state}, /health {last.health_status}"
+    figures["health_blind"] = verdict is Verdict.FAIL if healthy else False
     return Outcome(verdict, why, figures=figures, thresholds=thresholds)
 
 
-def _num(value) -> float | None:
+def _num(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
