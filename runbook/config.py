@@ -7,7 +7,13 @@ with environment variables or a TOML config file:
 - ``RUNBOOK_DB``: any SQLAlchemy URL (``postgresql+psycopg://...`` for a shared record).
 - ``RUNBOOK_PLAYBOOKS``: extra playbook directories, separated by ``os.pathsep``.
 - ``RUNBOOK_CONFIG``: path of the config file (default ``$XDG_CONFIG_HOME/runbook/config.toml``)
-  with keys ``db``, ``playbook_dirs`` (list), ``incident_dirs`` (list), ``templates_dir``, ``author``.
+  with keys ``db``, ``playbook_dirs`` (list), ``incident_dirs`` (list), ``templates_dir``, ``author``,
+  ``team_dir`` (where ``runbook learn`` writes). Relative paths in it are relative to the file, so a
+  team directory made by ``runbook init`` works from any working directory.
+
+Content directories are layers, in this order: shipped, the config file's, the environment's
+(then a command's own extra paths). A later layer's playbook or record with the same id
+replaces the earlier one; :attr:`Settings.layers` names each directory's layer for display.
 """
 
 from __future__ import annotations
@@ -83,6 +89,16 @@ class Settings:
     """A team's own postmortem templates (Jinja2), if any."""
     author: str = field(default_factory=lambda: process_author())
     """Who is recorded as the author of events written by this process."""
+    layers: tuple[tuple[Path, str], ...] = ()
+    """Each content directory and the layer it comes from: ``shipped``, ``config`` or ``env``."""
+    team_dir: Path | None = None
+    """The team directory (``team_dir`` in the config, ``runbook init`` writes it): where
+    ``runbook learn`` writes (its ``incidents/`` and ``playbooks/``)."""
+
+    def layer_name(self, root: Path) -> str:
+        """``shipped``, ``config``, ``env`` for a configured directory, else ``extra``."""
+        key = _key(root)
+        return next((name for d, name in self.layers if _key(d) == key), "extra")
 
 
 def process_author() -> str:
@@ -104,31 +120,54 @@ def _read_config_file(path: Path) -> dict[str, Any]:
 
 def load_settings(*, db_url: str | None = None, extra_playbook_dirs: list[Path] | None = None) -> Settings:
     """Resolve settings: explicit arguments, then environment, then config file, then defaults."""
-    cfg = _read_config_file(config_path())
+    cfg_path = config_path()
+    cfg = _read_config_file(cfg_path)
+    here = cfg_path.parent
+
+    def cfg_dirs(key: str) -> list[Path]:
+        return [_relative_to(here, p) for p in cfg.get(key, [])]
+
     url = db_url or os.environ.get("RUNBOOK_DB") or cfg.get("db") or default_db_url()
-    playbooks = [shipped_playbooks_dir()]
-    playbooks += [Path(p).expanduser() for p in cfg.get("playbook_dirs", [])]
-    playbooks += _split_paths(os.environ.get("RUNBOOK_PLAYBOOKS"))
+    layers = [(shipped_playbooks_dir(), "shipped"), (shipped_incidents_dir(), "shipped")]
+    layers += [(d, "config") for d in [*cfg_dirs("playbook_dirs"), *cfg_dirs("incident_dirs")]]
+    env_playbooks = _split_paths(os.environ.get("RUNBOOK_PLAYBOOKS"))
+    env_incidents = _split_paths(os.environ.get("RUNBOOK_INCIDENTS"))
+    layers += [(d, "env") for d in [*env_playbooks, *env_incidents]]
+    playbooks = [shipped_playbooks_dir(), *cfg_dirs("playbook_dirs"), *env_playbooks]
     playbooks += list(extra_playbook_dirs or [])
-    incidents = [shipped_incidents_dir()]
-    incidents += [Path(p).expanduser() for p in cfg.get("incident_dirs", [])]
-    incidents += _split_paths(os.environ.get("RUNBOOK_INCIDENTS"))
-    templates = cfg.get("templates_dir") or os.environ.get("RUNBOOK_TEMPLATES")
+    incidents = [shipped_incidents_dir(), *cfg_dirs("incident_dirs"), *env_incidents]
+    templates = _relative_to(here, cfg["templates_dir"]) if cfg.get("templates_dir") else None
+    if templates is None and os.environ.get("RUNBOOK_TEMPLATES"):
+        templates = Path(os.environ["RUNBOOK_TEMPLATES"]).expanduser()
     author = os.environ.get("RUNBOOK_AUTHOR") or cfg.get("author") or process_author()
+    team = cfg.get("team_dir")
+    team_dir = _relative_to(here, team) if team else None
     return Settings(
         db_url=url,
         playbook_dirs=tuple(_dedupe(playbooks)),
         incident_dirs=tuple(_dedupe(incidents)),
-        templates_dir=Path(templates).expanduser() if templates else None,
+        templates_dir=templates,
         author=author,
+        layers=tuple(layers),
+        team_dir=team_dir,
     )
+
+
+def _relative_to(base: Path, value: str | Path) -> Path:
+    """A path from the config file: ``~`` expanded, relative ones taken from the file's directory."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _key(path: Path) -> Path:
+    return path.resolve() if path.exists() else path
 
 
 def _dedupe(paths: list[Path]) -> list[Path]:
     seen: set[Path] = set()
     out: list[Path] = []
     for p in paths:
-        key = p.resolve() if p.exists() else p
+        key = _key(p)
         if key not in seen:
             seen.add(key)
             out.append(p)

@@ -36,7 +36,10 @@ def drill_files(incident_dirs: Sequence[Path]) -> list[Path]:
 
 
 def recording_dirs(incident_dirs: Sequence[Path]) -> list[Path]:
-    return [d / "drills" / "recordings" for d in incident_dirs if (d / "drills" / "recordings").is_dir()]
+    """Recording directories, the last layer first: a team's recording replaces a shipped one."""
+    dirs = [d / "drills" / "recordings" for d in incident_dirs if (d / "drills" / "recordings").is_dir()]
+    unique = list({d.resolve(): d for d in dirs}.values())
+    return unique[::-1]
 
 
 def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario | None, list[PlaybookError]]:
@@ -127,25 +130,36 @@ def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario |
 def load_scenarios(
     incident_dirs: Sequence[Path], library: Any, knowledge: Any = None
 ) -> tuple[dict[str, DrillScenario], list[PlaybookError]]:
-    """Every scenario under ``<dir>/drills/``, validated against the library and the knowledge base."""
+    """Every scenario under ``<dir>/drills/``, validated against the library and the knowledge base.
+
+    The directories are layers: a later directory's scenario replaces an earlier one's with the
+    same id (two in one directory are an error); the same file reached twice is loaded once.
+    """
     out: dict[str, DrillScenario] = {}
+    layer_of: dict[str, int] = {}
     errors: list[PlaybookError] = []
     recordings = recording_dirs(incident_dirs)
-    for path in drill_files(incident_dirs):
-        scenario, errs = parse_scenario(path)
-        errors += errs
-        if scenario is None:
-            continue
-        if scenario.id in out:
-            errors.append(
-                PlaybookError(
-                    str(path),
-                    1,
-                    f"drill id '{scenario.id}' is already used by {out[scenario.id].path}; give this drill its own id",
+    seen: set[Path] = set()
+    for layer, base in enumerate(incident_dirs):
+        for path in drill_files([base]):
+            if path.resolve() in seen:
+                continue
+            seen.add(path.resolve())
+            scenario, errs = parse_scenario(path)
+            errors += errs
+            if scenario is None:
+                continue
+            if layer_of.get(scenario.id) == layer:
+                errors.append(
+                    PlaybookError(
+                        str(path),
+                        1,
+                        f"drill id '{scenario.id}' is already used by {out[scenario.id].path}; give this drill its own id",
+                    )
                 )
-            )
-            continue
-        problems = validate_scenario(scenario, library, knowledge, recordings)
-        errors += problems
-        out[scenario.id] = scenario
+                continue
+            out[scenario.id] = scenario
+            layer_of[scenario.id] = layer
+    for scenario in out.values():
+        errors += validate_scenario(scenario, library, knowledge, recordings)
     return out, errors

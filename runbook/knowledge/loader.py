@@ -4,11 +4,18 @@ The directory a file sits in says what it is: ``rules/`` (R1..R12), ``p0/`` (inc
 postmortems), ``causes/`` (chapter 1) and ``governance/`` (chapter 5). ``drills/`` belongs to
 the drill scenarios and is skipped here. Each file is loaded on its own: a broken file
 contributes ``path:line`` errors and never stops the others from loading.
+
+A team's incidents directory may call its postmortems ``postmortems/`` (the team's own
+incidents) as well as ``p0/``. The directories are layers, like the playbook directories: a
+later directory's record replaces an earlier one's of the same kind and id (a team corrects a
+shipped rule by keeping its own copy), and ``KnowledgeBase.origins`` says which file won and
+what it replaced. The same file reached twice is loaded once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +28,19 @@ from runbook.knowledge.model import (
     IncidentRecord,
     KnowledgeBase,
     Record,
+    RecordOrigin,
     Rule,
     RuleCheck,
 )
 
 #: Directory name -> kind of record it holds.
-KIND_DIRS = {"rules": "rule", "p0": "incident", "causes": "cause", "governance": "governance"}
+KIND_DIRS = {
+    "rules": "rule",
+    "p0": "incident",
+    "postmortems": "incident",
+    "causes": "cause",
+    "governance": "governance",
+}
 #: Directories that hold other things (drill scenarios) and are not knowledge records.
 SKIP_DIRS = {"drills"}
 ACTION_TYPES = ("mitigate", "prevent")
@@ -65,27 +79,42 @@ class _FileErrors:
 
 
 def load_knowledge(dirs: Sequence[Path]) -> tuple[KnowledgeBase, list[PlaybookError]]:
-    """Load every record under ``dirs``; duplicate ids are errors and the first one wins."""
+    """Load every record under ``dirs``, each directory a layer over the ones before it.
+
+    A later layer's record replaces an earlier layer's of the same kind and id; the same id twice
+    in one layer, or for two kinds of record, is an error and the first one wins.
+    """
     kb = KnowledgeBase()
     errors: list[PlaybookError] = []
-    seen: dict[str, Path] = {}
-    for kind, path in knowledge_files(dirs):
-        record, errs = load_record(kind, path)
-        errors += errs
-        if record is None:
-            continue
-        if record.id in seen:
-            errors.append(
-                PlaybookError(
-                    str(path),
-                    record.line_of("id"),
-                    f"record id '{record.id}' is already used by {seen[record.id]}; give this record its own id",
-                )
-            )
-            continue
-        seen[record.id] = path
-        target = {"rule": kb.rules, "incident": kb.incidents, "cause": kb.causes, "governance": kb.governance}[kind]
-        target[record.id] = record  # type: ignore[index]
+    seen: dict[str, tuple[str, RecordOrigin]] = {}
+    files: set[Path] = set()
+    for layer, base in enumerate(dirs):
+        for kind, path in knowledge_files([base]):
+            key = path.resolve()
+            if key in files:
+                continue
+            files.add(key)
+            record, errs = load_record(kind, path)
+            errors += errs
+            if record is None:
+                continue
+            origin = RecordOrigin(path=path, root=base, layer=layer)
+            if record.id in seen:
+                earlier_kind, earlier = seen[record.id]
+                if earlier.layer == layer or earlier_kind != kind:
+                    errors.append(
+                        PlaybookError(
+                            str(path),
+                            record.line_of("id"),
+                            f"record id '{record.id}' is already used by {earlier.path}; give this record its own id",
+                        )
+                    )
+                    continue
+                origin = replace(origin, overrides=(earlier.path, *earlier.overrides))
+            seen[record.id] = (kind, origin)
+            kb.origins[record.id] = origin
+            target = {"rule": kb.rules, "incident": kb.incidents, "cause": kb.causes, "governance": kb.governance}[kind]
+            target[record.id] = record  # type: ignore[index]
     return kb, errors
 
 

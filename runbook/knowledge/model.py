@@ -128,12 +128,27 @@ INCIDENT_SECTIONS = (
 
 
 @dataclass(frozen=True)
+class RecordOrigin:
+    """Where a loaded record came from, and which earlier layers' files it replaces."""
+
+    path: Path
+    root: Path
+    """The incidents directory (layer) it was found under, as given."""
+    layer: int
+    """Index of that directory in the load order (0: the shipped one by default)."""
+    overrides: tuple[Path, ...] = ()
+    """Files of earlier layers with the same id, nearest first."""
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     rules: dict[str, Rule] = field(default_factory=dict)
     incidents: dict[str, IncidentRecord] = field(default_factory=dict)
     causes: dict[str, Record] = field(default_factory=dict)
     """Chapter 1 cross-cutting causes (C*), symptom rows (S*) and the symptom table."""
     governance: dict[str, Record] = field(default_factory=dict)
+    origins: dict[str, RecordOrigin] = field(default_factory=dict, compare=False)
+    """Where each loaded record came from (by id)."""
 
     def rule_ids(self) -> frozenset[str]:
         return frozenset(self.rules)

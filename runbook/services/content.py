@@ -15,7 +15,7 @@ from runbook.config import Settings
 from runbook.drill.scenarios import DrillScenario, load_scenarios
 from runbook.errors import PlaybookError
 from runbook.knowledge import KnowledgeBase, load_knowledge, validate_links
-from runbook.playbook.library import Library, load_library
+from runbook.playbook.library import Library, load_library, override_errors
 from runbook.playbook.validate import registry_param_validator, validate_library
 
 
@@ -42,7 +42,11 @@ def load_content(
     extra_incidents: Sequence[Path] = (),
     validate: bool = True,
 ) -> Content:
-    """Load playbooks, knowledge and scenarios from the configured directories (plus extras)."""
+    """Load playbooks, knowledge and scenarios from the configured directories (plus extras).
+
+    Each directory is a layer over the ones before it (shipped, config, environment, extras):
+    a later one's playbook or record replaces an earlier one's with the same id.
+    """
     library = load_library([*settings.playbook_dirs, *extra_playbooks])
     incident_dirs = [*settings.incident_dirs, *extra_incidents]
     knowledge, errors = load_knowledge(incident_dirs)
@@ -52,6 +56,12 @@ def load_content(
             library, known_rules=content.known_rules(), param_validator=registry_param_validator()
         )
         errors += validate_links(knowledge, library)
+        rule_links = [
+            (str(rule.path), rule.line_of("conclusions"), ref)
+            for rule in knowledge.rules.values()
+            for ref in rule.conclusions
+        ]
+        errors += override_errors(library, rule_links)
     else:
         errors += library.errors
     content.scenarios, scenario_errors = load_scenarios(incident_dirs, library, knowledge)

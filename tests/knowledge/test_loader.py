@@ -154,15 +154,29 @@ def test_one_broken_file_never_stops_the_others(tree):
     assert set(kb.rules) == {"R2"} and set(kb.incidents) == {"P0-1"}
 
 
-def test_duplicate_ids_across_directories_first_wins(tree, tmp_path):
+def test_a_later_directory_overrides_a_record_and_says_what_it_replaced(tree, tmp_path):
+    """Directories are layers (#15): the team's R1 replaces the shipped one; the same directory
+    given twice is one layer, never a duplicate of itself."""
     tree("rules/R1.md", rule_text())
     other = tmp_path / "team" / "rules"
     other.mkdir(parents=True)
     (other / "R1.md").write_text(rule_text().replace("title: Rule R1", "title: Team R1"), encoding="utf-8")
+    kb, errors = load_knowledge([tree.root, tmp_path / "team", tree.root, tmp_path / "team" / ".." / "team"])
+    assert errors == []
+    assert kb.rules["R1"].title == "Team R1"
+    origin = kb.origins["R1"]
+    assert (origin.path, origin.layer, origin.overrides) == (other / "R1.md", 1, (tree.root / "rules" / "R1.md",))
+
+
+def test_an_id_used_by_two_kinds_in_different_layers_is_still_an_error(tree, tmp_path):
+    tree("rules/R1.md", rule_text())
+    (tmp_path / "team" / "causes").mkdir(parents=True)
+    (tmp_path / "team" / "causes" / "R1.md").write_text("---\nid: R1\ntitle: A cause\n---\n# R1\n")
     kb, errors = load_knowledge([tree.root, tmp_path / "team"])
-    assert kb.rules["R1"].title == "Rule R1"
+    assert kb.rules["R1"].title == "Rule R1" and "R1" not in kb.causes
     assert [e.message for e in errors] == [
-        f"{other / 'R1.md'}:2: record id 'R1' is already used by {tree.root / 'rules' / 'R1.md'}; give this record its own id"
+        f"{tmp_path / 'team' / 'causes' / 'R1.md'}:2: record id 'R1' is already used by "
+        f"{tree.root / 'rules' / 'R1.md'}; give this record its own id"
     ]
 
 
