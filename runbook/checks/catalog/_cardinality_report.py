@@ -7,6 +7,7 @@ head block), so neither has to import the other.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _ID_LIKE = re.compile(
@@ -24,7 +25,7 @@ _ID_LIKE = re.compile(
 ID_SAMPLE = 5000
 
 
-def count_id_like(values) -> int:
+def count_id_like(values: Sequence[str]) -> int:
     """How many of ``values`` look like identifiers (one regex pass over the joined values)."""
     joined = "\n".join(values)
     if joined.count("\n") != max(len(values) - 1, 0):  # a value with a newline would split in two

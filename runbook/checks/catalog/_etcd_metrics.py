@@ -26,7 +26,7 @@ class LeaseCounters:
     """Cumulative (le, count) of etcd_disk_wal_fsync_duration_seconds, sorted by le."""
 
     def delta(self, after: LeaseCounters) -> LeaseDeltas:
-        def d(a, b):
+        def d(a: float | None, b: float | None) -> float | None:
             return None if a is None or b is None else b - a
 
         return LeaseDeltas(
@@ -69,7 +69,7 @@ def wal_fsync_buckets(page: str) -> tuple[tuple[float, float], ...]:
     return tuple(sorted(buckets))
 
 
-def _window_p99(before, after) -> float | None:
+def _window_p99(before: tuple[tuple[float, float], ...], after: tuple[tuple[float, float], ...]) -> float | None:
     """p99 bucket bound of the fsyncs between two scrapes (the bucket layout must match)."""
     if not after or (before and [le for le, _ in before] != [le for le, _ in after]):
         return None

@@ -7,11 +7,39 @@ Kept apart from the gRPC health part so each stays small: this module only speak
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
-from runbook.checks.base import CheckContext, MeasureError
+from runbook.checks.base import CheckContext, Figure, MeasureError
 from runbook.checks.catalog._prom_select import select_sum
 from runbook.checks.http import fetch
+
+
+class CallerParams(Protocol):
+    """The caller-side settings of ``grpc_unavailable_fallback`` (its ``Params`` fits; a protocol
+    keeps this module from importing the check that imports it)."""
+
+    @property
+    def caller_url(self) -> str | None: ...
+    @property
+    def caller_metrics_url(self) -> str | None: ...
+    @property
+    def unavailable_selector(self) -> str: ...
+    @property
+    def fallback_selector(self) -> str | None: ...
+    @property
+    def errors_selector(self) -> str | None: ...
+    @property
+    def fallback_status(self) -> list[int]: ...
+    @property
+    def fallback_header(self) -> str | None: ...
+    @property
+    def fallback_body_regex(self) -> str | None: ...
+    @property
+    def deadline_ms(self) -> int: ...
+    @property
+    def active_requests(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -21,7 +49,7 @@ class Counters:
     errors: float | None
 
     def delta(self, after: Counters) -> Deltas:
-        def d(a, b):
+        def d(a: float | None, b: float | None) -> float | None:
             # a series that appears only after the first scrape started from zero
             if b is None:
                 return None
@@ -38,7 +66,7 @@ class Deltas:
     fallback: float | None
     errors: float | None
 
-    def figures(self) -> dict:
+    def figures(self) -> dict[str, Figure]:
         return {
             "unavailable_delta": self.unavailable,
             "fallback_delta": self.fallback,
@@ -46,7 +74,9 @@ class Deltas:
         }
 
 
-async def scrape(ctx: CheckContext, params) -> Counters:
+async def scrape(ctx: CheckContext, params: CallerParams) -> Counters:
+    if not params.caller_metrics_url:
+        raise MeasureError("no caller_metrics_url to scrape")
     reply = await fetch(ctx, "GET", params.caller_metrics_url, timeout_s=5.0, evidence=False)
     if reply.status != 200:
         raise MeasureError(f"caller metrics {reply.url} answered HTTP {reply.status}")
@@ -78,7 +108,7 @@ class ActiveTally:
     def errors(self) -> int:
         return self.error
 
-    def figures(self) -> dict:
+    def figures(self) -> dict[str, Figure]:
         if not self.total:
             return {}
         return {
@@ -89,7 +119,7 @@ class ActiveTally:
         }
 
 
-def is_fallback(params, status: int, headers, body: str) -> bool:
+def is_fallback(params: CallerParams, status: int, headers: Iterable[tuple[str, str]], body: str) -> bool:
     if params.fallback_status and status in params.fallback_status:
         return True
     if params.fallback_header:
@@ -100,15 +130,18 @@ def is_fallback(params, status: int, headers, body: str) -> bool:
     return bool(params.fallback_body_regex and re.search(params.fallback_body_regex, body))
 
 
-async def probe_caller(ctx: CheckContext, params) -> ActiveTally:
+async def probe_caller(ctx: CheckContext, params: CallerParams) -> ActiveTally:
     """``active_requests`` sequential requests, each bounded by the check's deadline_ms x 4."""
     tally = ActiveTally()
+    if not params.caller_url:
+        return tally
+    url = params.caller_url
     per_request = max(0.2, params.deadline_ms / 1000 * 4)
     for i in range(params.active_requests):
         if ctx.remaining() < 0.1:
             break
         try:
-            reply = await fetch(ctx, "GET", params.caller_url, timeout_s=per_request, evidence=i < 2)
+            reply = await fetch(ctx, "GET", url, timeout_s=per_request, evidence=i < 2)
         except MeasureError as exc:
             tally.error += 1
             tally.first_error = tally.first_error or str(exc)

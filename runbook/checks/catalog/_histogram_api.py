@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 
-from runbook.checks.base import MeasureError
+from runbook.checks.base import CheckContext, MeasureError
 from runbook.checks.http import fetch
 from runbook.parsers.prom_text import HistogramSeries
+
+#: A series' labels minus ``le``, sorted by name.
+LabelPairs = tuple[tuple[str, str], ...]
 
 _NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 
 
-async def query_histogram(ctx, prom_url: str, metric: str, matchers: str = "") -> list[HistogramSeries]:
+async def query_histogram(ctx: CheckContext, prom_url: str, metric: str, matchers: str = "") -> list[HistogramSeries]:
     if not _NAME.match(metric):
         raise MeasureError(f"API mode needs a plain histogram name, got {metric!r}")
     extra = f",{matchers}" if matchers.strip() else ""
@@ -27,9 +30,9 @@ async def query_histogram(ctx, prom_url: str, metric: str, matchers: str = "") -
     result = (data.get("data") or {}).get("result")
     if not isinstance(result, list):
         raise MeasureError("Prometheus answered without a result vector")
-    buckets: dict[tuple, list] = {}
-    counts: dict[tuple, float] = {}
-    sums: dict[tuple, float] = {}
+    buckets: dict[LabelPairs, list[tuple[float, float]]] = {}
+    counts: dict[LabelPairs, float] = {}
+    sums: dict[LabelPairs, float] = {}
     for item in result:
         try:
             labels = dict(item["metric"])

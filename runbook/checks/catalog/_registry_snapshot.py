@@ -82,7 +82,7 @@ class Diff:
     def empty(self) -> bool:
         return not (self.only_in_reference or self.only_in_other or self.differ)
 
-    def signature(self) -> tuple:
+    def signature(self) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         return (self.other, self.only_in_reference, self.only_in_other, tuple(sorted(self.differ)))
 
 
@@ -126,7 +126,8 @@ def consul_records(entries: Any, identity: str, volatile: Iterable[str]) -> dict
     for entry in entries:
         if not isinstance(entry, Mapping) or not isinstance(entry.get("Service"), Mapping):
             raise ValueError("Consul health entry without a 'Service' object")
-        svc, node = entry["Service"], entry.get("Node") if isinstance(entry.get("Node"), Mapping) else {}
+        svc = entry["Service"]
+        node: Mapping[str, Any] = entry["Node"] if isinstance(entry.get("Node"), Mapping) else {}
         addr = str(svc.get("Address") or node.get("Address") or "")
         rec = {
             "name": str(svc.get("Service", "")),
