@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runbook.services import Services
@@ -45,18 +45,24 @@ def cmd_rules(args: argparse.Namespace, services: Services) -> int:
     from runbook.knowledge import rule_sort_key
     from runbook.knowledge.render import rule_row
 
-    kb = services.content.knowledge
-    rows = [rule_row(kb.rules[r]) for r in sorted(kb.rules, key=rule_sort_key)]
+    from runbook.services.origins import record_provenance
+
+    content = services.content
+    kb = content.knowledge
+    rows = [
+        {**rule_row(kb.rules[r]), **record_provenance(services.settings, content, r).to_dict()}
+        for r in sorted(kb.rules, key=rule_sort_key)
+    ]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} rules", title_justify="left")
-    for col in ("id", "incident", "section", "rule", "live checks"):
+    for col in ("id", "incident", "section", "rule", "live checks", "from"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"], r["incident"], r["section"], r["title"], ", ".join(r["checks"]))
+        table.add_row(r["id"], r["incident"], r["section"], r["title"], ", ".join(r["checks"]), _origin(r))
     _console().print(table)
     return 0
 
@@ -64,20 +70,32 @@ def cmd_rules(args: argparse.Namespace, services: Services) -> int:
 def cmd_incidents(args: argparse.Namespace, services: Services) -> int:
     from runbook.knowledge.render import incident_row
 
-    kb = services.content.knowledge
-    rows = [incident_row(kb.incidents[i]) for i in sorted(kb.incidents)]
+    from runbook.services.origins import record_provenance
+
+    content = services.content
+    kb = content.knowledge
+    rows = [
+        {**incident_row(kb.incidents[i]), **record_provenance(services.settings, content, i).to_dict()}
+        for i in sorted(kb.incidents)
+    ]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} past incidents", title_justify="left")
-    for col in ("id", "severity", "title", "rules", "playbook"):
+    for col in ("id", "severity", "title", "rules", "playbook", "from"):
         table.add_column(col)
     for r in rows:
-        table.add_row(r["id"], r["severity"], r["title"], ", ".join(r["rules"]), r["playbook"])
+        table.add_row(r["id"], r["severity"], r["title"], ", ".join(r["rules"]), r["playbook"], _origin(r))
     _console().print(table)
     return 0
+
+
+def _origin(row: dict[str, Any]) -> str:
+    """``shipped``, or ``config (overrides …/R6.md)`` for a record that replaces another."""
+    over = row["overrides"]
+    return f"{row['layer']} (overrides {over[0]})" if over else str(row["layer"])
 
 
 def cmd_show(args: argparse.Namespace, services: Services) -> int:

@@ -80,9 +80,17 @@ def _under(path: Path, target: Path) -> bool:
 
 
 def cmd_playbooks(args: argparse.Namespace, services: Services) -> int:
+    from runbook.services.origins import playbook_provenance
+
     content = services.content
     rows = [
-        {"id": pb.id, "title": pb.title, "nodes": len(pb.nodes), "rules": list(pb.rules), "path": str(pb.path)}
+        {
+            "id": pb.id,
+            "title": pb.title,
+            "nodes": len(pb.nodes),
+            "rules": list(pb.rules),
+            **playbook_provenance(services.settings, content, pb.id).to_dict(),
+        }
         for pb in sorted(content.library.playbooks.values(), key=lambda p: p.id)
     ]
     if args.json:
@@ -91,6 +99,8 @@ def cmd_playbooks(args: argparse.Namespace, services: Services) -> int:
     width = max((len(r["id"]) for r in rows), default=2)
     for r in rows:
         print(f"{r['id']:<{width}}  {r['nodes']:>3} nodes  {','.join(r['rules']) or '-':<20}  {r['title']}")
+        over = f"; overrides {', '.join(r['overrides'])}" if r["overrides"] else ""
+        print(f"{'':<{width}}  {r['layer']}: {r['path']}{over}")
     for e in content.library.errors:
         print(e.message, file=sys.stderr)
     return 0
