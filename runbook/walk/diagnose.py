@@ -1,10 +1,11 @@
-"""Diagnose everything at once: run every check the given variables allow, rank the rules.
+"""Diagnose everything at once: run every check the given variables allow, weigh the rules.
 
 A first answer to "what is wrong?" in the time of the slowest check: every check block in the
 library whose variables are all supplied runs concurrently (identical type + rendered params
 run once and serve every block that asks for them), the results are recorded as an incident
-like any walk, and ``runbook.walk.ranking`` says how each verdict bears on each rule and which
-playbook path the verdicts would take.
+like any walk, ``runbook.walk.ranking`` says how each verdict bears on each rule, and
+``runbook.walk.weighing`` sorts the rules into implicated (tied to the symptoms given), latent,
+unlikely and not examined, with the playbook path the verdicts would take.
 
 Blocks without any ``{{ variable }}`` are not swept: their params name no endpoint of this
 incident (they are examples, or local paths), so running them would measure something else.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +29,11 @@ from runbook.playbook.validate import template_variables
 from runbook.record import repo
 from runbook.record.models import EventKind
 from runbook.walk.engine import CheckRunner
-from runbook.walk.ranking import RuleRank, rank_rules
 from runbook.walk.state import BlockResult
 from runbook.walk.suggest import verdict_target
+from runbook.walk.symptom_tie import SymptomTie, record_symptoms
 from runbook.walk.variables import prepare_params, present, split_secrets
+from runbook.walk.weighing import Weighing, weigh
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Diagnosis:
     incident_id: int | None
     checks: tuple[tuple[SweepCheck, CheckResult], ...]
     skipped: tuple[SkippedBlock, ...]
-    ranking: tuple[RuleRank, ...]
+    weighing: Weighing
 
 
 def plan_sweep(library: Library, variables: Mapping[str, Any]) -> tuple[list[SweepCheck], list[SkippedBlock]]:
@@ -106,11 +108,18 @@ async def diagnose(
     title: str | None = None,
     author: str | None = None,
     paths_for: int = 3,
+    symptoms: Sequence[str] = (),
+    tie: SymptomTie | None = None,
 ) -> Diagnosis:
-    """Sweep, record (when ``session`` is given) and rank."""
+    """Sweep, record (when ``session`` is given) and weigh.
+
+    ``symptoms`` are what the responder sees (phrases of the rule records, ``tie``): a finding
+    is implicated only when one of them points at its rule, else it is latent.
+    """
     from runbook.checks.runner import run_check
 
     runner = runner or run_check
+    tied = (tie or SymptomTie({})).tie(symptoms)  # an unknown phrase fails before any check runs
     sweep, skipped = plan_sweep(library, variables)
     if not sweep:
         raise RunbookError("no check can run with the variables given; " + _hint(skipped))
@@ -128,12 +137,14 @@ async def diagnose(
             author=author,
             summary=f"diagnose: {len(sweep)} checks run at once ({len(skipped)} blocks skipped)",
         )
+        if symptoms:
+            record_symptoms(iid, list(symptoms), session=session, author=author)
 
     async def one(i: int, check: SweepCheck) -> CheckResult:
         result = await runner(
             check.check_type, check.params, timeout_s=check.timeout_s, observer=observer, key=f"sweep#{i}"
         )
-        if session is not None:
+        if session is not None and iid is not None:
             ref, _ = check.blocks[0]
             pb, _, node = ref.partition("#")
             repo.add_check_result(
@@ -149,18 +160,19 @@ async def diagnose(
         for ref, i in check.blocks:
             node = library.node(ref)
             results[(ref, i)] = BlockResult(ref, i, result, verdict_target(node, node.checks[i], result.verdict))
-    ranking = rank_rules(library, results, paths_for=paths_for)
-    if session is not None:
-        top = "; ".join(f"{r.rule} {r.status}" for r in ranking[:5]) or "no rule has evidence"
+    weighing = weigh(library, results, tied=tied, symptoms=tuple(symptoms), variables=variables, paths_for=paths_for)
+    if session is not None and iid is not None:
+        groups = {g.value: [w.rule for w in ws] for g, ws in weighing.groups()}
+        line = "; ".join(f"{g}: {', '.join(rules)}" for g, rules in groups.items() if rules and g != "not examined")
         repo.add_event(
             iid,
             EventKind.NOTE.value,
             session=session,
             author=author,
-            summary=f"diagnose ranking: {top}",
-            payload={"ranking": [{"rule": r.rule, "status": r.status, "score": list(r.score)} for r in ranking]},
+            summary=f"diagnose: {line or 'no rule has evidence for or against'}",
+            payload={"groups": groups},
         )
-    return Diagnosis(iid, tuple(ran), tuple(skipped), tuple(ranking))
+    return Diagnosis(iid, tuple(ran), tuple(skipped), weighing)
 
 
 def _hint(skipped: list[SkippedBlock]) -> str:

@@ -4,6 +4,10 @@ noise; the same ring with weight=5 on one backend fails."""
 from __future__ import annotations
 
 import math
+import random
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -59,3 +63,55 @@ def test_stats_against_hand_computed_values():
     assert s["k"] == 3 and s["max_over_mean"] == pytest.approx(2.0)
     assert s["chi2"] == pytest.approx(200.0)
     assert chi_square_p(2.0, 2) == pytest.approx(math.exp(-1), abs=0.02)  # exact for df=2
+
+
+@pytest.fixture
+def fleet_lb() -> Iterator:
+    """``fleet_lb(backends, heavy=1.0) -> url``: a balancer over many backends that picks one at
+    random per request (seeded: the same counts every run), ``b00`` weighted ``heavy`` times."""
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(backends: int, heavy: float = 1.0) -> str:
+        rng, lock = random.Random(3), threading.Lock()
+        names = [f"b{i:02d}" for i in range(backends)]
+        weights = [heavy, *([1.0] * (backends - 1))]
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with lock:
+                    backend = rng.choices(names, weights)[0]
+                self.send_response(200)
+                self.send_header("X-Backend", backend)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_even_balancer_over_50_backends_is_not_failed_by_chance(fleet_lb):
+    """600 requests over 50 even backends: chance alone puts max/mean past 1.5 (noise floor
+    0.29 > fail_cv 0.25). Not a fail; the check says how many requests it would need."""
+    r = await run_check("lb_skew", {"url": fleet_lb(50), "concurrency": 20}, timeout_s=30)
+    assert r.verdict is Verdict.UNKNOWN, r.summary
+    assert r.figures["max_over_mean"] > 1.5  # past the old verdict's fail threshold, by chance alone
+    assert r.figures["chi2_p"] > 0.001 and r.figures["backends"] == 50
+    assert r.figures["requests_needed"] == 7056
+    assert r.error.startswith("within sampling noise but too few requests to tell: 50 backends, 600 requests")
+
+
+async def test_real_skew_over_50_backends_still_fails(fleet_lb):
+    r = await run_check("lb_skew", {"url": fleet_lb(50, heavy=4.0), "concurrency": 20}, timeout_s=30)
+    assert r.verdict is Verdict.FAIL, r.summary
+    assert r.figures["chi2_p"] < 0.001 and r.figures["max_over_mean"] > 2.5

@@ -5,6 +5,11 @@ sends n requests with random uuid4 keys (as a query parameter or header), reads 
 served each from a response header (or a body regex), and compares the counts with an even
 split (or with declared weights): coefficient of variation against the noise floor
 sqrt((k-1)/n) that pure chance gives, max/mean, and a chi-square test.
+
+A fail needs both a large skew and a skew chance cannot explain (chi-square p < ``fail_p``):
+with 50 backends and 600 requests, chance alone gives max/mean > 1.5 most of the time. When
+the figures pass the fail thresholds but n is too small to resolve them (noise_factor x noise
+floor above ``fail_cv``), the check cannot tell and says how many requests it would need.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import uuid
 
 from pydantic import Field
 
-from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 
@@ -38,6 +43,9 @@ class LbSkewParams(CheckParams):
     )
     warn_cv: float = Field(0.10, gt=0, description="warn when CV exceeds max(this, noise_factor x noise floor)")
     noise_factor: float = Field(3.0, gt=0, description="multiple of the noise floor tolerated before warning")
+    fail_p: float = Field(
+        0.001, gt=0, lt=1, description="fail only when chance explains the skew with p below this (chi-square)"
+    )
 
 
 def chi_square_p(chi2: float, df: int) -> float:
@@ -79,13 +87,15 @@ class LbSkew(Check[LbSkewParams]):
     description = (
         "Sends n requests with uuid4 keys, reads the backend from a response header (or body regex), "
         "and compares per-backend counts with an even (or weighted) split. fail: CV > 0.25 or "
-        "max/mean > 1.5; warn: CV > max(0.10, 3 x noise floor sqrt((k-1)/n)); ok otherwise."
+        "max/mean > 1.5, and chi-square p < 0.001 (not sampling noise); warn: CV > max(0.10, 3 x noise "
+        "floor sqrt((k-1)/n)); unknown: past the fail thresholds within noise and n too small to tell; "
+        "ok otherwise."
     )
     rules = ("R5",)
     Params = LbSkewParams
     default_timeout_s = 60.0
 
-    async def run(self, params: LbSkewParams, ctx) -> Outcome:
+    async def run(self, params: LbSkewParams, ctx: CheckContext) -> Outcome:
         pattern = re.compile(params.backend_regex) if params.backend_regex else None
         counts: dict[str, int] = {}
         unattributed = 0
@@ -138,13 +148,13 @@ class LbSkew(Check[LbSkewParams]):
         return judge(params, counts, unattributed, ctx)
 
 
-def judge(params: LbSkewParams, counts: dict[str, int], unattributed: int, ctx) -> Outcome:
+def judge(params: LbSkewParams, counts: dict[str, int], unattributed: int, ctx: CheckContext) -> Outcome:
     k = max(len(counts), params.expected_backends or 0, len(params.weights))
     s = skew_stats(counts, params.weights, k)
     warn_cv = max(params.warn_cv, params.noise_factor * s["noise_floor"])
     shares = ", ".join(f"{b}={c}" for b, c in sorted(counts.items()))
     ctx.record("sample", f"requests per backend: {shares}; unattributed {unattributed}")
-    figures = {
+    figures: dict[str, Figure] = {
         "cv": round(s["cv"], 4),
         "max_over_mean": round(s["max_over_mean"], 3),
         "noise_floor": round(s["noise_floor"], 4),
@@ -156,12 +166,29 @@ def judge(params: LbSkewParams, counts: dict[str, int], unattributed: int, ctx) 
         "unattributed": unattributed,
         "counts": shares,
     }
-    thresholds = {"fail_cv": params.fail_cv, "fail_max_over_mean": params.fail_max_mean, "warn_cv": round(warn_cv, 4)}
-    what = f"{s['k']} backends, {s['n']} requests: CV {s['cv']:.3f} (noise floor {s['noise_floor']:.3f}), max/mean {s['max_over_mean']:.2f}"
-    if s["cv"] > params.fail_cv or s["max_over_mean"] > params.fail_max_mean:
+    # requests for noise_factor x noise floor to sit at fail_cv: n = (k-1) x (noise_factor / fail_cv)^2
+    needed = math.ceil((s["k"] - 1) * (params.noise_factor / params.fail_cv) ** 2)
+    figures["requests_needed"] = needed
+    thresholds = {
+        "fail_cv": params.fail_cv,
+        "fail_max_over_mean": params.fail_max_mean,
+        "fail_p": params.fail_p,
+        "warn_cv": round(warn_cv, 4),
+    }
+    what = (
+        f"{s['k']} backends, {s['n']} requests: CV {s['cv']:.3f} (noise floor {s['noise_floor']:.3f}), "
+        f"max/mean {s['max_over_mean']:.2f}, chi-square p={s['chi2_p']:.3g}"
+    )
+    past_fail = s["cv"] > params.fail_cv or s["max_over_mean"] > params.fail_max_mean
+    if past_fail and s["chi2_p"] < params.fail_p:
         verdict, why = Verdict.FAIL, f"skewed: {what}"
     elif s["cv"] > warn_cv:
         verdict, why = Verdict.WARN, f"uneven beyond chance: {what}"
+    elif past_fail and s["n"] < needed:
+        why = f"within sampling noise but too few requests to tell: {what}; send n >= {needed}"
+        return Outcome(Verdict.UNKNOWN, why, figures=figures, thresholds=thresholds, error=why)
+    elif past_fail:
+        verdict, why = Verdict.WARN, f"past the fail thresholds but within sampling noise: {what}"
     else:
         verdict, why = Verdict.OK, f"even within noise: {what}"
     return Outcome(verdict, why, figures=figures, thresholds=thresholds)
