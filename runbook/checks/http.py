@@ -23,7 +23,7 @@ import json as jsonlib
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -322,7 +322,7 @@ async def stream_lines(
     max_line_bytes: int = 256 * 1024,
     max_total_bytes: int | None = None,
     verify: bool = True,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Lines of a streaming response (without line endings), decoded as UTF-8.
 
     With ``duration_s`` the stream ends quietly after that long (never past the deadline);

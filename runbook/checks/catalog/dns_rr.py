@@ -18,7 +18,7 @@ import dns.exception
 import dns.resolver
 from pydantic import Field, field_validator
 
-from runbook.checks.base import Check, CheckContext, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.registry import register_check
 
 
@@ -90,16 +90,19 @@ class DnsRoundRobin(Check["DnsRoundRobin.Params"]):
                 continue
             order = tuple(r.address for r in ans)
             answers.append(order)
-            ttls.append(ans.rrset.ttl)
+            ttl = ans.rrset.ttl if ans.rrset is not None else 0  # an Answer always holds its rrset
+            ttls.append(ttl)
             if i < 3 or order != answers[0]:
-                ctx.record("response", f"query {i + 1}: {', '.join(order)} (TTL {ans.rrset.ttl})")
+                ctx.record("response", f"query {i + 1}: {', '.join(order)} (TTL {ttl})")
         if not answers:
             reason = ", ".join(f"{k} x{v}" for k, v in errors.items()) or "no query completed"
             raise MeasureError(f"no answer from {params.nameserver}:{params.port} for {name}: {reason}")
         return _decide(params, answers, ttls, errors)
 
 
-def _decide(params, answers: list[tuple[str, ...]], ttls: list[int], errors: Counter) -> Outcome:
+def _decide(
+    params: DnsRoundRobin.Params, answers: list[tuple[str, ...]], ttls: list[int], errors: Counter[str]
+) -> Outcome:
     ips = sorted({ip for a in answers for ip in a})
     k = len(ips)
     firsts = Counter(a[0] for a in answers if a)
@@ -107,7 +110,7 @@ def _decide(params, answers: list[tuple[str, ...]], ttls: list[int], errors: Cou
     share = top / len(answers)
     orderings = len(set(answers))
     ttl = max(ttls)
-    figures = {
+    figures: dict[str, Figure] = {
         "answers": len(answers),
         "addresses": k,
         "distinct_orderings": orderings,

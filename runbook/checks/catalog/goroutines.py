@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 from runbook.errors import ParseError
@@ -101,7 +101,7 @@ class GoroutinePileupLogging(Check[GoroutineParams]):
     Params = GoroutineParams
     default_timeout_s = 40.0
 
-    async def _dump(self, ctx, params: GoroutineParams, debug: int) -> GoroutineDump:
+    async def _dump(self, ctx: CheckContext, params: GoroutineParams, debug: int) -> GoroutineDump:
         url = f"{params.pprof_base.rstrip('/')}/goroutine?debug={debug}"
         reply = await fetch(ctx, "GET", url, max_bytes=params.max_dump_bytes, evidence=False)
         if reply.status != 200:
@@ -112,7 +112,7 @@ class GoroutinePileupLogging(Check[GoroutineParams]):
         except ParseError as exc:
             raise MeasureError(f"{reply.url} is not a goroutine dump: {exc}") from None
 
-    async def run(self, params: GoroutineParams, ctx) -> Outcome:
+    async def run(self, params: GoroutineParams, ctx: CheckContext) -> Outcome:
         dumps: list[GoroutineDump] = []
         for i in range(params.samples):
             if i:
@@ -126,7 +126,7 @@ class GoroutinePileupLogging(Check[GoroutineParams]):
         for g in last.groups[:5]:
             ctx.record("sample", describe_group(g))
         top = piles[0] if piles else None
-        figures: dict = {
+        figures: dict[str, Figure] = {
             "goroutines": last.total,
             "groups": len(last.groups),
             "debug1_total": agg.total,

@@ -19,12 +19,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from typing import Self
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import Field, model_validator
 
-from runbook.checks.base import Check, CheckContext, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.catalog._grpc_caller import ActiveTally, Deltas, probe_caller, scrape
 from runbook.checks.catalog._prom_select import SelectorError, parse_selector
 from runbook.checks.registry import register_check
@@ -69,7 +70,7 @@ class GrpcUnavailableFallback(Check["GrpcUnavailableFallback.Params"]):
         warn_fallback_ratio: float = Field(0.9, gt=0, le=1)
 
         @model_validator(mode="after")
-        def _check(self):
+        def _check(self) -> Self:
             for sel in (self.unavailable_selector, self.fallback_selector, self.errors_selector):
                 if sel:
                     try:
@@ -118,7 +119,10 @@ async def health_state(ctx: CheckContext, target: str, service: str, deadline_ms
     try:
         async with grpc.aio.insecure_channel(target) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
-            reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=timeout)
+            # the stubs' HealthStub declares no methods: grpc adds them to the instance at run time
+            reply = await stub.Check(  # type: ignore[attr-defined]
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
     except grpc.aio.AioRpcError as exc:
         return exc.code().name, (exc.details() or "")[:200]
     return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status), ""
@@ -133,8 +137,8 @@ def _nothing(state: str, why: str) -> Outcome:
     )
 
 
-def _decide(params, state: str, active: ActiveTally, deltas: Deltas | None) -> Outcome:
-    figures: dict = {"downstream_state": state, **active.figures()}
+def _decide(params: GrpcUnavailableFallback.Params, state: str, active: ActiveTally, deltas: Deltas | None) -> Outcome:
+    figures: dict[str, Figure] = {"downstream_state": state, **active.figures()}
     if deltas is not None:
         figures.update(deltas.figures())
     thresholds = {"warn_fallback_ratio": params.warn_fallback_ratio, "deadline_ms": params.deadline_ms}

@@ -11,12 +11,12 @@ still propagating (warn) is told apart from a persistent divergence (fail).
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import Field, field_validator
 
-from runbook.checks.base import Check, CheckContext, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.catalog._etcd_gateway import range_prefix
 from runbook.checks.catalog._registry_snapshot import (
     DEFAULT_VOLATILE_META,
@@ -98,7 +98,7 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
                     ctx.record("event", f"repeat {i + 1}: {_describe(ref.cluster, d)}")
         return _decide(params, names, snaps, rounds, warnings)
 
-    async def _snapshot(self, ctx, params: Params, name: str, warnings: list[str]) -> Snapshot:
+    async def _snapshot(self, ctx: CheckContext, params: Params, name: str, warnings: list[str]) -> Snapshot:
         url = params.clusters[name]
         kind = params.source
         for k in ("etcd", "consul"):
@@ -108,14 +108,16 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
             return await _consul_snapshot(ctx, params, name, url, warnings)
         prefix = params.prefix or f"/services/{params.service}/"
         result = await range_prefix(ctx, url, prefix, evidence=False)
-        records = {}
+        records: dict[str, dict[str, Any]] = {}
         for kv in result.kvs:
             rec = etcd_record(kv.value, params.volatile_meta)
             records[etcd_identity(kv.key, prefix, rec, params.identity)] = rec
         return Snapshot(name, records, str(result.revision))
 
 
-async def _consul_snapshot(ctx, params, name, url, warnings) -> Snapshot:
+async def _consul_snapshot(
+    ctx: CheckContext, params: RegistryConsistency.Params, name: str, url: str, warnings: list[str]
+) -> Snapshot:
     if not params.service:
         raise MeasureError(f"cluster {name}: Consul needs `service`")
     headers = {"X-Consul-Token": params.token} if params.token else None
@@ -147,13 +149,19 @@ def _describe(ref: str, d: Diff) -> str:
     return f"{ref} vs {d.other}: " + " ".join(parts)
 
 
-def _decide(params, names, snaps: list[Snapshot], rounds: list[list[Diff]], warnings) -> Outcome:
+def _decide(
+    params: RegistryConsistency.Params,
+    names: list[str],
+    snaps: list[Snapshot],
+    rounds: list[list[Diff]],
+    warnings: list[str],
+) -> Outcome:
     ref = snaps[0]
     last = rounds[-1]
     diverged = [any(not d.empty for d in r) for r in rounds]
     sigs = {tuple(d.signature() for d in r) for r in rounds}
     ids = sorted({i for d in last for i in (*d.only_in_reference, *d.only_in_other, *d.differ)})
-    figures: dict = {
+    figures: dict[str, Figure] = {
         "clusters": len(names),
         "repeats": len(rounds),
         "diverged_repeats": sum(diverged),
