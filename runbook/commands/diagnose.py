@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runbook.services import Services
 
 EXIT_CODES = """\
 exit codes:
@@ -50,22 +54,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.set_defaults(func=cmd_diagnose, error_exit=3)
 
 
-def cmd_diagnose(args: argparse.Namespace) -> int:
+def cmd_diagnose(args: argparse.Namespace, services: Services) -> int:
     import asyncio
     import json
 
-    from runbook.commands.walk import ProgressPrinter, parse_pairs
-    from runbook.config import load_settings
-    from runbook.content import load_content
-    from runbook.record.db import connect, open_session
+    from runbook.commands._pairs import parse_pairs
+    from runbook.commands.walk import ProgressPrinter
     from runbook.walk.diagnose import diagnose
     from runbook.walk.diagnose_view import diagnosis_dict, diagnosis_text
     from runbook.walk.symptom_tie import SymptomTie
 
     variables = parse_pairs(args.var, "--var")
-    settings = load_settings()
-    content = load_content(settings, validate=False)
-    session = open_session(connect(settings.db_url))
+    content = services.content
+    session = services.session()
     observer = None if args.quiet else ProgressPrinter()
     result = asyncio.run(
         diagnose(
@@ -74,7 +75,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             session=session,
             observer=observer,
             title=args.title,
-            author=settings.author,
+            author=services.settings.author,
             paths_for=args.top,
             symptoms=args.symptom,
             tie=SymptomTie.from_knowledge(content.knowledge),

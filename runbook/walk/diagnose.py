@@ -27,12 +27,13 @@ from runbook.errors import RunbookError
 from runbook.playbook.library import Library
 from runbook.playbook.validate import template_variables
 from runbook.record import repo
+from runbook.record.incidents import open_incident
 from runbook.record.models import EventKind
 from runbook.walk.engine import CheckRunner
 from runbook.walk.state import BlockResult
 from runbook.walk.suggest import verdict_target
 from runbook.walk.symptom_tie import SymptomTie, record_symptoms
-from runbook.walk.variables import prepare_params, present, split_secrets
+from runbook.walk.variables import prepare_params, present
 from runbook.walk.weighing import Weighing, weigh
 
 
@@ -126,10 +127,8 @@ async def diagnose(
     iid = None
     if session is not None:
         names = ", ".join(sorted(k for k in variables if present(variables, k)))
-        stored, _secret = split_secrets(variables)  # secrets are used, never recorded
-        iid = repo.create_incident(
-            session=session, title=title or f"diagnose: {names}", variables=stored, author=author
-        ).id
+        # secrets are split off there: used by this sweep, never recorded
+        iid = open_incident(session=session, title=title or f"diagnose: {names}", variables=variables, author=author).id
         repo.add_event(
             iid,
             EventKind.NOTE.value,

@@ -1,4 +1,4 @@
-"""How a sweep of verdicts bears on each rule, and the playbook path those verdicts would take.
+"""How each verdict of a sweep bears on each rule, and the playbook path the verdicts would take.
 
 The method (also in ``docs/walk.md``):
 
@@ -6,18 +6,17 @@ The method (also in ``docs/walk.md``):
 2. From that choice the verdicts are *followed*: at a check node whose blocks ran, the walk goes
    where the node's suggestion points (``runbook.walk.suggest``); it stops at a conclusion, or
    at a node where no verdict decides (a question, an unmapped or contested verdict, checks
-   that did not run).
-3. Evidence for a rule, per block result:
-   - **supports**: following the verdict ends at a conclusion naming the rule;
-   - **possible**: following ends at an undecided node from which a conclusion naming the rule
-     is reachable (a person would still have to choose);
-   - **against**: the verdict is ``ok`` and the block's ``fail`` would have led to the rule
-     (when the ok branch cannot lead there too).
-4. Rules rank by (strongest supporting verdict, how many blocks support at that strength,
-   strongest "possible" verdict, how many "possible", fewest "against"), with verdict strength
-   fail 3 > warn 2 > ok 1 (``Verdict.weight``). ``unknown`` bears on nothing.
+   that did not run). A choice marked as a loop leads nowhere new (it goes back to decide again).
+3. Bearing of a block result on a rule:
+   - **supports**: a ``fail`` or ``warn`` whose following ends at a conclusion naming the rule;
+   - **possible**: a ``fail`` or ``warn`` whose following ends at an undecided node from which a
+     conclusion naming the rule is reachable (a person would still have to choose);
+   - **against**: an ``ok`` where the block's ``fail`` would have led towards the rule (and the
+     ok branch cannot lead there too).
+   An ``ok`` is never evidence *for* a rule, and ``unknown`` bears on nothing.
 
-Pure functions over the library and a map of block results: no network, no storage.
+``runbook.walk.weighing`` turns these into the groups ``runbook diagnose`` prints. Pure
+functions over the library and a map of block results: no network, no storage.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from runbook.checks.base import Verdict
+from runbook.checks.base import CheckResult, Verdict
 from runbook.playbook.graph import shortest_path_to_rule, without_loops
 from runbook.playbook.library import Library
 from runbook.playbook.model import Node, NodeKind
@@ -52,6 +51,10 @@ class RuleEvidence:
     bearing: str
     """``supports``, ``possible`` or ``against``."""
     explanation: str
+    figure: str = ""
+    """The result's key figures (``name=value ...``): what the line cites."""
+    summary: str = ""
+    """The check's own one-line summary."""
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,6 @@ class PathStep:
     kind: str
     how: str
     """``verdict fail`` (the checks chose), ``choose`` (a person would pick this branch), ``conclusion``."""
-
-
-@dataclass(frozen=True)
-class RuleRank:
-    rule: str
-    status: str
-    """``implicated`` (fail/warn lead to it), ``consistent`` (only ok leads to it), ``possible``,
-    ``cleared`` (only evidence against)."""
-    score: tuple[int, int, int, int, int]
-    evidence: tuple[RuleEvidence, ...]
-    path: tuple[PathStep, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,14 +109,24 @@ def reachable_rules(library: Library, ref: str) -> set[str]:
     return out
 
 
-_ACYCLIC: dict[int, nx.DiGraph] = {}
+_ACYCLIC: dict[int, nx.DiGraph[str]] = {}
 
 
-def _acyclic(library: Library) -> nx.DiGraph:
+def _acyclic(library: Library) -> nx.DiGraph[str]:
     key = id(library.graph)
     if key not in _ACYCLIC:
         _ACYCLIC[key] = without_loops(library.graph)
     return _ACYCLIC[key]
+
+
+KEY_FIGURES = 3
+
+
+def _leads_nowhere(node: Node, target: str) -> bool:
+    # A loop choice goes back to decide again ("nothing stands out: pick a symptom"):
+    # every rule is reachable from there, so it says nothing about any of them.
+    choice = node.choice_for(target)
+    return choice is not None and choice.loop
 
 
 def evidence_for(library: Library, results: Results) -> list[RuleEvidence]:
@@ -137,86 +139,48 @@ def evidence_for(library: Library, results: Results) -> list[RuleEvidence]:
         node = library.node(ref)
         block = node.checks[i]
         what = f"{ref} check {i + 1} ({block.check_type}) says {v.value}"
+
         led: set[str] = set()
         target = verdict_target(node, block, v)
-        if target is not None:
+        if target is not None and not _leads_nowhere(node, target):
             f = follow(library, target, results)
             end = library.node(f.end)
             if f.determined and end.conclusion:
                 led = set(end.conclusion.rules)
-                via = " -> ".join(f.trail)
-                out += [
-                    RuleEvidence(r, ref, i, block.check_type, v.value, "supports", f"{what}; verdicts lead to {via}")
-                    for r in sorted(led)
-                ]
+                if v != Verdict.OK:
+                    via = " -> ".join(f.trail)
+                    out += [_evidence(r, br, "supports", f"{what}; verdicts lead to {via}") for r in sorted(led)]
             else:
                 led = reachable_rules(library, f.end)
-                out += [
-                    RuleEvidence(
-                        r,
-                        ref,
-                        i,
-                        block.check_type,
-                        v.value,
-                        "possible",
-                        f"{what}; verdicts lead to {f.end}, where a person decides; {r} is reachable from there",
-                    )
-                    for r in sorted(led)
-                ]
+                if v != Verdict.OK:
+                    out += [
+                        _evidence(
+                            r,
+                            br,
+                            "possible",
+                            f"{what}; verdicts lead to {f.end}, where a person decides; {r} is reachable",
+                        )
+                        for r in sorted(led)
+                    ]
         if v == Verdict.OK:
             fail_target = verdict_target(node, block, Verdict.FAIL)
             if fail_target is not None:
                 would = reachable_rules(library, fail_target) - led
                 out += [
-                    RuleEvidence(
-                        r,
-                        ref,
-                        i,
-                        block.check_type,
-                        v.value,
-                        "against",
-                        f"{what}; a fail would have pointed towards {r}",
-                    )
-                    for r in sorted(would)
+                    _evidence(r, br, "against", f"{what}; a fail would have pointed towards {r}") for r in sorted(would)
                 ]
     return out
 
 
-def rank_rules(library: Library, results: Results, *, paths_for: int = 3) -> list[RuleRank]:
-    """Rules with any evidence, strongest first; the first ``paths_for`` get their path."""
-    by_rule: dict[str, list[RuleEvidence]] = {}
-    for ev in evidence_for(library, results):
-        by_rule.setdefault(ev.rule, []).append(ev)
-    ranks = []
-    for rule, evs in by_rule.items():
-        w = {b: [Verdict(e.verdict).weight for e in evs if e.bearing == b] for b in ("supports", "possible", "against")}
-        top_s, top_p = max(w["supports"], default=0), max(w["possible"], default=0)
-        score = (top_s, w["supports"].count(top_s) if top_s else 0, top_p, len(w["possible"]), -len(w["against"]))
-        if top_s >= Verdict.WARN.weight:
-            status = "implicated"
-        elif top_s:
-            status = "consistent"
-        elif top_p:
-            status = "possible"
-        else:
-            status = "cleared"
-        ranks.append(RuleRank(rule, status, score, tuple(evs)))
-    ranks.sort(key=lambda r: (tuple(-x for x in r.score), r.rule))
-    return [
-        RuleRank(r.rule, r.status, r.score, r.evidence, verdict_path(library, r.rule, results, via=_strongest_ref(r)))
-        if i < paths_for and r.status != "cleared"
-        else r
-        for i, r in enumerate(ranks)
-    ]
+def _evidence(rule: str, br: BlockResult, bearing: str, explanation: str) -> RuleEvidence:
+    r = br.result
+    return RuleEvidence(
+        rule, br.ref, br.index, r.check_type, r.verdict.value, bearing, explanation, _figures(r), r.summary
+    )
 
 
-def _strongest_ref(rank: RuleRank) -> str | None:
-    """The node of the strongest supporting (else possible) evidence: the path goes through it."""
-    for bearing in ("supports", "possible"):
-        evs = [e for e in rank.evidence if e.bearing == bearing]
-        if evs:
-            return max(evs, key=lambda e: Verdict(e.verdict).weight).ref
-    return None
+def _figures(result: CheckResult) -> str:
+    return " ".join([f"{k}={v}" for k, v in result.figures.items() if v is not None][:KEY_FIGURES])
 
 
 def path_start(library: Library, rule: str, triage: str = "triage") -> str | None:

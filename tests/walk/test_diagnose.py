@@ -1,4 +1,4 @@
-"""``runbook diagnose``: every check the variables allow, at once, rules ranked by evidence."""
+"""``runbook diagnose``: every check the variables allow, at once, rules weighed by evidence for and against."""
 
 from __future__ import annotations
 
@@ -11,33 +11,53 @@ from runbook.playbook.library import load_library
 from runbook.record import repo
 from runbook.record.db import connect, open_session
 from runbook.walk.diagnose import diagnose, plan_sweep
-from runbook.walk.ranking import rank_rules
+from runbook.walk.ranking import evidence_for
 from runbook.walk.state import BlockResult
+from runbook.walk.symptom_tie import SymptomTie, recorded_symptoms
+from runbook.walk.weighing import Group, weigh
 from tests.walk.conftest import DATA
 
 
-async def test_expiring_lease_implicates_r1_healthy_clears_it(test_library, db_url, expiring_lease, healthy_lease):
+async def test_expiring_lease_implicates_r1_with_its_symptom_healthy_makes_it_unlikely(
+    test_library, knowledge, db_url, expiring_lease, healthy_lease
+):
     window = {"window_s": "3"}
+    tie = SymptomTie.from_knowledge(knowledge)
+    vanish = ["instances vanish from discovery"]
     bad, good = await asyncio.gather(
-        diagnose(test_library, {**expiring_lease, **window}, session=open_session(connect(db_url))),
-        diagnose(test_library, {**healthy_lease, **window}, session=open_session(connect(db_url))),
+        diagnose(
+            test_library,
+            {**expiring_lease, **window},
+            session=open_session(connect(db_url)),
+            symptoms=vanish,
+            tie=tie,
+        ),
+        diagnose(test_library, {**healthy_lease, **window}, session=open_session(connect(db_url)), tie=tie),
     )
 
-    assert [(r.rule, r.status) for r in bad.ranking] == [("R1", "implicated")]
-    r1 = bad.ranking[0]
-    assert [(e.bearing, e.verdict, e.ref) for e in r1.evidence] == [("supports", "fail", "walktest#lease-health")]
+    w = bad.weighing
+    assert [(x.rule, x.group) for x in w.implicated] == [("R1", Group.IMPLICATED)]
+    assert w.latent == () and w.unlikely == ()
+    r1 = w.implicated[0]
+    assert r1.symptoms == ("instances vanish from discovery",)
+    assert [(e.bearing, e.verdict, e.ref, e.check_type) for e in r1.evidence] == [
+        ("supports", "fail", "walktest#lease-health", "etcd_lease_keepalive")
+    ]
+    assert r1.evidence[0].figure.startswith("instances_min=")
     assert [(p.ref, p.how) for p in r1.path] == [
         ("walktest#lease-health", "verdict fail"),
         ("walktest#lease-race", "conclusion"),
     ]
+    # R2 has no check that leads to it: not examined, and nothing named as missing
+    assert [(x.rule, x.unexamined) for x in w.not_examined] == [("R2", ())]
 
-    assert [(r.rule, r.status) for r in good.ranking] == [("R2", "possible"), ("R1", "cleared")]
-    assert "a fail would have pointed towards R1" in good.ranking[1].evidence[0].explanation
-    assert [(p.ref, p.how) for p in good.ranking[0].path] == [
-        ("walktest#lease-health", "verdict ok"),
-        ("walktest#deploy", "choose"),
-        ("walktest#probe-flapping", "conclusion"),
-    ]
+    g = good.weighing
+    assert g.implicated == () and g.latent == ()
+    assert [x.rule for x in g.unlikely] == ["R1"]
+    (against,) = g.unlikely[0].evidence
+    assert (against.bearing, against.verdict, against.check_type) == ("against", "ok", "etcd_lease_keepalive")
+    assert "a fail would have pointed towards R1" in against.explanation
+    assert [x.rule for x in g.not_examined] == ["R2"]
 
     session = open_session(connect(db_url))
     for d in (bad, good):
@@ -45,7 +65,9 @@ async def test_expiring_lease_implicates_r1_healthy_clears_it(test_library, db_u
         assert [(c.check_type, c.node_id) for c in stored] == [("etcd_lease_keepalive", "lease-health")]
         notes = [e.summary for e in repo.timeline(d.incident_id, session=session) if e.kind == "note"]
         assert notes[0] == "diagnose: 1 checks run at once (0 blocks skipped)"
-    assert notes[-1] == "diagnose ranking: R2 possible; R1 cleared"
+    assert notes[-1] == "diagnose: unlikely: R1"
+    assert recorded_symptoms(bad.incident_id, session=session) == ("instances vanish from discovery",)
+    assert recorded_symptoms(good.incident_id, session=session) == ()
 
 
 def test_identical_checks_run_once_and_blocks_without_variables_are_skipped():
@@ -70,24 +92,38 @@ def _result(check_type: str, verdict: str) -> CheckResult:
     return CheckResult(check_type, Verdict(verdict), verdict, {}, {}, (), datetime.now(UTC), 0.1, {})
 
 
-def test_ranking_orders_fail_above_warn_above_ok(shipped_library):
-    """Three verdicts from the shipped playbooks: fail beats warn beats ok-only evidence."""
+def test_implicated_orders_fail_above_warn_and_an_ok_is_never_evidence_for(shipped_library):
+    """Verdicts from the shipped playbooks: fail beats warn; an ok that loops back to triage is
+    evidence against the rule its fail would have led to, never "possible" for every rule."""
     lib = shipped_library
-    results = {}
     from runbook.walk.suggest import verdict_target
 
-    for ref, verdict in (("p0-1-discovery#keepalive-code", "warn"), ("p0-2-breaking#bypass-question", "fail")):
+    results = {}
+    for ref, i, verdict in (
+        ("p0-1-discovery#keepalive-code", 0, "warn"),
+        ("p0-2-breaking#bypass-question", 0, "fail"),
+        ("triage#sweep", 0, "ok"),
+    ):
         node = lib.node(ref)
-        results[(ref, 0)] = BlockResult(
-            ref, 0, _result(node.checks[0].check_type, verdict), verdict_target(node, node.checks[0], verdict)
+        block = node.checks[i]
+        results[(ref, i)] = BlockResult(
+            ref, i, _result(block.check_type, verdict), verdict_target(node, block, verdict)
         )
-    ranking = rank_rules(lib, results)
-    statuses = [(r.rule, r.status, r.score[0]) for r in ranking]
-    assert statuses[0][2] == 3 and statuses[0][1] == "implicated"
-    assert ("R1", "implicated", 2) in statuses
-    assert statuses.index(("R1", "implicated", 2)) > 0
-    r1 = next(r for r in ranking if r.rule == "R1")
+    fail_rules = {e.rule for e in evidence_for(lib, results) if e.verdict == "fail"}
+    tied = {r: ("s",) for r in {*fail_rules, "R1", "R10"}}
+    w = weigh(lib, results, tied=tied)
+    implicated = [x.rule for x in w.implicated]
+    assert implicated[-1] == "R1" and implicated.index("R1") == len(fail_rules)
+    assert {x.evidence[0].verdict for x in w.implicated[: len(fail_rules)]} == {"fail"}
+    assert w.implicated[-1].evidence[0].verdict == "warn"
+    r1 = w.implicated[-1]
     assert r1.path[-1].how == "conclusion" and r1.path[0].ref == "triage#start"
+    # the sweep's goroutine check said ok: R10 is unlikely (not possible, not implicated)
+    assert "R10" not in implicated
+    r10 = w.rule("R10")
+    assert r10 is not None and r10.group == Group.UNLIKELY
+    assert [(e.ref, e.verdict, e.bearing) for e in r10.evidence] == [("triage#sweep", "ok", "against")]
+    assert all(e.verdict != "ok" for x in (*w.implicated, *w.latent) for e in x.evidence)
 
 
 def test_diagnose_cli_exit_codes(monkeypatch, db_url, capsys):
@@ -113,7 +149,9 @@ def test_diagnose_cli_exit_codes(monkeypatch, db_url, capsys):
     )
     data = json.loads(capsys.readouterr().out)
     assert code == 0
-    assert data["ranking"] == []
+    assert data["groups"]["implicated"] == data["groups"]["latent"] == data["groups"]["unlikely"] == []
+    (r1,) = [w for w in data["groups"]["not_examined"] if w["rule"] == "R1"]
+    assert r1["blocks"][0]["reason"].startswith("unknown: ")
     assert {c["verdict"] for c in data["checks"]} == {"unknown"}
     session = open_session(connect(db_url))
     assert repo.get_incident(data["incident_id"], session=session).variables == {
