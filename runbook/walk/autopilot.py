@@ -28,6 +28,7 @@ from runbook.playbook.model import Node, NodeKind
 from runbook.walk.engine import WalkEngine
 from runbook.walk.state import StopReason
 from runbook.walk.suggest import all_unknown
+from runbook.walk.symptom_tie import incident_tied_rules, sweep_hold
 
 DEFAULT_MAX_STEPS = 50
 
@@ -104,5 +105,11 @@ async def autopilot(
                 f"suggested: {suggestion.label} ({suggestion.reason}); run with --auto to follow",
                 moves,
             )
+        # A sweep's finding no symptom points at is a latent risk: a person says it is the cause.
+        tied = incident_tied_rules(engine.knowledge, engine.incident_id, session=engine.session)
+        held = sweep_hold(engine.library, engine.active_path, suggestion.target, tied)
+        if held is not None:
+            detail = f"suggested: {suggestion.label} ({suggestion.reason}); {held}: confirm it with --choose"
+            return AutopilotStop(StopReason.UNDECIDED, node.ref, detail, moves)
         engine.choose(suggestion.target, automatic=True)
         moves += 1
