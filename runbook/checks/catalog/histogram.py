@@ -16,12 +16,13 @@ import itertools
 import math
 import operator
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, Self
 
 from pydantic import Field, model_validator
 
-from runbook.checks.base import Check, CheckParams, MeasureError, Outcome, Verdict
+from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
 from runbook.errors import ParseError
@@ -58,7 +59,7 @@ class QuantileEstimate(NamedTuple):
         return self.max_error / self.estimate if self.estimate > 0 else (0.0 if self.max_error == 0 else math.inf)
 
 
-def prepare_buckets(buckets: list[tuple[float, float]] | tuple) -> list[tuple[float, float]] | None:
+def prepare_buckets(buckets: Sequence[tuple[float, float]]) -> list[tuple[float, float]] | None:
     """PromQL's preparation: sort, coalesce equal bounds, force counts monotonic.
 
     None where PromQL's ``bucketQuantile`` returns NaN: no +Inf bucket, fewer than two
@@ -111,6 +112,9 @@ def bucket_quantile(q: float, buckets: list[tuple[float, float]], *, prepared: b
     return QuantileEstimate(q, est, start, end, False)
 
 
+#: A finding as stored: a sentence, or a ``_SENTENCES`` key followed by its figures.
+RawFinding = str | tuple[Any, ...]
+
 _SENTENCES = {
     "count": "+Inf bucket {:g} != _count {:g}",
     "fail": "{}≈{:.4g} interpolated in ({:g}, {:g}]: error up to {:.3g} ({:.0%})",
@@ -126,11 +130,12 @@ class SeriesJudgement(NamedTuple):
     family: str
     labels: tuple[tuple[str, str], ...]
     verdict: Verdict
-    findings: tuple
+    findings: tuple[RawFinding, ...]
     """Why, in raw form (a sentence, or a tuple of the figures for one); read ``reasons``."""
     quantiles: tuple[QuantileEstimate, ...]
     mean: float | None
-    count: float
+    # the exposition's own name; it shadows tuple.count, which no caller wants from a judgement
+    count: float  # type: ignore[assignment]
 
     @property
     def reasons(self) -> tuple[str, ...]:
@@ -167,7 +172,7 @@ def judge_series(
     slo_margin: float = 0.1,
 ) -> SeriesJudgement:
     """Apply the C8 verdict rules to one series."""
-    reasons: list = []
+    reasons: list[RawFinding] = []
     fail = warn = False
     bounds = [b for b, _ in s.buckets]
     counts = [c for _, c in s.buckets]
@@ -184,9 +189,11 @@ def judge_series(
         reasons.append(("count", inf[0], s.count))
     total = s.count if s.count is not None else (inf[0] if inf else 0.0)
     mean = s.sum / total if s.sum is not None and total else None
-    estimates = []
+    estimates: list[QuantileEstimate] = []
     if len(bounds) >= 2 and bounds[-1] == math.inf and mono[-1] > 0 and all(map(operator.lt, bounds, bounds[1:])):
-        fixed: list | None = list(zip(bounds, mono, strict=False))  # already what prepare_buckets would return
+        fixed: list[tuple[float, float]] | None = list(
+            zip(bounds, mono, strict=False)
+        )  # already what prepare_buckets would return
     else:
         fixed = prepare_buckets(s.buckets)
     for q in quantiles if fixed else ():
@@ -269,15 +276,15 @@ def judge_columns(
             for lab, c, n, sm in zip(*args, strict=False)
         ]
     falling: set[int] = set()
-    for a, b in itertools.pairwise(columns):
-        if any(map(operator.gt, a, b)):
-            falling.update(itertools.compress(itertools.count(), map(operator.gt, a, b)))
+    for before, after in itertools.pairwise(columns):
+        if any(map(operator.gt, before, after)):
+            falling.update(itertools.compress(itertools.count(), map(operator.gt, before, after)))
     lower = (0.0, *bounds[:-1])
     lo_inf = bounds[-2]
     specs = [
         (q, f"p{q * 100:g}", f"p{q * 100:g} falls in the +Inf bucket (above {lo_inf:g}): unbounded") for q in quantiles
     ]
-    slo_reasons = []
+    slo_reasons: list[RawFinding] = []
     if slo_s is not None:
         edges = sorted({0.0, *bounds})
         for lo, hi in itertools.pairwise(edges):
@@ -301,7 +308,7 @@ def judge_columns(
                 )
             )
             continue
-        reasons = []
+        reasons: list[RawFinding] = []
         fail = warn = False
         top = c[last]
         if n is not None and top != n:
@@ -309,7 +316,7 @@ def judge_columns(
             reasons.append(("count", top, n))
         total = n if n is not None else top
         mean = sm / total if sm is not None and total else None
-        estimates = []
+        estimates: list[QuantileEstimate] = []
         if top > 0:
             for q, name, in_inf in specs:
                 rank = q * top
@@ -414,7 +421,7 @@ class HistogramParams(CheckParams):
     unit_suffix: str = Field("_seconds", description="Only families ending in this (empty: all histograms)")
 
     @model_validator(mode="after")
-    def _source(self):
+    def _source(self) -> Self:
         if not self.metrics_url and not self.prom_url:
             raise ValueError("give metrics_url or prom_url")
         if self.prom_url and not self.metrics_url and not self.metric:
@@ -439,7 +446,7 @@ class HistogramBucketQuality(Check[HistogramParams]):
     Params = HistogramParams
     default_timeout_s = 15.0
 
-    async def run(self, params: HistogramParams, ctx) -> Outcome:
+    async def run(self, params: HistogramParams, ctx: CheckContext) -> Outcome:
         qs = tuple(params.quantiles)
         if params.metrics_url:
             reply = await fetch(ctx, "GET", params.metrics_url, headers={"Accept": "text/plain;version=0.0.4"})
@@ -463,14 +470,17 @@ class HistogramBucketQuality(Check[HistogramParams]):
         else:
             from runbook.checks.catalog._histogram_api import query_histogram
 
-            series = await query_histogram(ctx, params.prom_url, params.metric, params.matchers)  # type: ignore[arg-type]
+            prom_url, metric = params.prom_url, params.metric
+            if not prom_url or not metric:  # the params validator already refuses this
+                raise MeasureError("prom_url needs metric (the histogram family name)")
+            series = await query_histogram(ctx, prom_url, metric, params.matchers)
             report = HistogramReport(
                 tuple(
                     judge_series(
-                        params.metric,
+                        metric,
                         s,
                         quantiles=qs,
-                        slo_s=params.slo_s,  # type: ignore[arg-type]
+                        slo_s=params.slo_s,
                         abs_tol=params.abs_tol_s,
                         warn_rel=params.warn_rel,
                         fail_rel=params.fail_rel,
@@ -483,7 +493,7 @@ class HistogramBucketQuality(Check[HistogramParams]):
         return summarise(report, params, source, ctx)
 
 
-def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx) -> Outcome:
+def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx: CheckContext) -> Outcome:
     thresholds = {
         "abs_tol_s": params.abs_tol_s,
         "warn_rel": params.warn_rel,
@@ -510,7 +520,7 @@ def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx
         if s.verdict is Verdict.OK:
             break
         ctx.record("finding", f"{s.verdict.value}: {s.title()} (n={s.count:g}): " + "; ".join(s.reasons))
-    figures: dict = {
+    figures: dict[str, Figure] = {
         "histograms": report.families,
         "series": len(judged),
         "series_fail": by[Verdict.FAIL],
