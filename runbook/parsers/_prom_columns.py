@@ -14,13 +14,11 @@ from __future__ import annotations
 from itertools import compress, repeat
 from operator import itemgetter
 from os.path import commonpath
-from typing import TYPE_CHECKING, NamedTuple, cast
+from typing import NamedTuple, cast
 
 from runbook.errors import ParseError
 
-if TYPE_CHECKING:
-    from runbook.parsers.prom_text import MetricFamily
-
+#: A family's cached bucket columns before anyone asked for them (None means "not regular").
 _UNSET = object()
 
 
@@ -38,7 +36,7 @@ class BucketColumns(NamedTuple):
     sum: list[str] | None
 
 
-def _bucket_columns(names: list[str], texts: list[str | None], values: list[str], name: str) -> BucketColumns | None:
+def bucket_columns_of(names: list[str], texts: list[str | None], values: list[str], name: str) -> BucketColumns | None:
     """The columns of a histogram family printed the regular way, or None.
 
     The family's sample names, label texts (None: printed without braces) and value texts,
@@ -288,47 +286,7 @@ class HistogramColumns(NamedTuple):
     sum: list[float] | None
 
 
-def bucket_columns(family: MetricFamily) -> BucketColumns | None:
-    """The family's bucket columns when it is a regular histogram (cached), else None."""
-    cols = family._columns
-    if cols is _UNSET:
-        cols = None
-        if family.type in ("histogram", "gaugehistogram") and len(family) and not family._slow:
-            # no careful rows (``_slow`` is 0): every label is text or None, never a dict
-            texts = cast("list[str | None]", family.labels)
-            cols = _bucket_columns(family.names, texts, family.values, family.name)
-        family._columns = cols
-    return cols  # type: ignore[return-value]
-
-
-def histogram_columns(family: MetricFamily) -> HistogramColumns | None:
-    """A regular histogram family (every series the same buckets in the same order, no
-    escapes: what client libraries print) as columns of floats; None otherwise, and then
-    :func:`histogram_series` takes the careful path."""
-    cols = bucket_columns(family)
-    if cols is None:
-        return None
-    try:
-        bounds = tuple(map(float, cols.les))
-    except ValueError:
-        return None  # an le that is not a number: the careful path drops that bucket
-    labels = uniform_labels(cols.keys)
-    if labels is None:
-        labels = canonical_labels(cols.keys)
-        if len(set(labels)) != len(labels):
-            return None  # one series printed with its labels in two orders
-    columns = list(map(_floats, cols.buckets))
-    return HistogramColumns(
-        labels,
-        bounds,
-        list(zip(*columns, strict=False)),
-        columns,
-        _floats(cols.count) if cols.count is not None else None,
-        list(map(float, cols.sum)) if cols.sum is not None else None,
-    )
-
-
-def _floats(texts: list[str]) -> list[float]:
+def column_floats(texts: list[str]) -> list[float]:
     """``float`` of every value text. Bucket counts repeat a lot (idle series sit at 0, slow
     ones at a few); float() costs about five dict look-ups, so a column with few distinct
     texts converts each distinct one once."""

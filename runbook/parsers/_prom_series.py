@@ -12,15 +12,13 @@ from __future__ import annotations
 import itertools
 import re
 from operator import itemgetter
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from runbook.parsers._prom_columns import split_labels
+from runbook.parsers.prom_family import Exemplar, Row
 
-if TYPE_CHECKING:
-    from runbook.parsers.prom_text import Exemplar, Row
-
-    #: A fast-path row: its labels are text as printed.
-    FastRow = tuple[str, str, str, float | None, Exemplar | None]
+#: A fast-path row: its labels are text as printed.
+FastRow = tuple[str, str, str, float | None, Exemplar | None]
 
 _LN = r"[a-zA-Z_][a-zA-Z0-9_]*"
 _PAIR = rf'{_LN}="[^"\\\n]*"'

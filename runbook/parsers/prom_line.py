@@ -9,12 +9,9 @@ every malformed line gets a ``line N:`` error.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from runbook.errors import ParseError
-
-if TYPE_CHECKING:
-    from runbook.parsers.prom_text import Exemplar, MetricFamily, Row
+from runbook.parsers.prom_family import Exemplar, MetricFamily, Row, parse_float
 
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -24,8 +21,6 @@ _UNESCAPE = {"\\": "\\", '"': '"', "n": "\n"}
 
 def parse_comment(line: str, lineno: int, om: bool, families: dict[str, MetricFamily]) -> MetricFamily | None:
     """Apply a ``# HELP/TYPE/UNIT`` line; returns the family it names (None for a comment)."""
-    from runbook.parsers.prom_text import MetricFamily
-
     parts = line.split(None, 3)
     if len(parts) < 3 or parts[1] not in ("HELP", "TYPE", "UNIT"):
         if om and len(parts) >= 2 and parts[1] == "EOF":
@@ -55,8 +50,6 @@ def parse_comment(line: str, lineno: int, om: bool, families: dict[str, MetricFa
 
 def parse_sample_line(line: str, lineno: int, om: bool) -> Row:
     """A sample line the fast regex did not take -> (name, labels dict, value text, ts, exemplar)."""
-    from runbook.parsers.prom_text import parse_float
-
     line = line.strip(" \t")
     labels: dict[str, str] = {}
     end = len(line)
@@ -98,8 +91,6 @@ def parse_sample_line(line: str, lineno: int, om: bool) -> Row:
 
 
 def _exemplar(tail: str, lineno: int) -> tuple[str, Exemplar]:
-    from runbook.parsers.prom_text import Exemplar, parse_float
-
     head, _, ex = tail.partition("#")
     ex = ex.strip()
     if not ex.startswith("{"):

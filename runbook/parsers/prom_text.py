@@ -25,20 +25,41 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import compress
 from operator import ne
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from runbook.errors import ParseError
-from runbook.parsers._prom_columns import (  # noqa: F401  (BucketColumns: re-exported)
-    _UNSET,
-    BucketColumns,
-    HistogramColumns,
-    bucket_columns,
-    fold_le,
-    histogram_columns,
-    label_value_sets,
-    split_labels,
-)
+from runbook.parsers._prom_columns import BucketColumns, HistogramColumns
 from runbook.parsers._prom_series import careful_series
+from runbook.parsers.prom_family import (
+    Exemplar,
+    MetricFamily,
+    RawLabels,
+    Row,
+    Sample,
+    bucket_columns,
+    histogram_columns,
+    parse_float,
+)
+from runbook.parsers.prom_line import parse_comment, parse_sample_line
+
+#: What other modules import from here (the family types live in ``prom_family``).
+__all__ = [
+    "BucketColumns",
+    "Exemplar",
+    "Exposition",
+    "HistogramColumns",
+    "HistogramSeries",
+    "MetricFamily",
+    "RawLabels",
+    "Row",
+    "Sample",
+    "bucket_columns",
+    "histogram_columns",
+    "histogram_series",
+    "parse",
+    "parse_float",
+    "paused_gc",
+]
 
 #: Which sample names (family name + suffix) belong to a family of each type.
 _SUFFIXES = {
@@ -64,25 +85,6 @@ _LINE = re.compile(
 #: Splits a fast-path label text into (text before le, le value, text after le).
 
 
-class Exemplar(NamedTuple):
-    """An OpenMetrics exemplar (``# {trace_id="…"} 0.12 1700000000.1``)."""
-
-    labels: dict[str, str]
-    value: float
-    timestamp: float | None
-
-
-class Sample(NamedTuple):
-    """One sample line, materialised on demand from the raw rows."""
-
-    name: str
-    labels: dict[str, str]
-    value: float
-    timestamp: float | None = None
-    """Seconds since the epoch, whatever the wire format used."""
-    exemplar: Exemplar | None = None
-
-
 class HistogramSeries(NamedTuple):
     """One histogram series: its labels minus ``le`` and its cumulative buckets."""
 
@@ -92,126 +94,6 @@ class HistogramSeries(NamedTuple):
     # the exposition's own name; it shadows tuple.count, which no caller wants from a series
     count: float | None  # type: ignore[assignment]
     sum: float | None
-
-
-#: A sample's labels as stored: fast-path label text (no escapes, no blanks), a dict parsed
-#: line by line (escapes, blanks), or None for a sample printed without braces.
-RawLabels = str | dict[str, str] | None
-#: A raw row is (sample name, labels, value text, timestamp seconds or None, exemplar or None).
-Row = tuple[str, RawLabels, str, float | None, Exemplar | None]
-
-
-class MetricFamily:
-    """A metric family: the samples under one ``# TYPE`` (or one untyped sample name).
-
-    The parser stores the samples column-wise (``names``, ``labels``, ``values``,
-    ``stamps``, ``exemplars``: plain lists of strings, which the garbage collector never
-    walks); ``rows`` zips them into tuples on first use.
-    """
-
-    __slots__ = (
-        "_columns",
-        "_rows",
-        "_samples",
-        "_slow",
-        "exemplars",
-        "help",
-        "labels",
-        "name",
-        "names",
-        "stamps",
-        "type",
-        "unit",
-        "values",
-    )
-
-    def __init__(
-        self, name: str, type: str = "unknown", help: str = "", unit: str = "", rows: list[Row] | None = None
-    ) -> None:
-        self.name = name
-        self.type = type
-        """counter, gauge, histogram, gaugehistogram, summary, info, stateset or unknown."""
-        self.help = help
-        self.unit = unit
-        self.names: list[str] = []
-        self.labels: list[RawLabels] = []
-        """Label text (fast path; None without braces) or a dict (escapes, blanks: parsed
-        line by line)."""
-        self.values: list[str] = []
-        self.stamps: list[float | None] = []
-        """Timestamp in seconds, or None."""
-        self.exemplars: list[Exemplar | None] = []
-        self._rows: list[Row] | None = None
-        self._samples: list[Sample] | None = None
-        self._slow = 0
-        """How many rows came from the careful path (labels as a dict, not text)."""
-        self._columns: object = _UNSET
-        for r in rows or ():
-            self.append(r)
-
-    def __repr__(self) -> str:
-        return f"MetricFamily({self.name!r}, {self.type!r}, {len(self)} samples)"
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    def append(self, row: Row) -> None:
-        name, labels, value, stamp, exemplar = row
-        self.names.append(name)
-        self.labels.append(labels)
-        self.values.append(value)
-        self.stamps.append(stamp)
-        self.exemplars.append(exemplar)
-        if type(labels) is dict:
-            self._slow += 1
-
-    @property
-    def rows(self) -> list[Row]:
-        """(name, labels, value text, timestamp or None, exemplar or None) per sample."""
-        if self._rows is None or len(self._rows) != len(self.names):
-            self._rows = list(zip(self.names, self.labels, self.values, self.stamps, self.exemplars, strict=False))
-        return self._rows
-
-    @property
-    def samples(self) -> list[Sample]:
-        """Every sample with its labels as a dict (built on first use, then kept)."""
-        if self._samples is None:
-            self._samples = [
-                Sample(r[0], r[1] if isinstance(r[1], dict) else split_labels(r[1]), float(r[2]), r[3], r[4] or None)
-                for r in self.rows
-            ]
-        return self._samples
-
-    def label_values(self) -> dict[str, set[str]]:
-        """Distinct values of every label name across the family.
-
-        Worked out on whole columns of label text (see ``_prom_columns``), never per sample:
-        a regular histogram contributes its series keys once each plus its ``le`` column.
-        """
-        out: dict[str, set[str]] = {}
-        cols = bucket_columns(self)
-        if cols is not None:
-            out = label_value_sets(cols.keys)
-            out.setdefault("le", set()).update(cols.les)
-            return out
-        # (a sample printed without braces has None for its label text)
-        # without careful rows every label is text or None (filter, in C, is the fast path)
-        texts = (
-            [t for t in self.labels if type(t) is str and t]
-            if self._slow
-            else cast("list[str]", list(filter(None, self.labels)))
-        )
-        if texts and self.type in ("histogram", "gaugehistogram"):
-            texts = fold_le(texts, out)
-        if texts:
-            for name, values in label_value_sets(texts).items():
-                out.setdefault(name, set()).update(values)
-        if self._slow:
-            for labels in self.labels:
-                if type(labels) is dict:
-                    for k, v in labels.items():
-                        out.setdefault(k, set()).add(v)
-        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,10 +125,16 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def parse(text: str, *, openmetrics: bool | None = None) -> Exposition:
-    """Parse a whole page. ``openmetrics=None`` decides from a trailing ``# EOF``."""
+def parse(text: str, *, openmetrics: bool | None = None, tolerant: bool = False) -> Exposition:
+    """Parse a whole page. ``openmetrics=None`` decides from a trailing ``# EOF``.
+
+    ``tolerant``: skip what is malformed (a bad line, a bad timestamp, a misplaced TYPE, a
+    missing ``# EOF``) instead of raising, and keep every sample that parses. For checks that
+    read a few counters off a service's own /metrics page, where one odd line from a
+    hand-rolled exporter must not hide the counters they came for.
+    """
     with paused_gc():
-        return _Parser(text, openmetrics).run()
+        return _Parser(text, openmetrics, tolerant=tolerant).run()
 
 
 def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
@@ -266,18 +154,8 @@ def histogram_series(family: MetricFamily) -> list[HistogramSeries]:
     return [HistogramSeries(*entry) for entry in careful_series(family.rows, family.name)]
 
 
-def parse_float(token: str, lineno: int) -> float:
-    # Python's float() also takes "1_000" and surrounding blanks; Go's ParseFloat does not.
-    if "_" in token or not token or token != token.strip():
-        raise ParseError(f"invalid value {token[:40]!r}", line=lineno)
-    try:
-        return float(token)
-    except ValueError:
-        raise ParseError(f"invalid value {token[:40]!r}", line=lineno) from None
-
-
 class _Parser:
-    def __init__(self, text: str, openmetrics: bool | None) -> None:
+    def __init__(self, text: str, openmetrics: bool | None, *, tolerant: bool = False) -> None:
         if not isinstance(text, str):
             raise ParseError(f"expected text, got {type(text).__name__}")
         # the page is only ever read up to ``end``: no copy of a big page is made to trim it
@@ -285,6 +163,8 @@ class _Parser:
         eof = text.endswith("# EOF", 0, end) and (end == 5 or text[end - 6] == "\n")
         if openmetrics is None:
             openmetrics = eof
+        if openmetrics and not eof and tolerant:
+            openmetrics = False
         if openmetrics:
             if not eof:
                 raise ParseError("OpenMetrics page does not end with '# EOF'", line=text.count("\n", 0, end) + 1)
@@ -292,11 +172,10 @@ class _Parser:
         self.text = text
         self.end = end
         self.om = openmetrics
+        self.tolerant = tolerant
         self.families: dict[str, MetricFamily] = {}
 
     def run(self) -> Exposition:
-        from runbook.parsers.prom_line import parse_comment, parse_sample_line
-
         om = self.om
         families = self.families
         cur: MetricFamily | None = None
@@ -341,17 +220,22 @@ class _Parser:
             for i in range(a, b):
                 lineno = i + 1
                 line = flat[6 * i + 5]
-                if not line.strip():
-                    if om:
-                        raise ParseError("empty line in OpenMetrics", line=lineno)
-                    continue
-                if line[0] == "#":
-                    fam = parse_comment(line, lineno, om, families)
-                    if fam is not None:
-                        cur, cur_name = fam, fam.name
-                        cur_suffixes = _SUFFIXES.get(fam.type, ("",))
-                    continue
-                sample = parse_sample_line(line, lineno, om)
+                try:
+                    if not line.strip():
+                        if om:
+                            raise ParseError("empty line in OpenMetrics", line=lineno)
+                        continue
+                    if line[0] == "#":
+                        fam = parse_comment(line, lineno, om, families)
+                        if fam is not None:
+                            cur, cur_name = fam, fam.name
+                            cur_suffixes = _SUFFIXES.get(fam.type, ("",))
+                        continue
+                    sample = parse_sample_line(line, lineno, om)
+                except ParseError:
+                    if self.tolerant:
+                        continue
+                    raise
                 if sample[0] != cur_name and not (
                     cur is not None and sample[0].startswith(cur_name) and sample[0][len(cur_name) :] in cur_suffixes
                 ):
@@ -360,7 +244,7 @@ class _Parser:
                 cur.append(sample)  # type: ignore[union-attr]
         if span is not None:
             self._take(span, flat, span_at, n)
-        if om:
+        if om and not self.tolerant:
             _check_openmetrics(families)
         return Exposition(families, om)
 
@@ -395,6 +279,9 @@ class _Parser:
                 try:
                     stamps.append(int(ts) / 1000.0)
                 except ValueError:
+                    if self.tolerant:
+                        stamps.append(None)  # the sample stands; only its timestamp was bad
+                        continue
                     raise ParseError(f"invalid timestamp {ts[:40]!r} (integer ms)", line=where) from None
         return stamps
 

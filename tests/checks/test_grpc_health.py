@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runbook.checks.base import Verdict
-from runbook.checks.catalog._prom_select import select_sum
 from runbook.checks.runner import run_check
+from runbook.parsers.prom_select import select_sum
 from tests.fixtures.grpc_server import NOT_SERVING, SERVING
 from tests.fixtures.proc import free_port
 

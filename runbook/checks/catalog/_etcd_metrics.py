@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from runbook.checks.catalog._prom_select import select_sum
+from runbook.parsers.prom_select import select_sum
 
 _BUCKET = re.compile(r'^etcd_disk_wal_fsync_duration_seconds_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\}\s+(\S+)')
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from runbook.checks.base import CheckContext, Figure, MeasureError
-from runbook.checks.catalog._prom_select import select_sum
 from runbook.checks.http import fetch
+from runbook.parsers.prom_select import select_sum
 
 
 class CallerParams(Protocol):

@@ -26,9 +26,9 @@ import psutil
 from pydantic import Field, model_validator
 
 from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
-from runbook.checks.catalog._prom_select import select_sum
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
+from runbook.parsers.prom_select import select_sum
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from pydantic import Field, model_validator
 
 from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
 from runbook.checks.catalog._grpc_caller import ActiveTally, Deltas, probe_caller, scrape
-from runbook.checks.catalog._prom_select import SelectorError, parse_selector
 from runbook.checks.registry import register_check
+from runbook.parsers.prom_select import SelectorError, parse_selector
 
 #: States in which callers must be degrading: the active probe runs only then.
 DOWN_STATES = ("UNAVAILABLE", "NOT_SERVING", "DEADLINE_EXCEEDED")

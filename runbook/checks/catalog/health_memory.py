@@ -25,9 +25,9 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from runbook.checks.base import Check, CheckContext, CheckParams, Figure, MeasureError, Outcome, Verdict
-from runbook.checks.catalog._prom_select import select_sum
 from runbook.checks.http import fetch
 from runbook.checks.registry import register_check
+from runbook.parsers.prom_select import select_sum
 
 
 class HealthMemoryParams(CheckParams):
