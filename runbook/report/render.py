@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import (
     ChoiceLoader,
+    Environment,
     FileSystemLoader,
     PackageLoader,
     PrefixLoader,
@@ -105,7 +106,9 @@ class PostmortemSandbox(ImmutableSandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value)
 
 
-_FIELDS = {t: frozenset(f.name for f in dataclasses.fields(t)) for t in _CONTEXT_TYPES}
+_FIELDS: dict[type[object], frozenset[str]] = {
+    t: frozenset(f.name for f in dataclasses.fields(t)) for t in _CONTEXT_TYPES
+}
 
 
 def make_environment(search_dirs: Sequence[Path] = ()) -> ImmutableSandboxedEnvironment:
@@ -144,7 +147,7 @@ class _TeamLoader(FileSystemLoader):
     a team editing a template (or a test rewriting one) would get the old compiled version.
     """
 
-    def get_source(self, environment, template):
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
 
         def unchanged() -> bool:
