@@ -68,10 +68,12 @@ async def test_persistent_drift_between_etcd_clusters_fails(etcd_pair, unique_pr
             "prefix": unique_prefix,
             "repeats": 2,
             "gap_s": 0.2,
+            "min_persist_s": 0.2,  # nothing syncs these two clusters: the drift is permanent
         },
         timeout_s=10,
     )
-    assert result.verdict is Verdict.FAIL
+    assert result.verdict is Verdict.FAIL, result.summary
+    assert result.summary.startswith("registries diverge in every repeat over 0s: a vs b:")
     assert result.figures["diff"] == "a vs b: only_in_a=[i-3] differ=[i-2 (port)]"
     assert result.figures["differing_instances"] == 2
     assert result.figures["root_a"] != result.figures["root_b"]
@@ -102,6 +104,31 @@ async def test_drift_that_heals_between_repeats_warns(etcd_pair, unique_prefix):
     assert result.verdict is Verdict.WARN, result.summary
     assert result.figures["diverged_repeats"] == 1
     assert "propagation lag" in result.summary
+
+
+async def test_replication_lag_over_two_close_repeats_is_not_divergence(etcd_pair, unique_prefix):
+    """A sync job copies i-3 to b 3 s after it appears on a: two snapshots 1 s apart both see
+    the same diff. That is replication lag until the diff has held for min_persist_s (60 s)."""
+    a, b = etcd_pair
+    _register(a, unique_prefix, INSTANCES)
+    _register(b, unique_prefix, {k: INSTANCES[k] for k in ("i-1", "i-2")})
+
+    async def sync_job():
+        await asyncio.sleep(3.0)
+        await asyncio.to_thread(_register, b, unique_prefix, {"i-3": INSTANCES["i-3"]})
+
+    result, _ = await asyncio.gather(
+        run_check(
+            "registry_consistency",
+            {"clusters": {"a": a.url, "b": b.url}, "prefix": unique_prefix, "repeats": 2, "gap_s": 1.0},
+            timeout_s=10,
+        ),
+        sync_job(),
+    )
+    assert result.verdict is Verdict.WARN, result.summary
+    assert result.figures["diverged_repeats"] == 2 and 0.9 < result.figures["span_s"] < 3
+    assert result.thresholds["min_persist_s"] == 60
+    assert "replication lag not ruled out: a vs b: only_in_a=[i-3]" in result.summary
 
 
 def _dc(dc, overrides=None, drop=()):
@@ -146,6 +173,7 @@ async def test_consul_datacenters_differing_in_one_instance_fail(consul_stub_fac
             "service": "payments",
             "repeats": 2,
             "gap_s": 0.1,
+            "min_persist_s": 0.1,
         },
         timeout_s=5,
     )
@@ -275,7 +303,13 @@ async def test_identity_addr_port_matches_instances_registered_under_other_ids(c
     for e in renamed["payments"]:
         e["Service"]["ID"] = "dc2-" + e["Service"]["ID"]  # same instances, other service IDs
     dc2 = consul_stub_factory("dc2", renamed)
-    base = {"clusters": {"dc1": dc1.url, "dc2": dc2.url}, "source": "consul", "service": "payments", "repeats": 1}
+    base = {
+        "clusters": {"dc1": dc1.url, "dc2": dc2.url},
+        "source": "consul",
+        "service": "payments",
+        "repeats": 1,
+        "min_persist_s": 0,  # one snapshot of stub datacenters that never sync
+    }
     by_id = await run_check("registry_consistency", base, timeout_s=5)
     assert by_id.verdict is Verdict.FAIL
     assert by_id.figures["differing_instances"] == 6

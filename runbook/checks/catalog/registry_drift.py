@@ -6,11 +6,17 @@ This check takes canonical snapshots of the same service in two or more registri
 prefixes over the JSON gateway, Consul ``/v1/health/service/<svc>``), compares Merkle roots,
 and lists the instances that differ. It repeats the snapshot after a gap so that a change
 still propagating (warn) is told apart from a persistent divergence (fail).
+
+Persistent means over time, not over repeats: Consul anti-entropy and sync jobs take tens of
+seconds, so the same diff twice 5 s apart is normal replication lag. A fail needs the same
+diff in every repeat across at least ``min_persist_s`` (default 60 s: three snapshots 30 s
+apart); a diff that held for less is ``warn``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -38,12 +44,13 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
     description = (
         "Snapshots a service in every registry (etcd prefix or Consul health API), hashes "
         "canonical records into Merkle roots and diffs them, `repeats` times `gap_s` apart. "
-        "fail: roots differ with the same diff in every repeat; warn: they differ in some "
+        "fail: roots differ with the same diff in every repeat across >= min_persist_s (60 s); "
+        "warn: the same diff held for less (replication lag not ruled out), they differ in some "
         "repeats only (propagation lag), no known Consul leader, or last contact > 1000 ms; "
         "ok: roots equal."
     )
     rules = ("R4",)
-    default_timeout_s = 30.0
+    default_timeout_s = 90.0
     secret_params = ("token",)
 
     class Params(CheckParams):
@@ -58,8 +65,10 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
         token: str | None = None
         """Consul ACL token (sent as X-Consul-Token; redacted)."""
         identity: Literal["service_id", "addr_port"] = "service_id"
-        repeats: int = Field(2, ge=1, le=10)
-        gap_s: float = Field(5.0, ge=0)
+        repeats: int = Field(3, ge=1, le=10)
+        gap_s: float = Field(30.0, ge=0)
+        min_persist_s: float = Field(60.0, ge=0)
+        """A diff must hold this long (first to last repeat) to be a divergence, not lag."""
         volatile_meta: list[str] = Field(default_factory=lambda: list(DEFAULT_VOLATILE_META))
         max_last_contact_ms: float = Field(1000.0, ge=0)
 
@@ -77,6 +86,8 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
         names = list(params.clusters)
         rounds: list[list[Diff]] = []
         snaps: list[Snapshot] = []
+        started = time.monotonic()
+        span = 0.0
         warnings: list[str] = []
         for i in range(params.repeats):
             if i:
@@ -85,6 +96,7 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
                     break
                 await asyncio.sleep(params.gap_s)
             results = await asyncio.gather(*(self._snapshot(ctx, params, n, warnings) for n in names))
+            span = time.monotonic() - started
             snaps = list(results)
             ref = snaps[0]
             rounds.append([diff(ref, s) for s in snaps[1:]])
@@ -96,7 +108,7 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
             for d in rounds[-1]:
                 if not d.empty:
                     ctx.record("event", f"repeat {i + 1}: {_describe(ref.cluster, d)}")
-        return _decide(params, names, snaps, rounds, warnings)
+        return _decide(params, names, snaps, rounds, warnings, span)
 
     async def _snapshot(self, ctx: CheckContext, params: Params, name: str, warnings: list[str]) -> Snapshot:
         url = params.clusters[name]
@@ -155,6 +167,7 @@ def _decide(
     snaps: list[Snapshot],
     rounds: list[list[Diff]],
     warnings: list[str],
+    span: float = 0.0,
 ) -> Outcome:
     ref = snaps[0]
     last = rounds[-1]
@@ -166,6 +179,7 @@ def _decide(
         "repeats": len(rounds),
         "diverged_repeats": sum(diverged),
         "differing_instances": len(ids),
+        "span_s": round(span, 1),
     }
     for s in snaps:
         figures[f"root_{s.cluster}"] = s.root[:16]
@@ -174,9 +188,24 @@ def _decide(
     detail = "; ".join(_describe(ref.cluster, d) for d in last if not d.empty)
     if detail:
         figures["diff"] = detail[:500]
-    thresholds = {"repeats": params.repeats, "gap_s": params.gap_s, "max_last_contact_ms": params.max_last_contact_ms}
+    thresholds = {
+        "repeats": params.repeats,
+        "gap_s": params.gap_s,
+        "min_persist_s": params.min_persist_s,
+        "max_last_contact_ms": params.max_last_contact_ms,
+    }
+    if all(diverged) and len(sigs) == 1 and span >= params.min_persist_s:
+        return Outcome(
+            Verdict.FAIL, f"registries diverge in every repeat over {span:.0f}s: {detail}", figures, thresholds
+        )
     if all(diverged) and len(sigs) == 1:
-        return Outcome(Verdict.FAIL, f"registries diverge in every repeat: {detail}", figures, thresholds)
+        return Outcome(
+            Verdict.WARN,
+            f"the same diff in all {len(rounds)} repeats, but over {span:.0f}s only (< {params.min_persist_s:g}s): "
+            f"replication lag not ruled out: {detail}",
+            figures,
+            thresholds,
+        )
     if any(diverged):
         shown = detail or "differences came and went"
         return Outcome(
