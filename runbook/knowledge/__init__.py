@@ -7,9 +7,9 @@ the drill scenarios' and skipped. See ``docs/knowledge-format.md``.
 from runbook.knowledge.links import validate_links
 from runbook.knowledge.loader import load_knowledge, load_record
 from runbook.knowledge.model import (
-    ActionItem,
     IncidentRecord,
     KnowledgeBase,
+    PostmortemAction,
     Record,
     RecordOrigin,
     Rule,
@@ -18,9 +18,9 @@ from runbook.knowledge.model import (
 )
 
 __all__ = [
-    "ActionItem",
     "IncidentRecord",
     "KnowledgeBase",
+    "PostmortemAction",
     "Record",
     "RecordOrigin",
     "Rule",

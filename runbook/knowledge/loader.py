@@ -24,9 +24,9 @@ from runbook.knowledge.document import Document, DocumentError, code_blocks, par
 from runbook.knowledge.model import (
     INCIDENT_SECTIONS,
     RULE_SECTIONS,
-    ActionItem,
     IncidentRecord,
     KnowledgeBase,
+    PostmortemAction,
     Record,
     RecordOrigin,
     Rule,
@@ -263,7 +263,7 @@ def _incident(doc: Document, fields: dict[str, Any], err: _FileErrors) -> Incide
     )
 
 
-def _actions(doc: Document, err: _FileErrors) -> tuple[ActionItem, ...]:
+def _actions(doc: Document, err: _FileErrors) -> tuple[PostmortemAction, ...]:
     sec = next((s for s in doc.sections if s.title.lower() == "action items"), None)
     if sec is None:
         return ()
@@ -283,5 +283,5 @@ def _actions(doc: Document, err: _FileErrors) -> tuple[ActionItem, ...]:
         if not owner:
             err.add(line, "action item has no owner; name a role (on-call, service owner, ...)")
             continue
-        out.append(ActionItem(text=text, type=kind, owner=owner, line=line))
+        out.append(PostmortemAction(text=text, type=kind, owner=owner, line=line))
     return tuple(out)

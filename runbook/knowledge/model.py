@@ -15,6 +15,7 @@ from typing import Any
 
 from runbook.errors import NotFoundError
 from runbook.knowledge.document import Section
+from runbook.rule_ids import rule_sort_key as rule_sort_key  # re-exported: the one sort order
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Rule(Record):
 
 
 @dataclass(frozen=True)
-class ActionItem:
+class PostmortemAction:
     text: str
     type: str
     """``mitigate`` or ``prevent``."""
@@ -96,7 +97,7 @@ class IncidentRecord(Record):
     """Id of the playbook that walks this incident."""
     timeline: str = ""
     """``illustrative`` when the timeline is reconstructed rather than recorded."""
-    actions: tuple[ActionItem, ...] = ()
+    actions: tuple[PostmortemAction, ...] = ()
     """Parsed from the body's "Action items" table."""
 
 
@@ -167,10 +168,3 @@ class KnowledgeBase:
                 return rec
         known = ", ".join(r.id for r in self.records()) or "none loaded"
         raise NotFoundError(f"no knowledge record {record_id!r}; known ids: {known}")
-
-
-def rule_sort_key(rule_id: str) -> tuple[str, int, str]:
-    """R2 before R10: prefix, then number."""
-    prefix = rule_id.rstrip("0123456789")
-    digits = rule_id[len(prefix) :]
-    return (prefix, int(digits) if digits else -1, rule_id)
