@@ -5,7 +5,7 @@ from __future__ import annotations
 from runbook.checks.base import Verdict
 from runbook.checks.runner import run_check
 from runbook.parsers.pprof_goroutine import parse_dump
-from tests.fixtures.pprof_stub import pileup_process, render_debug1, render_debug2
+from tests.fixtures.pprof_stub import HEALTHY, HOLDING_LOCK, Goroutine, pileup_process, render_debug1, render_debug2
 
 
 def test_stub_formats_agree():
@@ -39,11 +39,27 @@ async def test_sixty_goroutines_stuck_in_zap_for_two_minutes_fail(pprof_stub):
     assert result.figures["debug1_logging_goroutines"] == 61
 
 
-async def test_young_small_queue_warns(pprof_stub):
-    stub = pprof_stub([pileup_process(12, minutes=0)])
-    result = await run_check("goroutine_pileup_logging", {"pprof_base": stub.base, "gap_s": 0}, timeout_s=10)
+async def test_small_queue_waiting_a_minute_warns_but_not_without_a_wait(pprof_stub):
+    waiting = pprof_stub([pileup_process(12, minutes=1)])
+    result = await run_check("goroutine_pileup_logging", {"pprof_base": waiting.base, "gap_s": 0}, timeout_s=10)
     assert result.verdict is Verdict.WARN, result.summary
-    assert "12 goroutines [semacquire]" in result.summary
+    assert "12 goroutines [semacquire, 1 minutes]" in result.summary
+    young = pprof_stub([pileup_process(12, minutes=0)])
+    result = await run_check("goroutine_pileup_logging", {"pprof_base": young.base, "gap_s": 0}, timeout_s=10)
+    assert result.verdict is Verdict.OK, result.summary
+
+
+async def test_hot_file_write_path_without_a_wait_is_not_a_pileup(pprof_stub):
+    """A busy service caught with 15 goroutines inside os.(*File).Write (zap writing, no wait
+    reported, not growing): a hot write path, not R10's queue."""
+    busy = [Goroutine(state, 0, frames, created) for state, frames, created in HEALTHY]
+    busy += [Goroutine("syscall", 0, HOLDING_LOCK) for _ in range(15)]
+    stub = pprof_stub([busy])
+    result = await run_check("goroutine_pileup_logging", {"pprof_base": stub.base, "gap_s": 0.1}, timeout_s=10)
+    assert result.verdict is Verdict.OK, result.summary
+    assert result.figures["largest_logging_group"] == 15
+    assert result.figures["largest_logging_group_minutes"] == 0
+    assert "15 in syscall.write without a reported wait (a busy write path, not a queue)" in result.summary
 
 
 async def test_growth_driven_by_the_logging_group_fails(pprof_stub):
