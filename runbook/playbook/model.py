@@ -79,7 +79,7 @@ class ActionTemplate:
 
 
 @dataclass(frozen=True)
-class Conclusion:
+class NodeConclusion:
     rules: tuple[str, ...]
     fix: str
     actions: tuple[ActionTemplate, ...] = ()
@@ -96,7 +96,7 @@ class Node:
     """The node's prose as Markdown (special blocks and the choice list removed)."""
     choices: tuple[Choice, ...] = ()
     checks: tuple[CheckBlock, ...] = ()
-    conclusion: Conclusion | None = None
+    conclusion: NodeConclusion | None = None
     line: int = 1
 
     @property

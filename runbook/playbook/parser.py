@@ -22,8 +22,8 @@ from runbook.playbook.model import (
     ActionTemplate,
     CheckBlock,
     Choice,
-    Conclusion,
     Node,
+    NodeConclusion,
     NodeKind,
     Playbook,
     Variable,
@@ -47,7 +47,7 @@ class _NodeDraft:
     end_idx: int = 0
     choices: list[Choice] = field(default_factory=list)
     checks: list[CheckBlock] = field(default_factory=list)
-    conclusion: Conclusion | None = None
+    conclusion: NodeConclusion | None = None
     excluded: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -266,7 +266,7 @@ class _Parse:
             line=line,
         )
 
-    def conclusion_block(self, content: str, line: int) -> Conclusion | None:
+    def conclusion_block(self, content: str, line: int) -> NodeConclusion | None:
         data = load_yaml_mapping(content, line + 1, "conclusion block", self.error)
         if data is None:
             return None
@@ -290,7 +290,7 @@ class _Parse:
             if kind not in ACTION_TYPES:
                 self.error(line, f"conclusion block: action type {kind!r} must be mitigate or prevent")
             actions.append(ActionTemplate(text=str(item["text"]), type=kind, owner=str(item.get("owner") or "")))
-        return Conclusion(rules=tuple(str(r) for r in rules), fix=str(fix or ""), actions=tuple(actions), line=line)
+        return NodeConclusion(rules=tuple(str(r) for r in rules), fix=str(fix or ""), actions=tuple(actions), line=line)
 
     def body(self, draft: _NodeDraft) -> str:
         excluded: set[int] = set()
