@@ -12,6 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from runbook.playbook.alert_routes import AlertRoute, AlertVariables
+
 VERDICTS = ("ok", "warn", "fail", "unknown")
 
 
@@ -78,12 +80,26 @@ class ActionTemplate:
     """A role, not a person: ``on-call``, ``service owner``, ``platform team``."""
 
 
+#: ``cause`` names the rules it concludes; ``unexplained`` is the exit for an incident that is
+#: none of them (no rules, an escalation, "cause unknown"), so a walk is never forced to pick one.
+CONCLUSION_KINDS = ("cause", "unexplained")
+
+
 @dataclass(frozen=True)
 class NodeConclusion:
     rules: tuple[str, ...]
     fix: str
     actions: tuple[ActionTemplate, ...] = ()
     line: int = 1
+    kind: str = "cause"
+    """``cause`` or ``unexplained`` (see ``CONCLUSION_KINDS``)."""
+    escalate: str = ""
+    """Who an unexplained incident goes to next (a role), with the evidence collected."""
+
+    @property
+    def unexplained(self) -> bool:
+        """The walk ends without a rule: the cause is declared unknown and escalated."""
+        return self.kind == "unexplained"
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,10 @@ class Playbook:
     rules: tuple[str, ...] = ()
     variables: tuple[Variable, ...] = ()
     line: int = 1
+    alerts: tuple[AlertRoute, ...] = ()
+    """Which Alertmanager alerts start this playbook (``alerts:``; see ``alert_routes``)."""
+    alert_variables: AlertVariables = field(default_factory=AlertVariables)
+    """How an alert's labels and annotations fill the variables (``alert_variables:``)."""
 
     @property
     def start_node(self) -> Node:

@@ -16,8 +16,10 @@ from typing import Any
 from markdown_it.token import Token
 
 from runbook.errors import PlaybookError
+from runbook.playbook.alert_routes import parse_alert_variables, parse_routes
 from runbook.playbook.markdown import parser
 from runbook.playbook.model import (
+    CONCLUSION_KINDS,
     VERDICTS,
     ActionTemplate,
     CheckBlock,
@@ -270,10 +272,30 @@ class _Parse:
         data = load_yaml_mapping(content, line + 1, "conclusion block", self.error)
         if data is None:
             return None
+        kind = str(data.get("kind") or "cause")
+        if kind not in CONCLUSION_KINDS:
+            self.error(line, f"conclusion block: kind {kind!r} must be one of: {', '.join(CONCLUSION_KINDS)}")
+            kind = "cause"
         rules = data.get("rules")
         if isinstance(rules, str):
             rules = [rules]
-        if not rules or not isinstance(rules, list):
+        escalate = str(data.get("escalate") or "")
+        if kind == "unexplained":
+            # The exit for what is none of the rules: naming one here would conclude it after all.
+            if rules:
+                self.error(
+                    line,
+                    "conclusion block: an unexplained conclusion names no rule; write rules: [] "
+                    "(or use kind: cause to conclude a rule)",
+                )
+                rules = []
+            if not escalate:
+                self.error(
+                    line,
+                    "conclusion block: an unexplained conclusion needs 'escalate'; "
+                    "name the role that takes the incident next, e.g. escalate: service owner",
+                )
+        elif not rules or not isinstance(rules, list):
             self.error(line, "conclusion block: 'rules' is missing; name at least one rule id, e.g. rules: [R1]")
             rules = []
         fix = data.get("fix")
@@ -286,11 +308,18 @@ class _Parse:
             if not isinstance(item, dict) or not item.get("text"):
                 self.error(line, f"conclusion block: action {item!r} needs a 'text'")
                 continue
-            kind = str(item.get("type") or "prevent")
-            if kind not in ACTION_TYPES:
-                self.error(line, f"conclusion block: action type {kind!r} must be mitigate or prevent")
-            actions.append(ActionTemplate(text=str(item["text"]), type=kind, owner=str(item.get("owner") or "")))
-        return NodeConclusion(rules=tuple(str(r) for r in rules), fix=str(fix or ""), actions=tuple(actions), line=line)
+            action_type = str(item.get("type") or "prevent")
+            if action_type not in ACTION_TYPES:
+                self.error(line, f"conclusion block: action type {action_type!r} must be mitigate or prevent")
+            actions.append(ActionTemplate(text=str(item["text"]), type=action_type, owner=str(item.get("owner") or "")))
+        return NodeConclusion(
+            rules=tuple(str(r) for r in rules) if isinstance(rules, list) else (),
+            fix=str(fix or ""),
+            actions=tuple(actions),
+            line=line,
+            kind=kind,
+            escalate=escalate,
+        )
 
     def body(self, draft: _NodeDraft) -> str:
         excluded: set[int] = set()
@@ -351,6 +380,11 @@ def _build(state: _Parse) -> Playbook | None:
         )
     if not drafts:
         state.error(len(state.lines) or 1, "no nodes; add '## Title {#node-id}' headings")
+    variables = state.variables(fm.get("variables"))
+    routes = parse_routes(fm.get("alerts"), state._fm_line("alerts"), state.error)
+    for route in routes:
+        if route.start and route.start not in nodes:
+            state.error(route.line, f"front matter: alert route starts at '{route.start}', which is not a node here")
     return Playbook(
         id=state.playbook_id,
         title=str(fm.get("title") or state.playbook_id),
@@ -360,8 +394,12 @@ def _build(state: _Parse) -> Playbook | None:
         summary=str(fm.get("summary") or "").strip(),
         symptoms=_str_tuple(fm.get("symptoms")),
         rules=_str_tuple(fm.get("rules")),
-        variables=state.variables(fm.get("variables")),
+        variables=variables,
         line=1,
+        alerts=routes,
+        alert_variables=parse_alert_variables(
+            fm.get("alert_variables"), state._fm_line("alert_variables"), {v.name for v in variables}, state.error
+        ),
     )
 
 

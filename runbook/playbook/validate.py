@@ -92,6 +92,7 @@ def _validate_playbook(
         _way_out(node, err, rules)
         for block in node.checks:
             _check_block(block, node, pb, declared, err, param_validator)
+            _verdicts_that_conclude(block, node, lib, err)
     _reachability(pb, lib, entries, err)
     return out
 
@@ -124,7 +125,7 @@ def _way_out(node: Node, err: _Report, rules: frozenset[str] | None) -> None:
             )
         concl = node.conclusion
         if concl is not None:
-            if not concl.rules:
+            if not concl.rules and not concl.unexplained:
                 err(concl.line, f"conclusion node '{node.id}' names no rule; add rules: [R1] (a known rule id)")
             if rules is not None:
                 for rule in concl.rules:
@@ -174,6 +175,34 @@ def _check_block(
         params = _with_examples(block.params, pb)
         for problem in param_validator(block.check_type, params):
             err(block.line, f"check block: {problem}; see 'runbook checks' for each type's parameters")
+
+
+#: Verdicts that may not lead straight to a conclusion naming a rule, and why (the fix follows).
+_NOT_CONCLUSIVE = {
+    "warn": "a warn is a heuristic or a marginal figure, and never concludes a rule on autopilot",
+    "unknown": "an unknown measured nothing, so it cannot conclude a rule",
+}
+
+
+def _verdicts_that_conclude(block: CheckBlock, node: Node, lib: Library, err: Callable[[int, str], None]) -> None:
+    """``warn`` and ``unknown`` must not map straight to a conclusion that names a rule.
+
+    The autopilot follows a verdict without asking; a heuristic or a marginal figure would then
+    be recorded as the root cause. Routing the verdict to a question lets a person confirm.
+    """
+    for verdict, why in _NOT_CONCLUSIVE.items():
+        target = block.verdicts.get(verdict)
+        choice = node.choice_for(target) if target else None
+        target_pb = lib.playbooks.get(choice.playbook) if choice else None
+        end = target_pb.nodes.get(choice.node) if choice and target_pb else None
+        if end is None or end.conclusion is None or end.conclusion.unexplained:
+            continue
+        err(
+            block.line,
+            f"verdict '{verdict}' points straight to conclusion '{target}' "
+            f"[{', '.join(end.conclusion.rules)}]; {why}: point it to a question node that asks "
+            "a person to confirm (and links to the conclusion), or to a further check",
+        )
 
 
 def _with_examples(value: Any, pb: Playbook) -> Any:

@@ -125,8 +125,12 @@ class StopReason(StrEnum):
     """Every check at the node came back ``unknown``: nothing was measured."""
     STEP_LIMIT = "step_limit"
     """The walk went round a loop more often than allowed."""
+    UNEXPLAINED = "unexplained"
+    """The unexplained terminal: none of the rules explains it; the cause is declared unknown and
+    the incident escalated with the evidence (its own exit code, so scripts never read it as a
+    diagnosis)."""
 
     @property
     def exit_code(self) -> int:
-        """0 conclusion, 1 a human decision is needed, 2 stopped at unknown."""
-        return {"conclusion": 0, "unknown": 2}.get(self.value, 1)
+        """0 conclusion, 1 a human decision is needed, 2 stopped at unknown, 4 unexplained (3 is an error)."""
+        return {"conclusion": 0, "unknown": 2, "unexplained": 4}.get(self.value, 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from runbook.checks.base import CheckResult
+from runbook.playbook.model import Node
 from runbook.record.models import incident_ref
 from runbook.walk.engine import WalkEngine
 
@@ -30,6 +31,14 @@ def check_dict(result: CheckResult) -> dict[str, Any]:
         "duration_s": result.duration_s,
         "error": result.error,
     }
+
+
+def _conclusion_kind(node: Node | None) -> dict[str, str]:
+    """``kind`` (cause or unexplained) and, for the unexplained terminal, who it escalates to."""
+    concl = node.conclusion if node else None
+    if concl is None or not concl.unexplained:
+        return {"kind": "cause"}
+    return {"kind": concl.kind, "escalate": concl.escalate}
 
 
 def walk_dict(engine: WalkEngine, stop: Any = None) -> dict[str, Any]:
@@ -56,7 +65,14 @@ def walk_dict(engine: WalkEngine, stop: Any = None) -> dict[str, Any]:
         "at": engine.ref,
         "path": path,
         "conclusions": [
-            {"ref": c.ref, "title": c.title, "rules": list(c.rules), "fix": c.fix, "automatic": c.automatic}
+            {
+                "ref": c.ref,
+                "title": c.title,
+                "rules": list(c.rules),
+                "fix": c.fix,
+                "automatic": c.automatic,
+                **_conclusion_kind(engine.node_at(c.ref)),
+            }
             for c in engine.conclusions
         ],
         "suggestion": None,
@@ -99,7 +115,10 @@ def walk_text(data: dict[str, Any]) -> str:
             how = "automatic" if step["automatic"] else "chosen"
             lines.append(f"        -> {step['choice']} ({how})")
     for c in data["conclusions"]:
-        lines.append(f"conclusion: {c['title']} [{', '.join(c['rules'])}]")
+        if c.get("kind") == "unexplained":
+            lines.append(f"unexplained: {c['title']}: no rule explains it; escalate to {c['escalate']}")
+        else:
+            lines.append(f"conclusion: {c['title']} [{', '.join(c['rules'])}]")
         if c["fix"]:
             lines.append(f"  fix: {c['fix']}")
     if data.get("suggestion") and not data["conclusions"]:

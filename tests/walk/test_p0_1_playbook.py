@@ -38,16 +38,21 @@ async def test_triage_to_p0_1_expiring_lease_reaches_r1_healthy_does_not(
 
     stop, missing = await asyncio.gather(autopilot(bad, answers=TO_LEASES), walk_good())
 
+    # The scan's match is a warn: the autopilot stops at the confirmation, concluding nothing.
+    assert stop.reason == StopReason.QUESTION and stop.ref == "p0-1-discovery#confirm-keepalive"
+    assert bad.conclusions == ()
+    stop = await autopilot(bad, answers={"confirm-keepalive": "lease-race"})
     assert stop.reason == StopReason.CONCLUSION
     assert [s.ref for s in bad.active_path] == [
         "triage#start",
         "p0-1-discovery#lease-health",
         "p0-1-discovery#keepalive-code",
+        "p0-1-discovery#confirm-keepalive",
         "p0-1-discovery#lease-race",
     ]
     assert [c.rules for c in bad.conclusions] == [("R1",)]
     verdicts = [r.result.verdict.value for s in bad.active_path for r in bad.results_at(s)]
-    assert verdicts == ["fail", "fail"]  # leases expired; KeepAlive per watcher in the Go source
+    assert verdicts == ["fail", "warn"]  # leases expired; KeepAlive per watcher in the Go source (heuristic)
 
     # The healthy walk leaves the lease branch and asks for the probe's variables.
     assert good.results_at(good.active_path[1])[0].result.verdict.value == "ok"

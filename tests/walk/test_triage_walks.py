@@ -13,6 +13,7 @@ from runbook.record import repo
 from tests.fixtures.metrics_targets import (
     bad_histogram_registry,
     good_histogram_registry,
+    harmless_histogram_registry,
     user_id_registry,
 )
 
@@ -76,9 +77,42 @@ def test_p0_3_label_explosion_reaches_r12(record, capsys, metrics_target):
     assert "R12" in data["conclusions"][0]["rules"]
 
 
-def test_healthy_target_leads_back_to_the_symptom_question(record, capsys, metrics_target):
+def test_healthy_service_swept_on_autopilot_concludes_no_rule_and_reaches_the_unexplained_terminal(
+    record, capsys, metrics_target
+):
+    """A sweep with no finding ends at the exit for what is none of the twelve, with its own exit code."""
     target = metrics_target(good_histogram_registry())
     code, data = walk_sweep(capsys, target.url)
-    assert code == 1
-    assert data["stop"]["reason"] == "question" and data["stop"]["ref"] == "triage#start"
-    assert data["conclusions"] == []
+    assert code == 4, data["stop"]
+    assert data["stop"]["reason"] == "unexplained" and data["stop"]["ref"] == "triage#unexplained"
+    assert [s["ref"] for s in data["path"]] == ["triage#start", "triage#sweep", "triage#unexplained"]
+    sweep = {c["check_type"]: c["verdict"] for c in data["path"][1]["checks"]}
+    assert sweep["label_cardinality"] == "ok" and sweep["histogram_bucket_quality"] == "ok"
+    assert "fail" not in sweep.values() and "warn" not in sweep.values()
+    (concl,) = data["conclusions"]
+    assert concl["rules"] == [] and concl["kind"] == "unexplained" and "service owner" in concl["escalate"]
+    assert data["stop"]["detail"].startswith(
+        "Cause unknown: escalate with the evidence: no rule explains it; escalate to the service owner"
+    )
+    kinds = [e.kind for e in repo.timeline(data["incident_id"], session=record)]
+    assert kinds[-1] == "conclusion_reached"
+
+
+def test_unexplained_terminal_is_printed_as_its_own_stop(record, capsys, metrics_target):
+    target = metrics_target(good_histogram_registry())
+    code = main(
+        ["walk", "triage", "--auto", "--quiet", "--choose", "start=sweep", "--var", f"metrics_url={target.url}"]
+    )
+    out = capsys.readouterr().out
+    assert code == 4
+    assert "unexplained: Cause unknown: escalate with the evidence: no rule explains it; escalate to" in out
+    assert "stopped: unexplained at triage#unexplained: " in out and out.rstrip().endswith("(exit 4)")
+
+
+def test_imprecise_but_harmless_histograms_conclude_no_rule(record, capsys, metrics_target):
+    """The issue's healthy Go service: a DB histogram on the default buckets whose p95 spread is
+    under the check's own tolerance. The sweep must not conclude R8 (it did, through a warn)."""
+    target = metrics_target(harmless_histogram_registry())
+    code, data = walk_sweep(capsys, target.url)
+    assert [c["rules"] for c in data["conclusions"] if c["rules"]] == []
+    assert code == 4 and data["stop"]["ref"] == "triage#unexplained", data["stop"]
