@@ -18,7 +18,7 @@ import re
 from runbook.errors import ParseError
 from runbook.parsers._prom_columns import split_labels
 from runbook.parsers.prom_line import scan_labels
-from runbook.parsers.prom_text import parse
+from runbook.parsers.prom_text import Exposition, parse
 
 _SELECTOR = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*")
 
@@ -47,13 +47,24 @@ def parse_selector(selector: str) -> tuple[str, dict[str, str]]:
     return name, labels
 
 
-def select_sum(page: str, selector: str) -> float | None:
-    """Sum of every series matching ``selector``; None when no series matches."""
+def read_page(page: str) -> Exposition:
+    """A service's /metrics page, parsed tolerantly (for several selections from one scrape)."""
+    return parse(page, tolerant=True)
+
+
+def select_sum(page: str | Exposition, selector: str) -> float | None:
+    """Sum of every series matching ``selector``; None when no series matches.
+
+    ``page``: the page's text, or :func:`read_page`'s result when several selectors read one
+    scrape (the page is then parsed once).
+    """
     name, want = parse_selector(selector)
-    if name not in page:
-        return None  # the common miss costs no parse
+    if isinstance(page, str):
+        if name not in page:
+            return None  # the common miss costs no parse
+        page = read_page(page)
     total, found = 0.0, False
-    for family in parse(page, tolerant=True).families.values():
+    for family in page.families.values():
         if not name.startswith(family.name):
             continue  # a family's sample names all start with its name
         for sample_name, raw, value_text, _stamp, _exemplar in family.rows:

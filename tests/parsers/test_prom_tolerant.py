@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runbook.errors import ParseError
-from runbook.parsers.prom_select import SelectorError, parse_selector, select_sum
+from runbook.parsers.prom_select import SelectorError, parse_selector, read_page, select_sum
 from runbook.parsers.prom_text import parse
 
 HOSTILE = (
@@ -63,3 +63,26 @@ def test_select_sum_skips_what_is_malformed_and_nan():
 @given(st.text(max_size=300))
 def test_tolerant_parse_never_raises(page):
     parse(page, tolerant=True)
+
+
+def test_one_parse_serves_several_selectors():
+    expo = read_page(HOSTILE)
+    assert (select_sum(expo, "a_total"), select_sum(expo, 'b{code="5\\"00"}'), select_sum(expo, "zzz")) == (4, 4, None)
+
+
+def test_etcd_wal_fsync_buckets_come_from_the_parsed_histogram():
+    from runbook.checks.catalog._etcd_metrics import read_counters
+
+    page = (
+        "# TYPE etcd_disk_wal_fsync_duration_seconds histogram\n"
+        'etcd_disk_wal_fsync_duration_seconds_bucket{le="0.001"} 5\n'
+        'etcd_disk_wal_fsync_duration_seconds_bucket{le="0.01"} 9\n'
+        'etcd_disk_wal_fsync_duration_seconds_bucket{le="+Inf"} 10\n'
+        "etcd_disk_wal_fsync_duration_seconds_sum 0.02\n"
+        "etcd_disk_wal_fsync_duration_seconds_count 10\n"
+        "etcd_debugging_lease_granted_total 3\n"
+        "garbage line\n"
+    )
+    counters = read_counters(page)
+    assert counters.wal_fsync_buckets == ((0.001, 5.0), (0.01, 9.0), (float("inf"), 10.0))
+    assert counters.granted == 3

@@ -8,12 +8,11 @@ are supporting evidence, never a reason for ``unknown``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from runbook.parsers.prom_select import select_sum
-
-_BUCKET = re.compile(r'^etcd_disk_wal_fsync_duration_seconds_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\}\s+(\S+)')
+from runbook.errors import ParseError
+from runbook.parsers.prom_select import read_page, select_sum
+from runbook.parsers.prom_text import Exposition, histogram_series
 
 
 @dataclass(frozen=True)
@@ -57,16 +56,19 @@ class LeaseDeltas:
         }
 
 
-def wal_fsync_buckets(page: str) -> tuple[tuple[float, float], ...]:
-    buckets: list[tuple[float, float]] = []
-    for line in page.splitlines():
-        m = _BUCKET.match(line)
-        if m:
-            try:
-                buckets.append((float(m.group(1)), float(m.group(2))))
-            except ValueError:
-                continue
-    return tuple(sorted(buckets))
+def wal_fsync_buckets(page: Exposition) -> tuple[tuple[float, float], ...]:
+    """Cumulative (le, count) of the WAL fsync histogram, summed over its series, sorted by le."""
+    family = page.families.get("etcd_disk_wal_fsync_duration_seconds")
+    if family is None:
+        return ()
+    counts: dict[float, float] = {}
+    try:
+        for series in histogram_series(family):
+            for le, count in series.buckets:
+                counts[le] = counts.get(le, 0.0) + count
+    except ParseError:
+        return ()  # a bucket row with a duplicate label name: no trustworthy histogram
+    return tuple(sorted(counts.items()))
 
 
 def _window_p99(before: tuple[tuple[float, float], ...], after: tuple[tuple[float, float], ...]) -> float | None:
@@ -87,10 +89,11 @@ def _window_p99(before: tuple[tuple[float, float], ...], after: tuple[tuple[floa
 def read_counters(page: str | None) -> LeaseCounters:
     if not page:
         return LeaseCounters()
+    expo = read_page(page)  # one parse for every counter below
     return LeaseCounters(
-        granted=select_sum(page, "etcd_debugging_lease_granted_total"),
-        renewed=select_sum(page, "etcd_debugging_lease_renewed_total"),
-        revoked=select_sum(page, "etcd_debugging_lease_revoked_total"),
-        leader_changes=select_sum(page, "etcd_server_leader_changes_seen_total"),
-        wal_fsync_buckets=wal_fsync_buckets(page),
+        granted=select_sum(expo, "etcd_debugging_lease_granted_total"),
+        renewed=select_sum(expo, "etcd_debugging_lease_renewed_total"),
+        revoked=select_sum(expo, "etcd_debugging_lease_revoked_total"),
+        leader_changes=select_sum(expo, "etcd_server_leader_changes_seen_total"),
+        wal_fsync_buckets=wal_fsync_buckets(expo),
     )
