@@ -52,7 +52,7 @@ def validate_links(
     """Every broken link, as ``path:line: what is wrong, and what to do``.
 
     Each rule's ``checks`` are validated against the check registry (``param_validator``, by
-    default the registry's own once it has check types) unless ``check_params`` is false.
+    default the registry's own) unless ``check_params`` is false.
     """
     errors: list[PlaybookError] = []
     if param_validator is None and check_params:
@@ -137,10 +137,10 @@ def validate_links(
     return errors
 
 
-def _registry_validator() -> ParamValidator | None:
-    from runbook.checks.registry import all_checks, validate_params
+def _registry_validator() -> ParamValidator:
+    from runbook.checks.registry import validate_params
 
-    return validate_params if all_checks() else None
+    return validate_params
 
 
 def _conclusion_links(rule: Rule, library: PlaybookLibrary) -> list[PlaybookError]:

@@ -19,6 +19,7 @@ from runbook.errors import PlaybookError
 from runbook.playbook.graph import without_loops
 from runbook.playbook.library import Library
 from runbook.playbook.model import CheckBlock, Node, NodeKind, Playbook
+from runbook.rule_ids import rule_sort_key
 
 #: (check_type, params) -> problems; see ``registry_param_validator``.
 ParamValidator = Callable[[str, Mapping[str, Any]], list[str]]
@@ -132,7 +133,7 @@ def _way_out(node: Node, err: _Report, rules: frozenset[str] | None) -> None:
                     if rule not in rules:
                         err(
                             concl.line,
-                            f"conclusion names unknown rule '{rule}'; known rules: {_list(sorted(rules, key=_rule_key))}",
+                            f"conclusion names unknown rule '{rule}'; known rules: {_list(sorted(rules, key=rule_sort_key))}",
                         )
     elif not node.choices:
         err(
@@ -299,21 +300,14 @@ def _fm_line(pb: Playbook, key: str) -> int:
     return 1
 
 
-def _rule_key(rule: str) -> tuple[str, int]:
-    prefix = rule.rstrip("0123456789")
-    digits = rule[len(prefix) :]
-    return prefix, int(digits) if digits else 0
-
-
 def _list(items: Iterable[str]) -> str:
     items = list(items)
     return ", ".join(items) if items else "(none)"
 
 
-def registry_param_validator() -> ParamValidator | None:
-    """Validate check types and params against the check registry, once it has check types."""
-    from runbook.checks.registry import all_checks, validate_params
+def registry_param_validator() -> ParamValidator:
+    """Validate check types and params against the check registry (imported on first use: a
+    playbook can be parsed without loading the check catalog)."""
+    from runbook.checks.registry import validate_params
 
-    if not all_checks():
-        return None
     return validate_params
