@@ -7,10 +7,12 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from runbook.services import Services
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("action", parents=[common], help="add, list and complete action items")
     asub = p.add_subparsers(dest="action_command", metavar="ACTION", required=True)
 
@@ -39,7 +41,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     d.set_defaults(func=cmd_done)
 
 
-def _parse_due(text: str | None):
+def _id(value: int | None) -> int:
+    """A stored row's id (rows read from the record always have one)."""
+    assert value is not None
+    return value
+
+
+def _parse_due(text: str | None) -> date | None:
     from datetime import date
 
     from runbook.errors import RunbookError
@@ -53,13 +61,13 @@ def _parse_due(text: str | None):
 
 
 def cmd_add(args: argparse.Namespace, services: Services) -> int:
-    from runbook.record import repo
+    from runbook.record import notes, repo
 
     due = _parse_due(args.due)
     with services.session() as session:
         inc = repo.get_incident(args.id, session=session)
-        item = repo.add_action_item(
-            inc.id,
+        item = notes.add_action_item(
+            _id(inc.id),
             args.text,
             type=args.type,
             owner=args.owner,
@@ -74,12 +82,12 @@ def cmd_add(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_list(args: argparse.Namespace, services: Services) -> int:
-    from runbook.record import repo
+    from runbook.record import notes, repo
     from runbook.record.views import to_data
 
     with services.session() as session:
         inc = repo.get_incident(args.id, session=session)
-        items = repo.action_items(inc.id, session=session)
+        items = notes.action_items(_id(inc.id), session=session)
         if args.json:
             print(json.dumps([to_data(i) for i in items], indent=2))
         for i in items if not args.json else ():
@@ -89,9 +97,9 @@ def cmd_list(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_done(args: argparse.Namespace, services: Services) -> int:
-    from runbook.record import repo
+    from runbook.record import notes
 
     with services.session() as session:
-        item = repo.update_action_item(args.action_id, status="done", session=session)
+        item = notes.update_action_item(args.action_id, status="done", session=session)
         print(f"action #{item.id} done")
     return 0

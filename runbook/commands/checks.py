@@ -17,12 +17,13 @@ import typing
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from runbook.checks.base import Check, CheckResult
     from runbook.services import Services
 
 EXIT_UNKNOWN = 3
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "checks",
         parents=[common],
@@ -81,14 +82,14 @@ def type_name(annotation: Any) -> str:
     return str(annotation).replace("typing.", "")
 
 
-def describe_params(cls) -> list[dict[str, Any]]:
+def describe_params(cls: type[Check[Any]]) -> list[dict[str, Any]]:
     out = []
     for name, field in cls.Params.model_fields.items():
         required = field.is_required()
         if required:
             default = None
         elif field.default_factory is not None:
-            default = field.default_factory()
+            default = field.get_default(call_default_factory=True)
         else:
             default = field.default
         out.append(
@@ -107,7 +108,7 @@ def describe_params(cls) -> list[dict[str, Any]]:
 def cmd_checks(args: argparse.Namespace, services: Services) -> int:
     from runbook.checks.registry import all_checks
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "type": name,
             "title": cls.title,
@@ -133,7 +134,7 @@ def cmd_checks(args: argparse.Namespace, services: Services) -> int:
     return 0
 
 
-def parse_param_args(check_cls, pairs: list[str]) -> dict[str, Any]:
+def parse_param_args(check_cls: type[Check[Any]], pairs: list[str]) -> dict[str, Any]:
     """``k=v`` strings to a params dict; YAML-parsed unless the parameter is plain text."""
     import yaml
 
@@ -180,7 +181,7 @@ def cmd_check(args: argparse.Namespace, services: Services) -> int:
     return result.verdict.exit_code
 
 
-def print_result(result, out) -> None:
+def print_result(result: CheckResult, out: typing.TextIO) -> None:
     w = out.write
     w(f"{result.check_type}: {result.verdict.value.upper()}  {result.summary}\n")
     w(f"  started {result.started_at.isoformat(timespec='seconds')}, took {result.duration_s:.3f}s\n")

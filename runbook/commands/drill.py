@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from runbook.drill.scenarios import DrillScenario
+    from runbook.drill.session import DrillRun
     from runbook.services import Services
+    from runbook.services.content import Content
 
 EXIT_CODES = """\
 exit codes (run, random):
@@ -19,7 +23,7 @@ exit codes (run, random):
 """
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "drill",
         parents=[common],
@@ -94,14 +98,27 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     rep.add_argument("--json", action="store_true", help="print as JSON")
     rep.set_defaults(func=cmd_report, error_exit=3)
     rec = dsub.add_parser(
-        "record", parents=[common], help="record the lab's check results for replay (needs 'runbook lab up LAB')"
+        "record",
+        parents=[common],
+        help="record the lab's check results for replay (needs 'runbook lab up LAB'), or a real incident's (--from)",
     )
-    rec.add_argument("lab", help="lab scenario (p0-1, p0-2, p0-3)")
+    rec.add_argument("lab", nargs="?", help="lab scenario (p0-1, p0-2, p0-3); not with --from")
     rec.add_argument("--out", help="directory for the recording (default: the shipped incidents/drills/recordings)")
+    rec.add_argument(
+        "--from",
+        dest="from_incident",
+        metavar="INC-ID",
+        help="make a replay drill from the checks recorded in this incident (after 'runbook learn INC-ID'): "
+        "drills/<inc-id>.md and its recording in the team directory",
+    )
+    rec.add_argument(
+        "--to", type=Path, metavar="DIR", help="team directory for --from (default: team_dir of the config)"
+    )
+    rec.add_argument("--force", action="store_true", help="with --from: overwrite an earlier drill of the incident")
     rec.set_defaults(func=cmd_record, error_exit=3)
 
 
-def _scenario(content, ident: str):
+def _scenario(content: Content, ident: str) -> DrillScenario:
     from runbook.errors import NotFoundError
 
     try:
@@ -162,9 +179,9 @@ def cmd_show(args: argparse.Namespace, services: Services) -> int:
     print(f"{s.id}: {s.title}  ({s.incident}, start {s.playbook}, lab {s.lab})\n")
     print(s.briefing)
     if args.reveal:
-        print(f"\ntruth: {', '.join(s.truth)}\nshortest path: {' -> '.join(data['optimal_path'])}")
-        for c in data["checks"]:
-            print(f"  check: {c}")
+        print(f"\ntruth: {', '.join(s.truth)}\nshortest path: {' -> '.join(best)}")
+        for ref, _i, t in checks_on_path(content.library, best):
+            print(f"  check: {ref} {t}")
         for i, h in enumerate(s.hints, 1):
             print(f"  hint {i}: {h}")
     return 0
@@ -224,7 +241,7 @@ def cmd_run(args: argparse.Namespace, services: Services) -> int:
     return 2 if run.stop_reason == "unknown" else 1
 
 
-def format_run(run) -> str:
+def format_run(run: DrillRun) -> str:
     s = run.score
     lines = [
         f"\nstopped: {run.stop_reason} at {run.stop_ref}",
@@ -292,6 +309,10 @@ def cmd_record(args: argparse.Namespace, services: Services) -> int:
     from runbook.drill.recording import save_recording
     from runbook.errors import RunbookError
 
+    if args.from_incident:
+        return _record_from_incident(args, services)
+    if not args.lab:
+        raise RunbookError("name a lab scenario (p0-1, p0-2, p0-3), or a real incident with --from INC-ID")
     status = lab_status()
     if status.state is None or not status.running:
         raise RunbookError(f"the lab is not running; start it with 'runbook lab up {args.lab}'")
@@ -303,4 +324,27 @@ def cmd_record(args: argparse.Namespace, services: Services) -> int:
     for key, r in recording.by_block.items():
         print(f"  {key:50} {r.verdict.value:7} {r.summary[:90]}")
     print(f"recorded {len(recording.by_block)} check result(s) to {path}")
+    return 0
+
+
+def _record_from_incident(args: argparse.Namespace, services: Services) -> int:
+    from runbook.drill.from_incident import write_incident_drill
+    from runbook.errors import RunbookError
+
+    team = args.to or services.settings.team_dir
+    if team is None:
+        raise RunbookError("no team directory: pass --to DIR, or set team_dir in the config ('runbook init' does)")
+    content = services.content
+    with services.session() as session:
+        made = write_incident_drill(
+            args.from_incident,
+            session=session,
+            library=content.library,
+            knowledge=content.knowledge,
+            incidents_dir=team / "incidents",
+            force=args.force,
+        )
+    print(f"wrote {made.scenario_path} (truth {', '.join(made.truth)}, start {made.start})")
+    print(f"wrote {made.recording_path} ({made.checks} recorded check result(s))")
+    print(f"run it: runbook drill run {made.scenario_id} --replay")
     return 0

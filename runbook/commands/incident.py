@@ -18,7 +18,7 @@ SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 STATUSES = ("open", "mitigated", "resolved", "closed")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "incident",
         parents=[common],

@@ -8,10 +8,11 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from runbook.drill.lab.state import LabState
     from runbook.services import Services
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     lab = sub.add_parser(
         "lab",
         parents=[common],
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     scen.set_defaults(func=cmd_scenarios)
 
 
-def _print_vars(state) -> None:
+def _print_vars(state: LabState) -> None:
     for s in state.scenarios:
         print(f"[{s.name}] {s.title}")
         for note in s.notes:

@@ -12,7 +12,7 @@ KINDS = ("observation", "hypothesis", "decision", "action")
 TAGS = ("went_well", "went_wrong", "lucky")
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "note",
         parents=[common],
@@ -27,12 +27,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def cmd_note(args: argparse.Namespace, services: Services) -> int:
-    from runbook.record import repo
+    from runbook.commands.action import _id
+    from runbook.record import notes, repo
 
     with services.session() as session:
         inc = repo.get_incident(args.id, session=session)
-        f = repo.add_finding(
-            inc.id, args.text, kind=args.kind, tags=args.tag, author=services.settings.author, session=session
+        f = notes.add_finding(
+            _id(inc.id), args.text, kind=args.kind, tags=args.tag, author=services.settings.author, session=session
         )
         print(f"{inc.ref} {f.kind} #{f.id} recorded")
     return 0

@@ -6,13 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runbook.services import Services
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "validate",
         parents=[common],
@@ -43,7 +43,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _is_knowledge_dir(path: Path) -> bool:
-    return path.is_dir() and (path.name == "incidents" or any((path / d).is_dir() for d in ("rules", "p0", "drills")))
+    kinds = ("rules", "p0", "postmortems", "causes", "drills")
+    return path.is_dir() and (path.name == "incidents" or any((path / d).is_dir() for d in kinds))
+
+
+def _expand(path: Path) -> list[Path]:
+    """A team directory (``runbook init``'s) stands for its ``playbooks/`` and ``incidents/``."""
+    inner = [path / "playbooks", path / "incidents"]
+    if path.is_dir() and not _is_knowledge_dir(path) and any(d.is_dir() for d in inner):
+        return [d for d in inner if d.is_dir()]
+    return [path]
 
 
 def cmd_validate(args: argparse.Namespace, services: Services) -> int:
@@ -54,6 +63,10 @@ def cmd_validate(args: argparse.Namespace, services: Services) -> int:
         if not p.exists():
             print(f"{p}: no such file or directory", file=sys.stderr)
             return 1
+    # PATH is loaded as a layer over the configured ones: its playbooks and records replace
+    # those with the same ids (a file already configured is loaded once), and only problems in
+    # PATH are reported.
+    targets = [d for p in targets for d in _expand(p)]
     playbook_paths = [p for p in targets if not _is_knowledge_dir(p)]
     incident_paths = [p for p in targets if _is_knowledge_dir(p)]
     content = load_content(services.settings, extra_playbooks=playbook_paths, extra_incidents=incident_paths)
@@ -83,7 +96,7 @@ def cmd_playbooks(args: argparse.Namespace, services: Services) -> int:
     from runbook.services.origins import playbook_provenance
 
     content = services.content
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": pb.id,
             "title": pb.title,

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from runbook.services import Services
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "search",
         parents=[common],

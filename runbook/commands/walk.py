@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from runbook.checks.base import CheckResult
+    from runbook.playbook.model import Node
     from runbook.services import Services
+    from runbook.walk.state import ReachedConclusion, Suggestion, TakenChoice, WalkStep
 
 EXIT_CODES = """\
 exit codes:
@@ -19,7 +22,7 @@ exit codes:
 """
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
     p = sub.add_parser(
         "walk",
         parents=[common],
@@ -111,33 +114,33 @@ def cmd_walk(args: argparse.Namespace, services: Services) -> int:
 class ProgressPrinter:
     """Live progress on stderr, so a long check in a terminal or CI log is visibly alive."""
 
-    def __init__(self, stream=None) -> None:
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
 
     def _say(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
 
-    def node_entered(self, step, node) -> None:
+    def node_entered(self, step: WalkStep, node: Node) -> None:
         self._say(f"[{step.seq}] {node.ref}: {node.title}")
 
-    def check_started(self, key, check_type) -> None:
+    def check_started(self, key: str, check_type: str) -> None:
         self._say(f"    running {check_type} ...")
 
-    def check_progress(self, key, fraction, message) -> None:
+    def check_progress(self, key: str, fraction: float | None, message: str) -> None:
         pass  # a line per poll would drown the log
 
-    def check_finished(self, key, result) -> None:
+    def check_finished(self, key: str, result: CheckResult) -> None:
         self._say(f"    {result.check_type}: {result.verdict.value} in {result.duration_s:.1f}s - {result.summary}")
 
-    def choice_suggested(self, suggestion) -> None:
+    def choice_suggested(self, suggestion: Suggestion | None) -> None:
         if suggestion is not None:
             self._say(f"    suggests: {suggestion.label}")
 
-    def choice_taken(self, choice) -> None:
+    def choice_taken(self, choice: TakenChoice) -> None:
         self._say(f"    -> {choice.label}" + (" (automatic)" if choice.automatic else ""))
 
-    def step_undone(self, step) -> None:
+    def step_undone(self, step: WalkStep) -> None:
         self._say(f"    undone: {step.ref}")
 
-    def conclusion_reached(self, conclusion) -> None:
+    def conclusion_reached(self, conclusion: ReachedConclusion) -> None:
         self._say(f"    conclusion: {conclusion.title} [{', '.join(conclusion.rules)}]")

@@ -8,12 +8,19 @@ replaces each kind as a whole, so a deleted rule or node disappears from the ind
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runbook.services.content import Content
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from runbook.record.search import SearchDocument
 
 KINDS = ("rule", "kb_record", "playbook_node")
 
 
-def content_documents(content: Content) -> list:
+def content_documents(content: Content) -> list[SearchDocument]:
     from runbook.record.search import SearchDocument
 
     docs = []
@@ -35,7 +42,7 @@ def content_documents(content: Content) -> list:
     return docs
 
 
-def refresh_search_index(session, content: Content) -> int:
+def refresh_search_index(session: Session, content: Content) -> int:
     """(Re)index rules, knowledge records and playbook nodes; returns the document count."""
     from runbook.record.search import index_documents
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -45,7 +45,7 @@ class RunbookApp(App[None]):
         self.services: Services = services
         self._content_errors_shown = False
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         from runbook.tui.screens.home import HomeScreen
 
         return HomeScreen()
@@ -82,7 +82,7 @@ class RunbookApp(App[None]):
 
         self.push_screen(DrillsScreen())
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("New incident", "Open an incident and pick a playbook", self.action_new_incident)
         yield SystemCommand("Knowledge base", "Rules, P0 incidents, playbooks, search", self.action_knowledge)

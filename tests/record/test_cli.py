@@ -145,7 +145,7 @@ def test_search_command(home: Path, capsys) -> None:
     [
         (["incident", "show", "INC-0009"], "runbook: no incident INC-0009 in the record\n"),
         (["incident", "show", "nope"], "runbook: not an incident id: 'nope' (expected e.g. INC-0001 or 1)\n"),
-        (["incident", "new", "--title", "x", "--var", "novalue"], "runbook: --var expects KEY=VALUE, got 'novalue'\n"),
+        (["incident", "new", "--title", "x", "--var", "novalue"], "runbook: --var 'novalue': expected NAME=VALUE\n"),
         (["incident", "new", "--title", "  "], "runbook: an incident needs a title\n"),
         (["action", "add", "1", "x", "--due", "soon"], "runbook: --due expects a date as YYYY-MM-DD, got 'soon'\n"),
         (["note", "7", "x"], "runbook: no incident INC-0007 in the record\n"),

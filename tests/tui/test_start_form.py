@@ -126,3 +126,36 @@ async def test_a_credential_typed_in_the_form_is_used_but_never_stored(make, set
     raw = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
     assert password.encode() not in raw
     assert b"probe with credentials" in raw
+
+
+async def test_a_locked_record_does_not_freeze_the_ui(make, settings, health_service):
+    """Another responder's process holds the SQLite write lock: the choice waits, the keys do not."""
+    import sqlite3
+    import time
+
+    from runbook.tui.screens.help import HelpScreen
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_form(pilot, app)
+        screen.query_one("#title", Input).value = "locked record"
+        await _select(pilot, screen, "tui-demo")
+        screen.query_one("#var-service_url", Input).value = health_service.url
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        assert isinstance(walk, WalkScreen) and walk.engine is not None
+        assert walk.engine.ref == "tui-demo#probe"
+        other = sqlite3.connect(settings.db_url.removeprefix("sqlite:///"), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the lock a second writer would wait for
+        try:
+            await pilot.press("2")  # the choice's write now waits for the lock, in the engine's thread
+            started = time.monotonic()
+            await pilot.press("question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), timeout=3)
+            assert time.monotonic() - started < 2, "a key was not handled while the record was locked"
+            assert walk.engine.ref == "tui-demo#probe", "the write cannot have landed under the lock"
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await wait_for(pilot, lambda: walk.engine is not None and walk.engine.ref == "tui-demo#deploy", timeout=20)

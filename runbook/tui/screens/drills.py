@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from runbook.tui.app import runbook_app, services_of
 
 if TYPE_CHECKING:
+    from runbook.drill.scenarios import DrillScenario
     from runbook.services.content import Content
 
 
@@ -31,7 +32,7 @@ class DrillStart:
     scenario: Any
     """``runbook.drill.scenarios.DrillScenario``."""
     mode: str
-    variables: dict
+    variables: dict[str, str]
     runner: Any
 
 
@@ -79,6 +80,8 @@ class DrillsScreen(Screen[None]):
     def briefing(self, event: OptionList.OptionHighlighted) -> None:
         if self.content is None:
             return
+        if event.option.id is None:
+            return
         s = self.content.scenarios[event.option.id]
         text = (
             f"## {s.title}\n\n*Incident {s.incident} · difficulty {s.difficulty} · par {s.par_s:.0f} s · "
@@ -105,10 +108,12 @@ class DrillsScreen(Screen[None]):
             return
         if self.content is None:
             return
-        self.prepare(self.content.scenarios[options.get_option_at_index(options.highlighted).id], mode)
+        ident = options.get_option_at_index(options.highlighted).id
+        if ident is not None:
+            self.prepare(self.content.scenarios[ident], mode)
 
     @work(thread=True, exclusive=True, group="drills-prepare", exit_on_error=False)
-    def prepare(self, scenario, mode: str) -> None:
+    def prepare(self, scenario: DrillScenario, mode: str) -> None:
         from runbook.drill.scenarios import recording_dirs
         from runbook.drill.session import drill_variables
 

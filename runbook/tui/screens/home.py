@@ -72,7 +72,7 @@ class HomeScreen(Screen[None]):
         with services_of(self).session() as session:
             rows = [
                 IncidentRow(
-                    i.id,
+                    i.id or 0,
                     i.ref,
                     i.severity,
                     i.status,
@@ -99,10 +99,12 @@ class HomeScreen(Screen[None]):
     def action_open(self) -> None:
         table = self.query_one("#incidents", DataTable)
         if table.row_count == 0:
-            self.app.action_new_incident()
+            runbook_app(self).action_new_incident()
             return
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        runbook_app(self).open_incident(int(key))
+        if key is not None:
+            runbook_app(self).open_incident(int(key))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        runbook_app(self).open_incident(int(event.row_key.value))
+        if event.row_key.value is not None:
+            runbook_app(self).open_incident(int(event.row_key.value))

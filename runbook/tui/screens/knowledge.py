@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,9 +24,17 @@ from textual.widgets.option_list import Option
 from runbook.tui.app import runbook_app, services_of
 from runbook.tui.widgets.decision_tree import DecisionTree
 
+if TYPE_CHECKING:
+    from runbook.record.search import SearchHit
+    from runbook.services.content import Content
+
 
 class KnowledgeScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("slash", "search", "Search", key_display="/")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.content: Content | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -52,7 +62,7 @@ class KnowledgeScreen(Screen[None]):
         content = services_of(self).content
         self.app.call_from_thread(self.show_content, content)
 
-    def show_content(self, content) -> None:
+    def show_content(self, content: Content) -> None:
         from runbook.knowledge.model import rule_sort_key
 
         self.content = content
@@ -91,11 +101,15 @@ class KnowledgeScreen(Screen[None]):
         from runbook.knowledge.render import record_markdown
 
         target = "#rule-text" if event.option_list.id == "rule-list" else "#record-text"
+        if self.content is None or event.option.id is None:
+            return
         rec = self.content.knowledge.get(event.option.id)
         self.query_one(target, Markdown).update(record_markdown(rec))
 
     @on(OptionList.OptionHighlighted, "#playbook-list")
     def show_playbook(self, event: OptionList.OptionHighlighted) -> None:
+        if self.content is None or event.option.id is None:
+            return
         library = self.content.library
         self.query_one("#playbook-tree", DecisionTree).show(library, library.get(event.option.id))
 
@@ -112,7 +126,7 @@ class KnowledgeScreen(Screen[None]):
         hits = services_of(self).search(query, limit=50)
         self.app.call_from_thread(self.show_hits, hits)
 
-    def show_hits(self, hits) -> None:
+    def show_hits(self, hits: list[SearchHit]) -> None:
         table = self.query_one("#search-results", DataTable)
         table.clear()
         for h in hits:

@@ -64,7 +64,7 @@ class TimelineScreen(Screen[None]):
         since = max(0, self._last_id - 20)
         with services_of(self).session() as session:
             lines = [
-                TimelineLine(e.id, e.at, e.kind, e.author, e.summary, e.automatic, e.undone)
+                TimelineLine(e.id or 0, e.at, e.kind, e.author, e.summary, e.automatic, e.undone)
                 for e in timeline(self.incident_id, session=session, since=since)
             ]
         fresh = [line for line in lines if line.id not in self._seen]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,11 +14,16 @@ from textual.widgets import Button, Input, Label, Static
 from runbook.playbook.model import Variable
 from runbook.playbook.variables import variable_problem
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from runbook.walk.state import NeededVariable
+
 
 class VariablesScreen(ModalScreen["dict[str, str] | None"]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, needed) -> None:
+    def __init__(self, needed: Iterable[NeededVariable]) -> None:
         super().__init__()
         self.needed = list(needed)
 

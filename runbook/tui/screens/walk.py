@@ -1,13 +1,16 @@
 """Walk: one node at a time — its text, its choices, its live checks, notes, undo, autopilot.
 
 The screen holds a ``WalkEngine`` (the domain) and shows what it says; every action is an
-engine call, recorded before the screen redraws. Checks and the autopilot run in async
+engine call, recorded before the screen redraws. The engine lives in an ``EngineThread``: its
+record writes (which may wait for another responder's lock) and its checks run there, awaited by
 workers on the app's loop, so the UI never freezes and ``c`` cancels them.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,8 +23,16 @@ from textual.widgets.option_list import Option
 from runbook.errors import RunbookError
 from runbook.playbook.model import NodeKind
 from runbook.tui.app import runbook_app, services_of
+from runbook.tui.engine_thread import EngineThread
 from runbook.tui.observer import CheckFinished, CheckProgressed, CheckStarted, MessageObserver, WalkChanged
 from runbook.tui.widgets.check_panel import CheckPanel, verdict_markup
+
+if TYPE_CHECKING:
+    from textual.app import SystemCommand
+
+    from runbook.tui.screens.drills import DrillStart
+    from runbook.walk.engine import WalkEngine
+    from runbook.walk.state import NeededVariable
 
 NOTE_KINDS = {"o": "observation", "h": "hypothesis", "e": "decision", "x": "action"}
 
@@ -45,13 +56,17 @@ class WalkScreen(Screen[None]):
         *[Binding(str(i), f"choose({i})", f"choice {i}", show=False) for i in range(1, 10)],
     ]
 
-    def __init__(self, incident_id: int | None, *, start_playbook: str | None = None, drill=None) -> None:
+    def __init__(
+        self, incident_id: int | None, *, start_playbook: str | None = None, drill: DrillStart | None = None
+    ) -> None:
         super().__init__()
         self.incident_id = incident_id
         self.start_playbook = start_playbook
         self.drill = drill
         """A ``DrillStart`` when this walk is a drill (hints on ``i``, a score at the conclusion)."""
-        self.engine = None
+        self.engine: WalkEngine | None = None
+        """Built and used in ``self.thread``; the screen only reads its state to draw."""
+        self.thread = EngineThread()
         self._note_kind = "observation"
 
     def compose(self) -> ComposeResult:
@@ -72,28 +87,29 @@ class WalkScreen(Screen[None]):
         self.query_one("#checks", CheckPanel).display = False
         self.open_walk()
 
+    def on_unmount(self) -> None:
+        self.thread.close()
+
     # -- opening -------------------------------------------------------------------------------
 
     @work(exclusive=True, group="walk-open", exit_on_error=False)
     async def open_walk(self) -> None:
         services = services_of(self)
         await asyncio.to_thread(lambda: services.content)  # parsing must not block the UI
-        runner = self.drill.runner if self.drill else None
-        if self.drill is not None:
-            self.engine = services.walk_engine(runner=runner, observer=MessageObserver(self))
-        else:
-            assert self.incident_id is not None
-            self.engine = services.walk_engine(self.incident_id, observer=MessageObserver(self))
+        observer = MessageObserver(self)
         if self.drill is not None:
             from runbook.drill.session import open_drill
 
             d = self.drill
-            self.incident_id = open_drill(d.scenario, self.engine, d.variables, d.mode)
+            engine = await self.thread.call(services.walk_engine, runner=d.runner, observer=observer)
+            self.incident_id = await self.thread.call(open_drill, d.scenario, engine, d.variables, d.mode)
             self.notify(f"drill {d.scenario.id} ({d.mode}): diagnose it; i takes a hint", title="Drill")
         else:
-            node = self.engine.node
-            if node is None:
-                self.engine.start(self.start_playbook or "triage")
+            assert self.incident_id is not None
+            engine = await self.thread.call(services.walk_engine, self.incident_id, observer=observer)
+            if engine.node is None:
+                await self.thread.call(engine.start, self.start_playbook or "triage")
+        self.engine = engine
         self.refresh_node()
 
     # -- drawing -------------------------------------------------------------------------------
@@ -101,10 +117,10 @@ class WalkScreen(Screen[None]):
     def refresh_node(self) -> None:
         engine = self.engine
         node = engine.node if engine else None
-        if node is None:
+        if engine is None or node is None:
             return
         drill = f"drill {self.drill.scenario.id} · " if self.drill else ""
-        self.sub_title = f"{drill}INC-{self.incident_id:04d} · {node.playbook}"
+        self.sub_title = f"{drill}INC-{self.incident_id or 0:04d} · {node.playbook}"
         crumbs = [s.node_id for s in engine.active_path][-5:]
         self.query_one("#breadcrumb", Static).update(" › ".join(crumbs))
         text = f"## {node.title}\n\n{node.body}"
@@ -124,7 +140,7 @@ class WalkScreen(Screen[None]):
             mark = "  ◀ suggested" if suggestion and suggestion.target == choice.ref else ""
             choices.add_option(Option(f"{i}. {choice.label}{mark}", id=choice.ref))
         choices.display = bool(node.choices)
-        self.query_one("#suggestion", Static).update(self._suggestion_text())
+        self.query_one("#suggestion", Static).update(self._suggestion_text(engine))
         panel = self.query_one("#checks", CheckPanel)
         panel.display = bool(node.checks)
         if not panel.children and engine.results:
@@ -132,8 +148,10 @@ class WalkScreen(Screen[None]):
                 panel.finished(block.key, block.result)
         self.show_similar()
 
-    def _suggestion_text(self) -> str:
-        engine, node = self.engine, self.engine.node
+    def _suggestion_text(self, engine: WalkEngine) -> str:
+        node = engine.node
+        if node is None:
+            return ""
         if node.kind is NodeKind.QUESTION:
             return "[dim]answer with 1-9 (or enter on a choice); u undoes[/dim]"
         if node.kind is not NodeKind.CHECK:
@@ -180,15 +198,21 @@ class WalkScreen(Screen[None]):
         if message.what == "conclusion_reached" and self.drill is not None:
             self.score_drill()
 
-    def score_drill(self) -> None:
+    @work(group="walk-call", exit_on_error=False)
+    async def score_drill(self) -> None:
         from runbook.drill.session import finish_drill
 
-        run = self._guard(
-            lambda: finish_drill(
-                self.drill.scenario, self.engine, self.drill.mode, stop_reason="conclusion", stop_ref=self.engine.ref
+        engine, drill = self.engine, self.drill
+        if engine is None or drill is None:
+            return
+        try:
+            run = await self.thread.call(
+                finish_drill, drill.scenario, engine, drill.mode, stop_reason="conclusion", stop_ref=engine.ref or ""
             )
-        )
-        if run is None or run.score is None:
+        except RunbookError as exc:
+            runbook_app(self).show_error(exc)
+            return
+        if run.score is None:
             return
         sc = run.score
         missed = f"; missed {', '.join(sc.missed)}" if sc.missed else ""
@@ -196,20 +220,24 @@ class WalkScreen(Screen[None]):
             f"{sc.total:g}/100: root cause {sc.root_cause:g}, path {sc.path:g} "
             f"({sc.steps_taken} steps, best {sc.optimal_steps}), time {sc.time:g}, checks {sc.checks:g}"
             f"{missed}",
-            title=f"Drill {self.drill.scenario.id} scored",
+            title=f"Drill {drill.scenario.id} scored",
             timeout=30,
         )
 
     # -- actions -------------------------------------------------------------------------------
 
-    def _guard(self, fn, *args):
+    def _call(self, method: Callable[[WalkEngine], object]) -> None:
+        """Run ``method(engine)`` in the engine's thread; a domain error becomes a notification."""
         if self.engine is None or self.engine.node is None:
-            return None
+            return
+        self._engine_call(self.engine, method)
+
+    @work(group="walk-call", exit_on_error=False)
+    async def _engine_call(self, engine: WalkEngine, method: Callable[[WalkEngine], object]) -> None:
         try:
-            return fn(*args)
+            await self.thread.call(method, engine)
         except RunbookError as exc:
             runbook_app(self).show_error(exc)
-            return None
 
     def action_back(self) -> None:
         if self.query_one("#note-input", Input).display:
@@ -227,22 +255,34 @@ class WalkScreen(Screen[None]):
     async def run_checks(self) -> None:
         from runbook.walk.variables import MissingVariables
 
+        if self.engine is None:
+            return
         try:
-            await self.engine.run_checks()
+            await self.thread.run(self.engine.run_checks())
         except MissingVariables as exc:
             self.ask_variables(exc.needed)
         except RunbookError as exc:
             runbook_app(self).show_error(exc)
 
-    def ask_variables(self, needed) -> None:
+    def ask_variables(self, needed: Sequence[NeededVariable]) -> None:
         from runbook.tui.screens.variables import VariablesScreen
 
         self.app.push_screen(VariablesScreen(needed), self._got_variables)
 
-    def _got_variables(self, values) -> None:
+    def _got_variables(self, values: dict[str, str] | None) -> None:
         if values:
-            self._guard(self.engine.set_variables, values)
-            self.run_checks()
+            self._set_variables_and_run(values)
+
+    @work(group="walk-call", exit_on_error=False)
+    async def _set_variables_and_run(self, values: dict[str, str]) -> None:
+        if self.engine is None:
+            return
+        try:
+            await self.thread.call(self.engine.set_variables, values)
+        except RunbookError as exc:
+            runbook_app(self).show_error(exc)
+            return
+        self.run_checks()
 
     def action_cancel_checks(self) -> None:
         cancelled = [w for w in self.workers if w.group in ("walk-checks", "walk-auto") and w.is_running]
@@ -256,20 +296,22 @@ class WalkScreen(Screen[None]):
         if s is None:
             self.notify("no suggestion here: run the checks (r) or pick a choice (1-9)", severity="warning")
             return
-        self._guard(self.engine.choose, s.target)
+        self._call(lambda engine: engine.choose(s.target))
 
     def action_choose(self, index: int) -> None:
-        self._guard(self.engine.choose, str(index))
+        self._call(lambda engine: engine.choose(str(index)))
 
     @on(OptionList.OptionSelected, "#choices")
     def choice_selected(self, event: OptionList.OptionSelected) -> None:
-        self._guard(self.engine.choose, event.option.id)
+        target = event.option.id
+        if target is not None:
+            self._call(lambda engine: engine.choose(target))
 
     def action_undo(self) -> None:
-        self._guard(self.engine.undo)
+        self._call(lambda engine: engine.undo())
 
     def action_from_triage(self) -> None:
-        self._guard(self.engine.continue_from_triage)
+        self._call(lambda engine: engine.continue_from_triage())
 
     def action_autopilot(self) -> None:
         running = [w for w in self.workers if w.group == "walk-auto" and w.is_running]
@@ -284,9 +326,11 @@ class WalkScreen(Screen[None]):
         from runbook.walk.autopilot import autopilot
         from runbook.walk.variables import MissingVariables
 
+        if self.engine is None:
+            return
         self.notify("autopilot on: following the checks' suggestions (a stops)", title="Autopilot")
         try:
-            stop = await autopilot(self.engine)
+            stop = await self.thread.run(autopilot(self.engine))
         except MissingVariables as exc:
             self.ask_variables(exc.needed)
             return
@@ -309,44 +353,68 @@ class WalkScreen(Screen[None]):
 
     @on(Input.Submitted, "#note-input")
     def save_note(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if text and self.engine is not None and self.incident_id is not None:
+            self._save_note(self.incident_id, text, self._note_kind)
+        self._close_note()
+
+    @work(group="walk-call", exit_on_error=False)
+    async def _save_note(self, incident_id: int, text: str, kind: str) -> None:
         from runbook.record.notes import add_finding
 
-        text = event.value.strip()
-        if text and self.engine is not None:
-            step = self.engine.current_step
-            self._guard(
+        engine = self.engine
+        if engine is None:
+            return
+        step = engine.current_step
+        author = services_of(self).settings.author
+        try:
+            await self.thread.call(
                 lambda: add_finding(
-                    self.incident_id,
+                    incident_id,
                     text,
-                    session=self.engine.session,
-                    kind=self._note_kind,
-                    author=services_of(self).settings.author,
+                    session=engine.session,
+                    kind=kind,
+                    author=author,
                     step_id=step.step_id if step else None,
                 )
             )
-            self.notify(f"{self._note_kind} saved", title="Note")
-        self._close_note()
+        except RunbookError as exc:
+            runbook_app(self).show_error(exc)
+            return
+        self.notify(f"{kind} saved", title="Note")
 
     def action_hint(self) -> None:
         if self.drill is None:
             self.notify("hints are for drills", severity="warning")
             return
+        self._take_hint()
+
+    @work(group="walk-call", exit_on_error=False)
+    async def _take_hint(self) -> None:
         from runbook.drill.session import take_hint
 
-        hint = self._guard(take_hint, self.drill.scenario, self.engine)
+        if self.drill is None or self.engine is None:
+            return
+        try:
+            hint = await self.thread.call(take_hint, self.drill.scenario, self.engine)
+        except RunbookError as exc:
+            runbook_app(self).show_error(exc)
+            return
         self.notify(hint or "no more hints", title="Hint", timeout=20)
 
     def action_timeline(self) -> None:
         from runbook.tui.screens.timeline import TimelineScreen
 
-        self.app.push_screen(TimelineScreen(self.incident_id))
+        if self.incident_id is not None:
+            self.app.push_screen(TimelineScreen(self.incident_id))
 
     def action_postmortem(self) -> None:
         from runbook.tui.screens.postmortem import PostmortemScreen
 
-        self.app.push_screen(PostmortemScreen(self.incident_id))
+        if self.incident_id is not None:
+            self.app.push_screen(PostmortemScreen(self.incident_id))
 
-    def palette_commands(self):
+    def palette_commands(self) -> Iterator[SystemCommand]:
         from textual.app import SystemCommand
 
         yield SystemCommand("Run checks", "Run this node's live checks", self.action_run_checks)

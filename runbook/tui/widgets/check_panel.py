@@ -102,4 +102,5 @@ class CheckPanel(VerticalScroll):
         if row is None:
             self.started(key, result.check_type)
             row = self._row(key)
-        row.finish(result)
+        if row is not None:
+            row.finish(result)

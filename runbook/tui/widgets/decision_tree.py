@@ -25,7 +25,7 @@ class DecisionTree(Tree[str]):
         self._add(library, self.root, f"{playbook.id}#{playbook.start}", "", set())
         self.root.expand_all()
 
-    def _add(self, library: Library, parent: TreeNode, ref: str, via: str, seen: set[str]) -> None:
+    def _add(self, library: Library, parent: TreeNode[str], ref: str, via: str, seen: set[str]) -> None:
         try:
             node = library.node(ref)
         except Exception:
