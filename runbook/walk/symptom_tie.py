@@ -163,7 +163,7 @@ def _node(library: Library, ref: str) -> Node | None:
 def incident_tied_rules(knowledge: KnowledgeBase | None, incident_id: int | None, *, session: Session) -> set[str]:
     """Rules the incident's recorded symptoms point at (phrases no rule lists are ignored here:
     they were checked when recorded, and a walk must not fail on a record edited since)."""
-    if knowledge is None or incident_id is None:
+    if not isinstance(knowledge, KnowledgeBase) or incident_id is None:
         return set()
     tie = SymptomTie.from_knowledge(knowledge)
     known = {_norm(p) for p in tie.rules_by_symptom}
