@@ -23,7 +23,7 @@ from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstr
 from sqlmodel import Field, SQLModel
 
 #: Bumped whenever a table changes shape; ``runbook.record.schema`` migrates older databases.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def utcnow() -> datetime:
@@ -106,6 +106,8 @@ class EventKind(StrEnum):
     POSTMORTEM_STATUS = "postmortem_status"
     ACTION_ADDED = "action_added"
     NOTE = "note"
+    ALERT = "alert"
+    """An Alertmanager notification about the incident's alert group (firing, resolved)."""
 
 
 class FindingKind(StrEnum):
@@ -284,6 +286,45 @@ class Conclusion(SQLModel, table=True):
     rule_ids: list[str] = Field(default_factory=list, sa_column=_json())
     author: str = ""
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class AlertWalkState(StrEnum):
+    """Where the autopilot walk of an alert's incident is; one receiver claims it."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    """The autopilot stopped where a person is needed (``walk_stop`` says where and why)."""
+    FAILED = "failed"
+
+
+class AlertGroup(SQLModel, table=True):
+    """An Alertmanager alert group (its ``groupKey``) and the incident it opened.
+
+    ``group_key`` is UNIQUE: two receivers given the same notification (Alertmanager delivers
+    at least once, and teams run two behind an Alertmanager pair) race on this row, and the
+    database lets exactly one of them insert it together with its incident.
+    """
+
+    __tablename__ = "alert_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_key: str = Field(sa_column=Column(Text(), nullable=False, unique=True))
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    receiver: str = ""
+    playbook_ref: str = ""
+    """``playbook#node`` the alert routed to (triage's start when no playbook matched)."""
+    labels: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+    """The routed alert's labels, secret-looking ones masked."""
+    generator_url: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
+    status: str = Field(default="firing", max_length=16)
+    """The last notification's status: ``firing`` or ``resolved``."""
+    walk_state: str = Field(default=AlertWalkState.PENDING.value, max_length=16)
+    walk_owner: str = ""
+    """The receiver process that claimed the walk (host:pid)."""
+    walk_stop: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class SearchDoc(SQLModel, table=True):

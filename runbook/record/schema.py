@@ -10,6 +10,7 @@ History:
 - v1: incidents, events (without ``uid``), steps, check results, findings, action items.
 - v2: postmortem fields on incidents, ``closed_at``; ``event.uid`` (idempotent writes);
   conclusions; the full-text search documents and index.
+- v3: ``alert_group`` (Alertmanager group key -> incident, UNIQUE on the key; the walk's claim).
 """
 
 from __future__ import annotations
@@ -131,4 +132,9 @@ def _lpad(col: str) -> str:
     return f"CASE WHEN {col} < 10000 THEN substr('0000' || {as_text}, length({as_text}) + 1) ELSE {as_text} END"
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+def _v2_to_v3(conn: Connection) -> None:
+    # A new table only: create_all adds it (with its UNIQUE group_key), nothing else changes.
+    SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables["alert_group"]])
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
