@@ -18,8 +18,9 @@ Nothing here creates tables on import; :func:`init_db` does, and migrates older 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -64,7 +65,7 @@ def make_engine(url: str, *, echo: bool = False, synchronous: str = "FULL") -> E
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool, synchronous: str) -> Engine:
     memory = not database or database == ":memory:"
-    if not memory:
+    if database and not memory:
         # A newcomer's first command: the data directory may not exist yet.
         folder = Path(database).expanduser().parent
         try:
@@ -73,13 +74,13 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, synchronous: s
             raise StorageError(
                 f"cannot create the directory for the incident record {folder}: {exc.strerror or exc}"
             ) from exc
-    kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}}
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}}
     if memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, echo=echo, **kwargs)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn: Any, _record: object) -> None:
         # Let SQLAlchemy (not the sqlite3 module) decide when transactions begin.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -91,7 +92,7 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool, synchronous: s
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:
+    def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(WRITE_OPTION)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from runbook.errors import NotFoundError, StorageError
 from runbook.record.db import begin_write
@@ -19,7 +20,7 @@ from runbook.record.search_index import upsert_doc
 from runbook.record.writes import new_event, require_incident, write_once
 
 
-def _enum(enum: type, value: str, what: str) -> str:
+def _enum(enum: type[StrEnum], value: str, what: str) -> str:
     try:
         return enum(value).value
     except ValueError:
@@ -79,10 +80,10 @@ def add_finding(
 
 
 def findings(incident_id: int, *, session: Session, kind: str | None = None) -> list[Finding]:
-    q = select(Finding).where(Finding.incident_id == incident_id)
+    q = select(Finding).where(col(Finding.incident_id) == incident_id)
     if kind is not None:
-        q = q.where(Finding.kind == _enum(FindingKind, kind, "finding kind"))
-    return list(session.scalars(q.order_by(Finding.at, Finding.id)))
+        q = q.where(col(Finding.kind) == _enum(FindingKind, kind, "finding kind"))
+    return list(session.scalars(q.order_by(col(Finding.at), col(Finding.id))))
 
 
 def add_action_item(
@@ -167,7 +168,7 @@ def action_items(incident_id: int, *, session: Session) -> list[ActionItem]:
     return list(
         session.scalars(
             select(ActionItem)
-            .where(ActionItem.incident_id == incident_id)
-            .order_by(ActionItem.created_at, ActionItem.id)
+            .where(col(ActionItem.incident_id) == incident_id)
+            .order_by(col(ActionItem.created_at), col(ActionItem.id))
         )
     )

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from runbook.checks.redact import split_secrets
 from runbook.errors import NotFoundError, StorageError
@@ -36,7 +37,7 @@ from runbook.record.models import (
     incident_ref,
     utcnow,
 )
-from runbook.record.notes import (  # noqa: F401 - re-exported
+from runbook.record.notes import (
     action_items,
     add_action_item,
     add_finding,
@@ -44,7 +45,7 @@ from runbook.record.notes import (  # noqa: F401 - re-exported
     update_action_item,
 )
 from runbook.record.search_index import incident_body, upsert_doc
-from runbook.record.steps import (  # noqa: F401 - re-exported
+from runbook.record.steps import (
     add_check_result,
     add_conclusion,
     add_step,
@@ -58,10 +59,40 @@ from runbook.record.steps import (  # noqa: F401 - re-exported
 )
 from runbook.record.writes import default_author, new_event, require_incident, write_once
 
+# The API, with what ``steps.py`` and ``notes.py`` add (listed, so type checkers see the
+# re-exports as such).
+__all__ = [
+    "action_items",
+    "add_action_item",
+    "add_check_result",
+    "add_conclusion",
+    "add_event",
+    "add_finding",
+    "add_step",
+    "check_results",
+    "conclusions",
+    "create_incident",
+    "current_step",
+    "enum_value",
+    "findings",
+    "get_incident",
+    "list_incidents",
+    "mark_step_undone",
+    "parse_incident_ref",
+    "record_choice",
+    "set_postmortem_status",
+    "steps",
+    "timeline",
+    "to_check_result",
+    "update_action_item",
+    "update_incident",
+    "update_status",
+]
+
 _REF = re.compile(r"^\s*(?:inc-?)?0*(\d+)\s*$", re.IGNORECASE)
 
 
-def enum_value(enum: type, value: Any, what: str) -> str:
+def enum_value(enum: type[StrEnum], value: Any, what: str) -> str:
     """``value`` as a member of ``enum`` or a StorageError naming the allowed values."""
     try:
         return enum(value).value
@@ -123,6 +154,7 @@ def create_incident(
         )
         session.add(inc)
         session.flush()
+        assert inc.id is not None  # flushed: the database has given the row its id
         drill = " (drill)" if is_drill else ""
         new_event(
             session,
@@ -152,11 +184,11 @@ def list_incidents(
     *, session: Session, include_drills: bool = False, status: str | None = None, limit: int | None = None
 ) -> list[Incident]:
     """Incidents, newest first; drills only when asked for."""
-    q = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc())
+    q = select(Incident).order_by(col(Incident.started_at).desc(), col(Incident.id).desc())
     if not include_drills:
-        q = q.where(Incident.is_drill == False)  # noqa: E712 - SQL expression
+        q = q.where(col(Incident.is_drill) == False)  # noqa: E712 - SQL expression
     if status is not None:
-        q = q.where(Incident.status == enum_value(IncidentStatus, status, "status"))
+        q = q.where(col(Incident.status) == enum_value(IncidentStatus, status, "status"))
     if limit is not None:
         q = q.limit(limit)
     return list(session.scalars(q.execution_options(populate_existing=True)))
@@ -321,12 +353,12 @@ def timeline(
     events it already has (ids are stable).
     """
     iid = parse_incident_ref(incident_id)
-    q = select(Event).where(Event.incident_id == iid)
+    q = select(Event).where(col(Event.incident_id) == iid)
     if since is not None:
-        q = q.where(Event.id > since)
+        q = q.where(col(Event.id) > since)
     if not include_undone:
-        q = q.where(Event.undone == False)  # noqa: E712
-    q = q.order_by(Event.at, Event.id).execution_options(populate_existing=True)
+        q = q.where(col(Event.undone) == False)  # noqa: E712
+    q = q.order_by(col(Event.at), col(Event.id)).execution_options(populate_existing=True)
     events = list(session.scalars(q))
     session.commit()  # end the read transaction: a poller must not pin an old snapshot
     return events

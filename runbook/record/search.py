@@ -16,15 +16,22 @@ PostgreSQL with ``ts_rank``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from runbook.record.db import begin_write
 from runbook.record.models import SearchDoc, incident_ref
 from runbook.record.search_index import PG_TSVECTOR, upsert_doc
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    #: Result rows of the raw search SQL (columns by position).
+    _Rows = Sequence[Row[*tuple[Any, ...]]]
 
 #: Kinds the repository writes itself; ``index_documents`` is for the others.
 RECORD_KINDS = frozenset({"incident", "finding", "check"})
@@ -70,7 +77,11 @@ def query_tokens(query: str) -> list[str]:
 def fts5_query(query: str, *, any_word: bool = False) -> str | None:
     """An FTS5 MATCH expression meaning "all these words" (or "any", None if no words)."""
     tokens = query_tokens(query)
-    return (" OR " if any_word else " ").join(f'"{t}"' for t in tokens) if tokens else None
+    return _fts5_match(tokens, any_word) if tokens else None
+
+
+def _fts5_match(tokens: Sequence[str], any_word: bool) -> str:
+    return (" OR " if any_word else " ").join(f'"{t}"' for t in tokens)
 
 
 def index_documents(docs: Iterable[SearchDocument], *, session: Session, replace_kinds: Iterable[str] = ()) -> int:
@@ -87,7 +98,7 @@ def index_documents(docs: Iterable[SearchDocument], *, session: Session, replace
     try:
         for kind in set(replace_kinds) - RECORD_KINDS:
             keep = [d.ref for d in docs if d.kind == kind]
-            session.execute(delete(SearchDoc).where(SearchDoc.kind == kind, SearchDoc.ref.not_in(keep)))
+            session.execute(delete(SearchDoc).where(col(SearchDoc.kind) == kind, col(SearchDoc.ref).not_in(keep)))
         for d in docs:
             upsert_doc(session, kind=d.kind, ref=d.ref, title=d.title, body=d.text)
         session.commit()
@@ -126,9 +137,7 @@ def search(
         if pg:
             rows = _search_pg(session, tokens, any_word, include_drills, kinds, limit)
         else:
-            rows = _search_sqlite(
-                session, fts5_query(query, any_word=any_word), include_drills, kinds, limit, rank_window
-            )
+            rows = _search_sqlite(session, _fts5_match(tokens, any_word), include_drills, kinds, limit, rank_window)
         if rows:
             break
     session.commit()  # end the read transaction
@@ -144,7 +153,7 @@ def _drill_filter(doc: str) -> str:
     return f"(:drills OR {doc}.incident_id IS NULL OR i.is_drill = :false)"
 
 
-def _kind_filter(kinds: list[str] | None, params: dict, doc: str = "d") -> str:
+def _kind_filter(kinds: list[str] | None, params: dict[str, Any], doc: str = "d") -> str:
     if kinds is None:
         return ""
     names = []
@@ -154,18 +163,20 @@ def _kind_filter(kinds: list[str] | None, params: dict, doc: str = "d") -> str:
     return f" AND {doc}.kind IN ({', '.join(names) or 'NULL'})"
 
 
-def _search_sqlite(session: Session, match: str, drills: bool, kinds, limit: int, window: int | None):
-    params = {"q": match, "drills": drills, "false": False, "limit": limit}
+def _search_sqlite(
+    session: Session, match: str, drills: bool, kinds: list[str] | None, limit: int, window: int | None
+) -> _Rows:
+    params: dict[str, Any] = {"q": match, "drills": drills, "false": False, "limit": limit}
     kind_sql = _kind_filter(kinds, params)
     if window is not None and limit > 0:
         # The (window+1)-th newest match: walking the doclist in rowid order costs no ranking.
         params["w"] = max(0, window)
-        lo = _run(
+        bound = _run(
             session,
             "SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid DESC LIMIT 1 OFFSET :w",
             params,
         )
-        lo = lo[0][0] if lo else None
+        lo = bound[0][0] if bound else None
         if lo is not None:
             params["lo"] = lo
             # A rowid bound is an index constraint for FTS5: only the newest matches are ranked.
@@ -175,13 +186,13 @@ def _search_sqlite(session: Session, match: str, drills: bool, kinds, limit: int
     return _run(session, _sqlite_sql("1", kind_sql), params)
 
 
-def _run(session: Session, sql: str, params: dict) -> list:
+def _run(session: Session, sql: str, params: dict[str, Any]) -> _Rows:
     # Straight to the driver (sqlite3 takes :name parameters itself): the ORM's statement
     # machinery costs ~0.3 ms a call, as much as the whole FTS5 query for a rare word.
     return session.connection().exec_driver_sql(sql, params).all()
 
 
-def _with_knowledge(session: Session, rows: list, params: dict, kind_sql: str) -> list:
+def _with_knowledge(session: Session, rows: _Rows, params: dict[str, Any], kind_sql: str) -> _Rows:
     """Window hits merged with the matching knowledge documents (no incident) older than the window."""
     # Knowledge is fed in batches, so its ids sit in a few narrow ranges: bounding the rowid to
     # the knowledge id range (an FTS5 index constraint) skips most of the findings' doclist.
@@ -220,10 +231,12 @@ def _sqlite_sql(rowid_cond: str, kind_sql: str, *, fts_sort: bool = True) -> str
     )
 
 
-def _search_pg(session: Session, tokens: list[str], any_word: bool, drills: bool, kinds, limit: int):
+def _search_pg(
+    session: Session, tokens: list[str], any_word: bool, drills: bool, kinds: list[str] | None, limit: int
+) -> _Rows:
     # Tokens are bare words, so websearch syntax can only ever mean "this or that".
     words, parser = (" or ".join(tokens), "websearch_to_tsquery") if any_word else (" ".join(tokens), "plainto_tsquery")
-    params = {"q": words, "drills": drills, "false": False, "limit": limit}
+    params: dict[str, Any] = {"q": words, "drills": drills, "false": False, "limit": limit}
     # Rank and cut first, then build headlines only for the hits that are returned.
     sql = (
         f"WITH q AS (SELECT {parser}('english', :q) AS q), "
@@ -243,7 +256,7 @@ def _search_pg(session: Session, tokens: list[str], any_word: bool, drills: bool
 
 def all_documents(*, session: Session, kind: str | None = None) -> list[SearchDoc]:
     """The indexed documents (for checks and tooling)."""
-    q = select(SearchDoc).order_by(SearchDoc.kind, SearchDoc.ref)
+    q = select(SearchDoc).order_by(col(SearchDoc.kind), col(SearchDoc.ref))
     if kind is not None:
-        q = q.where(SearchDoc.kind == kind)
+        q = q.where(col(SearchDoc.kind) == kind)
     return list(session.scalars(q))

@@ -18,9 +18,9 @@ Knowledge-base rules and playbook nodes are fed in by their owners through
 from __future__ import annotations
 
 from sqlalchemy import Connection, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from runbook.record.models import SearchDoc
+from runbook.record.models import Incident, SearchDoc
 
 SQLITE_RANK = "bm25(2.0, 1.0)"
 PG_TSVECTOR = "search_doc.tsv"
@@ -77,7 +77,7 @@ def upsert_doc(
     session: Session, *, kind: str, ref: str, title: str, body: str, incident_id: int | None = None
 ) -> SearchDoc:
     """Insert or update one document; the caller commits (same transaction as the source row)."""
-    doc = session.scalars(select(SearchDoc).where(SearchDoc.kind == kind, SearchDoc.ref == ref)).first()
+    doc = session.scalars(select(SearchDoc).where(col(SearchDoc.kind) == kind, col(SearchDoc.ref) == ref)).first()
     if doc is None:
         doc = SearchDoc(kind=kind, ref=ref, title=title, body=body, incident_id=incident_id)
         session.add(doc)
@@ -87,6 +87,6 @@ def upsert_doc(
     return doc
 
 
-def incident_body(inc) -> str:
+def incident_body(inc: Incident) -> str:
     parts = [inc.service, inc.summary, inc.impact, inc.trigger, inc.resolution]
     return "\n".join(p for p in parts if p)

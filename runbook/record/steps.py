@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from runbook.checks.base import CheckResult, Evidence, Verdict
 from runbook.record.models import CheckRecord, Conclusion, Event, EventKind, Step, utcnow
@@ -39,7 +39,7 @@ def add_step(
     def build(uid: str) -> Step:
         require_incident(session, incident_id)
         when = at or utcnow()
-        last = session.scalar(select(func.max(Step.seq)).where(Step.incident_id == incident_id)) or 0
+        last = session.scalar(select(func.max(col(Step.seq))).where(col(Step.incident_id) == incident_id)) or 0
         prev = current_step(incident_id, session=session)
         if prev is not None and prev.left_at is None:
             prev.left_at = when
@@ -121,7 +121,7 @@ def mark_step_undone(
         when = at or utcnow()
         step.undone, step.undone_at = True, when
         session.add(step)
-        session.execute(update(Event).where(Event.step_id == step.id).values(undone=True))
+        session.execute(update(Event).where(col(Event.step_id) == step.id).values(undone=True))
         return new_event(
             session,
             uid,
@@ -140,9 +140,9 @@ def mark_step_undone(
 
 def steps(incident_id: int, *, session: Session, include_undone: bool = False) -> list[Step]:
     """The path through the playbooks, in order."""
-    q = select(Step).where(Step.incident_id == incident_id).order_by(Step.seq)
+    q = select(Step).where(col(Step.incident_id) == incident_id).order_by(col(Step.seq))
     if not include_undone:
-        q = q.where(Step.undone == False)  # noqa: E712
+        q = q.where(col(Step.undone) == False)  # noqa: E712
     return list(session.scalars(q.execution_options(populate_existing=True)))
 
 
@@ -150,8 +150,8 @@ def current_step(incident_id: int, *, session: Session) -> Step | None:
     """Where a resumed incident continues: the last step that was not undone (None before any)."""
     q = (
         select(Step)
-        .where(Step.incident_id == incident_id, Step.undone == False)  # noqa: E712
-        .order_by(Step.seq.desc())
+        .where(col(Step.incident_id) == incident_id, col(Step.undone) == False)  # noqa: E712
+        .order_by(col(Step.seq).desc())
         .limit(1)
         .execution_options(populate_existing=True)
     )
@@ -220,10 +220,10 @@ def add_check_result(
 
 
 def check_results(incident_id: int, *, session: Session, step_id: int | None = None) -> list[CheckRecord]:
-    q = select(CheckRecord).where(CheckRecord.incident_id == incident_id)
+    q = select(CheckRecord).where(col(CheckRecord.incident_id) == incident_id)
     if step_id is not None:
-        q = q.where(CheckRecord.step_id == step_id)
-    return list(session.scalars(q.order_by(CheckRecord.started_at, CheckRecord.id)))
+        q = q.where(col(CheckRecord.step_id) == step_id)
+    return list(session.scalars(q.order_by(col(CheckRecord.started_at), col(CheckRecord.id))))
 
 
 def to_check_result(rec: CheckRecord) -> CheckResult:
@@ -292,7 +292,9 @@ def add_conclusion(
 def conclusions(incident_id: int, *, session: Session) -> list[Conclusion]:
     return list(
         session.scalars(
-            select(Conclusion).where(Conclusion.incident_id == incident_id).order_by(Conclusion.at, Conclusion.id)
+            select(Conclusion)
+            .where(col(Conclusion.incident_id) == incident_id)
+            .order_by(col(Conclusion.at), col(Conclusion.id))
         )
     )
 

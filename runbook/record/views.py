@@ -43,14 +43,16 @@ class RecordedIncident:
 
 def load_record(incident_id: int | str, *, session: Session) -> RecordedIncident:
     inc = repo.get_incident(incident_id, session=session)
+    iid = inc.id
+    assert iid is not None  # a stored row has its id
     record = RecordedIncident(
         incident=inc,
-        events=tuple(repo.timeline(inc.id, session=session)),
-        steps=tuple(repo.steps(inc.id, session=session, include_undone=True)),
-        checks=tuple(repo.check_results(inc.id, session=session)),
-        findings=tuple(repo.findings(inc.id, session=session)),
-        actions=tuple(repo.action_items(inc.id, session=session)),
-        conclusions=tuple(repo.conclusions(inc.id, session=session)),
+        events=tuple(repo.timeline(iid, session=session)),
+        steps=tuple(repo.steps(iid, session=session, include_undone=True)),
+        checks=tuple(repo.check_results(iid, session=session)),
+        findings=tuple(repo.findings(iid, session=session)),
+        actions=tuple(repo.action_items(iid, session=session)),
+        conclusions=tuple(repo.conclusions(iid, session=session)),
     )
     session.commit()
     return record

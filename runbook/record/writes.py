@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from runbook.errors import NotFoundError, RunbookError, StorageError
 from runbook.record.db import begin_write
@@ -42,14 +42,17 @@ def default_author() -> str:
     return process_author()
 
 
-def write_once(session: Session, model: type, uid: str | None, build: Callable[[str], T]) -> T:
-    """Commit what ``build(uid)`` adds, unless ``model`` already has a row with ``uid``."""
+def write_once(session: Session, model: type[Any], uid: str | None, build: Callable[[str], T]) -> T:
+    """Commit what ``build(uid)`` adds, unless ``model`` already has a row with ``uid``.
+
+    ``model`` is any record table with a unique ``uid`` column (SQLModel gives the tables no
+    common base that declares it, hence ``type[Any]``)."""
     uid = uid or new_uid()
     last: Exception | None = None
     for attempt in range(_ATTEMPTS):
         try:
             begin_write(session)
-            existing = session.scalars(select(model).where(model.uid == uid)).first()
+            existing: T | None = session.scalars(select(model).where(col(model.uid) == uid)).first()
             if existing is not None:
                 session.commit()
                 return existing
