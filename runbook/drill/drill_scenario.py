@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+#: ``lab:`` of a scenario made from a recorded incident: there is no lab, it replays only.
+NO_LAB = "none"
+
 
 @dataclass(frozen=True)
 class DrillScenario:
@@ -22,7 +25,7 @@ class DrillScenario:
     playbook: str
     """Where the responder starts: a playbook id (its start node) or ``playbook#node``."""
     lab: str
-    """Lab scenario to bring up for live mode (``runbook lab up <lab>``)."""
+    """Lab scenario to bring up for live mode (``runbook lab up <lab>``), or ``none`` (replay only)."""
     replay: str
     """Name of the recording (``drills/recordings/<name>.json``) replay mode answers from."""
     briefing: str

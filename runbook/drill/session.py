@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.checks.base import CheckResult
+from runbook.drill.drill_scenario import NO_LAB
 from runbook.drill.scenarios import DrillScenario
 from runbook.drill.scoring import DrillPath, Score, checks_on_path, optimal_path, score
 from runbook.errors import RunbookError
@@ -78,6 +79,8 @@ def drill_variables(
 ) -> tuple[dict[str, str], Any]:
     """(variables, check runner) for ``mode``: the lab's variables and the real runner, or the
     recording's variables and the replay runner."""
+    if mode == LIVE and scenario.lab == NO_LAB:
+        raise DrillError(f"drill {scenario.id!r} replays a recorded incident and has no lab; run it with --replay")
     if mode == LIVE:
         from runbook.checks.runner import run_check
         from runbook.drill.lab import lab_status

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from runbook.drill.drill_scenario import DrillScenario
+from runbook.drill.drill_scenario import NO_LAB, DrillScenario
 from runbook.errors import PlaybookError, RunbookError
 
 
@@ -34,8 +34,11 @@ def validate_scenario(
     incidents = getattr(knowledge, "incidents", None) if knowledge is not None else None
     if incidents and scenario.incident not in incidents:
         err("incident", f"unknown incident {scenario.incident!r}; known: {', '.join(sorted(incidents))}")
-    if scenario.lab not in LAB_SCENARIOS:
-        err("lab", f"unknown lab scenario {scenario.lab!r}; known: {', '.join(LAB_SCENARIOS)}")
+    if scenario.lab not in LAB_SCENARIOS and scenario.lab != NO_LAB:
+        err(
+            "lab",
+            f"unknown lab scenario {scenario.lab!r}; known: {', '.join(LAB_SCENARIOS)}, or {NO_LAB} (replay only)",
+        )
     playbook_id, _, node_id = scenario.playbook.partition("#")
     if playbook_id not in library.playbooks:
         err(

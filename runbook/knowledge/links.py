@@ -1,9 +1,10 @@
 """Cross-link validation of the knowledge base, and against the playbook library.
 
 Records link to each other by id (an incident's rules, a rule's incident and causes) and to
-playbook nodes (a rule's conclusions). A link that points nowhere is found here, at
-``runbook validate`` time, not by a responder in the middle of an outage. The playbook
-library is passed in (duck-typed: ``.playbooks[id].nodes[node_id].conclusion.rules``), so this
+playbook nodes (a rule's conclusions). A rule and the incident it came from name each other; a
+later incident (a team's postmortem) may name the rule again as its root cause. A link that
+points nowhere is found here, at ``runbook validate`` time, not by a responder in the middle of
+an outage. The playbook library is passed in (duck-typed: ``.playbooks[id].nodes[node_id].conclusion.rules``), so this
 module imports nothing from the playbook package.
 """
 
@@ -99,7 +100,7 @@ def validate_links(
                     "rules",
                     f"incident {inc.id} names rule '{rid}', which is not in incidents/rules/; known: {_known(kb.rules)}",
                 )
-            elif named.incident != inc.id:
+            elif named.incident != inc.id and not _recurrence(kb, rid):
                 err(
                     inc,
                     "rules",
@@ -135,6 +136,13 @@ def validate_links(
                     f"{rec.id} names incident '{iid}', which is not in incidents/p0/; known: {_known(kb.incidents)}",
                 )
     return errors
+
+
+def _recurrence(kb: KnowledgeBase, rule_id: str) -> bool:
+    """An incident may name a rule that came from another incident (a team's postmortem of a
+    recurrence) when that rule is anchored: its own incident exists and lists it back."""
+    origin = kb.incidents.get(kb.rules[rule_id].incident)
+    return origin is not None and rule_id in origin.rules
 
 
 def _registry_validator() -> ParamValidator:

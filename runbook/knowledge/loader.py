@@ -214,7 +214,7 @@ def _rule(doc: Document, fields: dict[str, Any], err: _FileErrors) -> Rule:
     return Rule(
         kind="rule",
         incident=_text(doc, "incident", err),
-        section_ref=_text(doc, "section", err),
+        section_ref=_text(doc, "section", err, required=False),
         failure_mode=_text(doc, "failure_mode", err),
         demand=_text(doc, "demand", err, required=False),
         checks=checks,
