@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 #: Bumped whenever a table changes shape; ``runbook.record.schema`` migrates older databases.
@@ -34,7 +34,7 @@ def new_uid() -> str:
     return str(uuid.uuid4())
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and always read back timezone-aware.
 
     SQLite has no timezone type and returns naive values; PostgreSQL's ``timestamptz`` returns
@@ -44,7 +44,7 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:  # naive values are taken to be UTC already
@@ -53,7 +53,7 @@ class UtcDateTime(TypeDecorator):
         # SQLite stores the isoformat text; drop the offset so stored values sort as strings.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
