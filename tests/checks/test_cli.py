@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.fixtures.proc import free_port
 
@@ -80,7 +81,16 @@ def test_check_fail_exit_2_text(nginx):
     assert any(line.strip().startswith("probe_timeout_s") and line.endswith("0.1") for line in lines)
 
 
-def test_check_warn_exit_1_with_list_param(nginx, header_echo):
+def test_check_warn_exit_1_with_list_param():
+    # source-scan findings are heuristics: warn (a never-echoed trace ID, used here before, is now unknown)
+    sample = Path(__file__).parent / "go_samples" / "bad" / "trace.go"
+    p = runbook("check", "go_source_scan", "-p", f"path={sample}", "-p", "patterns=[raw_header_lookup]", "--json")
+    assert p.returncode == 1, p.stdout + p.stderr
+    result = json.loads(p.stdout)
+    assert result["params"]["patterns"] == ["raw_header_lookup"] and result["figures"]["findings"] == 1
+
+
+def test_check_unknown_exit_3_when_nothing_is_echoed(header_echo):
     p = runbook(
         "check",
         "trace_header_canonicalization",
@@ -90,7 +100,7 @@ def test_check_warn_exit_1_with_list_param(nginx, header_echo):
         f"hop_urls=[{header_echo.url('/go')}]",
         "--json",
     )
-    assert p.returncode == 1, p.stdout + p.stderr
+    assert p.returncode == 3, p.stdout + p.stderr
     assert json.loads(p.stdout)["figures"]["hops"] == 2
 
 
