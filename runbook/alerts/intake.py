@@ -178,6 +178,7 @@ class AlertIntake:
             "matched": [str(m) for m in routed.route.matchers] if routed.route else [],
             "variables_missing": missing,
         }
+        firing = [f"{a.fingerprint}@{a.startsAt.isoformat()}" for a in note.firing]
         route_text = routed.ref if routed.route else f"{routed.ref} (no playbook matched)"
         summary = f"alert firing: {alert.alertname or 'alert'} {_label_text(labels)} -> {route_text}"
         with self.services.session() as session:
@@ -194,6 +195,7 @@ class AlertIntake:
                 playbook_ref=routed.ref,
                 event_summary=summary,
                 event_payload=payload,
+                firing=firing,
                 author=self.services.settings.author,
             )
             iid = opening.incident_id
@@ -206,8 +208,7 @@ class AlertIntake:
                     "opened", opening.incident.ref, routed.ref, walk, group_id=group_id, incident_id=iid
                 )
             # The group's incident is open already: a repeat, or the group changed.
-            firing = sorted(f"{a.fingerprint}@{a.startsAt.isoformat()}" for a in note.firing)
-            uid = record_alerts.event_uid("firing-set", note.groupKey, iid, *firing)
+            uid = record_alerts.firing_uid(note.groupKey, iid, firing)
             record_alerts.add_alert_event(
                 iid,
                 f"alert firing: {len(note.firing)} alert(s) in the group",

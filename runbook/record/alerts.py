@@ -12,7 +12,7 @@ changed the row walks.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -67,6 +67,11 @@ def event_uid(*parts: object) -> str:
     return str(uuid.uuid5(_NS, "\x1f".join(str(p) for p in parts)))
 
 
+def firing_uid(group_key: str, incident_id: int, firing: Sequence[str]) -> str:
+    """The uid of the timeline event for this set of firing alerts of the group's incident."""
+    return event_uid("firing-set", group_key, incident_id, *sorted(firing))
+
+
 def open_alert_incident(
     *,
     session: Session,
@@ -81,10 +86,14 @@ def open_alert_incident(
     playbook_ref: str = "",
     event_summary: str = "",
     event_payload: Mapping[str, Any] | None = None,
+    firing: Sequence[str] = (),
     author: str | None = None,
 ) -> AlertOpening:
     """The live incident of ``group_key``, opened here (with the alert as its first timeline
-    event after ``opened``) unless another write already did."""
+    event after ``opened``) unless another write already did.
+
+    ``firing``: what identifies the group's firing alerts (fingerprint@startsAt); the same set
+    seen again later is the same timeline event (see :func:`firing_uid`)."""
     stored, secrets = split_secrets(variables or {})
     last: Exception | None = None
     for _ in range(_ATTEMPTS):
@@ -120,7 +129,7 @@ def open_alert_incident(
             session.add(group)
             new_event(
                 session,
-                event_uid("firing", group_key, inc.id),
+                firing_uid(group_key, inc.id, firing),
                 inc.id,
                 EventKind.ALERT,
                 event_summary or f"alert firing: {title}",
