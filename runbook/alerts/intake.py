@@ -142,9 +142,11 @@ def receiver_id() -> str:
 class AlertIntake:
     """Turns notifications into incidents through ``Services``; thread-safe (a session per call)."""
 
-    def __init__(self, services: Services, *, owner: str | None = None) -> None:
+    def __init__(self, services: Services, *, owner: str | None = None, claim_walks: bool = True) -> None:
         self.services = services
         self.owner = owner or receiver_id()
+        self.claim_walks = claim_walks
+        """False (``--no-walk``): incidents are opened, their walks left pending for a receiver that walks."""
 
     def prepare(self, note: Notification) -> tuple[Routed, dict[str, str], dict[str, str]]:
         """Route and render the variables; raises :class:`BadNotification` (422) before any write."""
@@ -203,7 +205,7 @@ class AlertIntake:
             assert group_id is not None
             if opening.created:
                 self.services.secrets.keep(iid, opening.secrets)
-                walk = record_alerts.claim_walk(group_id, iid, self.owner, session=session)
+                walk = self.claim_walks and record_alerts.claim_walk(group_id, iid, self.owner, session=session)
                 return IntakeResult(
                     "opened", opening.incident.ref, routed.ref, walk, group_id=group_id, incident_id=iid
                 )

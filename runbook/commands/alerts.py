@@ -49,7 +49,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
         "--drain", type=float, default=20.0, metavar="S", help="seconds running walks get to finish on SIGTERM"
     )
     s.add_argument("--max-body", type=int, default=None, metavar="BYTES", help="largest body accepted (default 1 MiB)")
-    s.add_argument("--no-walk", action="store_true", help="open incidents only; walk nothing")
+    s.add_argument(
+        "--no-walk", action="store_true", help="open incidents only; their walks stay pending for a receiver that walks"
+    )
     s.set_defaults(func=cmd_serve, error_exit=3)
 
 
@@ -67,7 +69,7 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
     require_token_off_loopback(host, token)
     services.engine  # noqa: B018 - open (and migrate) the record before the first notification
     services.content  # noqa: B018 - and load the playbooks: a broken one fails here, not mid-alert
-    intake = AlertIntake(services)
+    intake = AlertIntake(services, claim_walks=not args.no_walk)
 
     def log_walk(done: WalkDone) -> None:
         print(

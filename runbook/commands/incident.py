@@ -90,20 +90,39 @@ def cmd_new(args: argparse.Namespace, services: Services) -> int:
 
 def cmd_list(args: argparse.Namespace, services: Services) -> int:
     from runbook.record import repo
+    from runbook.record.alerts import groups_by_incident
     from runbook.record.views import to_data
 
     with services.session() as session:
         incidents = repo.list_incidents(session=session, include_drills=args.all)
+        # Incidents opened by `runbook alerts serve` carry their Alertmanager group.
+        groups = groups_by_incident([i.id for i in incidents if i.id is not None], session=session)
         if args.json:
-            print(json.dumps([to_data(i) for i in incidents], indent=2))
+            rows = []
+            for i in incidents:
+                data = to_data(i)
+                group = groups.get(i.id or 0)
+                if group is not None:
+                    data["alert"] = {
+                        "group_key": group.group_key,
+                        "labels": group.labels,
+                        "status": group.status,
+                        "playbook": group.playbook_ref,
+                        "generator_url": group.generator_url,
+                        "walk": group.walk_state,
+                        "walk_stop": group.walk_stop,
+                    }
+                rows.append(data)
+            print(json.dumps(rows, indent=2))
         elif not incidents:
             print("no incidents yet; open one with: runbook incident new --title '...'")
         else:
             for i in incidents:
                 drill = " [drill]" if i.is_drill else ""
+                alert = " [alert]" if (i.id or 0) in groups else ""
                 print(
                     f"{i.ref}  {i.severity}  {i.status:<9}  {i.started_at:%Y-%m-%d %H:%M}Z  "
-                    f"{i.service or '-'}  {i.title}{drill}"
+                    f"{i.service or '-'}  {i.title}{drill}{alert}"
                 )
     return 0
 

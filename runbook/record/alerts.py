@@ -27,6 +27,7 @@ from runbook.record.db import begin_write
 from runbook.record.models import (
     AlertGroup,
     AlertWalkState,
+    CheckRecord,
     Event,
     EventKind,
     Incident,
@@ -270,6 +271,19 @@ def groups_by_incident(incident_ids: Iterable[int], *, session: Session) -> dict
     rows = list(session.scalars(q.execution_options(populate_existing=True)))
     session.commit()
     return {g.incident_id: g for g in rows}
+
+
+def walk_summary(group: AlertGroup, *, session: Session) -> str:
+    """One line for a list: the findings recorded so far and where the autopilot stands."""
+    counts: dict[str, int] = {}
+    for rec in session.scalars(select(CheckRecord).where(col(CheckRecord.incident_id) == group.incident_id)):
+        counts[rec.verdict] = counts.get(rec.verdict, 0) + 1
+    session.commit()
+    found = ", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no check yet"
+    if group.walk_state == AlertWalkState.STOPPED.value and group.walk_stop.startswith("autopilot stopped: "):
+        where = group.walk_stop.removeprefix("autopilot stopped: ").split(": ", 1)[0]
+        return f"{found}; stopped: {where}"
+    return f"{found}; walk {group.walk_state}"
 
 
 def group_by_key(group_key: str, *, session: Session) -> AlertGroup | None:

@@ -105,7 +105,15 @@ def receiver(tmp_path, shipped_content):
         queue = WalkQueue(services, concurrency=walks, on_done=done.append).start() if walks else None
         log = io.StringIO()
         kwargs = {"max_body": max_body} if max_body else {}
-        server = AlertServer(AlertIntake(services), queue, host="127.0.0.1", port=0, token=token, log=log, **kwargs)
+        server = AlertServer(
+            AlertIntake(services, claim_walks=queue is not None),
+            queue,
+            host="127.0.0.1",
+            port=0,
+            token=token,
+            log=log,
+            **kwargs,
+        )
         threading.Thread(target=server.serve_forever, daemon=True).start()
         rec = Receiver(services, server, queue, log, done)
         started.append(rec)

@@ -24,6 +24,12 @@ class IncidentRow:
     service: str
     started: str
     drill: bool
+    alert: str = ""
+    """Opened from an Alertmanager alert: where its autopilot walk stands (else empty)."""
+
+    @property
+    def title_cell(self) -> str:
+        return f"[alert] {self.title} ({self.alert})" if self.alert else self.title
 
 
 class HomeScreen(Screen[None]):
@@ -67,9 +73,12 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
     def load(self) -> None:
+        from runbook.record.alerts import groups_by_incident, walk_summary
         from runbook.record.repo import list_incidents
 
         with services_of(self).session() as session:
+            incidents = list_incidents(session=session, limit=200)
+            groups = groups_by_incident([i.id or 0 for i in incidents], session=session)
             rows = [
                 IncidentRow(
                     i.id or 0,
@@ -80,8 +89,9 @@ class HomeScreen(Screen[None]):
                     i.service,
                     i.started_at.strftime("%m-%d %H:%M"),
                     i.is_drill,
+                    walk_summary(groups[i.id or 0], session=session) if (i.id or 0) in groups else "",
                 )
-                for i in list_incidents(session=session, limit=200)
+                for i in incidents
             ]
         self.app.call_from_thread(self.show_rows, rows)
 
@@ -90,7 +100,7 @@ class HomeScreen(Screen[None]):
         table.clear()
         open_first = sorted(rows, key=lambda r: (r.status in ("resolved", "closed"), -r.id))
         for r in open_first:
-            table.add_row(r.ref, r.severity, r.status, r.title, r.service or "-", r.started, key=str(r.id))
+            table.add_row(r.ref, r.severity, r.status, r.title_cell, r.service or "-", r.started, key=str(r.id))
         empty = self.query_one("#home-empty", Static)
         empty.update("No incidents yet. Press n to start one, or k to read the knowledge base.")
         empty.display = not rows
