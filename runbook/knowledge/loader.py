@@ -23,6 +23,7 @@ from runbook.errors import PlaybookError
 from runbook.knowledge.document import Document, DocumentError, code_blocks, parse_document, table_rows
 from runbook.knowledge.model import (
     INCIDENT_SECTIONS,
+    RULE_ID,
     RULE_SECTIONS,
     IncidentRecord,
     KnowledgeBase,
@@ -205,6 +206,12 @@ def _require_sections(doc: Document, wanted: tuple[str, ...], err: _FileErrors) 
 
 
 def _rule(doc: Document, fields: dict[str, Any], err: _FileErrors) -> Rule:
+    if not RULE_ID.fullmatch(fields["id"]):
+        err.add(
+            doc.key_lines.get("id", 1),
+            f"rule id '{fields['id']}' is not a rule id; use capitals and digits ending in a number "
+            "(R13, TEAM-1, PAY12)",
+        )
     _require_sections(doc, RULE_SECTIONS, err)
     for title in ("Anti-pattern", "Fix"):
         sec = next((s for s in doc.sections if s.title.lower() == title.lower()), None)

@@ -9,6 +9,7 @@ CLI, the engine and the UI without anyone mutating it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,10 @@ class IncidentRecord(Record):
     actions: tuple[PostmortemAction, ...] = ()
     """Parsed from the body's "Action items" table."""
 
+
+#: A rule id: the shipped ``R1``..``R12``, or a team's own scheme (``TEAM-1``, ``PAY12``). It ends in
+#: a number so that every list sorts ``R2`` before ``R10`` (``runbook.rule_ids``).
+RULE_ID = re.compile(r"[A-Z][A-Z0-9]*-?\d+")
 
 #: Sections every rule record must have, in this order.
 RULE_SECTIONS = (

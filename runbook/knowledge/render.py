@@ -18,7 +18,7 @@ def record_markdown(rec: Record) -> str:
     """The record's body, preceded by a line of its key facts."""
     facts = [f"**{rec.id}**", rec.kind]
     if isinstance(rec, Rule):
-        facts += [f"incident {rec.incident}", f"section {rec.section_ref}"]
+        facts += [f"incident {rec.incident}"] + ([f"section {rec.section_ref}"] if rec.section_ref else [])
         if rec.conclusions:
             facts.append("concluded at " + ", ".join(f"`{c}`" for c in rec.conclusions))
     elif isinstance(rec, IncidentRecord):

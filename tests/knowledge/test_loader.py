@@ -198,3 +198,18 @@ def test_unreadable_bytes_are_an_error_not_a_crash(tree):
 def test_missing_directories_load_nothing(tmp_path):
     kb, errors = load_knowledge([tmp_path / "nowhere"])
     assert errors == [] and kb.records() == []
+
+
+def test_team_rule_ids_load_and_sort_and_a_malformed_one_is_reported(tree):
+    """A team's own scheme (#15): TEAM-1, PAY12 load and sort by their number; an id that does
+    not end in a number cannot be sorted with the others and is an error."""
+    from runbook.rule_ids import rule_sort_key
+
+    for rid in ("TEAM-10", "TEAM-2", "PAY12", "bad-rule"):
+        tree(f"rules/{rid}.md", rule_text(rid))
+    kb, errors = load_knowledge([tree.root])
+    assert sorted(kb.rules, key=rule_sort_key) == ["PAY12", "TEAM-2", "TEAM-10", "bad-rule"]
+    assert [e.message for e in errors] == [
+        f"{tree.root / 'rules' / 'bad-rule.md'}:2: rule id 'bad-rule' is not a rule id; use capitals and digits "
+        "ending in a number (R13, TEAM-1, PAY12)"
+    ]

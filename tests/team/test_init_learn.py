@@ -61,14 +61,19 @@ def _walk(cli, *choose: str, title: str, health_url: str) -> dict:
 
 def test_learn_from_an_incident_none_of_the_rules_explain_then_the_next_one_shows_it(cli, team, nginx):
     health = nginx.url("/health")
+    # The probe really runs against nginx; the responder, not its verdict, decides that the push
+    # is not it (on a busy machine the verdict may be a slow-probe warn), so the path is fixed.
     first = _walk(
         cli,
         "start=team-example#start",
         "team-example#start=probe",
+        "team-example#probe=triage#unexplained",
         title="Checkout 5xx after the pool resize",
         health_url=health,
     )
     assert [s["ref"] for s in first["path"]][-2:] == ["team-example#probe", "triage#unexplained"], first["path"]
+    probe = first["path"][-2]["checks"]
+    assert [c["check_type"] for c in probe] == ["http_probe_flapping"] and probe[0]["verdict"] in ("ok", "warn", "fail")
     code, out, err = cli("incident", "close", "INC-0001", "--note", "pool size reverted")
     assert code == 0, err
     code, out, err = cli("learn", "INC-0001", "--json")
@@ -120,7 +125,7 @@ def test_learn_from_an_incident_none_of_the_rules_explain_then_the_next_one_show
     scenario = team / "incidents" / "drills" / "inc-0001.md"
     recording = json.loads((team / "incidents" / "drills" / "recordings" / "inc-0001.json").read_text())
     assert list(recording["by_block"]) == ["team-example#probe#0"]
-    assert recording["by_block"]["team-example#probe#0"]["verdict"] == "ok"
+    assert recording["by_block"]["team-example#probe#0"]["verdict"] == probe[0]["verdict"]
     assert recording["variables"]["health_url"] == health
     code, out, err = cli("validate")
     assert (code, out) == (0, ""), out + err

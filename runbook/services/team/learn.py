@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from runbook.errors import PlaybookError, RunbookError
+from runbook.knowledge.model import RULE_ID
 from runbook.report.context import DiagnosisStep, PostmortemContext
 
 if TYPE_CHECKING:
@@ -130,9 +131,14 @@ def learn_incident(
     draft: Path | None = None
     branch: Branch | None = None
     rules = concluded
-    if not concluded:
+    earlier = tuple(r.id for r in kb.rules.values() if r.incident == ref)
+    if not concluded and earlier:
+        # learned before (--force): keep the team's edited draft rule and branch, rewrite the record
+        rules = earlier
+        notes.append(f"kept the rule(s) learned before from {ref}: {', '.join(earlier)}")
+    elif not concluded:
         new_id = rule_id or _next_rule_id(kb.rule_ids(), incidents_dir / "rules", rule_prefix)
-        if not re.fullmatch(r"[A-Z][A-Z0-9]*-?\d+", new_id):
+        if not RULE_ID.fullmatch(new_id):
             raise RunbookError(f"rule id {new_id!r} is not valid; use capitals and digits, e.g. TEAM-2 or PAY12")
         if new_id in kb.rules:
             raise RunbookError(f"rule {new_id} already exists ({kb.rules[new_id].path}); pick another --rule-id")
@@ -421,7 +427,8 @@ def _incident_text(ref: str, ctx: PostmortemContext, rules: tuple[str, ...], pla
         root.append(f"- **{rc.rule_id}**: {_one_line(rc.title)} (concluded at `{rc.concluded_by}`)")
     if draft:
         root += [f"- **{r}** (draft rule): the cause the walk did not know; see `rules/{r}.md`" for r in rules]
-    timeline = [f"- {e.at} {_one_line(e.text)}" + (" (undone)" if e.undone else "") for e in ctx.timeline]
+    timeline = [f"| time ({ctx.tz}) | event |", "|---|---|"]
+    timeline += [f"| {_cell(e.at)} | {_cell(e.text)}{' (undone)' if e.undone else ''} |" for e in ctx.timeline]
     findings = [f"- {e.at} {_one_line(e.text)}" for e in ctx.timeline if e.kind == "finding"]
     checks = [f"- {e.at} {_one_line(e.text)}" for e in ctx.timeline if e.kind == "check_run"]
     actions = ["| action | type | owner |", "|---|---|---|"]
@@ -440,7 +447,7 @@ def _incident_text(ref: str, ctx: PostmortemContext, rules: tuple[str, ...], pla
         ("Impact", [_para(ctx.impact) or "Not recorded; add who was affected, how, and for how long."]),
         ("Detection", [_para(ctx.detection.text) or "Not recorded."]),
         ("Trigger", [_para(ctx.trigger) or "Not recorded."]),
-        ("Timeline", timeline or ["- Nothing recorded."]),
+        ("Timeline", timeline if ctx.timeline else ["- Nothing recorded."]),
         ("Root causes", root or ["- Not found."]),
         ("Contributing factors", [f"- {_one_line(f.title or f.summary)}" for f in ctx.factors] or ["- None recorded."]),
         ("What went well", notes(ctx.went_well)),
