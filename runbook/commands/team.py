@@ -84,7 +84,7 @@ def cmd_learn(args: argparse.Namespace, services: Services) -> int:
     )
     if args.json:
         print(json.dumps(learned.to_dict(), indent=2))
-        return 0
-    for line in learned.describe():
-        print(line)
-    return 0
+    else:
+        for line in learned.describe():
+            print(line)
+    return 1 if learned.errors else 0

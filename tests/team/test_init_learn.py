@@ -95,7 +95,7 @@ def test_learn_from_an_incident_none_of_the_rules_explain_then_the_next_one_show
     assert errors == []
     rule, record = kb.rules["TEAM-2"], kb.incidents["INC-0001"]
     assert rule.incident == "INC-0001" and record.rules == ("TEAM-2",) and rule.conclusions == ("team-example#team-2",)
-    assert record.playbook == "triage" and record.timeline == "recorded"
+    assert record.playbook == "team-example" and record.timeline == "recorded"
     assert [c.type for c in rule.checks] == ["http_probe_flapping"] and rule.checks[0].params["url"] == health
     for section in ("Timeline", "Root causes", "Action items", "Findings"):
         assert record.section(section), section

@@ -146,7 +146,8 @@ def learn_incident(
         branch = _add_branch(services, path, new_id, ctx, playbooks_dir, notes)
         draft = incidents_dir / "rules" / f"{new_id}.md"
         _write(draft, _rule_text(new_id, ref, ctx, title, branch, _checks(services, ref, variables)))
-    playbook = path[-1].playbook_id if path else "triage"
+    # The record's playbook is where its cause is concluded: the new branch's, else where the walk ended.
+    playbook = branch.node_ref.partition("#")[0] if branch else (path[-1].playbook_id if path else "triage")
     _write(record_path, _incident_text(ref, ctx, rules, playbook, draft is not None))
     written = [record_path, *([draft] if draft else []), *([branch.playbook_path] if branch else [])]
     errors = _validate(services, [playbooks_dir], [incidents_dir], written)
