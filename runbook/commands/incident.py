@@ -1,4 +1,4 @@
-"""``runbook incident new|list|show|status|close``: open and follow incidents from a shell.
+"""``runbook incident new|list|show|status|close|edit``: open and follow incidents from a shell.
 
 The record is opened (and created on first use, in the data directory) with the configured
 URL: ``--db`` / ``RUNBOOK_DB`` / config file / the SQLite default.
@@ -12,6 +12,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from runbook.services import Services
 
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
@@ -56,12 +58,44 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     st.add_argument("id", help="INC-0001 or 1")
     st.add_argument("status", choices=STATUSES)
     st.add_argument("--note", default="", help="why (goes on the timeline)")
+    st.add_argument(
+        "--at",
+        metavar="TIME",
+        help="when it happened, if not now: ISO time, e.g. 2026-03-14T02:50Z (default: now)",
+    )
     st.set_defaults(func=cmd_status)
 
     c = isub.add_parser("close", parents=[common], help="close an incident")
     c.add_argument("id", help="INC-0001 or 1")
     c.add_argument("--note", default="", help="why (goes on the timeline)")
+    c.add_argument("--at", metavar="TIME", help="when it was closed, if not now (ISO time)")
     c.set_defaults(func=cmd_close, status="closed")
+
+    e = isub.add_parser(
+        "edit",
+        parents=[common],
+        help="edit the title, severity and the postmortem's narrative",
+        description="Edit an incident: its title, service, severity, and the postmortem's narrative "
+        "sections (saved as given; the rendered postmortem shows them).",
+    )
+    e.add_argument("id", help="INC-0001 or 1")
+    e.add_argument("--title", help="one line: what is broken")
+    e.add_argument("--service", help="the service that is affected")
+    e.add_argument("--severity", choices=SEVERITIES, help="P0 (worst) .. P4 (the change goes on the timeline)")
+    for name, heading in _narrative().items():
+        e.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar="TEXT", help=f"the postmortem's {heading!r}")
+    e.add_argument(
+        "--editor",
+        action="store_true",
+        help="edit every narrative section in $EDITOR, as one Markdown form",
+    )
+    e.set_defaults(func=cmd_edit)
+
+
+def _narrative() -> dict[str, str]:
+    from runbook.record.lifecycle import NARRATIVE
+
+    return NARRATIVE
 
 
 def cmd_new(args: argparse.Namespace, services: Services) -> int:
@@ -161,16 +195,79 @@ def render_record(record: Any) -> list[str]:
         for a in record.actions:
             extra = "".join(f" {k}={v}" for k, v in (("owner", a.owner), ("due", a.due), ("rule", a.rule)) if v)
             lines.append(f"  #{a.id} [{a.status}] {a.type}: {a.text}{extra}")
+    for name, heading in _narrative().items():
+        text = str(getattr(inc, name, "") or "")
+        if text:
+            lines += ["", f"{heading.lower()}:", *(f"  {line}" for line in text.splitlines())]
     return lines
 
 
 def cmd_status(args: argparse.Namespace, services: Services) -> int:
+    inc = services.set_status(args.id, args.status, note=args.note, at=_parse_time(args.at))
+    print(f"{inc.ref} {inc.status}")
+    return 0
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    from datetime import UTC, datetime
+
+    from runbook.errors import RunbookError
+
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        raise RunbookError(f"--at expects an ISO time such as 2026-03-14T02:50Z, got {text!r}") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def cmd_edit(args: argparse.Namespace, services: Services) -> int:
+    from runbook.errors import RunbookError
     from runbook.record import repo
 
-    with services.session() as session:
-        inc = repo.update_status(args.id, args.status, session=session, note=args.note, author=services.settings.author)
-        print(f"{inc.ref} {inc.status}")
+    sections = {name: getattr(args, name) for name in _narrative() if getattr(args, name) is not None}
+    if args.editor:
+        sections.update(_edit_in_editor(args.id, services, sections))
+    described = {k: v for k, v in (("title", args.title), ("service", args.service)) if v is not None}
+    if not (sections or described or args.severity):
+        raise RunbookError("nothing to change: give --summary, --impact ... --severity, --title, or --editor")
+    if described:
+        with services.session() as session:
+            repo.update_incident(args.id, session=session, **described)
+    if args.severity:
+        services.set_severity(args.id, args.severity)
+    inc = services.save_narrative(args.id, sections) if sections else services.incident(args.id)
+    changed = [*described, *(["severity"] if args.severity else []), *sections]
+    print(f"{inc.ref} edited: {', '.join(changed)}")
     return 0
+
+
+def _edit_in_editor(ref: str, services: Services, typed: dict[str, str]) -> dict[str, str]:
+    """Open $EDITOR on the narrative form (pre-filled with the record and ``typed``); read it back."""
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from runbook.errors import RunbookError
+    from runbook.record.narrative_form import from_form, to_form
+
+    inc = services.incident(ref)
+    current = {name: typed.get(name, str(getattr(inc, name))) for name in _narrative()}
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory(prefix="runbook-") as tmp:
+        path = Path(tmp) / f"{inc.ref}-postmortem.md"
+        path.write_text(to_form(inc.ref, inc.title, current), encoding="utf-8")
+        try:
+            done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except OSError as exc:
+            raise RunbookError(f"cannot start the editor {editor!r}: {exc.strerror or exc}") from None
+        if done.returncode != 0:
+            raise RunbookError(f"the editor {editor!r} exited with status {done.returncode}; nothing was saved")
+        edited = from_form(path.read_text(encoding="utf-8"))
+    return {name: text for name, text in edited.items() if text != current.get(name, "")}
 
 
 cmd_close = cmd_status

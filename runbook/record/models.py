@@ -23,7 +23,7 @@ from sqlalchemy import JSON, Column, DateTime, Dialect, Text, TypeDecorator, Uni
 from sqlmodel import Field, SQLModel
 
 #: Bumped whenever a table changes shape; ``runbook.record.schema`` migrates older databases.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def utcnow() -> datetime:
@@ -108,6 +108,9 @@ class EventKind(StrEnum):
     NOTE = "note"
     ALERT = "alert"
     """An Alertmanager notification about the incident's alert group (firing, resolved)."""
+    SEVERITY_CHANGE = "severity_change"
+    ACTION_UPDATED = "action_updated"
+    """An action item edited, done or dropped (adding one is ``action_added``)."""
 
 
 class FindingKind(StrEnum):
@@ -165,6 +168,11 @@ class Incident(SQLModel, table=True):
     impact: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
     trigger: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
     resolution: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
+    went_well: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
+    """The responders' own words; tagged findings are listed after them in the postmortem."""
+    went_wrong: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
+    lucky: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
+    lessons: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
 
     @property
     def ref(self) -> str:

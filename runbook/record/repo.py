@@ -211,7 +211,13 @@ def update_status(
     note: str = "",
     uid: str | None = None,
 ) -> Incident:
-    """Move the incident to ``status``; stamps mitigated/resolved/closed times on first arrival."""
+    """Move the incident to ``status``; stamps that status's time (mitigated, resolved, closed)
+    on first arrival, and only that one.
+
+    Each milestone is stamped when a responder says it happened: closing an incident that was
+    never marked mitigated leaves ``mitigated_at`` empty (the postmortem says "not recorded")
+    instead of inventing a time. ``at`` records a milestone after the fact.
+    """
     new = enum_value(IncidentStatus, status, "status")
     iid = parse_incident_ref(incident_id)
 
@@ -222,12 +228,9 @@ def update_status(
         if old == new:
             return None  # already there: nothing happened, nothing goes on the timeline
         inc.status = new
-        # Closing implies the earlier milestones: a postmortem needs every one of them.
-        order = list(_STATUS_TIME)
-        reached = order[: order.index(new) + 1] if new in order else []
-        for st in reached:
-            if getattr(inc, _STATUS_TIME[st]) is None:
-                setattr(inc, _STATUS_TIME[st], when)
+        stamp = _STATUS_TIME.get(new)
+        if stamp is not None and getattr(inc, stamp) is None:
+            setattr(inc, stamp, when)
         session.add(inc)
         text = f"status {old} -> {new}" + (f": {note}" if note else "")
         return new_event(

@@ -11,6 +11,8 @@ History:
 - v2: postmortem fields on incidents, ``closed_at``; ``event.uid`` (idempotent writes);
   conclusions; the full-text search documents and index.
 - v3: ``alert_group`` (Alertmanager group key -> incident, UNIQUE on the key; the walk's claim).
+- v4: the rest of the postmortem's narrative on incidents: ``went_well``, ``went_wrong``, ``lucky``,
+  ``lessons``.
 """
 
 from __future__ import annotations
@@ -137,4 +139,11 @@ def _v2_to_v3(conn: Connection) -> None:
     SQLModel.metadata.create_all(conn, tables=[SQLModel.metadata.tables["alert_group"]])
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(conn: Connection) -> None:
+    have = _columns(conn, "incident")
+    for name in ("went_well", "went_wrong", "lucky", "lessons"):
+        if name not in have:
+            conn.exec_driver_sql(f"ALTER TABLE incident ADD COLUMN \"{name}\" TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

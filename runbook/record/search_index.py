@@ -88,5 +88,15 @@ def upsert_doc(
 
 
 def incident_body(inc: Incident) -> str:
-    parts = [inc.service, inc.summary, inc.impact, inc.trigger, inc.resolution]
+    parts = [
+        inc.service,
+        inc.summary,
+        inc.impact,
+        inc.trigger,
+        inc.resolution,
+        inc.went_well,
+        inc.went_wrong,
+        inc.lucky,
+        inc.lessons,
+    ]
     return "\n".join(p for p in parts if p)

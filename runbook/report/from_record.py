@@ -119,6 +119,10 @@ def build_context(
         evidence=evidence,
         evidence_omitted=omitted,
         source="record",
+        went_well_text=inc.went_well,
+        went_wrong_text=inc.went_wrong,
+        lucky_text=inc.lucky,
+        lessons_text=inc.lessons,
     )
 
 

@@ -28,9 +28,12 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from runbook.record.incidents import OpenedIncident
+    from runbook.record.lifecycle import ProposedAction
+    from runbook.record.models import ActionItem, Incident
     from runbook.record.search import SearchHit
     from runbook.record.similar import SimilarIncident
     from runbook.services.content import Content
+    from runbook.services.lifecycle import ActionChange
     from runbook.walk.engine import CheckRunner, WalkEngine
     from runbook.walk.observer import WalkObserver
 
@@ -142,6 +145,57 @@ class Services:
             )
         self.secrets.keep(opened.id, opened.secrets)
         return opened
+
+    # -- the incident's life: status, severity, narrative, action items (services/lifecycle.py) --
+
+    def incident(self, incident: int | str) -> Incident:
+        """The incident row, read on a session of its own."""
+        from runbook.services import lifecycle
+
+        return lifecycle.incident(self, incident)
+
+    def set_status(self, incident: int | str, status: str, *, note: str = "", at: datetime | None = None) -> Incident:
+        """Move the incident to ``status``, stamping that milestone now (or ``at``)."""
+        from runbook.services import lifecycle
+
+        return lifecycle.set_status(self, incident, status, note=note, at=at)
+
+    def set_severity(self, incident: int | str, severity: str) -> Incident:
+        from runbook.services import lifecycle
+
+        return lifecycle.set_severity(self, incident, severity)
+
+    def save_narrative(self, incident: int | str, sections: Mapping[str, str]) -> Incident:
+        """Write postmortem sections (summary, impact ... ``runbook.record.lifecycle.NARRATIVE``)."""
+        from runbook.services import lifecycle
+
+        return lifecycle.save_narrative(self, incident, sections)
+
+    def proposed_actions(self, incident: int | str) -> list[ProposedAction]:
+        """What the incident's conclusions propose, each marked once a responder accepted it."""
+        from runbook.services import lifecycle
+
+        return lifecycle.proposed_actions(self, incident)
+
+    def accept_action(self, incident: int | str, key: str, change: ActionChange | None = None) -> ActionItem:
+        from runbook.services import lifecycle
+
+        return lifecycle.accept_action(self, incident, key, change)
+
+    def add_action(self, incident: int | str, change: ActionChange) -> ActionItem:
+        from runbook.services import lifecycle
+
+        return lifecycle.add_action(self, incident, change)
+
+    def edit_action(self, action_id: int, change: ActionChange) -> ActionItem:
+        from runbook.services import lifecycle
+
+        return lifecycle.edit_action(self, action_id, change)
+
+    def action_items(self, incident: int | str) -> list[ActionItem]:
+        from runbook.services import lifecycle
+
+        return lifecycle.action_items(self, incident)
 
     def walk_engine(
         self,

@@ -79,7 +79,7 @@ def test_v1_record_is_upgraded_and_keeps_everything(db_url: str) -> None:
 def test_newer_schema_is_refused_with_a_clear_message(engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE schema_version SET version = 99 WHERE id = 1"))
-    with pytest.raises(StorageError, match=r"schema version 99, newer than this runbook understands \(3\)"):
+    with pytest.raises(StorageError, match=r"schema version 99, newer than this runbook understands \(4\)"):
         init_db(engine)
 
 
