@@ -15,8 +15,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-#: A notification larger than this is refused (413) before it is read.
-MAX_BODY_BYTES = 1_048_576
 MAX_ALERTS = 1000
 MAX_LABELS = 64
 

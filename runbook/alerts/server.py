@@ -16,18 +16,26 @@ import hmac
 import ipaddress
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from runbook.alerts.intake import AlertIntake, IntakeResult
-from runbook.alerts.payload import MAX_BODY_BYTES, BadNotification, parse_notification
-from runbook.alerts.walks import WalkJob, WalkQueue
 from runbook.errors import ConfigError, RunbookError
 
+if TYPE_CHECKING:
+    # The server listens before the record and the playbooks are loaded (``set_ready``), so the
+    # heavy modules behind these are imported when the first notification is read.
+    from runbook.alerts.intake import AlertIntake, IntakeResult
+    from runbook.alerts.walks import WalkQueue
+
 PATH = "/alertmanager"
+#: A notification larger than this is refused (413) before it is read.
+MAX_BODY_BYTES = 1_048_576
+#: Seconds a notification waits for the receiver to finish starting before it is answered 503.
+STARTING_WAIT_S = 60.0
 #: Seconds a client may take to send its request (a stalled sender holds one thread, not all).
 READ_TIMEOUT_S = 10.0
 
@@ -69,7 +77,7 @@ class AlertServer:
 
     def __init__(
         self,
-        intake: AlertIntake,
+        intake: AlertIntake | None,
         walks: WalkQueue | None,
         *,
         host: str = "127.0.0.1",
@@ -82,11 +90,25 @@ class AlertServer:
         require_token_off_loopback(host, token)
         self.intake = intake
         self.walks = walks
+        self._ready = threading.Event()
+        if intake is not None:
+            self._ready.set()
+        self.startup_error: BaseException | None = None
+        """Set when loading the record or the playbooks failed (the server then stops)."""
         self.token = token or None
         self.max_body = max_body
         self.log = log or sys.stderr
         self.clock = clock or (lambda: datetime.now(UTC))
         self.httpd = _Server((host, port), self._handler_class())
+
+    def set_ready(self, intake: AlertIntake, walks: WalkQueue | None) -> None:
+        """The record and the playbooks are loaded: notifications are taken from now on."""
+        self.intake, self.walks = intake, walks
+        self._ready.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
 
     @property
     def port(self) -> int:
@@ -126,10 +148,14 @@ class AlertServer:
             return 400, {"error": f"could not read the body ({exc})"}, "read failed"
         if len(body) != length:
             return 400, {"error": f"the body ended after {len(body)} of {length} bytes"}, "short body"
+        from runbook.alerts.payload import BadNotification, parse_notification
+
         try:
             note = parse_notification(body)
         except BadNotification as exc:
             return exc.status, {"error": exc.reason}, exc.reason
+        if not self._ready.wait(STARTING_WAIT_S) or self.intake is None:
+            return 503, {"error": "the receiver is still starting; try again"}, f"group {note.groupKey}: starting"
         try:
             result = self.intake.handle(note)
         except BadNotification as exc:
@@ -139,6 +165,8 @@ class AlertServer:
             return 503, {"error": exc.message}, f"group {note.groupKey}: {exc.message}"
         except Exception as exc:
             return 500, {"error": f"{type(exc).__name__}: {exc}"}, f"group {note.groupKey}: internal error {exc!r}"
+        from runbook.alerts.walks import WalkJob
+
         if result.walk and self.walks is not None:
             assert result.group_id is not None and result.incident_id is not None
             self.walks.submit(WalkJob(result.group_id, result.incident_id, result.playbook_ref))
@@ -180,8 +208,11 @@ class AlertServer:
                     server._log("POST", status, text, started)
 
             def do_GET(self) -> None:
-                if self.path in ("/-/healthy", "/-/ready"):
+                if self.path == "/-/healthy":
                     self._answer(200, {"status": "ok"})
+                elif self.path == "/-/ready":
+                    ready = server.ready
+                    self._answer(200 if ready else 503, {"status": "ready" if ready else "starting"})
                 else:
                     self._answer(405 if self.path.startswith(PATH) else 404, {"error": f"POST {PATH}"})
 

@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runbook.record.models import AlertWalkState
-
 if TYPE_CHECKING:
+    from runbook.record.models import AlertWalkState
     from runbook.services import Services
 
 DEFAULT_CONCURRENCY = 4
@@ -170,7 +169,7 @@ class WalkQueue:
     async def _walk_once(self, job: WalkJob) -> WalkDone:
         from runbook.record import alerts as record_alerts
         from runbook.record import repo
-        from runbook.record.models import EventKind
+        from runbook.record.models import AlertWalkState, EventKind
         from runbook.walk.autopilot import autopilot
         from runbook.walk.variables import MissingVariables
 
@@ -216,6 +215,7 @@ class WalkQueue:
 
     def _hand_back(self, job: WalkJob) -> None:
         from runbook.record import alerts as record_alerts
+        from runbook.record.models import AlertWalkState
 
         with self.services.session() as session:
             record_alerts.finish_walk(job.group_id, AlertWalkState.PENDING, "", session=session)

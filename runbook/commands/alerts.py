@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from runbook.alerts.server import AlertServer
     from runbook.services import Services
 
 TOKEN_ENV = "RUNBOOK_ALERTS_TOKEN"
@@ -59,32 +60,14 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
     import signal
     import threading
 
-    from runbook.alerts.intake import AlertIntake
-    from runbook.alerts.payload import MAX_BODY_BYTES
-    from runbook.alerts.server import AlertServer, parse_listen, require_token_off_loopback
-    from runbook.alerts.walks import WalkDone, WalkQueue, resume_pending
+    from runbook.alerts.server import MAX_BODY_BYTES, AlertServer, parse_listen, require_token_off_loopback
 
     host, port = parse_listen(args.listen)
     token = args.token or os.environ.get(TOKEN_ENV) or None
     require_token_off_loopback(host, token)
-    services.engine  # noqa: B018 - open (and migrate) the record before the first notification
-    services.content  # noqa: B018 - and load the playbooks: a broken one fails here, not mid-alert
-    intake = AlertIntake(services, claim_walks=not args.no_walk)
-
-    def log_walk(done: WalkDone) -> None:
-        print(
-            f"alerts: walk INC-{done.job.incident_id:04d} {done.state.value}: {done.stop}", file=sys.stderr, flush=True
-        )
-
-    walks = None if args.no_walk else WalkQueue(services, concurrency=args.walks, on_done=log_walk).start()
-    server = AlertServer(
-        intake,
-        walks,
-        host=host,
-        port=port,
-        token=token,
-        max_body=args.max_body or MAX_BODY_BYTES,
-    )
+    # Listen first (in milliseconds); the record and the playbooks load behind it, and a
+    # notification that arrives meanwhile waits for them (GET /-/ready says when).
+    server = AlertServer(None, None, host=host, port=port, token=token, max_body=args.max_body or MAX_BODY_BYTES)
 
     def stop(signum: int, _frame: object) -> None:
         # shutdown() waits for serve_forever, which runs on this (the main) thread.
@@ -92,21 +75,48 @@ def cmd_serve(args: argparse.Namespace, services: Services) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    resumed = resume_pending(services, walks, intake.owner) if walks is not None else 0
     where = f"http://{host}:{server.port}/alertmanager"
-    print(
-        f"alerts: listening on {where} ({'token required' if token else 'no token'}; "
-        f"walks: {'off' if walks is None else f'{args.walks} at a time'}"
-        + (f"; resumed {resumed} pending walk(s)" if resumed else "")
-        + ")",
-        file=sys.stderr,
-        flush=True,
-    )
+    _say(f"alerts: listening on {where} ({'token required' if token else 'no token'}); loading")
+    threading.Thread(target=_load, args=(args, services, server), name="runbook-alerts-load", daemon=True).start()
     try:
         server.serve_forever()
     finally:
         server.httpd.server_close()  # joins the requests in flight: their writes are committed
+        walks = server.walks
         handed_back = walks.stop(args.drain) if walks is not None else 0
         note = f"; {handed_back} walk(s) left pending for the next receiver" if handed_back else ""
-        print(f"alerts: stopped{note}", file=sys.stderr, flush=True)
+        _say(f"alerts: stopped{note}")
+    if server.startup_error is not None:
+        raise server.startup_error
     return 0
+
+
+def _load(args: argparse.Namespace, services: Services, server: AlertServer) -> None:
+    """Open the record, load the playbooks (a broken one stops the receiver), start the walks."""
+    from runbook.alerts.intake import AlertIntake
+    from runbook.alerts.walks import WalkDone, WalkQueue, resume_pending
+
+    def log_walk(done: WalkDone) -> None:
+        _say(f"alerts: walk INC-{done.job.incident_id:04d} {done.state.value}: {done.stop}")
+
+    try:
+        services.engine  # noqa: B018 - open (and migrate) the record
+        services.content  # noqa: B018 - load and validate the playbooks
+        intake = AlertIntake(services, claim_walks=not args.no_walk)
+        walks = None if args.no_walk else WalkQueue(services, concurrency=args.walks, on_done=log_walk).start()
+        server.set_ready(intake, walks)
+        resumed = resume_pending(services, walks, intake.owner) if walks is not None else 0
+    except BaseException as exc:
+        server.startup_error = exc
+        _say(f"alerts: cannot start: {exc}")
+        server.httpd.shutdown()
+        return
+    _say(
+        f"alerts: ready (walks: {'off' if walks is None else f'{args.walks} at a time'}"
+        + (f"; resumed {resumed} pending walk(s)" if resumed else "")
+        + ")"
+    )
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
