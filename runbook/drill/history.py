@@ -42,7 +42,7 @@ def drill_history(*, session: Any, scenario: str | None = None) -> list[HistoryE
     session.commit()  # end any open read transaction: see drills other processes recorded since
     out: list[HistoryEntry] = []
     for inc in repo.list_incidents(session=session, include_drills=True):
-        if not inc.is_drill:
+        if not inc.is_drill or inc.id is None:
             continue
         for ev in repo.timeline(inc.id, session=session):
             data = ev.payload or {}

@@ -20,7 +20,7 @@ async def record_lab(name: str, variables: Mapping[str, str], library: Any, *, o
     from runbook.errors import RunbookError
     from runbook.walk.variables import block_variables, prepare_params, present
 
-    plan: list[tuple[str, str, dict, float | None]] = []
+    plan: list[tuple[str, str, dict[str, Any], float | None]] = []
     for playbook in library.playbooks.values():
         for node in playbook.nodes.values():
             for i, block in enumerate(node.checks):

@@ -48,21 +48,23 @@ def drill_report(incident_id: int | str, *, session: Any, content: Any) -> Drill
     from runbook.record.views import load_record
 
     inc = repo.get_incident(incident_id, session=session)
-    notes = [e for e in repo.timeline(inc.id, session=session) if "drill_score" in (e.payload or {})]
+    iid = inc.id
+    assert iid is not None  # a stored row has its id
+    notes = [e for e in repo.timeline(iid, session=session) if "drill_score" in (e.payload or {})]
     if not inc.is_drill or not notes:
         raise NotFoundError(f"incident {inc.id} is not a scored drill; run one with 'runbook drill run'")
     data = notes[-1].payload
     scenario = content.scenarios.get(data.get("scenario"))
     if scenario is None:
         raise NotFoundError(f"drill scenario {data.get('scenario')!r} of incident {inc.id} is no longer loaded")
-    record = load_record(inc.id, session=session)
+    record = load_record(iid, session=session)
     path = tuple(
         f"{s.playbook_id}#{s.node_id}" + (" (undone)" if s.undone else "")
         for s in sorted(record.steps, key=lambda s: s.seq)
     )
     best = optimal_path(content.library, scenario.start_ref(content.library), scenario.truth)
     return DrillReport(
-        incident_id=inc.id,
+        incident_id=iid,
         scenario_id=scenario.id,
         title=scenario.title,
         mode=str(data.get("mode")),
@@ -92,7 +94,7 @@ def format_report(report: DrillReport) -> str:
     for i, (mine, best) in enumerate(zip_longest(report.path, report.optimal, fillvalue=""), 1):
         mark = "" if mine == best or not mine or not best else " ≠"
 
-        def cell(ref):
+        def cell(ref: str) -> str:
             return f"`{ref}`" if ref else ""
 
         lines.append(f"| {i} | {cell(mine)}{mark} | {cell(best)} |")

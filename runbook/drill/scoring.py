@@ -49,18 +49,20 @@ def optimal_path(library: Any, start: str, truth: Sequence[str], triage: str = "
         raise RunbookError("a drill needs at least one truth rule")
     firsts = {r: shortest_path_to_rule(g, start, r) for r in remaining}
     agains = {r: shortest_path_to_rule(g, again, r) for r in remaining} if len(remaining) > 1 else {}
-    candidates = [r for r in remaining if firsts[r] is not None]
+    found = {r: p for r, p in firsts.items() if p is not None}
+    candidates = [r for r in remaining if r in found]
     if not candidates:
         raise unreachable(start, remaining[0])
     # A rule only reachable from the start must come first; otherwise the one whose own segment
     # saves the most over looking for it from triage (ties keep the truth's order).
-    first = min(candidates, key=lambda r: len(firsts[r]) - len(agains.get(r) or [0] * 10_000))
-    path = list(firsts[first])
+    first = min(candidates, key=lambda r: len(found[r]) - len(agains.get(r) or [0] * 10_000))
+    path = list(found[first])
     for rule in remaining:
         if rule != first and not _concluded(g, path, rule):
-            if agains[rule] is None:
+            again_path = agains[rule]
+            if again_path is None:
                 raise unreachable(again, rule)
-            path += agains[rule]
+            path += again_path
     return path
 
 

@@ -68,7 +68,7 @@ class CheckCounter:
         if self.inner is not None:
             self.inner.check_finished(key, result)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if self.inner is not None:
             return getattr(self.inner, name)
         return lambda *a, **k: None
@@ -112,7 +112,7 @@ def open_drill(scenario: DrillScenario, engine: Any, variables: Mapping[str, str
     from runbook.record import repo
     from runbook.record.models import EventKind
 
-    incident_id = engine.create_incident(
+    incident_id: int = engine.create_incident(
         f"Drill: {scenario.title}", variables=dict(variables), severity="P0", service=scenario.incident, is_drill=True
     )
     repo.add_event(

@@ -30,7 +30,7 @@ def validate_scenario(
     rules = knowledge.rule_ids() if knowledge is not None and knowledge.rule_ids() else None
     unknown = [r for r in scenario.truth if rules is not None and r not in rules]
     for rule in unknown:
-        err("truth", f"truth names unknown rule {rule!r}; known rules: {', '.join(sorted(rules))}")
+        err("truth", f"truth names unknown rule {rule!r}; known rules: {', '.join(sorted(rules or ()))}")
     incidents = getattr(knowledge, "incidents", None) if knowledge is not None else None
     if incidents and scenario.incident not in incidents:
         err("incident", f"unknown incident {scenario.incident!r}; known: {', '.join(sorted(incidents))}")

@@ -27,7 +27,7 @@ def free_port() -> int:
     for _ in range(100):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+            port: int = s.getsockname()[1]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             try:
                 u.bind(("127.0.0.1", port))

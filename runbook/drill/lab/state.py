@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from runbook.errors import RunbookError
 
@@ -71,11 +72,11 @@ class LabState:
             + (", ".join(s.name for s in self.scenarios) or "none")
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> LabState:
+    def from_dict(cls, data: dict[str, Any]) -> LabState:
         return cls(
             directory=data["directory"],
             started_at=data["started_at"],

@@ -19,6 +19,7 @@ import random
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import prometheus_client as prom
@@ -31,7 +32,9 @@ CYCLE_S, OPEN_AT_S = 7.0, 5.0  # closed for 5 s, then open for only 2 s
 
 class Checkout:
     def __init__(self, target: str) -> None:
-        self.charge = grpc.insecure_channel(target).unary_unary("/payments.v1.Payments/Charge")
+        self.charge: grpc.UnaryUnaryMultiCallable[bytes, bytes] = grpc.insecure_channel(target).unary_unary(
+            "/payments.v1.Payments/Charge"
+        )
         self.registry = prom.CollectorRegistry()
         labels = ("grpc_type", "grpc_service", "grpc_method", "grpc_code")
         self.handled = prom.Counter(
@@ -54,7 +57,7 @@ class Checkout:
             self.latency.labels("/checkout").observe(random.gauss(0.15, 0.008))
         self.t0 = time.time()
 
-    def checkout(self) -> tuple[int, dict]:
+    def checkout(self) -> tuple[int, dict[str, Any]]:
         started = time.monotonic()
         try:
             self.charge(b"\x0a\x03ord", timeout=0.3)
@@ -76,7 +79,7 @@ class Checkout:
             self.checkout()
             time.sleep(0.2)
 
-    def stream_event(self) -> dict:
+    def stream_event(self) -> dict[str, Any]:
         now = time.time()
         phase = (now - self.t0) % CYCLE_S
         is_open = phase >= OPEN_AT_S
@@ -158,9 +161,10 @@ class Checkout:
             return  # the client went away
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     if hasattr(prom, "disable_created_metrics"):
-        prom.disable_created_metrics()  # a Go service exposes no _created series
+        # a Go service exposes no _created series (prometheus_client leaves this unannotated)
+        prom.disable_created_metrics()  # type: ignore[no-untyped-call]
     app = Checkout(opts["grpc_target"])
     threading.Thread(target=app.load, daemon=True).start()
     serve(

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from runbook.drill.lab.services.httpkit import Handler, serve
 
 
-def _entry(dc: str, ident: str, addr: str, port: int, version: str, status: str = "passing") -> dict:
+def _entry(dc: str, ident: str, addr: str, port: int, version: str, status: str = "passing") -> dict[str, Any]:
     node = f"node-{ident[-1]}"
     return {
         "Node": {
@@ -78,7 +79,7 @@ CATALOGS = {
 }
 
 
-def _routes(dc: str, index: int) -> dict:
+def _routes(dc: str, index: int) -> dict[str, Any]:
     def health_service(h: Handler) -> None:
         svc = h.path_only.rsplit("/", 1)[-1]
         entries = CATALOGS[dc] if svc == "orders" else []
@@ -99,7 +100,7 @@ def _routes(dc: str, index: int) -> dict:
     return {"/v1/health/service/": health_service, "/v1/status/leader": leader}
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     a = serve(int(opts["port_a"]), _routes("dc-a", 1234))
     threading.Thread(target=a.serve_forever, daemon=True).start()
     serve(int(opts["port_b"]), _routes("dc-b", 987)).serve_forever()

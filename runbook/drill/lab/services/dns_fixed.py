@@ -13,6 +13,7 @@ import socketserver
 import struct
 import threading
 from pathlib import Path
+from typing import Any
 
 import dns.message
 import dns.rcode
@@ -54,7 +55,7 @@ class Tcp(socketserver.StreamRequestHandler):
             pass
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     port = int(opts["port"])
     udp = socketserver.ThreadingUDPServer(("127.0.0.1", port), Udp)
     tcp = socketserver.ThreadingTCPServer(("127.0.0.1", port), Tcp, bind_and_activate=False)

@@ -114,7 +114,7 @@ IDLE = (
 )
 
 
-def _block(gid: int, state: str, frames: tuple, *, created: bool = True) -> str:
+def _block(gid: int, state: str, frames: tuple[tuple[str, str, int], ...], *, created: bool = True) -> str:
     """One goroutine; the last frame is its "created by" unless it is the main goroutine."""
     lines = [f"goroutine {gid} [{state}]:"]
     for func, where, _pc in frames[:-1] if created else frames:
@@ -134,7 +134,7 @@ def render_debug2(blocked: int, minutes: int) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def _group(count: int, frames: tuple) -> str:
+def _group(count: int, frames: tuple[tuple[str, str, int], ...]) -> str:
     body = [f"{count} @ " + " ".join(hex(pc + 1) for _f, _w, pc in frames[:-1])]
     for func, where, pc in frames[:-1]:
         name = func.rsplit("(", 1)[0] if func.endswith(")") else func

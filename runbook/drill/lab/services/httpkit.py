@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 Route = Callable[["Handler"], None]
@@ -21,7 +21,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "lab"
 
-    def log_message(self, format: str, *args) -> None:  # the base signature; lab services log nothing
+    def log_message(self, format: str, *args: Any) -> None:  # the base signature; lab services log nothing
         pass
 
     @property

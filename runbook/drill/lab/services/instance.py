@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import prometheus_client as prom
 
@@ -48,7 +49,7 @@ class Instance:
         h.send_text(200, prom.generate_latest(self.registry).decode(), prom.CONTENT_TYPE_LATEST)
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     fast = bool(opts.get("fast"))
     app = Instance(float(opts["probe_timeout_s"]), int(opts["memory_limit"]))
     threading.Thread(target=app.leak.run, args=(0.25 if fast else 1.0,), daemon=True).start()

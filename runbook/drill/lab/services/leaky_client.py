@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -63,7 +64,7 @@ def _metrics(h: Handler) -> None:
     h.send_text(200, "\n".join(lines) + "\n", "text/plain; version=0.0.4; charset=utf-8")
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     interval = 0.02 if opts.get("fast") else 0.1
     # Start with a backlog: the leak began long before anyone looked.
     for _ in range(120):

@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from runbook.drill.lab.services.httpkit import mark_ready
 
@@ -23,15 +24,16 @@ class Gateway:
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
 
-    def call(self, path: str, body: dict) -> dict:
+    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         req = urllib.request.Request(
             self.url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
         )
         with urllib.request.urlopen(req, timeout=5) as resp:
-            return json.loads(resp.read() or b"{}")
+            reply: dict[str, Any] = json.loads(resp.read() or b"{}")
+            return reply
 
     def register(self, key: str, value: str, ttl: int) -> str:
-        lease = self.call("/v3/lease/grant", {"TTL": ttl})["ID"]
+        lease: str = self.call("/v3/lease/grant", {"TTL": ttl})["ID"]
         self.call("/v3/kv/put", {"key": _b64(key), "value": _b64(value), "lease": lease})
         return lease
 
@@ -71,7 +73,7 @@ def _flapping(gw: Gateway, key: str, value: str, ttl: int, gap_s: float) -> None
         time.sleep(ttl + gap_s)  # expired: the instance is gone until the next re-register
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     gw = Gateway(opts["etcd_url"])
     prefix = opts["prefix"]
     ttl = 2 if opts.get("fast") else 5

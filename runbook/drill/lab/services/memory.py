@@ -8,7 +8,8 @@ memory_bytes`` (read from the OS) climbs for real; ``memstats`` derives the Go r
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psutil
 from prometheus_client.core import GaugeMetricFamily
@@ -48,7 +49,7 @@ class Leak:
                 time.sleep(interval_s * 4)
             time.sleep(interval_s)
 
-    def memstats(self) -> dict:
+    def memstats(self) -> dict[str, Any]:
         heap, sys_ = self.heap(), max(self.rss(), self.heap())
         return {
             "Alloc": heap,
@@ -156,7 +157,7 @@ class MemCollector:
         self.leak = leak
         self.goroutines = goroutines
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         m = self.leak.memstats()
         for name, key, doc in (
             ("go_memstats_heap_alloc_bytes", "HeapAlloc", "Heap bytes allocated and in use."),

@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import prometheus_client as prom
 
@@ -33,7 +34,7 @@ TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
 
 
 class OrdersApi:
-    def __init__(self, opts: dict) -> None:
+    def __init__(self, opts: dict[str, Any]) -> None:
         self.fast = bool(opts.get("fast"))
         self.t0 = time.time()
         self.leak = Leak(512 * 1024 * 1024)  # healthy here: the memory fault is P0-1's instance
@@ -175,9 +176,9 @@ class OrdersApi:
             time.sleep(0.5)
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     if hasattr(prom, "disable_created_metrics"):
-        prom.disable_created_metrics()
+        prom.disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated upstream
     app = OrdersApi(opts)
     down = serve(app.downstream, {"/inventory/reserve": app.inventory})
     threading.Thread(target=down.serve_forever, daemon=True).start()

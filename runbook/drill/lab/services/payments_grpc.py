@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from concurrent import futures
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -22,7 +23,7 @@ def _charge(request: bytes, context: grpc.ServicerContext) -> bytes:
     return b""  # unreachable: abort raises
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     status = health.HealthServicer()
     status.set("", health_pb2.HealthCheckResponse.NOT_SERVING)

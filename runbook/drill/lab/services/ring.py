@@ -18,6 +18,7 @@ import http.client
 import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 from runbook.drill.lab.services.httpkit import Handler, serve
 
@@ -44,14 +45,14 @@ def pick(ring: tuple[list[int], list[str]], key: str) -> str:
     return names[i]
 
 
-def _backend_routes(name: str) -> dict:
+def _backend_routes(name: str) -> dict[str, Any]:
     def order(h: Handler) -> None:
         h.send_json(200, {"backend": name, "orders": []}, {"X-Backend": name})
 
     return {"/": order}
 
 
-def main(name: str, directory: Path, opts: dict) -> None:
+def main(name: str, directory: Path, opts: dict[str, Any]) -> None:
     ports = [int(p) for p in opts["backends"]]
     names = [f"b{i + 1}" for i in range(len(ports))]
     for bname, port in zip(names, ports, strict=True):

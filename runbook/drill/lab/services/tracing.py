@@ -12,6 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from runbook.drill.lab.services.httpkit import Handler
 
@@ -31,7 +32,7 @@ class Span:
     kind: str = "internal"
     tags: dict[str, str] = field(default_factory=dict)
 
-    def to_jaeger(self, process_id: str) -> dict:
+    def to_jaeger(self, process_id: str) -> dict[str, Any]:
         refs = [{"refType": "CHILD_OF", "traceID": self.parent[0], "spanID": self.parent[1]}] if self.parent else []
         tags = [{"key": "span.kind", "type": "string", "value": self.kind}]
         tags += [{"key": k, "type": "string", "value": v} for k, v in self.tags.items()]
@@ -90,7 +91,7 @@ class SpanStore:
         return out
 
 
-def _trace_json(spans: list[Span]) -> dict:
+def _trace_json(spans: list[Span]) -> dict[str, Any]:
     services = sorted({s.service for s in spans})
     pids = {name: f"p{i + 1}" for i, name in enumerate(services)}
     return {
@@ -101,7 +102,7 @@ def _trace_json(spans: list[Span]) -> dict:
     }
 
 
-def routes(store: SpanStore, services: list[str]) -> dict:
+def routes(store: SpanStore, services: list[str]) -> dict[str, Any]:
     def list_services(h: Handler) -> None:
         h.send_json(200, {"data": services, "total": len(services), "limit": 0, "offset": 0, "errors": None})
 
@@ -129,9 +130,9 @@ def routes(store: SpanStore, services: list[str]) -> dict:
             h.send_json(400, {"data": None, "errors": [{"code": 400, "msg": "parameter 'service' is required"}]})
             return
         now_us = int(time.time() * 1e6)
-        start = int((q.get("start") or [now_us - 3_600_000_000])[0])
-        end = int((q.get("end") or [now_us])[0])
-        limit = int((q.get("limit") or [20])[0])
+        start = int((q.get("start") or [str(now_us - 3_600_000_000)])[0])
+        end = int((q.get("end") or [str(now_us)])[0])
+        limit = int((q.get("limit") or ["20"])[0])
         found = store.search(service, start, end, limit)
         h.send_json(200, {"data": [_trace_json(t) for t in found], "total": 0, "limit": 0, "offset": 0, "errors": None})
 
