@@ -7,7 +7,10 @@ import json
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from runbook.alerts.payload import BadNotification, parse_notification
 from runbook.errors import ConfigError
 from runbook.record import repo
 from runbook.record.alerts import groups_by_incident
@@ -170,3 +173,46 @@ def test_a_resolved_incident_does_not_take_the_group_again(receiver):
         repo.update_status(1, "resolved", session=s)
     code, answer = post(rec.url, note)
     assert code == 200 and answer["action"] == "opened" and answer["incident"] == "INC-0002"
+
+
+# -- the parser of outside input, by property ---------------------------------------------------
+
+
+_label = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,10}", fullmatch=True)
+_labels = st.dictionaries(_label, st.text(max_size=20), max_size=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.binary(max_size=300))
+def test_any_bytes_are_a_notification_or_a_refusal(body):
+    try:
+        parse_notification(body)
+    except BadNotification as exc:
+        assert exc.status in (400, 422) and exc.reason
+
+
+@settings(max_examples=100, deadline=None)
+@given(labels=_labels, annotations=_labels, status=st.sampled_from(["firing", "resolved"]))
+def test_well_formed_notifications_parse_whatever_their_labels(labels, annotations, status):
+    body = notification(
+        labels={k: v for k, v in labels.items() if k != "alertname"}, annotations=annotations, status=status
+    )
+    note = parse_notification(json.dumps(body).encode())
+    assert note.alerts[0].labels == body["alerts"][0]["labels"]
+    assert note.status == status
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_any_mangled_field_is_a_refusal(data):
+    body = notification()
+    key = data.draw(st.sampled_from(sorted(body)))
+    body[key] = data.draw(
+        st.one_of(st.none(), st.integers(), st.lists(st.integers(), max_size=2), st.floats(allow_nan=False))
+    )
+    try:
+        parse_notification(json.dumps(body).encode())
+    except BadNotification as exc:
+        assert exc.status == 422
+    else:
+        assert key == "truncatedAlerts" and isinstance(body[key], int) and body[key] >= 0
