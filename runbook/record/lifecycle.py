@@ -164,7 +164,7 @@ def accept_proposal(
         text if text is not None else proposal.text,
         session=session,
         type=type or proposal.type,
-        owner=owner if owner is not None else (proposal.owner or None),
+        owner=(owner if owner is not None else proposal.owner) or None,
         due=due,
         rule=proposal.rule or None,
         author=author,

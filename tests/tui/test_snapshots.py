@@ -112,3 +112,72 @@ def test_help(snap_compare, make, seeded):
         await _settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+
+
+def _seed_life(settings) -> None:
+    """Incident 1 walked to the lease-race conclusion, one proposal accepted, a summary written."""
+    from runbook.record.lifecycle import ProposedAction, accept_proposal, save_narrative
+    from runbook.record.repo import add_conclusion, add_step
+
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        step = add_step(1, "p0-1-discovery", "lease-race", session=s, author="alice")
+        add_conclusion(
+            1,
+            rule_ids=["R1"],
+            title="lease race",
+            playbook_id="p0-1-discovery",
+            node_id="lease-race",
+            step_id=step.id,
+            session=s,
+        )
+        proposal = ProposedAction(
+            "p0-1-discovery#lease-race/1", "Restart or re-register the affected instances", "mitigate", "on-call", "R1"
+        )
+        accept_proposal(1, proposal, session=s, author="alice")
+        save_narrative(1, {"summary": "Orders instances vanished from discovery for 40 minutes."}, session=s)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_status(snap_compare, make, seeded, size):
+    from runbook.tui.screens.status import StatusScreen
+
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(StatusScreen(1))
+        await _settle(pilot, lambda: "Orders vanish" in str(pilot.app.screen.query_one("#status-now").render()))
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_narrative(snap_compare, make, seeded, size):
+    from runbook.tui.screens.narrative import NarrativeScreen
+
+    _seed_life(seeded)
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(NarrativeScreen(1))
+        await _settle(pilot, lambda: pilot.app.screen.query_one("#nar-summary").text.startswith("Orders"))
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_action_items(snap_compare, make, seeded, size):
+    from runbook.tui.screens.action_items import ActionItemsScreen
+
+    _seed_life(seeded)
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(ActionItemsScreen(1))
+        await _settle(pilot, lambda: getattr(pilot.app.screen, "loads", 0) >= 1)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -28,6 +28,9 @@ HELP = """\
 | `o` / `h` / `e` / `x` | add an observation / hypothesis / decision / action note |
 | `t` | live timeline |
 | `p` | postmortem preview and export |
+| `m` | status (investigating, mitigated, resolved, closed: stamped now) and severity |
+| `w` | write the postmortem: summary, impact, trigger, resolution, went well/wrong, lessons |
+| `d` | action items: accept the conclusion's proposals, add, edit, mark done |
 | `f` | continue from triage after a conclusion (another root cause?) |
 
 A check's verdict is **ok**, **warn**, **fail** or **unknown** (could not measure: the reason is

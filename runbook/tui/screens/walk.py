@@ -51,6 +51,9 @@ class WalkScreen(Screen[None]):
         Binding("x", "note('x')", "Action", show=False),
         Binding("t", "timeline", "Timeline"),
         Binding("p", "postmortem", "Postmortem"),
+        Binding("m", "status", "Status", show=False),
+        Binding("w", "narrative", "Write postmortem", show=False),
+        Binding("d", "action_items", "Action items", show=False),
         Binding("f", "from_triage", "Triage again", show=False),
         Binding("i", "hint", "Hint (drill)", show=False),
         *[Binding(str(i), f"choose({i})", f"choice {i}", show=False) for i in range(1, 10)],
@@ -131,6 +134,8 @@ class WalkScreen(Screen[None]):
                 text += "\n**Proposed actions:**\n\n" + "\n".join(
                     f"- ({a.type}, {a.owner or 'owner tbd'}) {a.text}" for a in c.actions
                 )
+            if c.actions:
+                text += "\n\n*Press **d** to accept the proposed actions as action items.*"
             text += "\n\n*Press **f** to continue from triage if there may be another cause, **p** for the postmortem.*"
         self.query_one("#node-text", Markdown).update(text)
         choices = self.query_one("#choices", OptionList)
@@ -414,8 +419,40 @@ class WalkScreen(Screen[None]):
         if self.incident_id is not None:
             self.app.push_screen(PostmortemScreen(self.incident_id))
 
+    def action_status(self) -> None:
+        from runbook.tui.screens.status import StatusScreen
+
+        if self.incident_id is not None:
+            self.app.push_screen(StatusScreen(self.incident_id))
+
+    def action_narrative(self) -> None:
+        from runbook.tui.screens.narrative import NarrativeScreen
+
+        if self.incident_id is not None:
+            self.app.push_screen(NarrativeScreen(self.incident_id))
+
+    def action_action_items(self) -> None:
+        from runbook.tui.screens.action_items import ActionItemsScreen
+
+        if self.incident_id is not None:
+            self.app.push_screen(ActionItemsScreen(self.incident_id))
+
     def palette_commands(self) -> Iterator[SystemCommand]:
         from textual.app import SystemCommand
+
+        yield SystemCommand(
+            "Status and severity",
+            "Mark the incident mitigated, resolved or closed; set its severity",
+            self.action_status,
+        )
+        yield SystemCommand(
+            "Write the postmortem",
+            "Summary, impact, trigger, resolution, what went well/wrong, lessons",
+            self.action_narrative,
+        )
+        yield SystemCommand(
+            "Action items", "Accept the proposed actions; add, edit, mark done", self.action_action_items
+        )
 
         yield SystemCommand("Run checks", "Run this node's live checks", self.action_run_checks)
         yield SystemCommand("Autopilot", "Follow the suggestions until a person is needed", self.action_autopilot)

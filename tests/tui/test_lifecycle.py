@@ -1,0 +1,153 @@
+"""The incident's life in the UI, by keyboard from the walk screen: status moves stamped when made,
+severity, the narrative saved as typed (and on leaving), a conclusion's proposed actions
+accepted, edited and marked done; the postmortem then has no placeholder for any of them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual.widgets import DataTable, Input, TextArea
+
+from runbook.record import repo
+from runbook.record.db import connect, open_session
+from runbook.record.models import Incident
+from runbook.tui.screens.action_form import ActionFormScreen
+from runbook.tui.screens.action_items import ActionItemsScreen
+from runbook.tui.screens.narrative import NarrativeScreen
+from runbook.tui.screens.status import StatusScreen
+from runbook.tui.screens.walk import WalkScreen
+from tests.tui.pilot import wait_for
+
+
+def read(settings, incident_id: int) -> Incident:
+    engine = connect(settings.db_url)
+    try:
+        with open_session(engine) as s:
+            return repo.get_incident(incident_id, session=s)
+    finally:
+        engine.dispose()
+
+
+def seed(settings, *, concluded: bool = False) -> int:
+    """An open incident (walked to the lease-race conclusion when ``concluded``)."""
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        inc = repo.create_incident(session=s, title="Orders vanish from discovery", severity="P2", service="orders")
+        if concluded:
+            step = repo.add_step(inc.id, "p0-1-discovery", "lease-race", session=s)
+            repo.add_conclusion(
+                inc.id,
+                rule_ids=["R1"],
+                title="lease race",
+                playbook_id="p0-1-discovery",
+                node_id="lease-race",
+                step_id=step.id,
+                session=s,
+            )
+        iid = inc.id
+    engine.dispose()
+    return iid
+
+
+async def open_walk(pilot, app, iid: int) -> WalkScreen:
+    app.open_incident(iid)
+    await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+    return app.screen
+
+
+async def test_status_moves_are_stamped_one_at_a_time_and_severity_changes(make, settings):
+    iid = seed(settings)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_walk(pilot, app, iid)
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, StatusScreen))
+        await wait_for(pilot, lambda: "investigating" in str(app.screen.query_one("#status-now").render()))
+        await pilot.press("down", "enter")  # investigating -> mitigated
+        await wait_for(pilot, lambda: read(settings, iid).mitigated_at is not None)
+        got = read(settings, iid)
+        assert (got.status, got.resolved_at, got.closed_at) == ("mitigated", None, None)
+        await wait_for(pilot, lambda: "status: mitigated" in str(app.screen.query_one("#status-now").render()))
+        await pilot.press("down", "enter")  # -> resolved, stamped later than mitigated
+        await wait_for(pilot, lambda: read(settings, iid).resolved_at is not None)
+        got = read(settings, iid)
+        assert got.status == "resolved" and got.mitigated_at < got.resolved_at and got.closed_at is None
+        await pilot.press("tab", "up", "enter")  # severity list: P2 -> P1
+        await wait_for(pilot, lambda: read(settings, iid).severity == "P1")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen))
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        lines = [e.summary for e in repo.timeline(iid, session=s) if e.kind in ("status_change", "severity_change")]
+    engine.dispose()
+    assert lines == ["status open -> mitigated", "status mitigated -> resolved", "severity P2 -> P1"]
+
+
+async def test_narrative_is_saved_as_typed_and_on_leaving(make, settings):
+    iid = seed(settings)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_walk(pilot, app, iid)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, NarrativeScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query_one("#nar-summary", TextArea).has_focus)
+        await pilot.press(*"Leases expired")
+        await wait_for(pilot, lambda: screen.saves >= 1)  # a pause in typing saved it
+        assert read(settings, iid).summary == "Leases expired"
+        await pilot.press("tab", *"12% of checkout failed")  # impact; leave before the pause
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen))
+        assert read(settings, iid).impact == "12% of checkout failed"
+        await pilot.press("w")  # back again: the text is the record's
+        await wait_for(pilot, lambda: isinstance(app.screen, NarrativeScreen))
+        again = app.screen
+        await wait_for(pilot, lambda: again.query_one("#nar-impact", TextArea).text == "12% of checkout failed")
+        assert again.query_one("#nar-summary", TextArea).text == "Leases expired"
+
+
+async def test_proposed_actions_are_accepted_edited_and_done_and_the_postmortem_lists_them(make, settings):
+    iid = seed(settings, concluded=True)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_walk(pilot, app, iid)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionItemsScreen) and app.screen.loads >= 1)
+        screen = app.screen
+        assert [line.status for line in screen.lines] == ["proposed"] * 3
+        screen.query_one(DataTable).focus()
+        await pilot.press("a")  # the first, as proposed
+        await wait_for(pilot, lambda: [line.status for line in screen.lines] == ["proposed", "proposed", "open"])
+        await pilot.press("enter")  # the (now first) second proposal, edited first
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionFormScreen))
+        form = app.screen
+        form.query_one("#af-owner", Input).value = "carol"
+        form.query_one("#af-due", Input).value = "2026-04-30"
+        form.query_one("#af-text", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen and len(screen.lines) == 3 and screen.loads >= 3)
+        assert [line.status for line in screen.lines] == ["proposed", "open", "open"]
+        await pilot.press("down", "d")  # the first accepted item: done
+        await wait_for(pilot, lambda: [line.status for line in screen.lines] == ["proposed", "done", "open"])
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionFormScreen))
+        await pilot.press("enter")  # empty: refused, the form says why
+        assert "say what must be done" in str(app.screen.query_one("#af-errors").render())
+        app.screen.query_one("#af-due", Input).value = "next week"
+        app.screen.query_one("#af-text", Input).value = "Page the orders team directly"
+        await pilot.press("enter")
+        assert "due date 'next week' is not YYYY-MM-DD" in str(app.screen.query_one("#af-errors").render())
+        app.screen.query_one("#af-due", Input).value = ""
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen and len(screen.lines) == 4)
+    services = app.services
+    items = services.action_items(iid)
+    assert [(a.status, a.owner, a.due, a.rule) for a in items] == [
+        ("done", "on-call", None, "R1"),
+        ("open", "carol", date(2026, 4, 30), "R1"),
+        ("open", None, None, None),
+    ]
+    md = services.render_postmortem(iid, fmt="md")
+    assert "No action items yet" not in md
+    assert "| Page the orders team directly | prevent | unassigned | not set | open |  |" in md
+    assert "| carol | 2026-04-30 | open | R1 |" in md
