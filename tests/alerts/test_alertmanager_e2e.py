@@ -45,7 +45,7 @@ def _healthy(port: int) -> bool:
         return False
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(240)
 def test_prometheus_alert_becomes_a_diagnosed_incident(tmp_path):
     target = MetricsTarget(user_id_registry(1200))  # request-scoped ids: the cardinality fault
     db_url = f"sqlite:///{tmp_path / 'record.db'}"
@@ -62,7 +62,7 @@ def test_prometheus_alert_becomes_a_diagnosed_incident(tmp_path):
     am = prom = None
     services = build_services(db_url=db_url)
     try:
-        wait_until(lambda: _healthy(port), 15, "the receiver answers")
+        wait_until(lambda: _healthy(port), 30, "the receiver answers")
         am = start_alertmanager(tmp_path, [f"http://127.0.0.1:{port}/alertmanager"])
         prom = start_alerting_prometheus(tmp_path, [f"127.0.0.1:{target.port}"], RULES, am.port)
 
@@ -74,7 +74,7 @@ def test_prometheus_alert_becomes_a_diagnosed_incident(tmp_path):
                 events = repo.timeline(incidents[0].id, session=s)
                 return incidents if any("autopilot stopped" in e.summary for e in events) else None
 
-        incidents = wait_until(concluded, 60, "an incident walked by the autopilot")
+        incidents = wait_until(concluded, 90, "an incident walked by the autopilot")
         assert len(incidents) == 1
         inc = incidents[0]
         assert inc.severity == "P1" and inc.service == "app" and inc.status == "open"
