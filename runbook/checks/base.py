@@ -100,6 +100,9 @@ class CheckResult:
     params: Mapping[str, Any]
     """The parameters as run, with secrets redacted."""
     error: str | None = None
+    ran: bool = True
+    """False for a block the walk skipped (a variable it needs was not given): its ``unknown``
+    stands in for a result, nothing was measured."""
 
     def key_figure(self) -> str:
         """The first figure as ``name=value``: what a timeline line cites."""

@@ -56,14 +56,14 @@ class DrillRun:
 
 
 class CheckCounter:
-    """Observer that counts checks that really ran (not the 'not run' placeholders)."""
+    """Observer that counts checks that really ran (``CheckResult.ran``; skipped blocks do not count)."""
 
     def __init__(self, inner: Any = None) -> None:
         self.inner = inner
         self.count = 0
 
     def check_finished(self, key: str, result: CheckResult) -> None:
-        if not result.summary.startswith("not run"):
+        if result.ran:
             self.count += 1
         if self.inner is not None:
             self.inner.check_finished(key, result)
@@ -156,12 +156,10 @@ def take_hint(scenario: DrillScenario, engine: Any) -> str | None:
 
 
 def count_checks(engine: Any) -> int:
-    """Checks that really ran in this drill (not the 'not run' placeholders), from the record."""
-    from runbook.record.views import load_record
+    """Checks that really ran in this drill (not the placeholders of skipped blocks), from the record."""
+    from runbook.record.store import results_run
 
-    return sum(
-        1 for c in load_record(engine.incident_id, session=engine.session).checks if not c.summary.startswith("not run")
-    )
+    return results_run(engine.incident_id, session=engine.session)
 
 
 def finish_drill(

@@ -37,3 +37,21 @@ def started_checks(incident_id: int, step_id: int, *, session: Session) -> list[
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(q))
+
+
+def results_run(incident_id: int, *, session: Session) -> int:
+    """How many stored check results come from checks that really ran.
+
+    A block the walk skipped for want of variables still gets an ``unknown`` result; its
+    ``check_started`` event names the missing variables (``skipped``), which is how the record
+    tells the two apart.
+    """
+    skipped_uids = {
+        ev.payload.get("result_uid")
+        for ev in session.scalars(
+            select(Event).where(Event.incident_id == incident_id, Event.kind == EventKind.CHECK_STARTED.value)
+        )
+        if ev.payload.get("skipped")
+    }
+    uids = session.scalars(select(CheckRecord.uid).where(CheckRecord.incident_id == incident_id))
+    return sum(1 for uid in uids if uid not in skipped_uids)

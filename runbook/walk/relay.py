@@ -46,4 +46,5 @@ def not_run(block: CheckBlock, names: Sequence[str], at: datetime) -> CheckResul
         duration_s=0.0,
         params={},
         error=reason,
+        ran=False,
     )

@@ -7,6 +7,8 @@ cannot drift apart. Read-only: nothing here writes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlmodel import Session
 
 from runbook.errors import NotFoundError
@@ -56,16 +58,21 @@ def block_results(session: Session, incident_id: int, step_id: int, node: Node) 
     """The latest result of each block of ``node`` at one step (blocks whose run was
     interrupted have none: they must run again)."""
     latest: dict[int, str] = {}
+    skipped: set[str] = set()
     for ev in store.started_checks(incident_id, step_id, session=session):
         i = ev.payload.get("block")
         if isinstance(i, int) and 0 <= i < len(node.checks):
             latest[i] = ev.payload.get("result_uid", "")
+            if ev.payload.get("skipped"):  # the block was not run: variables were missing
+                skipped.add(latest[i])
     records = store.check_records_by_uid(latest.values(), session=session)
     out: dict[int, BlockResult] = {}
     for i, uid in latest.items():
         rec = records.get(uid)
         if rec is not None:
             result = to_check_result(rec)
+            if uid in skipped:
+                result = replace(result, ran=False)
             out[i] = BlockResult(node.ref, i, result, verdict_target(node, node.checks[i], result.verdict))
     return out
 

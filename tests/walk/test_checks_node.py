@@ -12,6 +12,7 @@ import pytest
 from runbook.checks.base import CheckResult, Verdict
 from runbook.playbook.library import load_library
 from runbook.record import repo
+from runbook.record.store import results_run
 from runbook.walk.state import BlockResult
 from runbook.walk.suggest import suggest
 
@@ -45,6 +46,9 @@ async def test_blocks_run_concurrently_and_fail_outranks_ok(
     assert elapsed < 5.5, f"two 3 s checks took {elapsed:.1f}s: not concurrent"
     assert [(r.index, r.verdict.value) for r in results] == [(0, "ok"), (1, "fail"), (2, "unknown")]
     assert results[2].result.summary == "not run: variable(s) not given: pprof_url"
+    # "did it run?" is a typed answer, live and from the record (the drills count checks so)
+    assert [r.result.ran for r in results] == [True, True, False]
+    assert results_run(iid, session=session) == 2
     # Block 0 (ok) comes first, but block 1's fail is more severe: it decides.
     s = engine.suggestion
     assert (s.target, s.block, s.verdict, s.contested) == ("walkmulti#race", 1, Verdict.FAIL, False)
