@@ -160,11 +160,20 @@ def _node(library: Library, ref: str) -> Node | None:
         return None
 
 
-def incident_tied_rules(knowledge: KnowledgeBase | None, incident_id: int | None, *, session: Session) -> set[str]:
-    """Rules the incident's recorded symptoms point at (phrases no rule lists are ignored here:
-    they were checked when recorded, and a walk must not fail on a record edited since)."""
+def incident_tie(
+    knowledge: KnowledgeBase | None, incident_id: int | None, *, session: Session
+) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The incident's recorded symptoms, and rule -> those of them that point at it (what
+    ``sweep_weighing`` takes as ``symptoms`` and ``tied``). Phrases no rule lists are ignored
+    here: they were checked when recorded, and a walk must not fail on a record edited since."""
     if not isinstance(knowledge, KnowledgeBase) or incident_id is None:
-        return set()
+        return (), {}
     tie = SymptomTie.from_knowledge(knowledge)
     known = {_norm(p) for p in tie.rules_by_symptom}
-    return set(tie.tie(s for s in recorded_symptoms(incident_id, session=session) if _norm(s) in known))
+    symptoms = tuple(s for s in recorded_symptoms(incident_id, session=session) if _norm(s) in known)
+    return symptoms, tie.tie(symptoms)
+
+
+def incident_tied_rules(knowledge: KnowledgeBase | None, incident_id: int | None, *, session: Session) -> set[str]:
+    """Rules the incident's recorded symptoms point at."""
+    return set(incident_tie(knowledge, incident_id, session=session)[1])

@@ -17,10 +17,10 @@ from runbook.cli import main
 from runbook.record.db import connect, open_session
 from runbook.walk.autopilot import autopilot
 from runbook.walk.diagnose import diagnose
-from runbook.walk.diagnose_view import diagnosis_dict, diagnosis_text
+from runbook.walk.diagnose_view import diagnosis_dict, diagnosis_text, weighing_dict, weighing_lines
 from runbook.walk.engine import WalkEngine
 from runbook.walk.state import StopReason
-from runbook.walk.symptom_tie import SymptomTie, record_symptoms
+from runbook.walk.symptom_tie import SymptomTie, incident_tie, record_symptoms
 from runbook.walk.weighing import Group, sweep_weighing
 from tests.fixtures.metrics_targets import bad_histogram_registry, good_histogram_registry
 from tests.fixtures.pprof_stub import pileup_process
@@ -132,7 +132,7 @@ async def test_ok_checks_put_their_rules_under_unlikely(shipped_library, tie, db
 
 
 async def test_walk_holds_a_sweep_finding_no_symptom_points_at_and_concludes_with_it(
-    shipped_library, knowledge, tie, session, metrics_target
+    shipped_library, knowledge, session, metrics_target
 ):
     target = metrics_target(bad_histogram_registry())
 
@@ -154,23 +154,27 @@ async def test_walk_holds_a_sweep_finding_no_symptom_points_at_and_concludes_wit
     assert concluded.reason == StopReason.CONCLUSION and concluded.ref == "p0-2-breaking#static-buckets"
     assert [c.rules for c in tied_engine.conclusions] == [("R8",)]
 
-    # the UI's sweep result: the sweep step's results in diagnose's groups
-    sweep_step = next(s for s in held_engine.active_path if s.ref == "triage#sweep")
+    # the UI's sweep result: the sweep step's results in diagnose's groups, tied by the
+    # incident's recorded symptoms (none on the held walk, "latency..." on the other)
     node = shipped_library.node("triage#sweep")
-    w = sweep_weighing(
-        shipped_library,
-        node,
-        held_engine.results_at(sweep_step),
-        tied=tie.tie([]),
-        variables=held_engine.variables,
-    )
+
+    def at_sweep(engine: WalkEngine):
+        step = next(s for s in engine.active_path if s.ref == "triage#sweep")
+        symptoms, tied = incident_tie(engine.knowledge, engine.incident_id, session=engine.session)
+        results = engine.results_at(step)
+        return sweep_weighing(shipped_library, node, results, tied=tied, symptoms=symptoms, variables=engine.variables)
+
+    w = at_sweep(held_engine)
     assert w.implicated == () and rules(w.latent) == ["R8"] and rules(w.unlikely) == ["R12"]
     assert {x.rule: x.needs for x in w.not_examined} == {
         "R2": ("health_url", "memory_limit_bytes"),
         "R10": ("pprof_url",),
     }
-    w2 = sweep_weighing(shipped_library, node, held_engine.results_at(sweep_step), tied=tie.tie([LATENCY]))
-    assert rules(w2.implicated) == ["R8"]
+    lines = weighing_lines(weighing_dict(w))
+    assert lines[0] == "no symptom given: findings are latent until a symptom points at them (--symptom)"
+    assert "  R10: needs pprof_url (goroutine_pileup_logging)" in lines
+    w2 = at_sweep(tied_engine)
+    assert rules(w2.implicated) == ["R8"] and w2.symptoms == (LATENCY,)
 
 
 def test_healthy_real_prometheus_lists_nothing_as_implicated(monkeypatch, db_url, capsys, prometheus_server):
