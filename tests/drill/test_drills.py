@@ -19,7 +19,6 @@ import pytest
 from runbook.checks.registry import all_checks
 from runbook.config import load_settings
 from runbook.drill.history import drill_history, leaderboard
-from runbook.drill.recording import load_recording
 from runbook.drill.scenarios import recording_dirs
 from runbook.drill.scoring import checks_on_path, optimal_path
 from runbook.drill.session import LIVE, REPLAY, DrillError, run_drill, run_drill_along
@@ -49,21 +48,9 @@ def factory_for(db_url):
     return factory
 
 
-def _pending(scenario) -> str | None:
-    """Why a scenario cannot be replayed yet: a check on its path is not registered (nor recorded)."""
-    best = optimal_path(CONTENT.library, scenario.start_ref(CONTENT.library), scenario.truth)
-    recording = load_recording(scenario.replay, DIRS)
-    for ref, i, t in checks_on_path(CONTENT.library, best):
-        if recording.result_for(t, f"{ref}#{i}") is None and t not in all_checks():
-            return f"check {t} is not registered yet"
-    return None
-
-
 @pytest.mark.parametrize("scenario_id", sorted(CONTENT.scenarios))
 def test_replay_along_the_shortest_path_scores_full(scenario_id, db_url):
     scenario = CONTENT.scenarios[scenario_id]
-    if reason := _pending(scenario):
-        pytest.skip(reason)
     best = optimal_path(CONTENT.library, scenario.start_ref(CONTENT.library), scenario.truth)
     factory = factory_for(db_url)
     run = asyncio.run(run_drill_along(scenario, factory, best, mode=REPLAY, recording_dirs=DIRS))
@@ -85,8 +72,6 @@ def test_replay_autopilot_reaches_the_truth_from_the_recorded_verdicts(scenario_
     from runbook.playbook.model import NodeKind
 
     scenario = CONTENT.scenarios[scenario_id]
-    if reason := _pending(scenario):
-        pytest.skip(reason)
     best = optimal_path(CONTENT.library, scenario.start_ref(CONTENT.library), scenario.truth)
     answers = {
         ref: best[i + 1] for i, ref in enumerate(best[:-1]) if CONTENT.library.node(ref).kind == NodeKind.QUESTION
@@ -99,9 +84,8 @@ def test_replay_autopilot_reaches_the_truth_from_the_recorded_verdicts(scenario_
 def test_live_against_the_lab_along_the_shortest_path_scores_full(scenario_id, lab_dir, db_url):
     scenario = CONTENT.scenarios[scenario_id]
     best = optimal_path(CONTENT.library, scenario.start_ref(CONTENT.library), scenario.truth)
-    for _ref, _i, t in checks_on_path(CONTENT.library, best):
-        if t not in all_checks():
-            pytest.skip(f"check {t} is not registered yet")
+    unregistered = [t for _ref, _i, t in checks_on_path(CONTENT.library, best) if t not in all_checks()]
+    assert unregistered == [], f"checks on the path are not registered: {unregistered}"
     run = asyncio.run(run_drill_along(scenario, factory_for(db_url), best, mode=LIVE, lab_directory=lab_dir))
     assert run.score.total == 100, run.score
     assert run.mode == "live" and run.score.checks_run >= 1
