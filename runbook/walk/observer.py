@@ -49,28 +49,28 @@ class WalkObserver(Protocol):
 class NullWalkObserver:
     """Does nothing; subclass it and override only what you need."""
 
-    def node_entered(self, step, node) -> None:
+    def node_entered(self, step: WalkStep, node: Node) -> None:
         pass
 
-    def check_started(self, key, check_type) -> None:
+    def check_started(self, key: str, check_type: str) -> None:
         pass
 
-    def check_progress(self, key, fraction, message) -> None:
+    def check_progress(self, key: str, fraction: float | None, message: str) -> None:
         pass
 
-    def check_finished(self, key, result) -> None:
+    def check_finished(self, key: str, result: CheckResult) -> None:
         pass
 
-    def choice_suggested(self, suggestion) -> None:
+    def choice_suggested(self, suggestion: Suggestion | None) -> None:
         pass
 
-    def choice_taken(self, choice) -> None:
+    def choice_taken(self, choice: TakenChoice) -> None:
         pass
 
-    def step_undone(self, step) -> None:
+    def step_undone(self, step: WalkStep) -> None:
         pass
 
-    def conclusion_reached(self, conclusion) -> None:
+    def conclusion_reached(self, conclusion: ReachedConclusion) -> None:
         pass
 
 
@@ -85,7 +85,7 @@ class CompositeObserver(NullWalkObserver):
     def add(self, observer: WalkObserver) -> None:
         self.observers.append(observer)
 
-    def _call(self, name: str, *args) -> None:
+    def _call(self, name: str, *args: object) -> None:
         for obs in self.observers:
             method = getattr(obs, name, None)
             if method is None:
@@ -95,26 +95,26 @@ class CompositeObserver(NullWalkObserver):
             except Exception as exc:
                 self.errors.append(exc)
 
-    def node_entered(self, step, node) -> None:
+    def node_entered(self, step: WalkStep, node: Node) -> None:
         self._call("node_entered", step, node)
 
-    def check_started(self, key, check_type) -> None:
+    def check_started(self, key: str, check_type: str) -> None:
         self._call("check_started", key, check_type)
 
-    def check_progress(self, key, fraction, message) -> None:
+    def check_progress(self, key: str, fraction: float | None, message: str) -> None:
         self._call("check_progress", key, fraction, message)
 
-    def check_finished(self, key, result) -> None:
+    def check_finished(self, key: str, result: CheckResult) -> None:
         self._call("check_finished", key, result)
 
-    def choice_suggested(self, suggestion) -> None:
+    def choice_suggested(self, suggestion: Suggestion | None) -> None:
         self._call("choice_suggested", suggestion)
 
-    def choice_taken(self, choice) -> None:
+    def choice_taken(self, choice: TakenChoice) -> None:
         self._call("choice_taken", choice)
 
-    def step_undone(self, step) -> None:
+    def step_undone(self, step: WalkStep) -> None:
         self._call("step_undone", step)
 
-    def conclusion_reached(self, conclusion) -> None:
+    def conclusion_reached(self, conclusion: ReachedConclusion) -> None:
         self._call("conclusion_reached", conclusion)

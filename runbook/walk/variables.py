@@ -90,7 +90,9 @@ def runnable_blocks(
     Raises MissingVariables when a required variable is missing, or when no block can run at
     all (then the optional ones are asked for too): a check is never sent an empty value.
     """
-    run, skip, needed = [], {}, {}
+    run: list[int] = []
+    skip: dict[int, list[str]] = {}
+    needed: dict[str, NeededVariable] = {}
     for i, block in enumerate(node.checks):
         missing = missing_variables(library, node, variables, [block])
         for v in missing:
@@ -125,7 +127,7 @@ def render(value: Any, variables: Mapping[str, Any]) -> Any:
 def prepare_params(block: CheckBlock, variables: Mapping[str, Any]) -> dict[str, Any]:
     """Rendered and schema-validated params of one block (raises InvalidParams)."""
     try:
-        params = render(dict(block.params), variables)
+        params: dict[str, Any] = render(dict(block.params), variables)
     except jinja2.TemplateError as exc:
         raise InvalidParams(f"check {block.check_type}: cannot fill in the parameters: {exc}") from None
     try:
