@@ -111,17 +111,29 @@ def record_choice(
     return _require_step(session, step_id)
 
 
+#: Events an undo never flags: what a person wrote down stays true when a choice is taken back.
+_EVIDENCE_KINDS = (EventKind.FINDING.value, EventKind.NOTE.value, EventKind.ACTION_ADDED.value)
+
+
 def mark_step_undone(
     step_id: int, *, session: Session, author: str | None = None, at: datetime | None = None, uid: str | None = None
 ) -> Step:
-    """Undo a step: it stays in the record (flagged), its events are flagged, a ``step_undone`` is added."""
+    """Undo a step: it stays in the record (flagged), its events are flagged, a ``step_undone`` is added.
+
+    Undo takes back a choice, never evidence: notes (findings) and action items written while
+    at the step keep their events unflagged, so they stay on the timeline and in the postmortem.
+    """
 
     def build(uid: str) -> Event:
         step = _require_step(session, step_id)
         when = at or utcnow()
         step.undone, step.undone_at = True, when
         session.add(step)
-        session.execute(update(Event).where(col(Event.step_id) == step.id).values(undone=True))
+        session.execute(
+            update(Event)
+            .where(col(Event.step_id) == step.id, col(Event.kind).not_in(_EVIDENCE_KINDS))
+            .values(undone=True)
+        )
         return new_event(
             session,
             uid,

@@ -99,6 +99,8 @@ class DiagnosisStep:
     """Title of the conclusion reached at this node, if any."""
     rules: tuple[str, ...] = ()
     """Rules that conclusion names."""
+    notes: tuple[Note, ...] = ()
+    """What responders wrote down at this step (kept when the step is undone: evidence stays)."""
 
 
 @dataclass(frozen=True)

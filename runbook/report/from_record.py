@@ -104,7 +104,7 @@ def build_context(
         resolution=inc.resolution,
         detection=_detection(inc, checks, finds, t),
         timeline=tuple(_timeline_line(ev, checks_by_id, t) for ev in events),
-        diagnosis=tuple(_diagnosis_step(s, checks, every_concl, t) for s in all_steps),
+        diagnosis=tuple(_diagnosis_step(s, checks, every_concl, finds, t) for s in all_steps),
         root_causes=root_causes,
         factors=_factors(rule_ids, kb, link_base),
         went_well=_tagged(finds, "went_well", t),
@@ -196,7 +196,7 @@ def _timeline_line(ev: Event, checks: dict[int, CheckRecord], t: TimeFmt) -> Tim
 
 
 def _diagnosis_step(
-    step: Step, checks: Sequence[CheckRecord], concl: Sequence[Conclusion], t: TimeFmt
+    step: Step, checks: Sequence[CheckRecord], concl: Sequence[Conclusion], finds: Sequence[Finding], t: TimeFmt
 ) -> DiagnosisStep:
     verdicts = tuple(_citation(c, t) for c in checks if c.step_id == step.id)
     here = [c for c in concl if c.step_id == step.id]
@@ -213,6 +213,7 @@ def _diagnosis_step(
         verdicts=verdicts,
         conclusion="; ".join(c.title or c.node_id or "" for c in here),
         rules=tuple(dict.fromkeys(str(r) for c in here for r in c.rule_ids or ())),
+        notes=tuple(Note(f"{f.kind}: {f.text}", f.author, t(f.at)) for f in finds if f.step_id == step.id),
     )
 
 

@@ -200,3 +200,17 @@ def test_cli_edit_in_the_editor(cli, capsys, tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("EDITOR", "false")
     code, _, err = cli(capsys, "incident", "edit", "1", "--editor")
     assert code != 0 and "the editor 'false' exited with status 1; nothing was saved" in err
+
+
+def test_undo_takes_back_the_step_never_the_note_written_there(session) -> None:
+    inc = repo.create_incident(session=session, title="probes flap")
+    step = repo.add_step(inc.id, "tui-demo", "flapping", session=session)
+    repo.add_finding(inc.id, "probe p99 is 0.8s", session=session, step_id=step.id, author="bob")
+    repo.add_action_item(inc.id, "raise the probe timeout", session=session)
+    repo.mark_step_undone(step.id, session=session)
+    lines = {(e.kind, e.undone) for e in repo.timeline(inc.id, session=session)}
+    assert ("node_entered", True) in lines and ("step_undone", False) in lines
+    assert ("finding", False) in lines and ("finding", True) not in lines
+    assert [e.summary for e in repo.timeline(inc.id, session=session, include_undone=False) if e.kind == "finding"] == [
+        "observation: probe p99 is 0.8s"
+    ]

@@ -84,3 +84,16 @@ def test_a_milestone_nobody_stamped_is_not_recorded_not_borrowed(tmp_path: Path)
     md = services.render_postmortem(inc.id, fmt="md")
     assert "- **Mitigated:** not recorded" in md and "- **Resolved:** not recorded" in md
     assert "- **Closed:** 2026-03-14 05:00:00" in md
+
+
+def test_a_note_written_at_an_undone_step_stays_in_the_diagnosis_path(tmp_path: Path) -> None:
+    services = _services(tmp_path)
+    inc = services.open_incident("probes flap").incident
+    with services.session() as s:
+        step = repo.add_step(inc.id, "p0-1-discovery", "lease-race", session=s, author="bob")
+        repo.add_finding(inc.id, "probe p99 is 0.8s", session=s, step_id=step.id, author="bob")
+        repo.mark_step_undone(step.id, session=s, author="bob")
+    md = services.render_postmortem(inc.id, fmt="md")
+    diagnosis = section_texts(md)["Diagnosis path"]
+    assert "observation: probe p99 is 0.8s (bob): written before the undo, still evidence" in diagnosis
+    assert "~~observation: probe p99 is 0.8s~~" not in md  # the timeline line is not struck through

@@ -151,3 +151,31 @@ async def test_proposed_actions_are_accepted_edited_and_done_and_the_postmortem_
     assert "No action items yet" not in md
     assert "| Page the orders team directly | prevent | unassigned | not set | open |  |" in md
     assert "| carol | 2026-04-30 | open | R1 |" in md
+
+
+async def test_undo_after_a_note_keeps_the_note(make, settings):
+    iid = seed(settings)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_incident(iid, start_playbook="tui-demo")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe")
+        await pilot.press("2")
+        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#deploy")
+        await pilot.press("o", *"deploy at 02:05", "enter")
+        await wait_for(pilot, lambda: any(e.kind == "finding" for e in timeline_of(settings, iid)))
+        await pilot.press("u")
+        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe")
+    lines = [(e.kind, e.summary, e.undone) for e in timeline_of(settings, iid)]
+    assert ("finding", "observation: deploy at 02:05", False) in lines
+    assert any(kind == "node_entered" and undone for kind, _, undone in lines)
+
+
+def timeline_of(settings, iid: int):
+    engine = connect(settings.db_url)
+    try:
+        with open_session(engine) as s:
+            return repo.timeline(iid, session=s)
+    finally:
+        engine.dispose()
