@@ -13,6 +13,7 @@ from typing import Any
 
 from runbook.drill.drill_scenario import NO_LAB, DrillScenario
 from runbook.errors import PlaybookError, RunbookError
+from runbook.rule_ids import rule_sort_key
 
 
 def validate_scenario(
@@ -29,8 +30,9 @@ def validate_scenario(
 
     rules = knowledge.rule_ids() if knowledge is not None and knowledge.rule_ids() else None
     unknown = [r for r in scenario.truth if rules is not None and r not in rules]
+    known = ", ".join(sorted(rules or (), key=rule_sort_key))
     for rule in unknown:
-        err("truth", f"truth names unknown rule {rule!r}; known rules: {', '.join(sorted(rules or ()))}")
+        err("truth", f"truth names unknown rule {rule!r}; known rules: {known}")
     incidents = getattr(knowledge, "incidents", None) if knowledge is not None else None
     if incidents and scenario.incident not in incidents:
         err("incident", f"unknown incident {scenario.incident!r}; known: {', '.join(sorted(incidents))}")

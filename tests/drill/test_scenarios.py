@@ -72,7 +72,7 @@ def test_a_good_scenario_loads(drills_dir, content):
     [
         (
             lambda t: t.replace("truth: [R3]", "truth: [R99]"),
-            ":5: truth names unknown rule 'R99'; known rules: R1, R10, R11, R12, R2",
+            ":5: truth names unknown rule 'R99'; known rules: R1, R2, R3, R4, R5",
         ),
         (lambda t: t.replace("playbook: triage", "playbook: nowhere"), ":6: start playbook 'nowhere' is not loaded"),
         (lambda t: t.replace("playbook: triage", "playbook: triage#nope"), ":6: playbook 'triage' has no node 'nope'"),
