@@ -8,7 +8,8 @@ with environment variables or a TOML config file:
 - ``RUNBOOK_PLAYBOOKS``: extra playbook directories, separated by ``os.pathsep``.
 - ``RUNBOOK_CONFIG``: path of the config file (default ``$XDG_CONFIG_HOME/runbook/config.toml``)
   with keys ``db``, ``playbook_dirs`` (list), ``incident_dirs`` (list), ``templates_dir``, ``author``,
-  ``team_dir`` (where ``runbook learn`` writes). Relative paths in it are relative to the file, so a
+  ``team_dir`` (where ``runbook learn`` writes), ``export_dir`` (where the UI proposes to write
+  postmortems; ``RUNBOOK_EXPORT_DIR`` overrides it; default: the working directory). Relative paths in it are relative to the file, so a
   team directory made by ``runbook init`` works from any working directory.
 
 Content directories are layers, in this order: shipped, the config file's, the environment's
@@ -94,6 +95,8 @@ class Settings:
     team_dir: Path | None = None
     """The team directory (``team_dir`` in the config, ``runbook init`` writes it): where
     ``runbook learn`` writes (its ``incidents/`` and ``playbooks/``)."""
+    export_dir: Path | None = None
+    """Where the UI proposes to export postmortems (it always asks); None: the working directory."""
 
     def layer_name(self, root: Path) -> str:
         """``shipped``, ``config``, ``env`` for a configured directory, else ``extra``."""
@@ -142,6 +145,14 @@ def load_settings(*, db_url: str | None = None, extra_playbook_dirs: list[Path] 
     author = os.environ.get("RUNBOOK_AUTHOR") or cfg.get("author") or process_author()
     team = cfg.get("team_dir")
     team_dir = _relative_to(here, team) if team else None
+    export = os.environ.get("RUNBOOK_EXPORT_DIR")
+    export_dir = (
+        Path(export).expanduser()
+        if export
+        else _relative_to(here, cfg["export_dir"])
+        if cfg.get("export_dir")
+        else None
+    )
     return Settings(
         db_url=url,
         playbook_dirs=tuple(_dedupe(playbooks)),
@@ -150,6 +161,7 @@ def load_settings(*, db_url: str | None = None, extra_playbook_dirs: list[Path] 
         author=author,
         layers=tuple(layers),
         team_dir=team_dir,
+        export_dir=export_dir,
     )
 
 

@@ -42,3 +42,14 @@ def test_broken_config_file_is_a_clear_error(tmp_path):
     cfg.write_text("db = [unclosed\n")
     with pytest.raises(ConfigError, match=r"config.toml: cannot read config file"):
         load_settings()
+
+
+def test_export_dir_from_the_config_file_relative_to_it_and_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("RUNBOOK_EXPORT_DIR", raising=False)
+    assert load_settings().export_dir is None  # the UI then proposes the working directory
+    cfg = Path(os.environ["XDG_CONFIG_HOME"]) / "runbook" / "config.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text('export_dir = "postmortems"\n')
+    assert load_settings().export_dir == cfg.parent / "postmortems"
+    monkeypatch.setenv("RUNBOOK_EXPORT_DIR", str(tmp_path / "pm"))
+    assert load_settings().export_dir == tmp_path / "pm"

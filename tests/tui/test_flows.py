@@ -8,6 +8,7 @@ from textual.widgets import Input, Select
 
 from runbook.record.db import connect, open_session
 from runbook.record.repo import timeline
+from runbook.tui.screens.export import ExportScreen
 from runbook.tui.screens.home import HomeScreen
 from runbook.tui.screens.postmortem import PostmortemScreen
 from runbook.tui.screens.start_incident import StartIncidentScreen
@@ -65,8 +66,10 @@ async def test_start_walk_check_note_undo_conclude_export(make, settings, health
         assert [c.rules for c in walk.engine.conclusions] == [("R2",)]
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, PostmortemScreen))
-        await pilot.press("w")
-        exported = tmp_path / f"postmortem-INC-{walk.incident_id:04d}.md"
+        await pilot.press("w")  # asks where, proposing INC-0001-postmortem.md in the working directory
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        await pilot.press("enter")
+        exported = tmp_path / f"INC-{walk.incident_id:04d}-postmortem.md"
         await wait_for(pilot, lambda: exported.exists(), timeout=30)
     text = exported.read_text()
     assert "R2" in text and "probe p99 is 0.8s" in text

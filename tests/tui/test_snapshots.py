@@ -181,3 +181,26 @@ def test_action_items(snap_compare, make, seeded, size):
         await _settle(pilot, lambda: getattr(pilot.app.screen, "loads", 0) >= 1)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_export_dialog(snap_compare, seeded, size):
+    import dataclasses
+    from pathlib import Path
+
+    from runbook.services import build_services
+    from runbook.tui.app import make_app
+    from runbook.tui.screens.export import ExportScreen
+    from runbook.tui.screens.postmortem import PostmortemScreen
+
+    settings = dataclasses.replace(seeded, export_dir=Path("/srv/postmortems"))
+    app = make_app(build_services(settings, clock=lambda: T0.replace(hour=6)))
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(PostmortemScreen(1))
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, PostmortemScreen))
+        await pilot.press("x")
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, ExportScreen))
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -33,6 +33,9 @@ HELP = """\
 | `d` | action items: accept the conclusion's proposals, add, edit, mark done |
 | `f` | continue from triage after a conclusion (another root cause?) |
 
+**Postmortem**: `w` export Markdown · `x` export HTML (each asks for the path, proposed as
+`INC-0001-postmortem.md` in `export_dir`) · `r` reload
+
 A check's verdict is **ok**, **warn**, **fail** or **unknown** (could not measure: the reason is
 shown). Every step, check result and note is saved the moment it happens: if the terminal dies,
 open the incident again and you are back at the same node.

@@ -1,8 +1,15 @@
-"""Postmortem preview (rendered Markdown) and export to a file, with the path shown."""
+"""Postmortem preview (rendered Markdown) and export to a path the responder confirms.
+
+``w`` exports Markdown, ``x`` HTML (both also in the palette): keys that reach the app in tmux and
+over ssh, where ``ctrl+h`` arrives as Backspace. The path is asked for every time, proposed as
+``INC-0001-postmortem.md`` in the configured export directory, and shown once written.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -11,27 +18,29 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, MarkdownViewer, Static
 
 from runbook.tui.app import services_of
+from runbook.tui.screens.export import FORMATS, ExportScreen, default_export_path
 
-
-def default_export_path(incident_id: int, fmt: str) -> Path:
-    return Path.cwd() / f"postmortem-INC-{incident_id:04d}.{fmt}"
+if TYPE_CHECKING:
+    from textual.app import SystemCommand
 
 
 class PostmortemScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("w", "export('md')", "Export .md"),
-        Binding("ctrl+h", "export('html')", "Export .html"),
+        Binding("x", "export('html')", "Export .html"),
         Binding("r", "reload", "Reload"),
     ]
 
     def __init__(self, incident_id: int) -> None:
         super().__init__()
         self.incident_id = incident_id
+        self.written: Path | None = None
+        """The last file written (tests and the status line read it)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("", id="export-path")
+        yield Static("[dim]w: export Markdown · x: export HTML (asks where)[/dim]", id="export-path")
         yield MarkdownViewer("Rendering the postmortem…", id="postmortem", show_table_of_contents=False)
         yield Footer()
 
@@ -47,15 +56,30 @@ class PostmortemScreen(Screen[None]):
         self.app.call_from_thread(self.query_one("#postmortem", MarkdownViewer).document.update, text)
 
     def action_export(self, fmt: str) -> None:
-        self.export(fmt)
+        proposed = default_export_path(services_of(self).settings.export_dir, self.incident_id, fmt)
+        self.app.push_screen(ExportScreen(proposed, fmt), lambda path: self._export_to(path, fmt))
+
+    def _export_to(self, path: Path | None, fmt: str) -> None:
+        if path is not None:
+            self.export(path, fmt)
 
     @work(thread=True, exclusive=True, group="pm-export", exit_on_error=False)
-    def export(self, fmt: str) -> None:
-        path = default_export_path(self.incident_id, fmt)
-        text = services_of(self).render_postmortem(self.incident_id, fmt=fmt)
+    def export(self, path: Path, fmt: str) -> None:
+        text = services_of(self).render_postmortem(self.incident_id, fmt=fmt, link_base=path.parent)
         path.write_text(text, encoding="utf-8")
         self.app.call_from_thread(self.exported, path)
 
     def exported(self, path: Path) -> None:
+        self.written = path
         self.query_one("#export-path", Static).update(f"written: {path}")
         self.notify(str(path), title="Postmortem exported")
+
+    def palette_commands(self) -> Iterator[SystemCommand]:
+        from textual.app import SystemCommand
+
+        for fmt, name in FORMATS.items():
+            yield SystemCommand(
+                f"Export the postmortem as {name}",
+                "Asks for the path (proposed in the export directory)",
+                lambda fmt=fmt: self.action_export(fmt),
+            )

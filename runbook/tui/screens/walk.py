@@ -437,6 +437,14 @@ class WalkScreen(Screen[None]):
         if self.incident_id is not None:
             self.app.push_screen(ActionItemsScreen(self.incident_id))
 
+    def _export(self, fmt: str) -> None:
+        from runbook.tui.screens.postmortem import PostmortemScreen
+
+        if self.incident_id is not None:
+            screen = PostmortemScreen(self.incident_id)
+            self.app.push_screen(screen)
+            screen.call_after_refresh(screen.action_export, fmt)
+
     def palette_commands(self) -> Iterator[SystemCommand]:
         from textual.app import SystemCommand
 
@@ -453,6 +461,8 @@ class WalkScreen(Screen[None]):
         yield SystemCommand(
             "Action items", "Accept the proposed actions; add, edit, mark done", self.action_action_items
         )
+        yield SystemCommand("Export the postmortem as Markdown", "Asks for the path", lambda: self._export("md"))
+        yield SystemCommand("Export the postmortem as HTML", "Asks for the path", lambda: self._export("html"))
 
         yield SystemCommand("Run checks", "Run this node's live checks", self.action_run_checks)
         yield SystemCommand("Autopilot", "Follow the suggestions until a person is needed", self.action_autopilot)
