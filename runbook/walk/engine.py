@@ -25,7 +25,7 @@ from runbook.checks.redact import redact_mapping, secret_values, split_secrets
 from runbook.checks.registry import get_check
 from runbook.errors import NotFoundError, RunbookError
 from runbook.playbook.library import Library
-from runbook.playbook.model import Node, NodeKind
+from runbook.playbook.model import CheckBlock, Node, NodeKind
 from runbook.record import repo
 from runbook.record.incidents import open_incident
 from runbook.record.models import EventKind, utcnow
@@ -224,7 +224,7 @@ class WalkEngine:
     def set_variables(self, values: Mapping[str, Any]) -> None:
         """Merge variables into the incident. Secret ones (secret-looking names, URLs with
         credentials) are held in memory only: after a resume they are asked for again."""
-        self._require_incident()
+        iid = self._require_incident()
         stored, secret = split_secrets({k: v for k, v in values.items() if present(values, k)})
         self._secrets.update(secret)
         for name in stored:
@@ -232,10 +232,10 @@ class WalkEngine:
         merged = {**{k: v for k, v in self._variables.items() if k not in secret}, **stored}
         if merged == self._variables:
             return
-        repo.update_incident(self.incident_id, session=self.session, variables=merged)
+        repo.update_incident(iid, session=self.session, variables=merged)
         changed = sorted(k for k in merged if self._variables.get(k) != merged[k])
         repo.add_event(
-            self.incident_id,
+            iid,
             EventKind.NOTE.value,
             session=self.session,
             author=self.author,
@@ -273,11 +273,11 @@ class WalkEngine:
         active = self.active_path
         if len(active) < 2:
             raise WalkError("nothing to undo: the walk is at its first node")
-        undone = self._current
+        undone = self._require_step()
         repo.mark_step_undone(undone.step_id, session=self.session, author=self.author, at=self.clock())
         self._reload()
         self.observer.step_undone(next(s for s in self._steps if s.step_id == undone.step_id))
-        return self.node
+        return self._require_node()
 
     def continue_from_triage(self) -> Node:
         """After a conclusion, go back to triage to look for a further root cause."""
@@ -303,16 +303,17 @@ class WalkEngine:
         variables = self.variables
         run_idx, skipped = runnable_blocks(self.library, node, variables)
         params = {i: prepare_params(node.checks[i], variables) for i in run_idx}
-        step = self._current
+        iid = self._require_incident()
+        step = self._require_step()
         run = uuid.uuid4().hex
-        plan = []
+        plan: list[tuple[int, CheckBlock, dict[str, Any], str, str]] = []
         for i, block in enumerate(node.checks):
             key = f"{node.ref}#{i}"
             result_uid = str(uuid.uuid5(_RESULT_NS, f"{run}/{i}"))
             p = params.get(i, {})
             secrets = secret_values(p, get_check(block.check_type).secret_params)
             repo.add_event(
-                self.incident_id,
+                iid,
                 EventKind.CHECK_STARTED.value,
                 session=self.session,
                 author=self.author,
@@ -337,12 +338,12 @@ class WalkEngine:
                 self._store_result(node, i, not_run(block, skipped[i], self.clock()), result_uid, automatic)
         relay = CheckRelay(self.observer)
 
-        async def one(i, block, p, key, result_uid) -> None:
+        async def one(i: int, block: CheckBlock, p: dict[str, Any], key: str, result_uid: str) -> None:
             try:
                 result = await self.runner(block.check_type, p, timeout_s=block.timeout_s, observer=relay, key=key)
             except asyncio.CancelledError:
                 repo.add_event(
-                    self.incident_id,
+                    iid,
                     EventKind.NOTE.value,
                     session=self.session,
                     author=self.author,
@@ -370,10 +371,10 @@ class WalkEngine:
 
     def _store_result(self, node: Node, i: int, result: CheckResult, uid: str, automatic: bool) -> None:
         repo.add_check_result(
-            self.incident_id,
+            self._require_incident(),
             result,
             session=self.session,
-            step_id=self._current.step_id,
+            step_id=self._require_step().step_id,
             playbook_id=node.playbook,
             node_id=node.id,
             automatic=automatic,
@@ -422,7 +423,7 @@ class WalkEngine:
 
     def _enter(self, node: Node, automatic: bool) -> Node:
         step = repo.add_step(
-            self.incident_id,
+            self._require_incident(),
             node.playbook,
             node.id,
             session=self.session,
@@ -432,15 +433,18 @@ class WalkEngine:
             summary=f"{node.playbook} / {node.title}",
         )
         self._reload(recover=False)
-        self.observer.node_entered(self._current, node)
+        self.observer.node_entered(self._require_step(), node)
         if node.kind == NodeKind.CONCLUSION:
+            assert step.id is not None  # a stored row has its id
             self._conclude(node, step.id, automatic)
         return node
 
     def _conclude(self, node: Node, step_id: int, automatic: bool) -> None:
         c = node.conclusion
+        if c is None:
+            raise WalkError(f"{node.ref} has no conclusion block")
         repo.add_conclusion(
-            self.incident_id,
+            self._require_incident(),
             session=self.session,
             rule_ids=c.rules,
             title=node.title,
@@ -475,24 +479,26 @@ class WalkEngine:
         active = [r for r in rows if not r.undone]
         current = active[-1] if active else None
         move = snapshot.pending_move(rows, current) if recover else None
-        if move is not None and self._node_or_none(move) is not None:
+        if move is not None and current is not None and self._node_or_none(move) is not None:
             self._enter(self._node(move), current.automatic)  # killed between choice and entry: finish it
             return
         self._steps = [snapshot.step_view(r, current=(r is current)) for r in rows]
         self._current = next((s for s in self._steps if current is not None and s.step_id == current.id), None)
         self._results, self._suggestion = {}, None
-        node = self._node_or_none(self._current.ref) if self._current else None
-        if node is not None and node.checks:
-            self._results = snapshot.block_results(self.session, iid, self._current.step_id, node)
+        step = self._current
+        node = self._node_or_none(step.ref) if step else None
+        if step is not None and node is not None and node.checks:
+            self._results = snapshot.block_results(self.session, iid, step.step_id, node)
             self._suggestion = suggest(node, self.results)
         self._conclusions = snapshot.reached_conclusions(self.session, self.library, iid, self._steps)
         if (
             recover
+            and step is not None
             and node is not None
             and node.kind == NodeKind.CONCLUSION
-            and not any(c.step_id == self._current.step_id for c in self._conclusions)
+            and not any(c.step_id == step.step_id for c in self._conclusions)
         ):
-            self._conclude(node, self._current.step_id, self._current.automatic)  # killed before recording it
+            self._conclude(node, step.step_id, step.automatic)  # killed before recording it
 
     def _node(self, ref: str) -> Node:
         if "#" not in ref and self._current is not None:
@@ -510,13 +516,17 @@ class WalkEngine:
             raise WalkError("no incident: call create_incident() or resume() first")
         return self.incident_id
 
-    def _require_node(self) -> Node:
-        self._require_incident()
+    def _require_step(self) -> WalkStep:
         if self._current is None:
             raise WalkError("the walk has not started: call start(playbook_id)")
-        node = self._node_or_none(self._current.ref)
+        return self._current
+
+    def _require_node(self) -> Node:
+        self._require_incident()
+        step = self._require_step()
+        node = self._node_or_none(step.ref)
         if node is None:
-            raise NotFoundError(f"the walk is at {self._current.ref}, which no loaded playbook has any more")
+            raise NotFoundError(f"the walk is at {step.ref}, which no loaded playbook has any more")
         return node
 
 
