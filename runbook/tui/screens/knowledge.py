@@ -27,6 +27,7 @@ from runbook.tui.widgets.decision_tree import DecisionTree
 if TYPE_CHECKING:
     from runbook.record.search import SearchHit
     from runbook.services.content import Content
+    from runbook.services.origins import Provenance
 
 
 class KnowledgeScreen(Screen[None]):
@@ -64,7 +65,9 @@ class KnowledgeScreen(Screen[None]):
 
     def show_content(self, content: Content) -> None:
         from runbook.knowledge.model import rule_sort_key
+        from runbook.services.origins import playbook_provenance
 
+        settings = services_of(self).settings
         self.content = content
         kb = content.knowledge
         runbook_app(self).report_content_errors(content)
@@ -88,7 +91,7 @@ class KnowledgeScreen(Screen[None]):
         playbooks = self.query_one("#playbook-list", OptionList)
         playbooks.add_options(
             [
-                Option(pb.id, id=pb.id)
+                Option(_overriding(pb.id, playbook_provenance(settings, content, pb.id)), id=pb.id)
                 for pb in sorted(content.library.playbooks.values(), key=lambda p: (p.id != "triage", p.id))
             ]
         )
@@ -103,8 +106,14 @@ class KnowledgeScreen(Screen[None]):
         target = "#rule-text" if event.option_list.id == "rule-list" else "#record-text"
         if self.content is None or event.option.id is None:
             return
+        from runbook.services.origins import record_provenance
+
         rec = self.content.knowledge.get(event.option.id)
-        self.query_one(target, Markdown).update(record_markdown(rec))
+        origin = record_provenance(services_of(self).settings, self.content, rec.id)
+        where = ""
+        if origin.overrides:  # a team's own version of a record: say which file is in use
+            where = f"*{origin.layer}: `{origin.path}`, overrides `{origin.overrides[0]}`*\n\n"
+        self.query_one(target, Markdown).update(where + record_markdown(rec))
 
     @on(OptionList.OptionHighlighted, "#playbook-list")
     def show_playbook(self, event: OptionList.OptionHighlighted) -> None:
@@ -133,3 +142,8 @@ class KnowledgeScreen(Screen[None]):
             table.add_row(h.kind, h.ref, h.title, " ".join(h.snippet.split()))
         if not hits:
             self.notify("no matches", title="Search")
+
+
+def _overriding(playbook_id: str, origin: Provenance) -> str:
+    """``triage (config override)`` for a team's replacement, the bare id otherwise."""
+    return f"{playbook_id} ({origin.layer} override)" if origin.overrides else playbook_id
