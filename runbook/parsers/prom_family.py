@@ -175,7 +175,8 @@ def bucket_columns(family: MetricFamily) -> BucketColumns | None:
             texts = cast("list[str | None]", family.labels)
             cols = bucket_columns_of(family.names, texts, family.values, family.name)
         family._columns = cols
-    return cols  # type: ignore[return-value]
+    # the cache holds _UNSET, None or the columns: only the columns are columns
+    return cols if isinstance(cols, BucketColumns) else None
 
 
 def histogram_columns(family: MetricFamily) -> HistogramColumns | None:

@@ -236,12 +236,13 @@ class _Parser:
                     if self.tolerant:
                         continue
                     raise
-                if sample[0] != cur_name and not (
-                    cur is not None and sample[0].startswith(cur_name) and sample[0][len(cur_name) :] in cur_suffixes
+                if cur is None or (
+                    sample[0] != cur_name
+                    and not (sample[0].startswith(cur_name) and sample[0][len(cur_name) :] in cur_suffixes)
                 ):
                     cur = self._family_for(sample[0])
                     cur_name, cur_suffixes = cur.name, _SUFFIXES.get(cur.type, ("",))
-                cur.append(sample)  # type: ignore[union-attr]
+                cur.append(sample)
         if span is not None:
             self._take(span, flat, span_at, n)
         if om and not self.tolerant:

@@ -126,9 +126,11 @@ class LabelCardinality(Check[CardinalityParams]):
             except ParseError as exc:
                 raise MeasureError(f"{reply.url} is not a valid exposition: {exc}") from None
             source = reply.url
-        else:
-            report = await read_tsdb_status(ctx, params.prom_url, params.warn_values)  # type: ignore[arg-type]
+        elif params.prom_url:
+            report = await read_tsdb_status(ctx, params.prom_url, params.warn_values)
             source = f"{params.prom_url} TSDB head"
+        else:  # the params validator already refuses this
+            raise MeasureError("give metrics_url or prom_url")
         return judge(report, params, source, ctx)
 
 

@@ -196,8 +196,9 @@ def judge_series(
         )  # already what prepare_buckets would return
     else:
         fixed = prepare_buckets(s.buckets)
-    for q in quantiles if fixed else ():
-        est = bucket_quantile(q, fixed, prepared=True)  # type: ignore[arg-type]
+    usable = fixed or []
+    for q in quantiles if usable else ():
+        est = bucket_quantile(q, usable, prepared=True)
         if est is None:
             continue
         estimates.append(est)
