@@ -179,3 +179,30 @@ def timeline_of(settings, iid: int):
             return repo.timeline(iid, session=s)
     finally:
         engine.dispose()
+
+
+async def test_choices_ten_and_above_by_number_and_by_j_k_enter(make, settings):
+    iid = seed(settings)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_incident(iid, start_playbook="triage")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        await wait_for(pilot, lambda: walk.engine.ref == "triage#start")
+        choices = walk.engine.node.choices
+        assert len(choices) >= 12
+        await wait_for(pilot, lambda: walk.query_one("#choices").has_focus)  # visible focus from the start
+        await pilot.press("1", "2")  # choice 12, not choice 1
+        await wait_for(pilot, lambda: walk.engine.ref != "triage#start")
+        assert walk.engine.ref == choices[11].ref
+        await pilot.press("u")
+        await wait_for(pilot, lambda: walk.engine.ref == "triage#start")
+        await pilot.press("1")  # alone, after the wait: choice 1
+        await wait_for(pilot, lambda: walk.engine.ref != "triage#start", timeout=5)
+        assert walk.engine.ref == choices[0].ref
+        await pilot.press("u")
+        await wait_for(pilot, lambda: walk.engine.ref == "triage#start")
+        await wait_for(pilot, lambda: walk.query_one("#choices").highlighted == 0)
+        await pilot.press(*["j"] * 11, "k", "enter")  # down to 12, back to 11
+        await wait_for(pilot, lambda: walk.engine.ref != "triage#start")
+        assert walk.engine.ref == choices[10].ref

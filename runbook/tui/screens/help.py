@@ -22,7 +22,8 @@ HELP = """\
 | `r` | run the node's live checks (they run in the background) |
 | `c` | cancel running checks |
 | `s` | take the suggested choice (highlighted after the checks) |
-| `1`..`9` | take that choice |
+| `1`..`9`, `10`.. | take that choice (with ten or more, type both digits: `1` `2` is choice 12) |
+| `j` / `k`, arrows, `enter` | move through the choices and take the highlighted one |
 | `u` | undo the last step (it stays in the timeline, marked undone) |
 | `a` | autopilot: follow suggestions until a question, an unknown verdict or a conclusion; `a` again stops |
 | `o` / `h` / `e` / `x` | add an observation / hypothesis / decision / action note |

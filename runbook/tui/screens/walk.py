@@ -17,6 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -56,8 +57,13 @@ class WalkScreen(Screen[None]):
         Binding("d", "action_items", "Action items", show=False),
         Binding("f", "from_triage", "Triage again", show=False),
         Binding("i", "hint", "Hint (drill)", show=False),
-        *[Binding(str(i), f"choose({i})", f"choice {i}", show=False) for i in range(1, 10)],
+        Binding("j", "choice_cursor(1)", "Next choice", show=False),
+        Binding("k", "choice_cursor(-1)", "Previous choice", show=False),
+        *[Binding(str(i), f"digit({i})", f"choice {i}", show=False) for i in range(10)],
     ]
+
+    #: How long a first digit waits for a second one when the node has ten choices or more.
+    DIGIT_WAIT_S = 0.8
 
     def __init__(
         self, incident_id: int | None, *, start_playbook: str | None = None, drill: DrillStart | None = None
@@ -71,6 +77,9 @@ class WalkScreen(Screen[None]):
         """Built and used in ``self.thread``; the screen only reads its state to draw."""
         self.thread = EngineThread()
         self._note_kind = "observation"
+        self._digits = ""
+        """Digits typed so far towards a choice number of two digits (choices 10 and above)."""
+        self._digit_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -145,6 +154,10 @@ class WalkScreen(Screen[None]):
             mark = "  ◀ suggested" if suggestion and suggestion.target == choice.ref else ""
             choices.add_option(Option(f"{i}. {choice.label}{mark}", id=choice.ref))
         choices.display = bool(node.choices)
+        if node.choices:
+            choices.highlighted = 0
+            if not self.query_one("#note-input", Input).display:
+                choices.focus()  # visible focus: arrows, j/k and enter work at once
         self.query_one("#suggestion", Static).update(self._suggestion_text(engine))
         panel = self.query_one("#checks", CheckPanel)
         panel.display = bool(node.checks)
@@ -158,7 +171,7 @@ class WalkScreen(Screen[None]):
         if node is None:
             return ""
         if node.kind is NodeKind.QUESTION:
-            return "[dim]answer with 1-9 (or enter on a choice); u undoes[/dim]"
+            return "[dim]type a choice's number, or j/k (arrows) and enter; u undoes[/dim]"
         if node.kind is not NodeKind.CHECK:
             return ""
         s = engine.suggestion
@@ -299,12 +312,57 @@ class WalkScreen(Screen[None]):
     def action_take_suggestion(self) -> None:
         s = self.engine.suggestion if self.engine else None
         if s is None:
-            self.notify("no suggestion here: run the checks (r) or pick a choice (1-9)", severity="warning")
+            self.notify(
+                "no suggestion here: run the checks (r) or pick a choice (its number, or j/k and enter)",
+                severity="warning",
+            )
             return
         self._call(lambda engine: engine.choose(s.target))
 
     def action_choose(self, index: int) -> None:
         self._call(lambda engine: engine.choose(str(index)))
+
+    def action_digit(self, digit: int) -> None:
+        """Type a choice's number. With ten choices or more, a digit that can start a larger
+        number waits ``DIGIT_WAIT_S`` for the next one (``1`` then ``2`` is choice 12)."""
+        node = self.engine.node if self.engine else None
+        count = len(node.choices) if node else 0
+        if self._digit_timer is not None:
+            self._digit_timer.stop()
+            self._digit_timer = None
+        typed = self._digits + str(digit)
+        self._digits = ""
+        number = int(typed)
+        if number * 10 <= count and len(typed) == 1:  # more choices start with this digit
+            self._digits = typed
+            self.query_one("#suggestion", Static).update(f"[b]choice {typed}…[/b] [dim](type the next digit)[/dim]")
+            self._digit_timer = self.set_timer(self.DIGIT_WAIT_S, self._commit_digits)
+            return
+        if 1 <= number <= count:
+            self._highlight_choice(number)
+            self.action_choose(number)
+        else:
+            self.notify(f"no choice {number} here (1-{count})", severity="warning")
+
+    def _commit_digits(self) -> None:
+        typed, self._digits, self._digit_timer = self._digits, "", None
+        if typed and self.engine is not None:
+            self.query_one("#suggestion", Static).update(self._suggestion_text(self.engine))
+            self._highlight_choice(int(typed))
+            self.action_choose(int(typed))
+
+    def _highlight_choice(self, number: int) -> None:
+        choices = self.query_one("#choices", OptionList)
+        if 1 <= number <= choices.option_count:
+            choices.highlighted = number - 1
+
+    def action_choice_cursor(self, step: int) -> None:
+        choices = self.query_one("#choices", OptionList)
+        if not choices.display or not choices.option_count:
+            return
+        choices.focus()
+        current = choices.highlighted if choices.highlighted is not None else -1
+        choices.highlighted = max(0, min(choices.option_count - 1, current + step))
 
     @on(OptionList.OptionSelected, "#choices")
     def choice_selected(self, event: OptionList.OptionSelected) -> None:
