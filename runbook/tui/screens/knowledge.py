@@ -19,7 +19,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from runbook.tui.app import runbook_app, services_of
 from runbook.tui.widgets.decision_tree import DecisionTree
@@ -36,6 +36,8 @@ class KnowledgeScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.content: Content | None = None
+        self.hits: list[SearchHit] = []
+        """The search results, in the table's order (enter opens the highlighted one)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -138,10 +140,36 @@ class KnowledgeScreen(Screen[None]):
     def show_hits(self, hits: list[SearchHit]) -> None:
         table = self.query_one("#search-results", DataTable)
         table.clear()
+        self.hits = list(hits)
         for h in hits:
             table.add_row(h.kind, h.ref, h.title, " ".join(h.snippet.split()))
         if not hits:
             self.notify("no matches", title="Search")
+        else:
+            table.focus()  # arrows to pick one, enter opens it
+
+    @on(DataTable.RowSelected, "#search-results")
+    def open_hit(self, event: DataTable.RowSelected) -> None:
+        """Open what a result is about: a rule, a record or a playbook in its tab; an incident of
+        the record (or the incident a finding or check belongs to) in the walk."""
+        if not 0 <= event.cursor_row < len(self.hits):
+            return
+        hit = self.hits[event.cursor_row]
+        tabs = {"rule": ("tab-rules", "#rule-list"), "kb_record": ("tab-incidents", "#record-list")}
+        tabs["playbook_node"] = ("tab-playbooks", "#playbook-list")
+        if hit.kind in tabs:
+            tab, list_id = tabs[hit.kind]
+            option_id = hit.ref.partition("#")[0] if hit.kind == "playbook_node" else hit.ref
+            self.query_one(TabbedContent).active = tab
+            options = self.query_one(list_id, OptionList)
+            try:
+                options.highlighted = options.get_option_index(option_id)
+            except OptionDoesNotExist:
+                self.notify(f"{hit.ref} is not loaded any more", severity="warning")
+                return
+            options.focus()
+        elif hit.incident_id is not None:
+            runbook_app(self).open_incident(hit.incident_id)
 
 
 def _overriding(playbook_id: str, origin: Provenance) -> str:
