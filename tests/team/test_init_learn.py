@@ -180,3 +180,40 @@ def test_learn_refuses_an_open_incident_and_needs_a_team_directory(cli, tmp_path
     assert code == 1 and "no team directory" in err
     code, _, err = cli("learn", "INC-0001", "--to", str(tmp_path / "t"))
     assert code == 1 and "INC-0001 is open; learn from a resolved or closed incident" in err
+
+
+def test_learn_copies_a_shipped_playbook_into_the_team_directory_to_add_its_branch(cli, team):
+    """The walk ended at p0-2-breaking#no-finding -> triage#unexplained: the branch belongs in
+    p0-2-breaking, which is shipped, so the team gets a copy (an override) with the branch added."""
+    from runbook.services import build_services
+
+    services = build_services()
+    opened = services.open_incident("Payments slow after the TLS rotation")
+    engine = services.walk_engine(opened.id)
+    engine.enter("p0-2-breaking#no-finding")
+    engine.choose("triage#unexplained")
+    engine.session.close()
+    assert cli("incident", "close", str(opened.id))[0] == 0
+    learned = cli.json("learn", str(opened.id))
+    copy = team / "playbooks" / "p0-2-breaking.md"
+    assert learned["branch"] == {
+        "playbook": str(copy),
+        "node": "p0-2-breaking#team-2",
+        "from": "p0-2-breaking#no-finding",
+        "copied_from": str(SHIPPED_PLAYBOOKS / "p0-2-breaking.md"),
+    }
+    assert learned["errors"] == []
+    code, out, err = cli("validate")
+    assert (code, out) == (0, ""), out + err
+    row = next(r for r in cli.json("playbooks") if r["id"] == "p0-2-breaking")
+    assert (row["layer"], row["path"], row["overrides"]) == (
+        "config",
+        str(copy),
+        [str(SHIPPED_PLAYBOOKS / "p0-2-breaking.md")],
+    )
+    text = copy.read_text(encoding="utf-8")
+    # the new choice comes before the "escalate" exit, which stays the node's last way out
+    node = text.index("{#no-finding}")
+    new = text.index("(learned from INC-0001)](#team-2)")
+    back = text.index("- [Back to triage](triage#start", node)
+    assert back < new < text.index("escalate with the evidence](triage#unexplained)", node)

@@ -245,7 +245,8 @@ def _add_branch(
     lines = target.read_text(encoding="utf-8").splitlines()
     node = playbook.nodes[nid]
     exit_ = node.choices[-1]
-    end = playbook.nodes.get(exit_.node) if exit_.playbook == pid else None
+    target_pb = playbook if exit_.playbook == pid else library.playbooks.get(exit_.playbook)
+    end = target_pb.nodes.get(exit_.node) if target_pb is not None else None
     if (
         end is not None
         and end.conclusion is not None
