@@ -6,6 +6,7 @@ from runbook.drill.scoring import optimal_path
 from runbook.playbook.model import NodeKind
 from runbook.record.db import connect, open_session
 from runbook.record.repo import get_incident, timeline
+from runbook.tui.screens.drill_result import DrillResultScreen
 from runbook.tui.screens.drills import DrillsScreen
 from runbook.tui.screens.walk import WalkScreen
 from tests.tui.pilot import wait_for
@@ -48,6 +49,10 @@ async def test_replay_drill_walked_by_keys_scores_full(make, settings):
             await wait_for(pilot, lambda want=best[i + 1]: engine.ref == want)
         assert engine.at_conclusion
         await wait_for(pilot, lambda: any("scored" in e.summary for e in _events(settings, walk.incident_id)))
+        await wait_for(pilot, lambda: isinstance(app.screen, DrillResultScreen))  # the score, on a screen
+        assert app.screen.text.startswith(f"# Drill {SCENARIO}: 100/100")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is walk)
     events = _events(settings, walk.incident_id)
     assert any(e.summary.startswith(f"drill {SCENARIO} scored 100/100") for e in events), [e.summary for e in events]
     with open_session(connect(settings.db_url)) as s:

@@ -204,3 +204,23 @@ def test_export_dialog(snap_compare, seeded, size):
         await _settle(pilot, lambda: isinstance(pilot.app.screen, ExportScreen))
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_drill_result(snap_compare, make, seeded, size):
+    from runbook.drill.scoring import Score
+    from runbook.tui.screens.drill_result import DrillResultScreen
+
+    score = Score(
+        total=72.5, root_cause=40, path=17.5, time=10, checks=5, found=("R8",), missed=("R3",), wrong=(),
+        steps_taken=7, optimal_steps=5, checks_run=4, optimal_checks=2, hints_taken=1,
+        seconds_to_diagnosis=312, par_s=300,
+    )  # fmt: skip
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(DrillResultScreen("r8-histogram-buckets", score))
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, DrillResultScreen))
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -232,15 +232,9 @@ class WalkScreen(Screen[None]):
             return
         if run.score is None:
             return
-        sc = run.score
-        missed = f"; missed {', '.join(sc.missed)}" if sc.missed else ""
-        self.notify(
-            f"{sc.total:g}/100: root cause {sc.root_cause:g}, path {sc.path:g} "
-            f"({sc.steps_taken} steps, best {sc.optimal_steps}), time {sc.time:g}, checks {sc.checks:g}"
-            f"{missed}",
-            title=f"Drill {drill.scenario.id} scored",
-            timeout=30,
-        )
+        from runbook.tui.screens.drill_result import DrillResultScreen
+
+        self.app.push_screen(DrillResultScreen(drill.scenario.id, run.score))
 
     # -- actions -------------------------------------------------------------------------------
 
