@@ -42,9 +42,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.set_defaults(func=cmd_graph)
 
 
+_KINDS = ("rules", "p0", "postmortems", "causes", "governance", "drills")
+
+
 def _is_knowledge_dir(path: Path) -> bool:
-    kinds = ("rules", "p0", "postmortems", "causes", "drills")
-    return path.is_dir() and (path.name == "incidents" or any((path / d).is_dir() for d in kinds))
+    return path.is_dir() and (path.name == "incidents" or any((path / d).is_dir() for d in _KINDS))
+
+
+def _incidents_root(path: Path) -> Path | None:
+    """The incidents directory PATH belongs to (itself, or the parent of ``rules/R1.md``'s
+    ``rules/``), or None for a playbook path. The whole directory is loaded; only PATH's problems
+    are reported."""
+    if _is_knowledge_dir(path):
+        return path
+    kind_dir = path if path.is_dir() else path.parent
+    if kind_dir.name == "recordings" and kind_dir.parent.name == "drills":
+        return kind_dir.parent.parent
+    return kind_dir.parent if kind_dir.name in _KINDS else None
 
 
 def _expand(path: Path) -> list[Path]:
@@ -67,8 +81,8 @@ def cmd_validate(args: argparse.Namespace, services: Services) -> int:
     # those with the same ids (a file already configured is loaded once), and only problems in
     # PATH are reported.
     targets = [d for p in targets for d in _expand(p)]
-    playbook_paths = [p for p in targets if not _is_knowledge_dir(p)]
-    incident_paths = [p for p in targets if _is_knowledge_dir(p)]
+    playbook_paths = [p for p in targets if _incidents_root(p) is None]
+    incident_paths = [root for p in targets if (root := _incidents_root(p)) is not None]
     content = load_content(services.settings, extra_playbooks=playbook_paths, extra_incidents=incident_paths)
     errors = content.errors
     if targets:

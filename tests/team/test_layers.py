@@ -138,3 +138,21 @@ def test_validate_a_copy_of_the_shipped_playbooks_reports_its_one_broken_link(cl
     import json
 
     assert {r["path"] for r in json.loads(problems)} == {str(path)}
+
+
+def test_validate_a_knowledge_file_by_path_checks_it_as_a_record(cli, tmp_path, monkeypatch):
+    """A rule or drill file is validated as what its directory says it is, never as a playbook."""
+    monkeypatch.chdir(SHIPPED_PLAYBOOKS.parent)
+    for path in ("incidents/rules/R1.md", "incidents/drills/p0-1.md", "incidents/rules"):
+        code, out, err = cli("validate", path)
+        assert (code, out) == (0, ""), path + out + err
+    rules = tmp_path / "team" / "rules"
+    rules.mkdir(parents=True)
+    text = (SHIPPED_INCIDENTS / "rules" / "R1.md").read_text(encoding="utf-8")
+    (rules / "R1.md").write_text(text.replace("\n## Fix\n", "\n## The fix\n", 1), encoding="utf-8")
+    code, out, _ = cli("validate", str(rules / "R1.md"))
+    assert code == 1
+    assert [line.split(": ", 1)[1] for line in out.splitlines()] == [
+        "section '## Fix' is missing; add it (sections: Failure mode, Anti-pattern, Fix, Why it happens, "
+        "How to detect it live, Corrections to the source)"
+    ]
