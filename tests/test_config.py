@@ -53,3 +53,26 @@ def test_export_dir_from_the_config_file_relative_to_it_and_from_the_environment
     assert load_settings().export_dir == cfg.parent / "postmortems"
     monkeypatch.setenv("RUNBOOK_EXPORT_DIR", str(tmp_path / "pm"))
     assert load_settings().export_dir == tmp_path / "pm"
+
+
+def test_config_paths_are_relative_to_the_file_and_layers_are_named(tmp_path, monkeypatch):
+    """A team directory's config works from any working directory (#15)."""
+    from runbook.config import shipped_incidents_dir
+
+    team = tmp_path / "team"
+    (team / "playbooks").mkdir(parents=True)
+    (team / "incidents").mkdir()
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    (team / "config.toml").write_text(
+        'playbook_dirs = ["playbooks"]\nincident_dirs = ["incidents"]\nteam_dir = "."\ntemplates_dir = "tpl"\n'
+    )
+    monkeypatch.setenv("RUNBOOK_CONFIG", str(team / "config.toml"))
+    monkeypatch.setenv("RUNBOOK_INCIDENTS", str(env_dir))
+    monkeypatch.chdir(tmp_path)
+    s = load_settings()
+    assert s.playbook_dirs == (shipped_playbooks_dir(), team / "playbooks")
+    assert s.incident_dirs == (shipped_incidents_dir(), team / "incidents", env_dir)
+    assert (s.team_dir, s.templates_dir) == (team / ".", team / "tpl")
+    names = [s.layer_name(d) for d in (*s.playbook_dirs, *s.incident_dirs, tmp_path)]
+    assert names == ["shipped", "config", "shipped", "config", "env", "extra"]

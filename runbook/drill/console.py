@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.drill.scenarios import DrillScenario
+from runbook.drill.scoring import concluded_rules
 from runbook.drill.session import DrillRun, count_hints, drill_variables, finish_drill, open_drill, take_hint
 from runbook.errors import RunbookError
 
@@ -45,8 +46,10 @@ async def run_console(
         node = engine.node
         write(f"\n## {node.title}  ({node.ref})\n{node.body.strip()[:1200]}")
         if node.kind == NodeKind.CONCLUSION:
-            write(f"conclusion: {', '.join(node.conclusion.rules)} - {node.conclusion.fix}")
-            if set(scenario.truth) <= {r for c in engine.conclusions for r in c.rules}:
+            concl = node.conclusion
+            named = ", ".join(concl.rules) or f"no rule: cause unknown, escalate to {concl.escalate}"
+            write(f"conclusion: {named} - {concl.fix}")
+            if set(scenario.truth) <= {r for c in engine.conclusions for r in concluded_rules(c.rules)}:
                 break
             if await ask("look for a further cause from triage? [y/N] ") != "y":
                 break

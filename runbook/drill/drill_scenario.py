@@ -21,7 +21,8 @@ class DrillScenario:
     incident: str
     """The knowledge-base incident it rehearses (``P0-1``)."""
     truth: tuple[str, ...]
-    """Rule ids a complete diagnosis concludes."""
+    """Rule ids a complete diagnosis concludes, or ``unexplained`` when the right answer is none
+    of the rules: reach an unexplained terminal and escalate with the evidence."""
     playbook: str
     """Where the responder starts: a playbook id (its start node) or ``playbook#node``."""
     lab: str
@@ -36,6 +37,11 @@ class DrillScenario:
     par_s: float = 600.0
     """Time to diagnosis that still earns the full time score."""
     difficulty: str = "normal"
+    mitigation: str = ""
+    """``playbook#node`` where the damage is stopped (``triage#rollback``): when set, the time
+    score is the time to mitigation (entering that node) instead of the time to diagnosis."""
+    mitigation_par_s: float = 300.0
+    """Time to mitigation that still earns the full time score."""
     path: Path = Path()
     line: int = 1
     key_lines: dict[str, int] = field(default_factory=dict)

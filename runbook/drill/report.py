@@ -43,7 +43,7 @@ class DrillReport:
 
 
 def drill_report(incident_id: int | str, *, session: Any, content: Any) -> DrillReport:
-    from runbook.drill.scoring import optimal_path
+    from runbook.drill.scoring import scenario_path
     from runbook.record import repo
     from runbook.record.views import load_record
 
@@ -62,7 +62,7 @@ def drill_report(incident_id: int | str, *, session: Any, content: Any) -> Drill
         f"{s.playbook_id}#{s.node_id}" + (" (undone)" if s.undone else "")
         for s in sorted(record.steps, key=lambda s: s.seq)
     )
-    best = optimal_path(content.library, scenario.start_ref(content.library), scenario.truth)
+    best = scenario_path(content.library, scenario)
     return DrillReport(
         incident_id=iid,
         scenario_id=scenario.id,

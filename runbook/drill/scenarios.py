@@ -23,7 +23,7 @@ __all__ = ["DrillScenario", "drill_files", "load_scenarios", "parse_scenario", "
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 REQUIRED = ("id", "title", "incident", "truth", "playbook", "lab")
-OPTIONAL = ("replay", "hints", "variables", "par_s", "difficulty")
+OPTIONAL = ("replay", "hints", "variables", "par_s", "difficulty", "mitigation", "mitigation_par_s")
 
 
 def drill_files(incident_dirs: Sequence[Path]) -> list[Path]:
@@ -86,7 +86,7 @@ def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario |
     if isinstance(truth, str):
         truth = [truth]
     if not isinstance(truth, list) or not all(isinstance(t, str) for t in truth):
-        err(line_of("truth"), "front matter: 'truth' must be a list of rule ids, e.g. [R1]")
+        err(line_of("truth"), "front matter: 'truth' must be a list of rule ids, e.g. [R1], or [unexplained]")
         truth = []
     hints = data.get("hints") or []
     if not isinstance(hints, list) or not all(isinstance(h, str) and h.strip() for h in hints):
@@ -103,6 +103,16 @@ def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario |
     except (TypeError, ValueError):
         err(line_of("par_s"), "front matter: 'par_s' must be a positive number of seconds")
         par_s = 600.0
+    mitigation = str(data.get("mitigation") or "")
+    if mitigation and "#" not in mitigation:
+        err(line_of("mitigation"), "front matter: 'mitigation' must be a node reference playbook#node")
+    try:
+        mitigation_par_s = float(data.get("mitigation_par_s", 300))
+        if mitigation_par_s <= 0:
+            raise ValueError
+    except (TypeError, ValueError):
+        err(line_of("mitigation_par_s"), "front matter: 'mitigation_par_s' must be a positive number of seconds")
+        mitigation_par_s = 300.0
     briefing = "\n".join(lines[end + 1 :]).strip()
     if not briefing:
         err(end + 2, "the briefing is empty; write what the responder sees below the front matter")
@@ -121,6 +131,8 @@ def parse_scenario(path: Path, text: str | None = None) -> tuple[DrillScenario |
         variables={str(k): str(v) for k, v in variables.items()},
         par_s=par_s,
         difficulty=str(data.get("difficulty") or "normal"),
+        mitigation=mitigation,
+        mitigation_par_s=mitigation_par_s,
         path=path,
         line=1,
         key_lines={str(k): line_of(str(k)) for k in data},

@@ -11,6 +11,13 @@ cause is looked for from triage's start). The score, out of 100:
   four times par; nothing when the diagnosis is incomplete;
 - checks, 10: checks on the optimal path / checks run (1 when no more were run);
 - minus 5 per hint taken. The total is clamped to 0..100.
+
+Not every incident is one of the rules. A scenario whose truth is ``unexplained`` is solved by
+reaching an unexplained terminal (escalating with the evidence) and concluding no rule. When
+the truth is a rule, an honest "cause unknown" (an unexplained terminal, no rule concluded)
+earns a fifth of the root-cause part, while a confident wrong rule earns nothing and costs a
+quarter: guessing is worse than saying "I do not know". A scenario with a ``mitigation`` node
+scores time to mitigation (entering that node) instead of time to diagnosis.
 """
 
 from __future__ import annotations
@@ -20,10 +27,36 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from runbook.errors import RunbookError
+from runbook.playbook.model import UNEXPLAINED
 
 WEIGHTS = {"root_cause": 50.0, "path": 25.0, "time": 15.0, "checks": 10.0}
 HINT_PENALTY = 5.0
 WRONG_CONCLUSION_PENALTY = 0.25
+#: Share of the root-cause part for an honest "cause unknown" when the truth was a rule.
+HONEST_UNKNOWN_CREDIT = 0.2
+
+
+def concluded_rules(rules: Sequence[str]) -> tuple[str, ...]:
+    """What a reached conclusion concluded, for scoring: its rules, or ``unexplained`` for the
+    unexplained terminal (the only conclusion that names no rule)."""
+    return tuple(rules) or (UNEXPLAINED,)
+
+
+def scenario_path(library: Any, scenario: Any) -> list[str]:
+    """The yardstick walk of a scenario: through its mitigation node first when it names one."""
+    import networkx as nx
+
+    start = scenario.start_ref(library)
+    if not scenario.mitigation:
+        return optimal_path(library, start, scenario.truth)
+    try:
+        first = list(nx.shortest_path(library.graph, start, scenario.mitigation))
+    except (nx.NetworkXNoPath, nx.NodeNotFound) as exc:
+        raise RunbookError(
+            f"mitigation node {scenario.mitigation!r} is not reachable from {start}; "
+            "name a node downstream of the start (e.g. triage#rollback)"
+        ) from exc
+    return first + optimal_path(library, scenario.mitigation, scenario.truth)[1:]
 
 
 def optimal_path(library: Any, start: str, truth: Sequence[str], triage: str = "triage") -> list[str]:
@@ -67,6 +100,8 @@ def optimal_path(library: Any, start: str, truth: Sequence[str], triage: str = "
 
 
 def _concluded(g: Any, path: Sequence[str], rule: str) -> bool:
+    if rule == UNEXPLAINED:
+        return any(g.nodes[r].get("unexplained") for r in path if r in g)
     return any(rule in (g.nodes[r].get("rules") or ()) for r in path if r in g)
 
 
@@ -91,6 +126,8 @@ class DrillPath:
     hints_taken: int
     seconds_to_diagnosis: float | None
     """From the first step to the conclusion that completed the truth; None if never completed."""
+    seconds_to_mitigation: float | None = None
+    """From the first step to entering the scenario's mitigation node; None if never reached."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +147,11 @@ class Score:
     hints_taken: int
     seconds_to_diagnosis: float | None
     par_s: float
+    honest_unknown: bool = False
+    """The truth was a rule; the walk declared the cause unknown and concluded no wrong rule."""
+    seconds_to_mitigation: float | None = None
+    mitigation_par_s: float | None = None
+    """Set when the time part scored time to mitigation."""
 
     @property
     def full(self) -> bool:
@@ -127,25 +169,43 @@ class Score:
         return cls(**data)
 
 
-def score(walk: DrillPath, truth: Sequence[str], optimal: Sequence[str], optimal_checks: int, par_s: float) -> Score:
+def score(
+    walk: DrillPath,
+    truth: Sequence[str],
+    optimal: Sequence[str],
+    optimal_checks: int,
+    par_s: float,
+    *,
+    mitigation_par_s: float | None = None,
+) -> Score:
     truth_set = set(truth)
     concluded = {r for rules in walk.conclusions for r in rules}
     found = tuple(sorted(truth_set & concluded))
     missed = tuple(sorted(truth_set - concluded))
-    wrong = tuple(rules for rules in walk.conclusions if not truth_set & set(rules))
+    unknown = (UNEXPLAINED,)
+    wrong = tuple(rules for rules in walk.conclusions if not truth_set & set(rules) and tuple(rules) != unknown)
     root = max(0.0, len(found) / len(truth_set) - WRONG_CONCLUSION_PENALTY * len(wrong))
+    # "Cause unknown" when a rule was the truth: not found, but not the confident wrong answer either.
+    honest = not found and not wrong and unknown in {tuple(r) for r in walk.conclusions}
+    if honest:
+        root = HONEST_UNKNOWN_CREDIT
     steps = max(len(walk.refs) - 1, 0)
     best = max(len(optimal) - 1, 0)
     path_part = 1.0 if steps <= best else (best / steps if steps else 0.0)
     if not found:
         path_part = 0.0  # an efficient walk to the wrong place is not efficient
     t = walk.seconds_to_diagnosis
-    if missed or t is None:
+    if mitigation_par_s is not None:
+        # The scenario scores how fast the damage was stopped, found or not.
+        t, missed_time, par = walk.seconds_to_mitigation, False, mitigation_par_s
+    else:
+        missed_time, par = bool(missed), par_s
+    if missed_time or t is None:
         time_part = 0.0
-    elif t <= par_s:
+    elif t <= par:
         time_part = 1.0
     else:
-        time_part = max(0.0, 1.0 - (t - par_s) / (3.0 * par_s))
+        time_part = max(0.0, 1.0 - (t - par) / (3.0 * par))
     checks_part = 1.0 if walk.checks_run <= optimal_checks else optimal_checks / walk.checks_run
     if not found:
         checks_part = 0.0
@@ -170,6 +230,9 @@ def score(walk: DrillPath, truth: Sequence[str], optimal: Sequence[str], optimal
         checks_run=walk.checks_run,
         optimal_checks=optimal_checks,
         hints_taken=walk.hints_taken,
-        seconds_to_diagnosis=None if t is None else round(t, 3),
+        seconds_to_diagnosis=None if walk.seconds_to_diagnosis is None else round(walk.seconds_to_diagnosis, 3),
         par_s=par_s,
+        honest_unknown=honest,
+        seconds_to_mitigation=None if walk.seconds_to_mitigation is None else round(walk.seconds_to_mitigation, 3),
+        mitigation_par_s=mitigation_par_s,
     )

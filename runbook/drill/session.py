@@ -17,7 +17,7 @@ from typing import Any
 from runbook.checks.base import CheckResult
 from runbook.drill.drill_scenario import NO_LAB
 from runbook.drill.scenarios import DrillScenario
-from runbook.drill.scoring import DrillPath, Score, checks_on_path, optimal_path, score
+from runbook.drill.scoring import DrillPath, Score, checks_on_path, concluded_rules, scenario_path, score
 from runbook.errors import RunbookError
 
 REPLAY, LIVE = "replay", "live"
@@ -192,20 +192,33 @@ def finish_drill(
     seconds = None
     found: set[str] = set()
     for c in conclusions:
-        found |= truth & set(c.rules)
+        found |= truth & set(concluded_rules(c.rules))
         if found == truth and seconds is None:
             at = next((s.entered_at for s in steps if s.step_id == c.step_id), None)
             if at is not None and steps:
                 seconds = (at - steps[0].entered_at).total_seconds()
-    best = optimal_path(engine.library, scenario.start_ref(engine.library), scenario.truth)
+    mitigated = None
+    if scenario.mitigation and steps:
+        at = next((s.entered_at for s in steps if s.ref == scenario.mitigation and not s.undone), None)
+        if at is not None:
+            mitigated = (at - steps[0].entered_at).total_seconds()
+    best = scenario_path(engine.library, scenario)
     walk = DrillPath(
         refs=tuple(s.ref for s in steps),
-        conclusions=tuple(c.rules for c in conclusions),
+        conclusions=tuple(concluded_rules(c.rules) for c in conclusions),
         checks_run=checks_run,
         hints_taken=hints_taken,
         seconds_to_diagnosis=seconds,
+        seconds_to_mitigation=mitigated,
     )
-    result = score(walk, scenario.truth, best, len(checks_on_path(engine.library, best)), scenario.par_s)
+    result = score(
+        walk,
+        scenario.truth,
+        best,
+        len(checks_on_path(engine.library, best)),
+        scenario.par_s,
+        mitigation_par_s=scenario.mitigation_par_s if scenario.mitigation else None,
+    )
     repo.add_event(
         engine.incident_id,
         EventKind.NOTE.value,

@@ -20,7 +20,8 @@ def validate_scenario(
     scenario: DrillScenario, library: Any, knowledge: Any, recording_dirs: Sequence[Path]
 ) -> list[PlaybookError]:
     from runbook.drill.lab.plan import LAB_SCENARIOS
-    from runbook.drill.scoring import checks_on_path, optimal_path
+    from runbook.drill.scoring import checks_on_path, scenario_path
+    from runbook.playbook.model import UNEXPLAINED
 
     errors: list[PlaybookError] = []
     path = str(scenario.path)
@@ -29,7 +30,7 @@ def validate_scenario(
         errors.append(PlaybookError(path, scenario.key_lines.get(key, 1), problem))
 
     rules = knowledge.rule_ids() if knowledge is not None and knowledge.rule_ids() else None
-    unknown = [r for r in scenario.truth if rules is not None and r not in rules]
+    unknown = [r for r in scenario.truth if rules is not None and r not in rules and r != UNEXPLAINED]
     known = ", ".join(sorted(rules or (), key=rule_sort_key))
     for rule in unknown:
         err("truth", f"truth names unknown rule {rule!r}; known rules: {known}")
@@ -54,11 +55,15 @@ def validate_scenario(
         return errors
     if unknown:
         return errors
-    start = scenario.start_ref(library)
+    if scenario.mitigation:
+        mit_pb, _, mit_node = scenario.mitigation.partition("#")
+        if mit_pb not in library.playbooks or mit_node not in library.playbooks[mit_pb].nodes:
+            err("mitigation", f"mitigation node {scenario.mitigation!r} is not a node of the loaded playbooks")
+            return errors
     try:
-        best = optimal_path(library, start, scenario.truth)
+        best = scenario_path(library, scenario)
     except RunbookError as exc:
-        err("truth", exc.message)
+        err("mitigation" if "mitigation node" in exc.message else "truth", exc.message)
         return errors
     try:
         from runbook.drill.recording import load_recording

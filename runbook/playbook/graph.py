@@ -1,7 +1,7 @@
 """Playbooks as networkx graphs: one DiGraph per playbook, one for the whole library.
 
 Graph nodes are global references ``playbook#node``; each carries ``kind``, ``title``,
-``playbook`` and ``line``. Edges carry ``label``, ``loop`` (a deliberate loop) and ``line``.
+``playbook``, ``line``, ``rules`` and ``unexplained`` (an unexplained terminal). Edges carry ``label``, ``loop`` (a deliberate loop) and ``line``.
 The library graph adds the cross-playbook edges, so reachability and shortest paths work
 across files (triage -> incident playbook -> conclusion).
 """
@@ -13,7 +13,7 @@ from typing import cast
 
 import networkx as nx
 
-from runbook.playbook.model import NodeKind, Playbook
+from runbook.playbook.model import UNEXPLAINED, NodeKind, Playbook
 
 
 def playbook_graph(playbook: Playbook, *, external: bool = False) -> nx.DiGraph[str]:
@@ -28,6 +28,7 @@ def playbook_graph(playbook: Playbook, *, external: bool = False) -> nx.DiGraph[
             playbook=playbook.id,
             line=node.line,
             rules=list(node.conclusion.rules) if node.conclusion else [],
+            unexplained=bool(node.conclusion and node.conclusion.unexplained),
         )
     for node in playbook.nodes.values():
         for choice in node.choices:
@@ -52,6 +53,7 @@ def library_graph(playbooks: Iterable[Playbook]) -> nx.DiGraph[str]:
                 playbook=pb.id,
                 line=node.line,
                 rules=list(node.conclusion.rules) if node.conclusion else [],
+                unexplained=bool(node.conclusion and node.conclusion.unexplained),
             )
     for pb in playbooks:
         for node in pb.nodes.values():
@@ -74,8 +76,14 @@ def conclusions(g: nx.DiGraph[str]) -> dict[str, list[str]]:
 
 
 def shortest_path_to_rule(g: nx.DiGraph[str], start: str, rule: str) -> list[str] | None:
-    """The shortest path from ``start`` to any conclusion naming ``rule`` (None if unreachable)."""
-    targets = [n for n, rules in conclusions(g).items() if rule in rules]
+    """The shortest path from ``start`` to any conclusion naming ``rule`` (None if unreachable).
+
+    ``rule`` may be ``UNEXPLAINED``: the shortest path to an unexplained terminal.
+    """
+    if rule == UNEXPLAINED:
+        targets = [n for n, d in g.nodes(data=True) if d.get("unexplained")]
+    else:
+        targets = [n for n, rules in conclusions(g).items() if rule in rules]
     if start not in g or not targets:
         return None
     # without a target the result is the two maps (the stubs do not overload on ``target``)

@@ -84,6 +84,10 @@ class ActionTemplate:
 #: none of them (no rules, an escalation, "cause unknown"), so a walk is never forced to pick one.
 CONCLUSION_KINDS = ("cause", "unexplained")
 
+#: The kind of the exit for what is none of the rules; drills name it as their truth when the
+#: right answer is "none of them: escalate with the evidence".
+UNEXPLAINED = "unexplained"
+
 
 @dataclass(frozen=True)
 class NodeConclusion:

@@ -139,7 +139,8 @@ def test_jump_across_playbooks_and_continue_from_triage(make_engine, shipped_lib
     iid = engine.create_incident("vanishing")
     engine.start("triage")
     engine.choose("p0-1-discovery#lease-health")  # a choice into another playbook
-    engine.choose("keepalive-code")  # a person overrides: no checks run
+    engine.choose("etcd-health")  # a person overrides: no checks run
+    engine.choose("keepalive-code")
     engine.choose("lease-race")
     assert engine.at_conclusion and engine.conclusions[0].rules == ("R1",)
     with pytest.raises(WalkError, match="not a choice of p0-1-discovery#lease-race"):
@@ -152,16 +153,17 @@ def test_jump_across_playbooks_and_continue_from_triage(make_engine, shipped_lib
     assert [s.ref for s in engine.active_path] == [
         "triage#start",
         "p0-1-discovery#lease-health",
+        "p0-1-discovery#etcd-health",
         "p0-1-discovery#keepalive-code",
         "p0-1-discovery#lease-race",
         "triage#start",
     ]
-    assert engine.path[3].choice == "continue from triage"
+    assert engine.path[4].choice == "continue from triage"
     assert ("conclusion_reached", "p0-1-discovery#lease-race", ("R1",)) in rec.calls
     steps = repo.steps(iid, session=session)
     assert [(s.playbook_id, s.next_node_id) for s in steps][:2] == [
         ("triage", "p0-1-discovery#lease-health"),
-        ("p0-1-discovery", "p0-1-discovery#keepalive-code"),
+        ("p0-1-discovery", "p0-1-discovery#etcd-health"),
     ]
 
 

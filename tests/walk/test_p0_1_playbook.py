@@ -46,13 +46,15 @@ async def test_triage_to_p0_1_expiring_lease_reaches_r1_healthy_does_not(
     assert [s.ref for s in bad.active_path] == [
         "triage#start",
         "p0-1-discovery#lease-health",
+        "p0-1-discovery#etcd-health",
         "p0-1-discovery#keepalive-code",
         "p0-1-discovery#confirm-keepalive",
         "p0-1-discovery#lease-race",
     ]
     assert [c.rules for c in bad.conclusions] == [("R1",)]
     verdicts = [r.result.verdict.value for s in bad.active_path for r in bad.results_at(s)]
-    assert verdicts == ["fail", "warn"]  # leases expired; KeepAlive per watcher in the Go source (heuristic)
+    # leases expired; etcd itself is healthy; KeepAlive per watcher in the Go source (a heuristic)
+    assert verdicts == ["fail", "ok", "warn"]
 
     # The healthy walk leaves the lease branch and asks for the probe's variables.
     assert good.results_at(good.active_path[1])[0].result.verdict.value == "ok"
