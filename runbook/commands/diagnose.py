@@ -6,6 +6,9 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from runbook.playbook.library import Library
     from runbook.services import Services
 
 EXIT_CODES = """\
@@ -49,9 +52,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     )
     p.add_argument("--top", type=int, default=3, help="show the path for this many top rules (default 3)")
     p.add_argument("--title", help="title of the recorded incident")
+    p.add_argument(
+        "--incident",
+        metavar="ID",
+        help="record into this open incident (INC-0007 or 7) instead of opening a new one; its recorded "
+        "variables are used, --var adds to them or overrides them",
+    )
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
     p.set_defaults(func=cmd_diagnose, error_exit=3)
+
+
+def check_names(library: Library, variables: Mapping[str, object]) -> None:
+    """An unknown ``--var`` name is an error listing every playbook's variables (a sweep uses them all)."""
+    from runbook.errors import RunbookError
+    from runbook.walk.known_variables import known_variables
+
+    known = {v.name for pid in library.playbooks for v in known_variables(library, pid)}
+    unknown = sorted(set(variables) - known)
+    if unknown:
+        raise RunbookError(
+            f"unknown variable{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"the playbooks' variables: {', '.join(sorted(known))} (see: runbook walk triage --list-vars)"
+        )
 
 
 def cmd_diagnose(args: argparse.Namespace, services: Services) -> int:
@@ -66,6 +89,12 @@ def cmd_diagnose(args: argparse.Namespace, services: Services) -> int:
 
     variables = parse_pairs(args.var, "--var")
     content = services.content
+    check_names(content.library, variables)
+    incident_id = None
+    if args.incident:
+        inc = services.incident(args.incident)
+        incident_id = inc.id
+        variables = {**inc.variables, **services.secrets.get(inc.id or 0), **variables}
     session = services.session()
     observer = None if args.quiet else ProgressPrinter()
     result = asyncio.run(
@@ -79,6 +108,7 @@ def cmd_diagnose(args: argparse.Namespace, services: Services) -> int:
             paths_for=args.top,
             symptoms=args.symptom,
             tie=SymptomTie.from_knowledge(content.knowledge),
+            incident_id=incident_id,
         )
     )
     data = diagnosis_dict(result)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from runbook.checks.base import CheckResult
+    from runbook.playbook.library import Library
     from runbook.playbook.model import Node
     from runbook.services import Services
     from runbook.walk.state import ReachedConclusion, Suggestion, TakenChoice, WalkStep
@@ -66,6 +67,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     p.add_argument("--max-steps", type=int, default=50, help="stop after this many moves (default 50)")
     p.add_argument("--json", action="store_true", help="print the walk as JSON")
     p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
+    p.add_argument(
+        "--list-vars",
+        action="store_true",
+        help="print the variables a walk from PLAYBOOK can use (its own and those of the playbooks it "
+        "leads to), with their examples, and exit",
+    )
     p.set_defaults(func=cmd_walk, error_exit=3)
 
 
@@ -75,6 +82,7 @@ def cmd_walk(args: argparse.Namespace, services: Services) -> int:
 
     from runbook.commands._pairs import parse_pairs, parse_pairs_list
     from runbook.walk.autopilot import autopilot
+    from runbook.walk.known_variables import check_variable_names
     from runbook.walk.summary import walk_dict, walk_text
     from runbook.walk.variables import MissingVariables, missing_for_playbook
 
@@ -84,6 +92,9 @@ def cmd_walk(args: argparse.Namespace, services: Services) -> int:
         answers.setdefault(node, []).append(choice)
     content = services.content
     playbook = content.library.get(args.playbook)
+    if args.list_vars:
+        return list_vars(content.library, playbook.id, as_json=args.json)
+    check_variable_names(content.library, playbook.id, variables)
     observer = None if args.quiet else ProgressPrinter()
     if args.incident:
         engine = services.walk_engine(args.incident, observer=observer)
@@ -109,6 +120,28 @@ def cmd_walk(args: argparse.Namespace, services: Services) -> int:
     data = walk_dict(engine, stop)
     print(json.dumps(data, indent=2, default=str) if args.json else walk_text(data))
     return stop.exit_code
+
+
+def list_vars(library: Library, playbook_id: str, *, as_json: bool = False) -> int:
+    """Print the variables a walk from ``playbook_id`` can use, one per line (or as JSON)."""
+    import json
+    from dataclasses import asdict
+
+    from runbook.walk.known_variables import known_variables
+
+    known = known_variables(library, playbook_id)
+    if as_json:
+        print(json.dumps([asdict(v) for v in known], indent=2))
+        return 0
+    width = max((len(v.name) for v in known), default=0)
+    for v in known:
+        need = "required" if v.required else "optional"
+        example = f" (e.g. {v.example})" if v.example else ""
+        what = v.description or "used by a check; not described by its playbook"
+        print(f"{v.name:<{width}}  {v.playbook_id}, {need}: {what}{example}")
+    if not known:
+        print(f"a walk from {playbook_id} uses no variables")
+    return 0
 
 
 class ProgressPrinter:

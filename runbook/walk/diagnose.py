@@ -111,8 +111,12 @@ async def diagnose(
     paths_for: int = 3,
     symptoms: Sequence[str] = (),
     tie: SymptomTie | None = None,
+    incident_id: int | None = None,
 ) -> Diagnosis:
     """Sweep, record (when ``session`` is given) and weigh.
+
+    ``incident_id``: record into this open incident instead of opening a new one (a second
+    sweep of the same incident, after a fix or with more variables).
 
     ``symptoms`` are what the responder sees (phrases of the rule records, ``tie``): a finding
     is implicated only when one of them points at its rule, else it is latent.
@@ -125,10 +129,13 @@ async def diagnose(
     if not sweep:
         raise RunbookError("no check can run with the variables given; " + _hint(skipped))
     iid = None
-    if session is not None:
+    if session is not None and incident_id is not None:
+        iid = repo.get_incident(incident_id, session=session).id
+    elif session is not None:
         names = ", ".join(sorted(k for k in variables if present(variables, k)))
         # secrets are split off there: used by this sweep, never recorded
         iid = open_incident(session=session, title=title or f"diagnose: {names}", variables=variables, author=author).id
+    if session is not None and iid is not None:
         repo.add_event(
             iid,
             EventKind.NOTE.value,

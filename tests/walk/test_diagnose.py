@@ -131,6 +131,9 @@ def test_diagnose_cli_exit_codes(monkeypatch, db_url, capsys):
     monkeypatch.setenv("RUNBOOK_DB", db_url)
     code = main(["diagnose", "--var", "nothing=1"])
     assert code == 3
+    assert "runbook: unknown variable nothing; the playbooks' variables: " in capsys.readouterr().err
+    code = main(["diagnose", "--var", "service_prefix=/x/"])  # known, but no check has all it needs
+    assert code == 3
     assert "runbook: no check can run with the variables given; variables the checks use:" in capsys.readouterr().err
     from tests.fixtures.proc import free_port
 
