@@ -46,7 +46,6 @@ def _console() -> Console:
 def cmd_rules(args: argparse.Namespace, services: Services) -> int:
     from runbook.knowledge import rule_sort_key
     from runbook.knowledge.render import rule_row
-
     from runbook.services.origins import record_provenance
 
     content = services.content
@@ -71,7 +70,6 @@ def cmd_rules(args: argparse.Namespace, services: Services) -> int:
 
 def cmd_incidents(args: argparse.Namespace, services: Services) -> int:
     from runbook.knowledge.render import incident_row
-
     from runbook.services.origins import record_provenance
 
     content = services.content
