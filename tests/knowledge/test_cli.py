@@ -71,7 +71,7 @@ def test_show_playbook_node(capsys):
     assert code == 0 and data["kind"] == "conclusion"
     assert data["conclusion"]["rules"] == ["R1"]
     code, out, _ = _run(capsys, "show", "p0-1-discovery#lease-health")
-    assert code == 0 and "etcd_lease_keepalive" in out and "keepalive-code" in out
+    assert code == 0 and "etcd_lease_keepalive" in out and "etcd-health" in out
 
 
 @pytest.mark.parametrize(
