@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 from runbook.config import load_settings
-from runbook.services.content import load_content
 from runbook.playbook.library import Library
 from runbook.record.db import connect, open_session
 from runbook.record.search import search
+from runbook.services.content import load_content
 from runbook.services.search_feed import refresh_search_index
 
 

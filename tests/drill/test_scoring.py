@@ -5,10 +5,10 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from runbook.services import build_services
 from runbook.drill.scoring import DrillPath, Score, checks_on_path, optimal_path, score
 from runbook.errors import RunbookError
 from runbook.playbook.library import load_library
+from runbook.services import build_services
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,13 @@ CORRECTIONS = {
         "HeapReleased",
         "10 s",
     ],
-    "P0-2": ["toggleForceOpen", "flag checked before `hystrix.Do`", "Go timers fire on time", "5000", "Labelled invention"],
+    "P0-2": [
+        "toggleForceOpen",
+        "flag checked before `hystrix.Do`",
+        "Go timers fire on time",
+        "5000",
+        "Labelled invention",
+    ],
     "P0-3": [
         "SetWriteDeadline",
         "zap's `lockedWriteSyncer`",
