@@ -115,6 +115,8 @@ def load_knowledge(dirs: Sequence[Path]) -> tuple[KnowledgeBase, list[PlaybookEr
             seen[record.id] = (kind, origin)
             kb.origins[record.id] = origin
             target = {"rule": kb.rules, "incident": kb.incidents, "cause": kb.causes, "governance": kb.governance}[kind]
+            # load_record builds the record type of its kind (a Rule for "rule"...): mypy sees only
+            # the union of the four maps
             target[record.id] = record  # type: ignore[index]
     return kb, errors
 
