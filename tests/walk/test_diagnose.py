@@ -77,8 +77,9 @@ def test_identical_checks_run_once_and_blocks_without_variables_are_skipped():
     variables = {"etcd_url": "http://127.0.0.1:2379", "service_prefix": "/s/", "window_s": "5"}
     sweep, skipped = plan_sweep(both, variables)
     types = sorted((c.check_type, len(c.blocks)) for c in sweep)
-    # walktest's block has duration_s/poll_s and p0-1's has not: two distinct lease checks.
-    assert types == [("etcd_lease_keepalive", 1), ("etcd_lease_keepalive", 1)]
+    # walktest's block has duration_s/poll_s and p0-1's has not: two distinct lease checks
+    # (and p0-1 asks etcd's own health with the same etcd_url).
+    assert types == [("etcd_health", 1), ("etcd_lease_keepalive", 1), ("etcd_lease_keepalive", 1)]
     assert skipped and all(s.reason.startswith("needs ") for s in skipped)
     assert not any(s.ref.startswith("walktest") for s in skipped)
     twice = load_library([DATA])
