@@ -6,6 +6,8 @@ items carry the rule they enforce so the knowledge base can show which rules hav
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
@@ -28,6 +30,32 @@ def _enum(enum: type[StrEnum], value: str, what: str) -> str:
         raise StorageError(f"unknown {what} {value!r} (expected one of: {allowed})") from None
 
 
+#: ``[owner: name]`` and ``[due: 2026-04-01]`` at the end of an action note: the same marks the
+#: timeline writes for an action item, so a one-line note box (the UI's) can give both.
+_ACTION_MARK = re.compile(r"\s*\[(owner|due):\s*([^\]]*?)\s*\]\s*$", re.IGNORECASE)
+
+
+def split_action_marks(text: str) -> tuple[str, str | None, date | None]:
+    """``"restart pods [owner: sre] [due: 2026-04-01]"`` -> text, owner, due (marks removed).
+
+    A ``due`` that is not an ISO date is an error rather than a silently dropped deadline.
+    """
+    owner: str | None = None
+    due: date | None = None
+    rest = text.strip()
+    while m := _ACTION_MARK.search(rest):
+        key, value = m.group(1).lower(), m.group(2)
+        if key == "owner" and owner is None:
+            owner = value or None
+        elif key == "due" and due is None and value:
+            try:
+                due = date.fromisoformat(value)
+            except ValueError:
+                raise StorageError(f"due date {value!r} is not a date (use YYYY-MM-DD)") from None
+        rest = rest[: m.start()].rstrip()
+    return rest, owner, due
+
+
 def add_finding(
     incident_id: int,
     text: str,
@@ -39,22 +67,36 @@ def add_finding(
     at: datetime | None = None,
     step_id: int | None = None,
     uid: str | None = None,
+    owner: str | None = None,
+    due: date | None = None,
 ) -> Finding:
-    """An observation, hypothesis, decision or action, with its ``finding`` event."""
+    """An observation, hypothesis, decision or action, with its ``finding`` event.
+
+    A note of kind ``action`` is something someone has to do: it also becomes an action item
+    (owner and due date from the arguments, else from ``[owner: x]`` / ``[due: YYYY-MM-DD]``
+    marks at the end of the text), in the same transaction, so the postmortem's action table
+    lists it and not only its timeline line.
+    """
     if not text.strip():
         raise StorageError("a finding needs some text")
     kind_v = _enum(FindingKind, kind, "finding kind")
     tag_v = sorted({_enum(FindingTag, t, "tag") for t in tags})
+    if kind_v == FindingKind.ACTION.value:
+        text, marked_owner, marked_due = split_action_marks(text)
+        owner, due = owner or marked_owner, due or marked_due
+        if not text.strip():
+            raise StorageError("a finding needs some text")
 
     def build(uid: str) -> Finding:
         require_incident(session, incident_id)
         tag_text = "".join(f" #{t}" for t in tag_v)
+        marks = "".join(f" [{k}: {v}]" for k, v in (("owner", owner), ("due", due)) if v)
         ev = new_event(
             session,
             uid,
             incident_id,
             EventKind.FINDING,
-            f"{kind_v}: {text.strip()}{tag_text}",
+            f"{kind_v}: {text.strip()}{marks}{tag_text}",
             author=author,
             step_id=step_id,
             at=at,
@@ -73,10 +115,39 @@ def add_finding(
         session.add(f)
         session.flush()
         ev.payload = {**ev.payload, "finding_id": f.id}
+        if kind_v == FindingKind.ACTION.value:
+            item = _action_from_note(f, owner=owner, due=due)
+            session.add(item)
+            session.flush()
+            ev.payload = {**ev.payload, "action_item_id": item.id}
         upsert_doc(session, kind="finding", ref=str(f.id), title=kind_v, body=f.text, incident_id=incident_id)
         return f
 
     return write_once(session, Finding, uid, build)
+
+
+def _action_uid(note: Finding) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"runbook:action-note:{note.uid}"))
+
+
+def action_item_of(note: Finding, *, session: Session) -> ActionItem | None:
+    """The action item an ``action`` note became (None for other kinds)."""
+    return session.scalars(select(ActionItem).where(col(ActionItem.uid) == _action_uid(note))).first()
+
+
+def _action_from_note(note: Finding, *, owner: str | None, due: date | None) -> ActionItem:
+    """The action item an ``action`` note stands for; its uid derives from the note's, so a
+    retried write (same uid) finds both rows instead of adding a second item."""
+    return ActionItem(
+        uid=_action_uid(note),
+        incident_id=note.incident_id,
+        text=note.text,
+        type=ActionType.MITIGATE.value,
+        owner=owner,
+        due=due,
+        author=note.author,
+        created_at=note.at,
+    )
 
 
 def findings(incident_id: int, *, session: Session, kind: str | None = None) -> list[Finding]:
