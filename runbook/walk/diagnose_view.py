@@ -44,12 +44,13 @@ def evidence_dict(e: RuleEvidence) -> dict[str, Any]:
 
 def weighed_dict(w: WeighedRule) -> dict[str, Any]:
     out: dict[str, Any] = {"rule": w.rule, "group": w.group.value, "symptoms": list(w.symptoms)}
-    if w.group == Group.NOT_EXAMINED:
+    if w.group in (Group.NOT_EXAMINED, Group.UNLIKELY):
         out["needs"] = list(w.needs)
         out["blocks"] = [
             {"block": f"{u.ref}#{u.index}", "check_type": u.check_type, "needs": list(u.needs), "reason": u.reason}
             for u in w.unexamined
         ]
+    if w.group == Group.NOT_EXAMINED:
         return out
     out["evidence"] = [evidence_dict(e) for e in w.evidence]
     if w.group != Group.UNLIKELY:
@@ -95,12 +96,19 @@ def rule_line(w: dict[str, Any]) -> str:
     if w["group"] == Group.NOT_EXAMINED.value:
         if not w["blocks"]:
             return f"{w['rule']}: no check block leads to it; only a person's answer reaches it"
+        parts = []
+        told = next((b for b in w["blocks"] if not b["needs"]), None)
+        if told is not None:  # a check ran and could not tell, or left the choice to a person
+            parts.append(f"{told['check_type']} at {told['block']}: {_short(told['reason'])}")
         if w["needs"]:
             checks = ", ".join(dict.fromkeys(b["check_type"] for b in w["blocks"] if b["needs"]))
-            return f"{w['rule']}: needs {', '.join(w['needs'])} ({checks})"
-        b = w["blocks"][0]
-        return f"{w['rule']}: {b['check_type']} at {b['block']} {_short(b['reason'])}"
-    return f"{w['rule']}: {evidence_line(w['evidence'][0])}"
+            parts.append(f"needs {', '.join(w['needs'])} ({checks})")
+        return f"{w['rule']}: " + "; ".join(parts)
+    line = f"{w['rule']}: {evidence_line(w['evidence'][0])}"
+    if w["group"] == Group.UNLIKELY.value and w["needs"]:
+        checks = ", ".join(dict.fromkeys(b["check_type"] for b in w["blocks"] if b["needs"]))
+        line += f"; not run: {checks} (needs {', '.join(w['needs'])})"
+    return line
 
 
 def weighing_lines(data: dict[str, Any], *, top: int = 3) -> list[str]:

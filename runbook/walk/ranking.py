@@ -9,8 +9,12 @@ The method (also in ``docs/walk.md``):
    that did not run). A choice marked as a loop leads nowhere new (it goes back to decide again).
 3. Bearing of a block result on a rule:
    - **supports**: a ``fail`` or ``warn`` whose following ends at a conclusion naming the rule;
-   - **possible**: a ``fail`` or ``warn`` whose following ends at an undecided node from which a
-     conclusion naming the rule is reachable (a person would still have to choose);
+   - **possible**: a ``fail`` or ``warn`` whose following ends at an undecided node from which
+     the rule is the only one a person could still conclude (``open_rules``: not past check
+     nodes that were measured, whose own verdicts speak for the rules beyond them), e.g. a
+     "confirm" question;
+   - **open**: the same, but a person could still conclude several rules from there: the
+     finding singles none of them out, so it is evidence for none;
    - **against**: an ``ok`` where the block's ``fail`` would have led towards the rule (and the
      ok branch cannot lead there too).
    An ``ok`` is never evidence *for* a rule, and ``unknown`` bears on nothing.
@@ -30,6 +34,7 @@ from runbook.checks.base import CheckResult, Verdict
 from runbook.playbook.graph import shortest_path_to_rule, without_loops
 from runbook.playbook.library import Library
 from runbook.playbook.model import Node, NodeKind
+from runbook.rule_ids import rule_sort_key
 from runbook.walk.state import BlockResult
 from runbook.walk.suggest import suggest, verdict_target
 
@@ -49,7 +54,7 @@ class RuleEvidence:
     check_type: str
     verdict: str
     bearing: str
-    """``supports``, ``possible`` or ``against``."""
+    """``supports``, ``possible``, ``open`` or ``against``."""
     explanation: str
     figure: str = ""
     """The result's key figures (``name=value ...``): what the line cites."""
@@ -109,6 +114,25 @@ def reachable_rules(library: Library, ref: str) -> set[str]:
     return out
 
 
+def open_rules(library: Library, ref: str, measured: set[str]) -> set[str]:
+    """Rules a person could still conclude from ``ref`` without another check deciding: the
+    walk from ``ref`` does not go past check nodes that were measured (their own verdicts bear
+    on the rules beyond them), nor along deliberate loops."""
+    g = _acyclic(library)
+    if ref not in g:
+        return set()
+    out: set[str] = set(g.nodes[ref].get("rules") or ())
+    todo, seen = [ref], {ref}
+    while todo:
+        for n in g.successors(todo.pop()):
+            if n in seen or n in measured:
+                continue
+            seen.add(n)
+            out.update(g.nodes[n].get("rules") or ())
+            todo.append(n)
+    return out
+
+
 _ACYCLIC: dict[int, nx.DiGraph[str]] = {}
 
 
@@ -132,6 +156,7 @@ def _leads_nowhere(node: Node, target: str) -> bool:
 def evidence_for(library: Library, results: Results) -> list[RuleEvidence]:
     """Every (rule, block) bearing, by the method in the module docstring."""
     out: list[RuleEvidence] = []
+    measured = {ref for ref, _ in results}
     for (ref, i), br in sorted(results.items()):
         v = br.verdict
         if v == Verdict.UNKNOWN:
@@ -152,16 +177,16 @@ def evidence_for(library: Library, results: Results) -> list[RuleEvidence]:
                     out += [_evidence(r, br, "supports", f"{what}; verdicts lead to {via}") for r in sorted(led)]
             else:
                 led = reachable_rules(library, f.end)
-                if v != Verdict.OK:
-                    out += [
-                        _evidence(
-                            r,
-                            br,
-                            "possible",
-                            f"{what}; verdicts lead to {f.end}, where a person decides; {r} is reachable",
-                        )
-                        for r in sorted(led)
-                    ]
+                left = open_rules(library, f.end, measured)
+                if v != Verdict.OK and len(left) == 1:
+                    (r,) = left
+                    out.append(
+                        _evidence(r, br, "possible", f"{what}; verdicts lead to {f.end}, where a person confirms {r}")
+                    )
+                elif v != Verdict.OK:
+                    among = ", ".join(sorted(left, key=rule_sort_key))
+                    why = f"{what}; verdicts lead to {f.end}, where a person decides among {among}"
+                    out += [_evidence(r, br, "open", why) for r in sorted(left)]
         if v == Verdict.OK:
             fail_target = verdict_target(node, block, Verdict.FAIL)
             if fail_target is not None:

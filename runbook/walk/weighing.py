@@ -10,7 +10,9 @@ responder to the wrong place. The evidence of ``runbook.walk.ranking`` is weighe
 - **unlikely**: no evidence for, and a check whose ``fail`` would have led to the rule said
   ``ok``: that check is the evidence against;
 - **not examined**: no check could reach the rule; the line says what would examine it (the
-  variables a check block needs, or the check that came back ``unknown`` and why).
+  variables a check block needs, or the check that came back ``unknown`` and why), or which
+  finding stopped where a person decides among several rules (an ``open`` bearing: it singles
+  none of them out).
 
 Within implicated and latent, the strongest evidence comes first (fail before warn, a verdict
 that reaches a conclusion before one that stops where a person decides). ``runbook diagnose``
@@ -70,7 +72,8 @@ class WeighedRule:
     symptoms: tuple[str, ...] = ()
     """The given symptoms that point at the rule."""
     unexamined: tuple[Unexamined, ...] = ()
-    """For not examined: the blocks that would have examined it (empty: no check leads to it)."""
+    """For not examined: the blocks that would have examined it (empty: no check leads to it);
+    for unlikely: further blocks leading to it that did not tell (the evidence against is partial)."""
     path: tuple[PathStep, ...] = ()
 
     @property
@@ -144,9 +147,12 @@ def weigh(
             group = Group.IMPLICATED if rule in tied else Group.LATENT
             found.append(WeighedRule(rule, group, pro, con, tuple(tied.get(rule, ()))))
         elif con:
-            found.append(WeighedRule(rule, Group.UNLIKELY, con, symptoms=tuple(tied.get(rule, ()))))
-        else:
+            # blocks that would also have examined it and did not tell are named beside
             missing = _unexamined(library, rule, results, block_list, variables)
+            found.append(WeighedRule(rule, Group.UNLIKELY, con, symptoms=tuple(tied.get(rule, ())), unexamined=missing))
+        else:
+            undecided = tuple(_undecided(e) for e in evs if e.bearing == "open")
+            missing = undecided + _unexamined(library, rule, results, block_list, variables)
             found.append(WeighedRule(rule, Group.NOT_EXAMINED, symptoms=tuple(tied.get(rule, ())), unexamined=missing))
     ordered = {g: [w for w in found if w.group == g] for g in Group}
     for g in (Group.IMPLICATED, Group.LATENT):
@@ -189,6 +195,12 @@ def _with_path(library: Library, w: WeighedRule, results: Results) -> WeighedRul
         w.unexamined,
         verdict_path(library, w.rule, results, via=via),
     )
+
+
+def _undecided(e: RuleEvidence) -> Unexamined:
+    """A finding that stops where a person decides among several rules, this one included."""
+    where = e.explanation.split("verdicts lead to ", 1)[-1]
+    return Unexamined(e.ref, e.index, e.check_type, (), f"{e.verdict.upper()} leads to {where}")
 
 
 def _unexamined(

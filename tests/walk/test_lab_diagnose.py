@@ -1,9 +1,9 @@
 """``runbook diagnose`` on the fault lab: each faulty scenario implicates exactly its rules (#19).
 
-The lab's P0-2 and P0-3 scenarios (real processes on 127.0.0.1; P0-1 needs etcd and NSD) are
-diagnosed with every symptom the rule records know, so the symptoms tie every rule and only
-the evidence decides: the implicated rules must be exactly the scenario's. Without a symptom,
-the same findings are latent and nothing is implicated.
+The lab's scenarios (real processes on 127.0.0.1; P0-1's leases and DNS need etcd and NSD)
+are diagnosed with every symptom the rule records know, so the symptoms tie every rule and
+only the evidence decides: the implicated rules must be exactly the scenario's. Without a
+symptom, the same findings are latent and nothing is implicated.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from runbook.drill.lab import LAB_SCENARIOS, lab_down, lab_up
 from runbook.record.db import connect, open_session
 from runbook.walk.diagnose import diagnose
 from runbook.walk.symptom_tie import SymptomTie
+from tests.fixtures.proc import IN_CI, find_binary
 
-SCENARIOS = ("p0-2", "p0-3")
+P0_1_BINARIES = ("etcd", "nsd")
+SCENARIOS = ("p0-2", "p0-3", *(("p0-1",) if IN_CI or all(find_binary(b) for b in P0_1_BINARIES) else ()))
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +53,14 @@ async def test_p0_2_implicates_exactly_its_rules(lab, shipped_library, tie, db_u
     assert sorted(w.rule for w in none.weighing.latent) == expected
 
 
-def test_p0_3_through_the_cli_implicates_exactly_its_rules(lab, tie, monkeypatch, db_url, capsys):
+def test_p0_3_through_the_cli_implicates_exactly_its_rules(lab, shipped_library, tie, monkeypatch, db_url, capsys):
     monkeypatch.setenv("RUNBOOK_DB", db_url)
+    # the CLI refuses a variable no playbook declares (the lab also prints e.g. entry_url)
+    declared = {v.name for pb in shipped_library.playbooks.values() for v in pb.variables}
     args = ["diagnose", "--json", "--quiet"]
-    args += [a for name, value in lab.variables("p0-3").items() for a in ("--var", f"{name}={value}")]
+    args += [
+        a for name, value in lab.variables("p0-3").items() if name in declared for a in ("--var", f"{name}={value}")
+    ]
     args += [a for phrase in tie.phrases for a in ("--symptom", phrase)]
     code = main(args)
     data = json.loads(capsys.readouterr().out)
@@ -64,3 +70,25 @@ def test_p0_3_through_the_cli_implicates_exactly_its_rules(lab, tie, monkeypatch
     assert data["groups"]["latent"] == []
     for w in data["groups"]["implicated"]:
         assert w["symptoms"] and w["evidence"][0]["verdict"] == "fail", w
+
+
+async def test_p0_1_implicates_exactly_its_rules(lab, shipped_library, tie, db_url):
+    """P0-1's source also trips a heuristic of the SDK-bypass scan (``http.DefaultClient`` in its
+    probe): a warn that stops where a person decides among several rules singles none out, so
+    those rules (R10 among them) are not examined, never implicated."""
+    if "p0-1" not in SCENARIOS:
+        pytest.skip(f"P0-1's lab needs {', '.join(P0_1_BINARIES)}")
+    d = await diagnose(
+        shipped_library, lab.variables("p0-1"), session=open_session(connect(db_url)), tie=tie, symptoms=tie.phrases
+    )
+    expected = list(LAB_SCENARIOS["p0-1"].rules)
+    assert sorted(w.rule for w in d.weighing.implicated) == sorted(expected) == ["R1", "R2", "R3", "R4", "R5"]
+    assert d.weighing.latent == ()
+    r10 = d.weighing.rule("R10")
+    assert r10 is not None and r10.group.value == "not examined"
+    assert any(
+        u.check_type == "go_source_scan"
+        and u.reason.startswith("WARN leads to ")
+        and "a person decides among" in u.reason
+        for u in r10.unexamined
+    ), r10.unexamined

@@ -206,6 +206,8 @@ def test_healthy_real_prometheus_lists_nothing_as_implicated(monkeypatch, db_url
     by_rule = {w["rule"]: w for ws in data["groups"].values() for w in ws}
     # its goroutines and cardinality were examined and found fine; R3 (the symptom) was not examined
     assert by_rule["R10"]["group"] == "unlikely" and by_rule["R12"]["group"] == "unlikely"
+    # the page's cardinality is fine; Prometheus' TSDB-wide view was not asked for: said beside
+    assert by_rule["R12"]["needs"] == ["prometheus_url"]
     assert by_rule["R3"]["group"] == "not examined" and "dns_name" in by_rule["R3"]["needs"]
     assert all(e["verdict"] != "ok" for w in data["groups"]["latent"] for e in w["evidence"])
 

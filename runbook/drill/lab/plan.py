@@ -214,6 +214,9 @@ def build_p0_2(directory: Path, fast: bool) -> Plan:
             "fallback_selector": "checkout_fallback_total",
             "errors_selector": 'http_requests_total{code="502"}',
             "stream_url": f"{base}/hystrix.stream",
+            # the breaker's real SleepWindow (services/checkout.py SLEEP_WINDOW_MS): hystrix-go's
+            # stream reports 5000 whatever is configured, so the check takes it from the playbook
+            "sleep_window_ms": "5000",
         },
     )
 
