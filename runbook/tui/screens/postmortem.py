@@ -40,8 +40,10 @@ class PostmortemScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("[dim]w: export Markdown · x: export HTML (asks where)[/dim]", id="export-path")
-        yield MarkdownViewer("Rendering the postmortem…", id="postmortem", show_table_of_contents=False)
+        yield Static("Rendering the postmortem…", id="export-path")
+        # Empty at first: a placeholder document would be parsed concurrently with the real one
+        # and, finishing last on a loaded machine, could replace it.
+        yield MarkdownViewer(id="postmortem", show_table_of_contents=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -53,7 +55,12 @@ class PostmortemScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="pm-render", exit_on_error=False)
     def load(self) -> None:
         text = services_of(self).render_postmortem(self.incident_id, fmt="md")
-        self.app.call_from_thread(self.query_one("#postmortem", MarkdownViewer).document.update, text)
+        self.app.call_from_thread(self.show, text)
+
+    async def show(self, text: str) -> None:
+        await self.query_one("#postmortem", MarkdownViewer).document.update(text)
+        if self.written is None:
+            self.query_one("#export-path", Static).update("[dim]w: export Markdown · x: export HTML (asks where)[/dim]")
 
     def action_export(self, fmt: str) -> None:
         proposed = default_export_path(services_of(self).settings.export_dir, self.incident_id, fmt)
@@ -65,7 +72,7 @@ class PostmortemScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="pm-export", exit_on_error=False)
     def export(self, path: Path, fmt: str) -> None:
-        text = services_of(self).render_postmortem(self.incident_id, fmt=fmt, link_base=path.parent)
+        text = services_of(self).render_postmortem(self.incident_id, fmt=fmt)
         path.write_text(text, encoding="utf-8")
         self.app.call_from_thread(self.exported, path)
 
