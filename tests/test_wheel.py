@@ -20,7 +20,7 @@ print(c.shipped_playbooks_dir())
 print(len(content.library.playbooks), len(content.knowledge.rules), len(content.scenarios), len(content.errors))
 from runbook.report import render_postmortem
 from runbook.report.from_knowledge import context_from_kb
-print(render_postmortem(context_from_kb("P0-1")).splitlines()[0])
+print(render_postmortem(context_from_kb("P0-1", knowledge=content.knowledge)).splitlines()[0])
 """
 
 
