@@ -46,7 +46,7 @@ CORRECTIONS = {
     "R7": ["does not compile", 'status.Error(codes.Unavailable, "")', "compares the code and the message"],
     "R8": ["±420", "±827", "at most 100 ms", "`[0, 0.0173, 0.0346, ..., 0.173]`"],
     "R10": ["go tool pprof -goroutine", "sync.Mutex.Lock", "SetWriteDeadline"],
-    "R12": ["5 pieces", "splits on `,` into labels", "duplicate sample for", "sample_limit"],
+    "R12": ["5 pieces", "splits on `,` into labels", "duplicate sample for", "sample_limit", "30 * time.Second"],
     "G2": ["provincial", "invention"],
 }
 
