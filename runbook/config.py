@@ -9,7 +9,10 @@ with environment variables or a TOML config file:
 - ``RUNBOOK_CONFIG``: path of the config file (default ``$XDG_CONFIG_HOME/runbook/config.toml``)
   with keys ``db``, ``playbook_dirs`` (list), ``incident_dirs`` (list), ``templates_dir``, ``author``,
   ``team_dir`` (where ``runbook learn`` writes), ``export_dir`` (where the UI proposes to write
-  postmortems; ``RUNBOOK_EXPORT_DIR`` overrides it; default: the working directory). Relative paths in it are relative to the file, so a
+  postmortems; ``RUNBOOK_EXPORT_DIR`` overrides it; default: the working directory), ``knowledge_url``
+  (where postmortems link knowledge records: the web view of the incidents directory, e.g.
+  ``https://git.example.com/team/runbook/-/blob/main/incidents``; ``RUNBOOK_KNOWLEDGE_URL``
+  overrides it; unset, a postmortem carries the records it cites in an appendix). Relative paths in it are relative to the file, so a
   team directory made by ``runbook init`` works from any working directory.
 
 Content directories are layers, in this order: shipped, the config file's, the environment's
@@ -97,6 +100,10 @@ class Settings:
     ``runbook learn`` writes (its ``incidents/`` and ``playbooks/``)."""
     export_dir: Path | None = None
     """Where the UI proposes to export postmortems (it always asks); None: the working directory."""
+    knowledge_url: str = ""
+    """Base URL postmortems link knowledge records under (``{knowledge_url}/rules/R1.md``); empty:
+    the records are embedded in the document's appendix. Never a local path: the link must work
+    wherever the document is opened."""
 
     def layer_name(self, root: Path) -> str:
         """``shipped``, ``config``, ``env`` for a configured directory, else ``extra``."""
@@ -153,6 +160,7 @@ def load_settings(*, db_url: str | None = None, extra_playbook_dirs: list[Path] 
         if cfg.get("export_dir")
         else None
     )
+    knowledge_url = str(os.environ.get("RUNBOOK_KNOWLEDGE_URL") or cfg.get("knowledge_url") or "").strip()
     return Settings(
         db_url=url,
         playbook_dirs=tuple(_dedupe(playbooks)),
@@ -162,6 +170,7 @@ def load_settings(*, db_url: str | None = None, extra_playbook_dirs: list[Path] 
         layers=tuple(layers),
         team_dir=team_dir,
         export_dir=export_dir,
+        knowledge_url=knowledge_url,
     )
 
 

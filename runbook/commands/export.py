@@ -1,8 +1,8 @@
 """``runbook export``: the postmortem of an incident as Markdown or standalone HTML.
 
 Prints to stdout by default; with ``-o FILE`` writes the file and prints its path. Links to
-the knowledge base are made relative to where the document goes, so a postmortem committed
-next to the knowledge base links to its rules on GitHub. ``--kb P0-1`` renders a knowledge-base
+the knowledge base go under ``knowledge_url`` (config file), else to the document's own appendix
+of the records it cites: the text never depends on where it is written. ``--kb P0-1`` renders a knowledge-base
 P0 record through the same template (the worked examples in ``docs/examples/``).
 """
 
@@ -52,11 +52,10 @@ def cmd_export(args: argparse.Namespace, services: Services) -> int:
     if bool(args.incident) == bool(args.kb):
         raise RunbookError("give either INCIDENT or --kb ID (not both, not neither)")
     fmt = args.format or ("html" if args.output and args.output.suffix.lower() in (".html", ".htm") else "md")
-    base = args.output.expanduser().resolve().parent if args.output else Path.cwd()
     if args.kb:
-        text = services.render_knowledge_example(args.kb, fmt=fmt, template=args.template, link_base=base)
+        text = services.render_knowledge_example(args.kb, fmt=fmt, template=args.template)
     else:
-        text = services.render_postmortem(args.incident, fmt=fmt, template=args.template, tz=args.tz, link_base=base)
+        text = services.render_postmortem(args.incident, fmt=fmt, template=args.template, tz=args.tz)
     if args.output is None:
         sys.stdout.write(text)
         return 0

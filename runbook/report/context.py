@@ -164,6 +164,24 @@ class EvidenceExcerpt:
     text: str
     """Redacted and cut to the appendix bound."""
     truncated: bool = False
+    deciding: bool = False
+    """The excerpt the check's verdict rests on (shown first), not a raw request or response."""
+    verdict: str = ""
+    """The verdict of the check that recorded it."""
+
+
+@dataclass(frozen=True)
+class KnowledgeRef:
+    """A knowledge record the document links to, embedded in its appendix (no ``knowledge_url``)."""
+
+    record_id: str
+    heading: str
+    """``Rule R1: One lease, ...``: the appendix heading whose anchor the links use."""
+    anchor: str
+    path: str
+    """Where the record lives inside a knowledge directory (``rules/R1.md``)."""
+    text: Markdown
+    """The record's sections, headings demoted under the appendix's."""
 
 
 @dataclass(frozen=True)
@@ -201,3 +219,5 @@ class PostmortemContext:
     lucky_text: str = ""
     lessons_text: str = ""
     """The responders' lessons, shown before those that follow from the root causes."""
+    references: tuple[KnowledgeRef, ...] = ()
+    """Knowledge records the links point into this document for (empty with ``knowledge_url``)."""

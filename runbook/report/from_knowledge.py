@@ -11,7 +11,6 @@ each branch on the way: the walk a responder would make today.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from runbook.errors import NotFoundError
 from runbook.knowledge import KnowledgeBase
@@ -31,7 +30,8 @@ from runbook.report.context import (
     RootCause,
     TimelineEntry,
 )
-from runbook.report.kb import flat, incident_sections, relative_link, rule_sections
+from runbook.report.kb import flat, incident_sections, rule_sections
+from runbook.report.links import KnowledgeLinks
 
 _BULLET_ID = re.compile(r"^\*\*(?P<id>[A-Z]+\d+)\*\*\s*:?\s*(?P<text>.*)$", re.DOTALL)
 
@@ -115,10 +115,15 @@ def context_from_kb(
     *,
     knowledge: KnowledgeBase,
     library: Library | None = None,
-    link_base: Path | None = None,
+    links: KnowledgeLinks | None = None,
 ) -> PostmortemContext:
-    """The postmortem context of knowledge-base record ``incident_id`` (``P0-1``)."""
+    """The postmortem context of knowledge-base record ``incident_id`` (``P0-1``).
+
+    ``links``: where references to knowledge records point; by default they are embedded in the
+    document's appendix (the worked examples in ``docs/examples/`` link to ``../../incidents``).
+    """
     kb = knowledge
+    links = links or KnowledgeLinks()
     info = kb.incidents.get(incident_id) or kb.incidents.get(incident_id.upper())
     if info is None:
         known = ", ".join(sorted(kb.incidents)) or "none"
@@ -128,7 +133,7 @@ def context_from_kb(
     illustrative = str(meta.get("timeline", "")).lower() == "illustrative"
 
     def rule_link(rid: str) -> str:
-        return relative_link(kb.rules[rid].path if rid in kb.rules else None, link_base)
+        return links.href(kb.rules.get(rid))
 
     timeline = tuple(
         TimelineEntry(
@@ -157,11 +162,7 @@ def context_from_kb(
         cid, text = (m["id"], Markdown(m["text"].strip())) if m else ("", item)
         cause = kb.causes.get(cid)
         via = tuple(r for r in rules if (r in kb.rules and cid in kb.rules[r].causes) or (cause and r in cause.rules))
-        factors.append(
-            Factor(
-                cid, cause.title if cause else "", text, via, relative_link(cause.path if cause else None, link_base)
-            )
-        )
+        factors.append(Factor(cid, cause.title if cause else "", text, via, links.href(cause)))
     actions = tuple(
         ActionRow(
             text=row[0],
@@ -180,7 +181,7 @@ def context_from_kb(
             other.id,
             other.title,
             f"knowledge base; shares contributing factors: {', '.join(shared)}",
-            link=relative_link(other.path, link_base),
+            link=links.href(other),
         )
         for other in kb.incidents.values()
         if other.id != info.id
@@ -226,6 +227,13 @@ def context_from_kb(
         lessons=lessons,
         evidence=(),
         source="knowledge",
+        references=links.references(
+            [
+                *(kb.rules.get(r) for r in rules),
+                *(kb.causes.get(f.cause_id) for f in factors),
+                *(kb.incidents.get(s.ref) for s in similar),
+            ]
+        ),
     )
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
 from sqlmodel import Session
 
@@ -37,7 +36,8 @@ from runbook.report.context import (
     RootCause,
     TimelineEntry,
 )
-from runbook.report.kb import cause_summary, flat, relative_link, rule_sections
+from runbook.report.kb import cause_summary, flat, rule_sections
+from runbook.report.links import KnowledgeLinks
 from runbook.report.timefmt import fmt, zone
 
 #: A postmortem lists the closest few similar incidents; the record search finds the rest.
@@ -62,19 +62,19 @@ def build_context(
     knowledge: KnowledgeBase | None = None,
     tz: str | None = None,
     now: datetime | None = None,
-    link_base: Path | None = None,
+    links: KnowledgeLinks | None = None,
 ) -> PostmortemContext:
     """Read incident ``incident_id`` and everything recorded about it, for a template.
 
-    ``link_base``: the directory the document will be written to; knowledge-base links are made
-    relative to it (no links without it).
+    ``links``: where references to knowledge records point (``knowledge_url``); by default they
+    are embedded in the document's own appendix, so it reads the same wherever it is opened.
     """
     zone_info, tz_name = zone(tz)
     kb = knowledge or KnowledgeBase()
+    links = links or KnowledgeLinks()
 
     def link(rule_id: str) -> str:
-        rule = kb.rules.get(rule_id)
-        return relative_link(rule.path if rule else None, link_base)
+        return links.href(kb.rules.get(rule_id))
 
     inc = repo.get_incident(incident_id, session=session)
     assert inc.id is not None  # a stored row
@@ -94,6 +94,13 @@ def build_context(
     rule_ids = _concluded_rules(concl)
     evidence, omitted = _evidence(checks, t)
     root_causes = tuple(_root_cause(rid, where, kb, link) for rid, where in rule_ids.items())
+    factors = _factors(rule_ids, kb, links)
+    similar = _similar(inc, tuple(rule_ids), all_steps, session=session, kb=kb, links=links)
+    referenced = [
+        *(kb.rules.get(r) for r in rule_ids),
+        *(kb.causes.get(f.cause_id) for f in factors),
+        *(kb.incidents.get(s.ref) for s in similar if s.link),
+    ]
     return PostmortemContext(
         header=_header(inc, events, t),
         tz=tz_name,
@@ -106,12 +113,12 @@ def build_context(
         timeline=tuple(_timeline_line(ev, checks_by_id, t) for ev in events),
         diagnosis=tuple(_diagnosis_step(s, checks, every_concl, finds, t) for s in all_steps),
         root_causes=root_causes,
-        factors=_factors(rule_ids, kb, link_base),
+        factors=factors,
         went_well=_tagged(finds, "went_well", t),
         went_wrong=_tagged(finds, "went_wrong", t),
         lucky=_tagged(finds, "lucky", t),
         actions=tuple(_action(a) for a in action_items(iid, session=session)),
-        similar=_similar(inc, tuple(rule_ids), all_steps, session=session, kb=kb, link_base=link_base),
+        similar=similar,
         lessons=tuple(
             Lesson(r.rule_id, r.title, flat(kb.rules[r.rule_id].demand) if r.rule_id in kb.rules else "", r.link)
             for r in root_causes
@@ -123,6 +130,7 @@ def build_context(
         went_wrong_text=inc.went_wrong,
         lucky_text=inc.lucky,
         lessons_text=inc.lessons,
+        references=links.references(referenced),
     )
 
 
@@ -234,7 +242,7 @@ def _root_cause(rule_id: str, where: str, kb: KnowledgeBase, link: RuleLink) -> 
     return RootCause(rule_id, rule.title, where, *rule_sections(rule), link(rule_id))
 
 
-def _factors(rule_ids: dict[str, str], kb: KnowledgeBase, base: Path | None) -> tuple[Factor, ...]:
+def _factors(rule_ids: dict[str, str], kb: KnowledgeBase, links: KnowledgeLinks) -> tuple[Factor, ...]:
     via: dict[str, list[str]] = {}
     for rid in rule_ids:
         rule = kb.rules.get(rid)
@@ -247,7 +255,7 @@ def _factors(rule_ids: dict[str, str], kb: KnowledgeBase, base: Path | None) -> 
             kb.causes[cid].title,
             cause_summary(kb.causes[cid]),
             tuple(rules),
-            relative_link(kb.causes[cid].path, base),
+            links.href(kb.causes[cid]),
         )
         for cid, rules in via.items()
         if cid in kb.causes
@@ -261,7 +269,7 @@ def _similar(
     *,
     session: Session,
     kb: KnowledgeBase,
-    link_base: Path | None,
+    links: KnowledgeLinks,
 ) -> tuple[SimilarIncident, ...]:
     """The record's similar incidents, each knowledge-base line with its link filled in."""
     found = similar_incidents(
@@ -273,10 +281,7 @@ def _similar(
         drill=inc.is_drill,
         limit=MAX_SIMILAR,
     )
-    return tuple(
-        replace(s, link=relative_link(kb.incidents[s.ref].path, link_base)) if s.ref in kb.incidents else s
-        for s in found
-    )
+    return tuple(replace(s, link=links.href(kb.incidents[s.ref])) if s.ref in kb.incidents else s for s in found)
 
 
 def _tagged(finds: Sequence[Finding], tag: str, t: TimeFmt) -> tuple[Note, ...]:

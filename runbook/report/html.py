@@ -11,6 +11,9 @@ from __future__ import annotations
 import html
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+
+from runbook.report.links import slug
 
 STYLESHEET = """
 body { font: 15px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2328;
@@ -31,8 +34,26 @@ em { color: #59636e; }
 
 
 def markdown_parser() -> MarkdownIt:
-    """CommonMark plus GFM tables and strikethrough (undone steps), raw HTML off."""
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    """CommonMark plus GFM tables and strikethrough (undone steps), raw HTML off; every heading
+    gets GitHub's anchor as its ``id``, so a document's ``#rule-r1-...`` links work in HTML too."""
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    md.core.ruler.push("heading_ids", _heading_ids)
+    return md
+
+
+def _heading_ids(state: StateCore) -> None:
+    """``id`` on each heading: the slug of its text, ``-1``, ``-2`` ... for repeats (as GitHub does)."""
+    seen: dict[str, int] = {}
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or i + 1 >= len(tokens):
+            continue
+        inline = tokens[i + 1]
+        text = "".join(c.content for c in inline.children or () if c.type in ("text", "code_inline"))
+        base = slug(text)
+        n = seen.get(base, 0)
+        seen[base] = n + 1
+        token.attrSet("id", base if n == 0 else f"{base}-{n}")
 
 
 def to_html(markdown: str, *, title: str) -> str:

@@ -7,26 +7,10 @@ trusted Markdown (they carry the Go code), front-matter prose is folded onto one
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from runbook.knowledge import IncidentRecord, Record, Rule
 from runbook.report.context import Markdown
-
-
-def relative_link(path: Path | None, base: Path | None) -> str:
-    """A link to a knowledge record relative to where the document will live ('' without a base).
-
-    A postmortem committed next to the knowledge base (or ``docs/examples/``) gets links that
-    work on GitHub; a document elsewhere gets a path that works on the machine it was made on.
-    """
-    if path is None or base is None:
-        return ""
-    try:
-        return os.path.relpath(path.resolve(), base.resolve()).replace(os.sep, "/")
-    except ValueError:  # another drive on Windows
-        return path.resolve().as_posix()
 
 
 def flat(value: Any) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runbook.report import PostmortemContext, build_context, render_postmortem
+from runbook.report.links import KnowledgeLinks
 
 if TYPE_CHECKING:
     from runbook.services.root import Services
@@ -19,12 +20,15 @@ if TYPE_CHECKING:
 FORMATS = ("md", "html", "json")
 
 
-def postmortem_context(
-    services: Services, incident: int | str, *, tz: str = "UTC", link_base: Path | None = None
-) -> PostmortemContext:
+def knowledge_links(services: Services) -> KnowledgeLinks:
+    """The settings' ``knowledge_url``, else embedded records: never the exporting machine's paths."""
+    return KnowledgeLinks(services.settings.knowledge_url)
+
+
+def postmortem_context(services: Services, incident: int | str, *, tz: str = "UTC") -> PostmortemContext:
     knowledge = services.content.knowledge
     with services.session() as session:
-        return build_context(incident, session=session, knowledge=knowledge, tz=tz, link_base=link_base)
+        return build_context(incident, session=session, knowledge=knowledge, tz=tz, links=knowledge_links(services))
 
 
 def postmortem_text(
@@ -34,9 +38,8 @@ def postmortem_text(
     fmt: str = "md",
     template: str | Path | None = None,
     tz: str = "UTC",
-    link_base: Path | None = None,
 ) -> str:
-    ctx = postmortem_context(services, incident, tz=tz, link_base=link_base)
+    ctx = postmortem_context(services, incident, tz=tz)
     return _text(services, ctx, fmt=fmt, template=template)
 
 
@@ -46,12 +49,12 @@ def knowledge_text(
     *,
     fmt: str = "md",
     template: str | Path | None = None,
-    link_base: Path | None = None,
 ) -> str:
     from runbook.report.from_knowledge import context_from_kb
 
     content = services.content
-    ctx = context_from_kb(record_id, knowledge=content.knowledge, library=content.library, link_base=link_base)
+    links = knowledge_links(services)
+    ctx = context_from_kb(record_id, knowledge=content.knowledge, library=content.library, links=links)
     return _text(services, ctx, fmt=fmt, template=template)
 
 

@@ -238,20 +238,21 @@ class Services:
         fmt: str = "md",
         template: str | Path | None = None,
         tz: str = "UTC",
-        link_base: Path | None = None,
     ) -> str:
-        """The postmortem of ``incident`` as Markdown, HTML or JSON (the template's context)."""
+        """The postmortem of ``incident`` as Markdown, HTML or JSON (the template's context).
+
+        Knowledge records are linked under the settings' ``knowledge_url``, else embedded: the
+        text does not depend on where it will be written.
+        """
         from runbook.services.postmortems import postmortem_text
 
-        return postmortem_text(self, incident, fmt=fmt, template=template, tz=tz, link_base=link_base)
+        return postmortem_text(self, incident, fmt=fmt, template=template, tz=tz)
 
-    def render_knowledge_example(
-        self, record_id: str, *, fmt: str = "md", template: str | Path | None = None, link_base: Path | None = None
-    ) -> str:
+    def render_knowledge_example(self, record_id: str, *, fmt: str = "md", template: str | Path | None = None) -> str:
         """A knowledge-base P0 record rendered as a postmortem (the worked examples)."""
         from runbook.services.postmortems import knowledge_text
 
-        return knowledge_text(self, record_id, fmt=fmt, template=template, link_base=link_base)
+        return knowledge_text(self, record_id, fmt=fmt, template=template)
 
     def search(
         self,

@@ -7,6 +7,7 @@ import pytest
 
 from runbook.report import render_postmortem
 from runbook.report.from_knowledge import context_from_kb
+from runbook.report.links import KnowledgeLinks
 from tests.report.conftest import REPO, compare_or_write
 from tests.report.mdread import headings, section_texts, tables
 from tests.report.test_golden import SECTIONS
@@ -16,7 +17,7 @@ EXAMPLES = REPO / "docs" / "examples"
 
 @pytest.mark.parametrize("kb_id", ["P0-1", "P0-2", "P0-3"])
 def test_worked_example_is_up_to_date(kb_id, knowledge, library):
-    ctx = context_from_kb(kb_id, knowledge=knowledge, library=library, link_base=EXAMPLES)
+    ctx = context_from_kb(kb_id, knowledge=knowledge, library=library, links=KnowledgeLinks("../../incidents"))
     md = render_postmortem(ctx)
     compare_or_write(EXAMPLES / f"{kb_id}.md", md)
     assert [h for _, h in headings(md)][1:] == SECTIONS

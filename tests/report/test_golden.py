@@ -25,11 +25,13 @@ SECTIONS = [
     "Lessons",
     "Appendix: evidence",
 ]
+#: Without ``knowledge_url`` the document also carries the knowledge records it links to (#18).
+SECTIONS_EMBEDDED = [*SECTIONS, "Appendix: knowledge referenced"]
 
 
 def _render(session, knowledge, fmt: str = "md", tz: str = "UTC") -> str:
     iid = build_fixture(session)
-    ctx = build_context(iid, session=session, knowledge=knowledge, tz=tz, now=NOW, link_base=GOLDEN)
+    ctx = build_context(iid, session=session, knowledge=knowledge, tz=tz, now=NOW)
     return render_postmortem(ctx, fmt=fmt)
 
 
@@ -46,7 +48,9 @@ def test_sections_in_order_and_tables_well_formed(session, knowledge):
 
     md = _render(session, knowledge)
     n_events = len(repo.timeline("INC-0002", session=session))
-    assert headings(md) == [(1, "Postmortem: Orders instances vanish from discovery")] + [(2, s) for s in SECTIONS]
+    assert headings(md) == [(1, "Postmortem: Orders instances vanish from discovery")] + [
+        (2, s) for s in SECTIONS_EMBEDDED
+    ]
     found = tables(md)
     assert len(found) == 3  # header, timeline, action items
     for t in found:

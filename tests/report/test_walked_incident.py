@@ -17,7 +17,7 @@ from runbook.walk.autopilot import autopilot
 from runbook.walk.engine import WalkEngine
 from runbook.walk.state import StopReason
 from tests.report.mdread import headings, section_texts, tables
-from tests.report.test_golden import SECTIONS
+from tests.report.test_golden import SECTIONS_EMBEDDED
 
 DATA = Path(__file__).parent / "data"
 
@@ -70,7 +70,7 @@ def test_export_of_a_walked_incident(walked, tmp_path, capsys):
     assert main(["export", "1", "--db", walked, "-o", str(out)]) == 0
     md = out.read_text(encoding="utf-8")
     print(md)  # shown with -s: what a reviewer gets
-    assert [h for _, h in headings(md)][1:] == SECTIONS
+    assert [h for _, h in headings(md)][1:] == SECTIONS_EMBEDDED
     for t in tables(md):
         assert len(set(t.raw_cells)) == 1
     text = section_texts(md)
