@@ -119,18 +119,26 @@ async def diagnose(
     sweep of the same incident, after a fix or with more variables).
 
     ``symptoms`` are what the responder sees (phrases of the rule records, ``tie``): a finding
-    is implicated only when one of them points at its rule, else it is latent.
+    is implicated only when one of them points at its rule, else it is latent. Into an existing
+    incident, the symptoms recorded for it count too (those given now are recorded).
     """
     from runbook.checks.runner import run_check
 
     runner = runner or run_check
-    tied = (tie or SymptomTie({})).tie(symptoms)  # an unknown phrase fails before any check runs
+    tie = tie or SymptomTie({})
+    tied = tie.tie(symptoms)  # an unknown phrase fails before any check runs
+    new_symptoms = tuple(symptoms)
     sweep, skipped = plan_sweep(library, variables)
     if not sweep:
         raise RunbookError("no check can run with the variables given; " + _hint(skipped))
     iid = None
     if session is not None and incident_id is not None:
         iid = repo.get_incident(incident_id, session=session).id
+        if iid is not None:
+            recorded = tie.recorded(iid, session=session)
+            new_symptoms = tuple(s for s in symptoms if s not in recorded)
+            symptoms = recorded + new_symptoms
+            tied = tie.tie(symptoms)
     elif session is not None:
         names = ", ".join(sorted(k for k in variables if present(variables, k)))
         # secrets are split off there: used by this sweep, never recorded
@@ -143,8 +151,8 @@ async def diagnose(
             author=author,
             summary=f"diagnose: {len(sweep)} checks run at once ({len(skipped)} blocks skipped)",
         )
-        if symptoms:
-            record_symptoms(iid, list(symptoms), session=session, author=author)
+        if new_symptoms:
+            record_symptoms(iid, list(new_symptoms), session=session, author=author)
 
     async def one(i: int, check: SweepCheck) -> CheckResult:
         result = await runner(

@@ -86,6 +86,12 @@ class SymptomTie:
                 out.setdefault(rule, []).append(hit[0])
         return {r: tuple(dict.fromkeys(s)) for r, s in sorted(out.items(), key=lambda kv: rule_sort_key(kv[0]))}
 
+    def recorded(self, incident_id: int, *, session: Session) -> tuple[str, ...]:
+        """The incident's recorded symptoms that a rule lists (others are ignored here: they
+        were checked when recorded, and a walk must not fail on a rule record edited since)."""
+        known = {_norm(p) for p in self.rules_by_symptom}
+        return tuple(s for s in recorded_symptoms(incident_id, session=session) if _norm(s) in known)
+
 
 def rule_symptoms(meta: Mapping[str, Any]) -> tuple[str, ...]:
     """The ``symptoms`` list of a rule record's front matter (strings only)."""
@@ -164,13 +170,11 @@ def incident_tie(
     knowledge: KnowledgeBase | None, incident_id: int | None, *, session: Session
 ) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
     """The incident's recorded symptoms, and rule -> those of them that point at it (what
-    ``sweep_weighing`` takes as ``symptoms`` and ``tied``). Phrases no rule lists are ignored
-    here: they were checked when recorded, and a walk must not fail on a record edited since."""
+    ``sweep_weighing`` takes as ``symptoms`` and ``tied``)."""
     if not isinstance(knowledge, KnowledgeBase) or incident_id is None:
         return (), {}
     tie = SymptomTie.from_knowledge(knowledge)
-    known = {_norm(p) for p in tie.rules_by_symptom}
-    symptoms = tuple(s for s in recorded_symptoms(incident_id, session=session) if _norm(s) in known)
+    symptoms = tie.recorded(incident_id, session=session)
     return symptoms, tie.tie(symptoms)
 
 

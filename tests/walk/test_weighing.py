@@ -14,6 +14,7 @@ import json
 import pytest
 
 from runbook.cli import main
+from runbook.record import repo
 from runbook.record.db import connect, open_session
 from runbook.walk.autopilot import autopilot
 from runbook.walk.diagnose import diagnose
@@ -221,3 +222,27 @@ def test_unknown_symptom_is_an_error_before_any_check(monkeypatch, db_url, capsy
         "runbook: unknown symptom 'everything is slow'; the rule records name these: "
         "/health green while the process runs out of memory; "
     )
+
+
+async def test_a_second_sweep_into_the_incident_uses_its_recorded_symptoms(
+    shipped_library, tie, db_url, metrics_target
+):
+    target = metrics_target(bad_histogram_registry())
+    session = open_session(connect(db_url))
+    first = await diagnose(shipped_library, {"metrics_url": target.url}, session=session, tie=tie, symptoms=[LATENCY])
+    again = await diagnose(
+        shipped_library, {"metrics_url": target.url}, session=session, tie=tie, incident_id=first.incident_id
+    )
+    assert again.incident_id == first.incident_id
+    assert rules(again.weighing.implicated) == ["R8"] and again.weighing.symptoms == (LATENCY,)
+    more = await diagnose(
+        shipped_library,
+        {"metrics_url": target.url},
+        session=session,
+        tie=tie,
+        incident_id=first.incident_id,
+        symptoms=[LATENCY, GOROUTINES],
+    )
+    assert more.weighing.symptoms == (LATENCY, GOROUTINES)
+    notes = [e.summary for e in repo.timeline(first.incident_id, session=session) if e.kind == "note"]
+    assert [n for n in notes if n.startswith("symptoms: ")] == [f"symptoms: {LATENCY}", f"symptoms: {GOROUTINES}"]
