@@ -206,3 +206,28 @@ async def test_choices_ten_and_above_by_number_and_by_j_k_enter(make, settings):
         await pilot.press(*["j"] * 11, "k", "enter")  # down to 12, back to 11
         await wait_for(pilot, lambda: walk.engine.ref != "triage#start")
         assert walk.engine.ref == choices[10].ref
+
+
+async def test_a_running_check_shows_its_time_against_its_deadline_and_c_cancels(make, settings, health_service):
+    from runbook.tui.widgets.check_panel import CheckRow
+
+    health_service.delay_s = 0.8  # every probe waits out its 0.5 s timeout: the check takes a while
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        iid = repo.create_incident(session=s, title="probes flap", variables={"service_url": health_service.url}).id
+    engine.dispose()
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_incident(iid, start_playbook="tui-demo")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe")
+        assert "press r to run the checks" in str(walk.query_one("#suggestion").render())
+        await pilot.press("r")
+        await wait_for(pilot, lambda: bool(walk.query(CheckRow)))
+        row = walk.query_one(CheckRow)
+        await wait_for(pilot, lambda: "s of 20s" in str(row.head.render()))
+        assert str(row.head.render()).startswith("RUNNING http_probe_flapping ")
+        assert "c cancels them" in str(walk.query_one("#suggestion").render())
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not any(w.is_running for w in walk.workers if w.group == "walk-checks"))

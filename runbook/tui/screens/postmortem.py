@@ -22,6 +22,7 @@ from runbook.tui.screens.export import FORMATS, ExportScreen, default_export_pat
 
 if TYPE_CHECKING:
     from textual.app import SystemCommand
+    from textual.await_complete import AwaitComplete
 
 
 class PostmortemScreen(Screen[None]):
@@ -57,10 +58,10 @@ class PostmortemScreen(Screen[None]):
         text = services_of(self).render_postmortem(self.incident_id, fmt="md")
         self.app.call_from_thread(self.show, text)
 
-    async def show(self, text: str) -> None:
-        await self.query_one("#postmortem", MarkdownViewer).document.update(text)
+    def show(self, text: str) -> AwaitComplete:
         if self.written is None:
             self.query_one("#export-path", Static).update("[dim]w: export Markdown · x: export HTML (asks where)[/dim]")
+        return self.query_one("#postmortem", MarkdownViewer).document.update(text)  # awaited by call_from_thread
 
     def action_export(self, fmt: str) -> None:
         proposed = default_export_path(services_of(self).settings.export_dir, self.incident_id, fmt)

@@ -80,6 +80,8 @@ class WalkScreen(Screen[None]):
         self._digits = ""
         """Digits typed so far towards a choice number of two digits (choices 10 and above)."""
         self._digit_timer: Timer | None = None
+        self._checks_running = 0
+        """Check runs and autopilot walks under way (the hint says c cancels while any is)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -176,6 +178,8 @@ class WalkScreen(Screen[None]):
             return ""
         s = engine.suggestion
         if s is None:
+            if self._checks_running > 0:
+                return "[dim]checks running: [b]c[/b] cancels them[/dim]"
             return (
                 "[dim]press [b]r[/b] to run the checks[/dim]"
                 if engine.needs_checks
@@ -201,7 +205,24 @@ class WalkScreen(Screen[None]):
     def on_check_started(self, message: CheckStarted) -> None:
         panel = self.query_one("#checks", CheckPanel)
         panel.display = True
-        panel.started(message.key, message.check_type)
+        panel.started(message.key, message.check_type, self._deadline(message.key, message.check_type))
+        self.query_one("#suggestion", Static).update("[dim]checks running: [b]c[/b] cancels them[/dim]")
+
+    def _deadline(self, key: str, check_type: str) -> float | None:
+        """The time limit of the check block ``key`` (``playbook#node#i``): its own, else its type's."""
+        from runbook.checks.registry import get_check
+
+        node = self.engine.node if self.engine else None
+        _, _, index = key.rpartition("#")
+        if node is None or not index.isdigit() or int(index) >= len(node.checks):
+            return None
+        block = node.checks[int(index)]
+        if block.timeout_s is not None:
+            return block.timeout_s
+        try:
+            return float(get_check(check_type).default_timeout_s)
+        except RunbookError:
+            return None
 
     def on_check_progressed(self, message: CheckProgressed) -> None:
         self.query_one("#checks", CheckPanel).progress(message.key, message.fraction, message.message)
@@ -269,12 +290,21 @@ class WalkScreen(Screen[None]):
 
         if self.engine is None:
             return
+        self._checks_running += 1
         try:
             await self.thread.run(self.engine.run_checks())
         except MissingVariables as exc:
             self.ask_variables(exc.needed)
         except RunbookError as exc:
             runbook_app(self).show_error(exc)
+        finally:
+            self._checks_done()
+
+    def _checks_done(self) -> None:
+        """Checks over (finished, failed or cancelled): the hint goes back to what is next."""
+        self._checks_running -= 1
+        if self.engine is not None and self.is_mounted:
+            self.query_one("#suggestion", Static).update(self._suggestion_text(self.engine))
 
     def ask_variables(self, needed: Sequence[NeededVariable]) -> None:
         from runbook.tui.screens.variables import VariablesScreen
@@ -386,6 +416,7 @@ class WalkScreen(Screen[None]):
         if self.engine is None:
             return
         self.notify("autopilot on: following the checks' suggestions (a stops)", title="Autopilot")
+        self._checks_running += 1
         try:
             stop = await self.thread.run(autopilot(self.engine))
         except MissingVariables as exc:
@@ -394,6 +425,8 @@ class WalkScreen(Screen[None]):
         except RunbookError as exc:
             runbook_app(self).show_error(exc)
             return
+        finally:
+            self._checks_done()
         self.notify(f"autopilot stopped: {stop.reason.value} — {stop.detail}", title="Autopilot")
 
     def action_note(self, key: str) -> None:

@@ -1,10 +1,14 @@
 """The check panel: one row per check of the current node, live while it runs.
 
-While a check runs its row shows a spinner-like progress line; when it finishes, the verdict,
-the one-line summary, the figures and thresholds, and the evidence in a collapsible section.
+While a check runs its row shows the time it has taken against its deadline and the check's
+own progress ("goroutine dump 1 of 2"), ticking every half second so a slow check is visibly
+alive; when it finishes, the verdict, the one-line summary, the figures and thresholds, and the
+evidence in a collapsible section.
 """
 
 from __future__ import annotations
+
+import time
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -33,10 +37,15 @@ class CheckRow(Vertical):
     the row has finished mounting is never lost.
     """
 
-    def __init__(self, key: str, check_type: str) -> None:
+    def __init__(self, key: str, check_type: str, deadline_s: float | None = None) -> None:
         super().__init__(classes="check-row running")
         self.key = key
         self.check_type = check_type
+        self.deadline_s = deadline_s
+        """The check's own time limit (the verdict is unknown past it), shown against the elapsed time."""
+        self.started = time.monotonic()
+        self._progress = ""
+        self._done = False
         self.head = Static(f"[dim]RUNNING[/] {check_type} …", classes="check-head")
         self.figures = Static("", classes="check-figures")
         self.evidence_body = Static("", markup=False)
@@ -49,11 +58,28 @@ class CheckRow(Vertical):
         yield self.figures
         yield self.evidence
 
+    def on_mount(self) -> None:
+        self._tick = self.set_interval(0.5, self._show_running)
+        self._show_running()
+
+    def running_text(self) -> str:
+        """``RUNNING type 3.5s of 20s · 40% goroutine dump 1 of 2``."""
+        elapsed = time.monotonic() - self.started
+        limit = f" of {self.deadline_s:g}s" if self.deadline_s else ""
+        progress = f" · {self._progress}" if self._progress else ""
+        return f"[dim]RUNNING[/] {self.check_type} {elapsed:.1f}s{limit}{progress}"
+
+    def _show_running(self) -> None:
+        if not self._done:
+            self.head.update(self.running_text())
+
     def progress(self, fraction: float | None, message: str) -> None:
-        pct = f"{fraction * 100:3.0f}% " if fraction is not None else ""
-        self.head.update(f"[dim]RUNNING[/] {self.check_type} {pct}[dim]{_escape(message)}[/]")
+        pct = f"{fraction * 100:.0f}% " if fraction is not None else ""
+        self._progress = f"{pct}[dim]{_escape(message)}[/]".strip()
+        self._show_running()
 
     def finish(self, result: CheckResult) -> None:
+        self._done = True
         self.head.update(
             f"{verdict_markup(result.verdict.value)}{result.check_type}: {_escape(result.summary)} "
             f"[dim]({result.duration_s:.1f}s)[/]"
@@ -83,8 +109,8 @@ class CheckPanel(VerticalScroll):
     def clear(self) -> None:
         self.remove_children()
 
-    def started(self, key: str, check_type: str) -> None:
-        self.mount(CheckRow(key, check_type))
+    def started(self, key: str, check_type: str, deadline_s: float | None = None) -> None:
+        self.mount(CheckRow(key, check_type, deadline_s))
 
     def _row(self, key: str) -> CheckRow | None:
         for row in self.query(CheckRow):
