@@ -61,13 +61,25 @@ class Evidence:
     """Short kind: ``request``, ``response``, ``sample``, ``event``, ``error``, ``note``."""
     text: str
     """The excerpt, redacted and cut to MAX_EXCERPT_CHARS."""
+    deciding: bool = False
+    """True for the excerpt the verdict rests on (the failing series' bucket lines, the
+    goroutine group, the vanished keys ...): what a reviewer reads to check the verdict, shown
+    before the raw requests and responses."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at.isoformat(), "label": self.label, "text": self.text}
+        out: dict[str, Any] = {"at": self.at.isoformat(), "label": self.label, "text": self.text}
+        if self.deciding:  # only when set: stored results without it read back unchanged
+            out["deciding"] = True
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
-        return cls(at=datetime.fromisoformat(data["at"]), label=data["label"], text=data["text"])
+        return cls(
+            at=datetime.fromisoformat(data["at"]),
+            label=data["label"],
+            text=data["text"],
+            deciding=bool(data.get("deciding", False)),
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,11 @@ class CheckResult:
     ran: bool = True
     """False for a block the walk skipped (a variable it needs was not given): its ``unknown``
     stands in for a result, nothing was measured."""
+
+    @property
+    def deciding(self) -> tuple[Evidence, ...]:
+        """The excerpts that decided the verdict, in the order recorded."""
+        return tuple(e for e in self.evidence if e.deciding)
 
     def key_figure(self) -> str:
         """The first figure as ``name=value``: what a timeline line cites."""
@@ -190,17 +207,22 @@ class CheckContext:
         """Seconds left before the deadline (never negative)."""
         return max(0.0, self.deadline - time.monotonic())
 
-    def record(self, label: str, text: str) -> None:
-        """Keep an evidence excerpt (redacted and bounded; the oldest beyond the cap are dropped)."""
+    def record(self, label: str, text: str, *, deciding: bool = False) -> None:
+        """Keep an evidence excerpt (redacted and bounded; the oldest beyond the cap are dropped).
+
+        ``deciding=True`` marks the excerpt the verdict rests on; those are never the ones
+        dropped, so a long check still shows what decided it.
+        """
         from runbook.checks.redact import redact_text
 
         excerpt = redact_text(text, self.secrets)
         if len(excerpt) > MAX_EXCERPT_CHARS:
             excerpt = excerpt[: MAX_EXCERPT_CHARS - 15] + " ...[truncated]"
-        self.evidence.append(Evidence(at=datetime.now(UTC), label=label, text=excerpt))
+        self.evidence.append(Evidence(at=datetime.now(UTC), label=label, text=excerpt, deciding=deciding))
         if len(self.evidence) > MAX_EVIDENCE:
-            # keep the first (the request that started it) and the most recent ones
-            del self.evidence[1]
+            # keep the first (the request that started it), the deciding ones and the most recent
+            drop = next((i for i, e in enumerate(self.evidence) if i > 0 and not e.deciding), None)
+            del self.evidence[drop if drop is not None else 1]
 
     def progress(self, fraction: float | None, message: str) -> None:
         """Report progress (0..1, or None when unknown) for long checks; the UI shows it."""

@@ -8,9 +8,10 @@ record shows (checks, choices, conditions), never who is at fault.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -46,6 +47,8 @@ MAX_SIMILAR = 10
 MAX_EXCERPTS = 20
 MAX_EXCERPTS_PER_CHECK = 3
 MAX_EXCERPT_CHARS = 1200
+#: A raw request or response after a check's deciding excerpt is only context: shorter.
+MAX_RAW_CHARS = 400
 
 RuleLink = Callable[[str], str]
 #: Formats a recorded time in the document's zone.
@@ -301,27 +304,39 @@ def _action(a: ActionItem) -> ActionRow:
 
 
 def _evidence(checks: Sequence[CheckRecord], t: TimeFmt) -> tuple[tuple[EvidenceExcerpt, ...], int]:
-    """Appendix excerpts: failing checks first, a few per check, each redacted and cut."""
+    """Appendix excerpts: failing checks first; per check, the excerpts its verdict rests on
+    (``deciding``) first and whole up to the bound, then a few raw ones (requests, responses)
+    shortened: a reviewer checks the verdict from the first, the second only says what was asked."""
     order = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3}
     ranked = sorted((c for c in checks if c.evidence), key=lambda c: (order.get(c.verdict, 4), c.started_at, c.id))
     out: list[EvidenceExcerpt] = []
     omitted = 0
     for rec in ranked:
         items = list(rec.evidence or ())
-        for n, item in enumerate(items):
+        deciding = [i for i in items if i.get("deciding")]
+        raw = [i for i in items if not i.get("deciding")]
+        for n, item in enumerate(deciding):
             if n >= MAX_EXCERPTS_PER_CHECK or len(out) >= MAX_EXCERPTS:
                 omitted += 1
                 continue
-            text = redact_text(str(item.get("text", "")))
-            cut = len(text) > MAX_EXCERPT_CHARS
-            at = item.get("at")
-            out.append(
-                EvidenceExcerpt(
-                    check_type=rec.check_type,
-                    at=t(datetime.fromisoformat(at)) if isinstance(at, str) else "",
-                    label=str(item.get("label", "")),
-                    text=text[:MAX_EXCERPT_CHARS],
-                    truncated=cut,
-                )
-            )
+            out.append(_excerpt(rec, item, t, MAX_EXCERPT_CHARS, deciding=True))
+        for n, item in enumerate(raw):
+            if n >= MAX_EXCERPTS_PER_CHECK or len(out) >= MAX_EXCERPTS:
+                omitted += 1
+                continue
+            out.append(_excerpt(rec, item, t, MAX_RAW_CHARS if deciding else MAX_EXCERPT_CHARS, deciding=False))
     return tuple(out), omitted
+
+
+def _excerpt(rec: CheckRecord, item: Mapping[str, Any], t: TimeFmt, bound: int, *, deciding: bool) -> EvidenceExcerpt:
+    text = redact_text(str(item.get("text", "")))
+    at = item.get("at")
+    return EvidenceExcerpt(
+        check_type=rec.check_type,
+        at=t(datetime.fromisoformat(at)) if isinstance(at, str) else "",
+        label=str(item.get("label", "")),
+        text=text[:bound],
+        truncated=len(text) > bound,
+        deciding=deciding,
+        verdict=rec.verdict,
+    )

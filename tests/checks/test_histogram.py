@@ -159,3 +159,31 @@ def test_bench_page_takes_the_column_path_and_agrees():
     expected = [judge_series(fam.name, s, quantiles=(0.95, 0.99)) for s in histogram_series(fam)]
     assert judge_columns(fam.name, cols, quantiles=(0.95, 0.99)) == expected
     assert {j.verdict for j in expected} == {Verdict.FAIL, Verdict.WARN}
+
+
+async def test_deciding_excerpt_is_the_worst_series_bucket_lines(metrics_target):
+    """#18: the evidence that decided is the failing series as exposed: its ``le`` lines, _sum, _count."""
+    target = metrics_target(bad_histogram_registry())
+    result = await run_check("histogram_bucket_quality", {"metrics_url": target.url}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL
+    (deciding,) = result.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0].startswith("fail: p95≈0.9525 interpolated in (0.05, 1]")
+    buckets = [ln for ln in lines if "_bucket{" in ln]
+    assert all('handler="/api/orders"' in ln for ln in buckets)
+    assert [ln.split('le="')[1] for ln in buckets] == ['0.05"} 0', '1"} 200', '5"} 200', '+Inf"} 200']
+    assert lines[-2] == 'http_request_duration_seconds_sum{handler="/api/orders"} 30'
+    assert lines[-1] == 'http_request_duration_seconds_count{handler="/api/orders"} 200'
+    assert "go_gc_duration_seconds" not in deciding.text and "go_goroutines" not in deciding.text
+
+
+async def test_prometheus_api_mode_decides_on_the_same_lines(prometheus_server):
+    result = await run_check(
+        "histogram_bucket_quality",
+        {"prom_url": prometheus_server.url, "metric": "prometheus_http_request_duration_seconds"},
+        timeout_s=15,
+    )
+    assert result.verdict is not Verdict.UNKNOWN, result.summary
+    (deciding,) = result.deciding
+    assert 'le="+Inf"' in deciding.text and "prometheus_http_request_duration_seconds_count{" in deciding.text
+    assert result.figures["worst_series"].split("{")[1].split(",")[0] in deciding.text

@@ -65,6 +65,14 @@ def _lease_check(started: datetime) -> CheckResult:
                 "DELETE /services/orders/10.0.3.17:8080 prev_kv.lease=7587869876 (GET /v3/kv?token=s3cr3t)",
             ),
             Evidence(started + timedelta(seconds=14), "event", "DELETE /services/orders/10.0.3.18:8080"),
+            Evidence(
+                started + timedelta(seconds=30),
+                "vanished",
+                "2 of 3 keys vanished under /services/orders/ (lease TTL 10 s)\n"
+                "/services/orders/10.0.3.17:8080 lease 1c4a2b9e00f3 created rev 4101, deleted rev 4182\n"
+                "/services/orders/10.0.3.18:8080 lease 1c4a2b9e00f3 created rev 4102, deleted rev 4183",
+                deciding=True,
+            ),
         ),
         started_at=started,
         duration_s=30.2,

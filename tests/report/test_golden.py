@@ -122,3 +122,22 @@ def test_similar_ignores_conclusions_that_were_undone(session, knowledge):
     iid = build_fixture(session)
     refs = [s.ref for s in build(iid, session=session, knowledge=knowledge).similar]
     assert refs == ["P0-1", "INC-0002"]  # the fixture's earlier payments incident; not INC-0001
+
+
+def test_appendix_shows_the_deciding_excerpt_first_and_raw_ones_shortened(session, knowledge):
+    """#18: a reviewer checks the verdict from the excerpt printed first; raw lines follow, cut."""
+    from runbook.report.from_record import MAX_RAW_CHARS
+
+    ctx = build_context(build_fixture(session), session=session, knowledge=knowledge, now=NOW)
+    lease = [e for e in ctx.evidence if e.check_type == "etcd_lease_keepalive"]
+    assert [(e.label, e.deciding) for e in lease] == [
+        ("vanished", True),
+        ("request", False),
+        ("event", False),
+        ("event", False),
+    ]
+    assert "deleted rev 4182" in lease[0].text and lease[0].verdict == "fail"
+    assert all(len(e.text) <= MAX_RAW_CHARS for e in lease[1:])
+    md = render_postmortem(ctx)
+    appendix = md.split("## Appendix: evidence")[1]
+    assert appendix.index("(decided the verdict: fail)") < appendix.index("request at")

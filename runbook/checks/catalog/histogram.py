@@ -16,7 +16,7 @@ import itertools
 import math
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Self
 
@@ -468,6 +468,10 @@ class HistogramBucketQuality(Check[HistogramParams]):
                 unit_suffix=params.unit_suffix,
             )
             source = reply.url
+
+            def raw(worst: SeriesJudgement) -> HistogramSeries | None:
+                fam = expo.families.get(worst.family)
+                return next((s for s in histogram_series(fam) if s.labels == worst.labels), None) if fam else None
         else:
             from runbook.checks.catalog._histogram_api import query_histogram
 
@@ -491,10 +495,37 @@ class HistogramBucketQuality(Check[HistogramParams]):
                 1 if series else 0,
             )
             source = f"{params.prom_url} ({params.metric})"
-        return summarise(report, params, source, ctx)
+
+            def raw(worst: SeriesJudgement) -> HistogramSeries | None:
+                return next((s for s in series if s.labels == worst.labels), None)
+
+        return summarise(report, params, source, ctx, raw=raw)
 
 
-def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx: CheckContext) -> Outcome:
+def bucket_lines(family: str, s: HistogramSeries) -> str:
+    """The series as the exposition prints it: every ``le`` bucket, then ``_sum`` and ``_count``:
+    what a reviewer needs to recompute the quantile and see where it fell."""
+    inner = ",".join(f'{k}="{v}"' for k, v in s.labels)
+    sep = "," if inner else ""
+    lines = [f'{family}_bucket{{{inner}{sep}le="{"+Inf" if math.isinf(b) else f"{b:g}"}"}} {c:g}' for b, c in s.buckets]
+    labels = f"{{{inner}}}" if inner else ""
+    if s.sum is not None:
+        lines.append(f"{family}_sum{labels} {s.sum:g}")
+    if s.count is not None:
+        lines.append(f"{family}_count{labels} {s.count:g}")
+    return "\n".join(lines)
+
+
+def summarise(
+    report: HistogramReport,
+    params: HistogramParams,
+    source: str,
+    ctx: CheckContext,
+    *,
+    raw: Callable[[SeriesJudgement], HistogramSeries | None] | None = None,
+) -> Outcome:
+    """The verdict over every series; the worst series' bucket lines are the deciding evidence
+    (``raw`` finds the series as measured)."""
     thresholds = {
         "abs_tol_s": params.abs_tol_s,
         "warn_rel": params.warn_rel,
@@ -521,6 +552,10 @@ def summarise(report: HistogramReport, params: HistogramParams, source: str, ctx
         if s.verdict is Verdict.OK:
             break
         ctx.record("finding", f"{s.verdict.value}: {s.title()} (n={s.count:g}): " + "; ".join(s.reasons))
+    measured = raw(worst) if raw is not None else None
+    if measured is not None:
+        why = "; ".join(worst.reasons) or "quantile estimates within tolerance"
+        ctx.record("series", f"{worst.verdict.value}: {why}\n{bucket_lines(worst.family, measured)}", deciding=True)
     figures: dict[str, Figure] = {
         "histograms": report.families,
         "series": len(judged),
