@@ -223,8 +223,8 @@ def test_console_drill_with_a_hint_and_an_undo(db_url):
     assert run.score.found == ("R3",) and run.score.hints_taken == 1
     assert run.path[:2] == ("triage#start", "p0-1-discovery#conn-leak")  # the undone step still counts
     assert 0 < run.score.total < 100
-    # the hint and both checks (the undone branch's too) come from the record, not from the loop
-    assert run.score.checks_run == 2
+    # the hint and the checks (the undone branch's two too) come from the record, not from the loop
+    assert run.score.checks_run == 3
     events = repo.timeline(run.incident_id, session=build_services(SETTINGS, db_url=db_url).session())
     assert [e.summary for e in events if "drill_hint" in e.payload] == ["hint 1 taken"]
 
