@@ -52,6 +52,15 @@ async def test_healthy_expiring_and_late_leases(etcd_server):
     assert bad.figures["lease_expiry_deletes"] == 1  # seen on the watch stream with prev_kv.lease
     assert "vanished (/t/expire/i-1)" in bad.summary
     assert any(e.label == "event" and "watch DELETE /t/expire/i-1" in e.text for e in bad.evidence)
+    # #18: the deciding excerpt names the vanished key, its lease and revisions, and the lease's fate
+    (deciding,) = bad.deciding
+    key_line = next(ln for ln in deciding.text.splitlines() if ln.startswith("  /t/expire/i-1 "))
+    assert f"lease {int(lease_dead):x} created at revision " in key_line
+    assert ", deleted at revision " in key_line and key_line.endswith(": expired")
+    assert f"  lease {int(lease_dead):x} expired (ran down unrenewed), granted 2s" in deciding.text
+    assert "/t/ok/" not in deciding.text
+    assert ok.deciding[0].text.startswith("0 key(s) vanished under /t/ok/")
+    assert f"  /t/ok/i-1 lease {int(lease_ok):x} created at revision " in ok.deciding[0].text
 
     assert warn.verdict is Verdict.WARN, warn.summary
     assert warn.figures["min_ttl_ratio"] < 1 / 3

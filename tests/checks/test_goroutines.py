@@ -76,3 +76,21 @@ async def test_missing_pprof_is_unknown(metrics_target):
     base = target.url.rsplit("/", 1)[0] + "/debug/pprof"
     result = await run_check("goroutine_pileup_logging", {"pprof_base": base, "gap_s": 0}, timeout_s=5)
     assert result.verdict is Verdict.UNKNOWN and "HTTP 404" in result.summary
+
+
+async def test_deciding_excerpt_is_the_group_header_and_its_top_frames(pprof_stub, prometheus_server):
+    """#18: the verdict rests on the logging group: its header as the dump prints it, its frames."""
+    stub = pprof_stub([pileup_process(60)])
+    result = await run_check("goroutine_pileup_logging", {"pprof_base": stub.base, "gap_s": 0.1}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL
+    (deciding,) = result.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0] == "60 x [semacquire, 2 minutes]"
+    assert "  go.uber.org/zap/zapcore.(*lockedWriteSyncer).Write   <- logging frame" in lines
+    assert lines[1:4] == ["  sync.runtime_SemacquireMutex", "  sync.(*Mutex).lockSlow", "  sync.(*Mutex).Lock"]
+    ok = await run_check(
+        "goroutine_pileup_logging",
+        {"pprof_base": f"{prometheus_server.url}/debug/pprof", "samples": 1, "gap_s": 0},
+        timeout_s=20,
+    )
+    assert ok.verdict is Verdict.OK and ok.deciding[0].text.startswith("largest group: ")

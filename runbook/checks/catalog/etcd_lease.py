@@ -95,7 +95,7 @@ class EtcdLeaseKeepalive(Check["EtcdLeaseKeepalive.Params"]):
         if watch_task is not None:
             events, watch_note = await _finish(watch_task)
         after = read_counters(await metrics_page(ctx, base))
-        return _decide(params, obs, events, watch_note, before, after, window)
+        return _decide(params, obs, events, watch_note, before, after, window, ctx)
 
 
 class _Observation:
@@ -192,6 +192,39 @@ class _Observation:
         return lease not in self.revoked and last is not None and ran_down(last, now)
 
 
+def _key_fates(
+    obs: _Observation,
+    deletes: list[WatchEvent],
+    vanished: set[str],
+    expired_keys: set[str],
+    recreated: set[str],
+    prefix: str,
+    now: float,
+) -> str:
+    """The keys that vanished (or, with none, those that stayed) with their leases and revisions,
+    and what became of each lease: the lines a reviewer needs to see an expiry, not a deploy."""
+    deleted_at = {e.kv.key: e.kv.mod_revision for e in deletes}
+    lines = [f"{len(vanished)} key(s) vanished under {prefix} (revision {obs.revision} at the end)"]
+    for key in sorted(vanished)[:20]:
+        lease = obs.lease_of.get(key, 0)
+        fate = "expired" if key in expired_keys else "deleted or revoked"
+        rev = f", deleted at revision {deleted_at[key]}" if key in deleted_at else ""
+        again = "; re-created" if key in recreated else ""
+        lines.append(f"  {key} lease {lease:x} created at revision {obs.created.get(key, 0)}{rev}: {fate}{again}")
+    for lease in sorted(obs.expired | obs.revoked)[:20]:
+        last = obs.last_alive.get(lease)
+        seen = f", last polled TTL {last[0]}s {now - last[1]:.1f}s before the end" if last else ""
+        what = "expired (ran down unrenewed)" if lease in obs.expired else "revoked (time was left)"
+        lines.append(f"  lease {lease:x} {what}, granted {obs.granted.get(lease, '?')}s{seen}")
+    if not vanished:
+        for key in sorted(obs.created)[:20]:
+            lease = obs.lease_of.get(key, 0)
+            ratio = obs.min_ratio.get(lease)
+            kept = f", lowest TTL {ratio:.0%} of granted" if ratio is not None else ""
+            lines.append(f"  {key} lease {lease:x} created at revision {obs.created[key]}: kept{kept}")
+    return "\n".join(lines)
+
+
 def ran_down(last: tuple[int, float], now: float) -> bool:
     """A lease whose last polled TTL was at most the time since (+1 s of whole-second truncation)."""
     ttl, polled_at = last
@@ -237,6 +270,7 @@ def _decide(
     before: LeaseCounters,
     after: LeaseCounters,
     window: float,
+    ctx: CheckContext | None = None,
 ) -> Outcome:
     now = time.monotonic()
     deletes = [e for e in events if e.kind == "DELETE"]
@@ -312,6 +346,10 @@ def _decide(
     if deltas.wal_fsync_p99_s is not None and deltas.wal_fsync_p99_s > params.wal_fsync_p99_warn_s:
         warn.append(f"WAL fsync p99 up to {deltas.wal_fsync_p99_s}s (> {params.wal_fsync_p99_warn_s}s): slow disk")
     head = f"{count_min}-{max(obs.counts)} instance(s) under {params.prefix} over {window:.0f}s"
+    if ctx is not None:
+        ctx.record(
+            "keys", _key_fates(obs, deletes, vanished, expired_keys, recreated, params.prefix, now), deciding=True
+        )
     if fail:
         return Outcome(Verdict.FAIL, f"{head}: " + "; ".join(fail + warn), figures, thresholds)
     if warn:

@@ -76,6 +76,15 @@ def describe_group(g: GoroutineGroup) -> str:
     return f"{g.count} x [{g.state}{age}]\n{frames}{created}"
 
 
+def describe_pileup(p: PileUp) -> str:
+    """The group's header line as the dump prints it (count, state, wait) and its top frames,
+    the logging frame marked: what shows a reviewer the goroutines are queueing in a logger."""
+    age = f", {p.max_minutes} minutes" if p.max_minutes else ""
+    frames = "\n".join(f"  {f}{'   <- logging frame' if f == p.frame else ''}" for f in p.functions[:12])
+    created = f"\n  created by {p.created_by}" if p.created_by else ""
+    return f"{p.count} x [{p.state}{age}]\n{frames}{created}"
+
+
 class GoroutineParams(CheckParams):
     pprof_base: str = Field(description="The pprof root, e.g. http://svc:6060/debug/pprof")
     samples: int = Field(2, ge=1, le=10, description="debug=2 dumps to take")
@@ -177,6 +186,11 @@ class GoroutinePileupLogging(Check[GoroutineParams]):
         waiting = [p for p in piles if p.count >= params.warn_group and p.max_minutes >= params.warn_min_minutes]
         if not reasons_fail and waiting:
             reasons_warn.append(waiting[0].describe())
+        decided = top if reasons_fail else waiting[0] if reasons_warn else None
+        if decided is not None:
+            ctx.record("group", describe_pileup(decided), deciding=True)
+        elif last.groups:
+            ctx.record("group", "largest group: " + describe_group(last.groups[0]), deciding=True)
         if reasons_fail:
             return Outcome(
                 Verdict.FAIL, "goroutines piled up behind logging: " + "; ".join(reasons_fail), figures, thresholds
