@@ -98,3 +98,18 @@ async def test_garbage_page_is_unknown(pprof_stub):
     result = await run_check("label_cardinality", {"metrics_url": stub.base + "/goroutine?debug=2"}, timeout_s=5)
     assert result.verdict is Verdict.UNKNOWN
     assert "is not a valid exposition: line 1: expected 'name[{labels}] value [timestamp]'" in result.summary
+
+
+async def test_deciding_excerpt_is_the_label_and_its_values(metrics_target, prometheus_with_user_ids):
+    """#18: the label the verdict names, its count and sample values, beside its metric's series."""
+    target = metrics_target(user_id_registry(150, id_like=True))
+    result = await run_check("label_cardinality", {"metrics_url": target.url}, timeout_s=10)
+    assert result.verdict is Verdict.FAIL
+    (deciding,) = result.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0].endswith(".user_id: 150 distinct values, 150 ID-like")
+    assert lines[1] == "  values: 40000000, 40000001, 40000002"
+    assert any(ln.startswith("  api_requests_") and ln.endswith(": 150 series") for ln in lines)
+    tsdb = await run_check("label_cardinality", {"prom_url": prometheus_with_user_ids.url}, timeout_s=10)
+    assert tsdb.verdict is Verdict.WARN
+    assert ".user_id: 200 distinct values" in tsdb.deciding[0].text.splitlines()[0]

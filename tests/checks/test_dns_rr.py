@@ -69,3 +69,19 @@ async def test_nxdomain_refused_and_silent_server_are_unknown(nsd_server, dnsmas
     assert silent.verdict is Verdict.UNKNOWN
     assert "no answer from 127.0.0.1" in silent.summary
     assert time.monotonic() - t0 < 2.1
+
+
+async def test_deciding_excerpt_is_every_answer_in_order(nsd_server, dnsmasq_server):
+    """#18: the answers as the server ordered them: the same first address twelve times, or a rotation."""
+    fixed = await run_check("dns_rr_effectiveness", _params(nsd_server), timeout_s=10)
+    assert fixed.verdict is Verdict.FAIL
+    (deciding,) = fixed.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0] == f"12 answers for A orders.svc.test. @{nsd_server.host}:{nsd_server.port}, in order:"
+    orders = [ln.split(": ", 1)[1].rsplit(" (TTL", 1)[0] for ln in lines[1:13]]
+    assert len(orders) == 12 and all(o.startswith("10.0.0.1, ") for o in orders) and len(set(orders)) == 1
+    assert lines[-1] == "first: 10.0.0.1 x12"
+    rotating = await run_check("dns_rr_effectiveness", _params(dnsmasq_server), timeout_s=10)
+    firsts = [ln.split(": ", 1)[1].split(",")[0] for ln in rotating.deciding[0].text.splitlines()[1:13]]
+    assert len(set(firsts)) >= 2
+    assert len(firsts) == 12

@@ -134,6 +134,38 @@ class LabelCardinality(Check[CardinalityParams]):
         return judge(report, params, source, ctx)
 
 
+def _deciding_label(
+    report: CardinalityReport,
+    params: CardinalityParams,
+    labels: list[LabelCount],
+    fleet: list[LabelCount],
+    flagged: bool,
+) -> str:
+    """The label the verdict names (the first over a threshold, else the widest) with its count
+    and sample values, next to the series counts of the largest metrics."""
+
+    def over(c: LabelCount, values: int) -> bool:
+        return c.values >= values or c.id_like >= params.fail_id_like
+
+    picked = next((c for c in labels if over(c, params.fail_values)), None) if flagged else None
+    if picked is None and flagged:
+        picked = next((c for c in labels if over(c, params.warn_values)), None)
+    picked = picked or (labels[0] if labels else fleet[0] if fleet else None)
+    series = dict(report.top_families)
+    lines = []
+    if picked is not None:
+        where = f"{picked.metric}.{picked.label}" if picked.metric else picked.label
+        lines.append(f"{where}: {picked.values} distinct values, {picked.id_like} ID-like")
+        if picked.examples:
+            lines.append("  values: " + ", ".join(picked.examples))
+        if picked.label in params.fleet_labels:
+            lines.append("  (a fleet label: not judged)")
+        if picked.metric in series:
+            lines.append(f"  {picked.metric}: {series[picked.metric]} series")
+    lines += [f"{name}: {n} series" for name, n in report.top_families[:3] if name != getattr(picked, "metric", None)]
+    return "\n".join(lines)
+
+
 def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx: CheckContext) -> Outcome:
     thresholds = {
         "warn_series": params.warn_series,
@@ -187,6 +219,7 @@ def judge(report: CardinalityReport, params: CardinalityParams, source: str, ctx
             + (f", e.g. {', '.join(c.examples)}" if c.examples else ""),
         )
     top_name, top_n = report.top_families[0]
+    ctx.record("label", _deciding_label(report, params, labels, fleet, bool(fails or warns)), deciding=True)
     figures: dict[str, Figure] = {
         "series_total": report.series_total,
         "top_metric": top_name,

@@ -97,7 +97,20 @@ class DnsRoundRobin(Check["DnsRoundRobin.Params"]):
         if not answers:
             reason = ", ".join(f"{k} x{v}" for k, v in errors.items()) or "no query completed"
             raise MeasureError(f"no answer from {params.nameserver}:{params.port} for {name}: {reason}")
+        ctx.record("answers", _answers_in_order(name, params, answers, ttls), deciding=True)
         return _decide(params, answers, ttls, errors)
+
+
+def _answers_in_order(name: str, params: DnsRoundRobin.Params, answers: list[tuple[str, ...]], ttls: list[int]) -> str:
+    """Every answer in the order the server gave it (the first 30), then who came first how often:
+    a reviewer sees the rotation, or its absence, without trusting a share."""
+    lines = [f"{len(answers)} answers for {params.rdtype} {name} @{params.nameserver}:{params.port}, in order:"]
+    lines += [f"  {i + 1}: {', '.join(a)} (TTL {t})" for i, (a, t) in enumerate(zip(answers, ttls, strict=True))][:30]
+    if len(answers) > 30:
+        lines.append(f"  ... {len(answers) - 30} more")
+    firsts = Counter(a[0] for a in answers if a)
+    lines.append("first: " + ", ".join(f"{ip} x{n}" for ip, n in firsts.most_common()))
+    return "\n".join(lines)
 
 
 def _decide(
