@@ -40,6 +40,8 @@ async def test_bad_samples_warn_with_every_location():
     assert r.summary.startswith("16 heuristic finding(s) to review in 10 file(s): ")
     found = set()
     for e in r.evidence:
+        if e.deciding:
+            continue
         where, _, rest = e.text.partition(": [")
         file, line = where.rsplit(":", 1)
         found.add((file, int(line), rest.split("]")[0]))
@@ -152,3 +154,18 @@ def test_scanning_any_text_never_raises(src):
 @given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=20))
 def test_canonical_key_is_idempotent(key):
     assert canonical_header_key(canonical_header_key(key)) == canonical_header_key(key)
+
+
+async def test_deciding_excerpt_is_the_source_lines_with_file_and_line():
+    """#18: every finding as ``file:line: [pattern]`` over the Go line that made it."""
+    r = await run_check("go_source_scan", {"path": str(SAMPLES / "bad")}, timeout_s=10)
+    (deciding,) = r.deciding
+    lines = deciding.text.splitlines()
+    pairs = dict(zip(lines[0::2], lines[1::2], strict=True))
+    assert set(pairs) == {f"{file}:{line}: [{pattern}]" for file, line, pattern in EXPECTED_BAD}
+    for file, line, pattern in EXPECTED_BAD:
+        source = (SAMPLES / "bad" / file).read_text(encoding="utf-8").splitlines()[line - 1].strip()
+        assert pairs[f"{file}:{line}: [{pattern}]"] == f"    {source}"
+    assert "sync.Pool" in pairs["pool.go:9: [sync_pool_conn]"]
+    ok = await run_check("go_source_scan", {"path": str(SAMPLES / "good")}, timeout_s=10)
+    assert ok.verdict is Verdict.OK and ok.deciding == ()

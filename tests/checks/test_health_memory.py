@@ -121,3 +121,23 @@ async def test_no_limit_and_no_source_are_clear_errors(expvar_service):
         "health_vs_memory", {"health_url": s.url("/health"), "vars_url": s.url("/health"), "samples": 1}
     )
     assert r.error.endswith("has no memstats object (not a Go expvar endpoint?)")
+
+
+async def test_deciding_excerpt_puts_the_health_answer_beside_the_memory(expvar_service):
+    """#18: the 200 from /health and the memory at 90%+ of the limit, in one excerpt."""
+    s = expvar_service
+    for _ in range(3):
+        _get(s.url("/hog?mb=32"))
+    limit = int(_get(s.url("/debug/vars"))["memstats"]["Sys"] / 0.93)
+    r = await run_check(
+        "health_vs_memory",
+        {"health_url": s.url("/health"), "vars_url": s.url("/debug/vars"), "memory_limit_bytes": limit, "samples": 1},
+    )
+    assert r.verdict is Verdict.FAIL
+    (deciding,) = r.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0] == f"GET {s.url('/health')} -> HTTP 200"
+    assert lines[1].startswith("  body: ") and lines[1] != "  body: (empty)"
+    assert lines[2].startswith("memory: ") and f"of limit {limit / 1e6:.1f} MB (param)" in lines[2]
+    assert int(lines[2].rsplit("= ", 1)[1].rstrip("%")) >= 90
+    assert "HeapAlloc=" in lines[3]

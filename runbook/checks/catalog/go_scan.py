@@ -35,6 +35,8 @@ class ScanReport:
     files: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     complete: bool = True
+    sources: dict[tuple[str, int], str] = field(default_factory=dict)
+    """The source line of each finding and KeepAlive site, by (relative file, line)."""
 
 
 @register_check
@@ -78,7 +80,21 @@ class GoSourceScan(Check["GoSourceScan.Params"]):
         report = await asyncio.to_thread(scan_tree, root, params, ctx.deadline - 0.2)
         for f in report.findings:
             ctx.record("event", f"{f.where}: [{f.pattern}] {f.message}")
+        if report.findings:
+            ctx.record("source", source_lines(report), deciding=True)
         return _decide(params, report)
+
+
+def source_lines(report: ScanReport, limit: int = 20) -> str:
+    """Each finding as ``file:line: [pattern]`` over the code line itself: the reviewer reads the
+    code that made the warning, not only its name (the first ``limit`` of them)."""
+    out: list[str] = []
+    for f in report.findings[:limit]:
+        out.append(f"{f.where}: [{f.pattern}]")
+        out.append(f"    {report.sources.get((f.file, f.line), '').strip()}")
+    if len(report.findings) > limit:
+        out.append(f"... {len(report.findings) - limit} more")
+    return "\n".join(out)
 
 
 def _go_files(root: Path, params: GoSourceScan.Params) -> tuple[list[Path], Counter[str]]:
@@ -129,15 +145,18 @@ def scan_tree(root: Path, params: GoSourceScan.Params, deadline: float) -> ScanR
             continue
         report.files += 1
         gf = load(path, str(path.relative_to(base)), src)
+        raw = src.split("\n")
         for f in scan_file(gf):
             # one finding per line and pattern (`h["X-Trace-ID"] = r.Header["X-Trace-ID"]` is one place)
             if f.pattern in wanted and (f.file, f.line, f.pattern) not in seen:
                 seen.add((f.file, f.line, f.pattern))
                 report.findings.append(f)
                 flagged.add((f.file, f.line))
+                report.sources[(f.file, f.line)] = _line(raw, f.line)
         for n, code in enumerate(gf.code, start=1):
             if ".KeepAlive(" in code and (key := lease_key(gf, n)):
                 keepalive_sites.setdefault(key, []).append((gf.rel, n))
+                report.sources[(gf.rel, n)] = _line(raw, n)
     if "keepalive_per_watcher" in wanted:
         for key, sites in keepalive_sites.items():
             if len(sites) > 1:
@@ -153,6 +172,11 @@ def scan_tree(root: Path, params: GoSourceScan.Params, deadline: float) -> ScanR
                         )
     report.findings.sort(key=lambda f: (f.file, f.line, f.pattern))
     return report
+
+
+def _line(raw: list[str], n: int) -> str:
+    """Line ``n`` (1-based) as written, comments included, cut to 200 characters."""
+    return raw[n - 1].rstrip("\r")[:200] if 0 < n <= len(raw) else ""
 
 
 def _decide(params: GoSourceScan.Params, report: ScanReport) -> Outcome:

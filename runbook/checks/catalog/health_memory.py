@@ -132,8 +132,9 @@ class HealthVsMemory(Check[HealthMemoryParams]):
 
     async def run(self, params: HealthMemoryParams, ctx: CheckContext) -> Outcome:
         samples: list[MemSample] = []
+        bodies: list[str] = []
         for i in range(params.samples):
-            samples.append(await _sample(params, ctx, evidence=(i == 0)))
+            samples.append(await _sample(params, ctx, evidence=(i == 0), bodies=bodies))
             ctx.progress((i + 1) / params.samples, f"memory sample {i + 1}/{params.samples}")
             if i + 1 < params.samples:
                 if ctx.remaining() < params.sample_gap_s + 0.5:
@@ -149,11 +150,36 @@ class HealthVsMemory(Check[HealthMemoryParams]):
             raise MeasureError(
                 "no memory limit known: give memory_limit_bytes (the cgroup says unlimited or is unreadable)"
             )
-        return judge(params, samples, int(limit), source)
+        outcome = judge(params, samples, int(limit), source)
+        ctx.record("health_vs_memory", _side_by_side(params, samples[-1], bodies[-1], outcome), deciding=True)
+        return outcome
 
 
-async def _sample(params: HealthMemoryParams, ctx: CheckContext, *, evidence: bool) -> MemSample:
+def _side_by_side(params: HealthMemoryParams, last: MemSample, body: str, outcome: Outcome) -> str:
+    """The last /health answer (status and body) next to the memory figures it was judged against:
+    a 200 beside 95% of the limit is the whole finding."""
+    f = outcome.figures
+    used, limit = f.get("used_bytes"), f.get("limit_bytes")
+    usage = f.get("usage")
+    lines = [
+        f"GET {params.health_url} -> HTTP {last.health_status}",
+        f"  body: {body.strip()[:200] or '(empty)'}",
+        f"memory: {_mb(float(used)) if isinstance(used, int | float) else '?'} ({f.get('used_source')}) "
+        f"of limit {_mb(float(limit)) if isinstance(limit, int | float) else '?'} ({f.get('limit_source')})"
+        + (f" = {usage:.0%}" if isinstance(usage, float) else ""),
+        f"  Sys={_mb(last.sys_bytes)} RSS={_mb(last.rss_bytes)} HeapAlloc={_mb(last.heap_bytes)} NumGC={last.num_gc}",
+        f"  heap growth {f.get('heap_growth_bytes_per_s')} B/s, time to limit {f.get('time_to_limit_s')} s, "
+        f"GC {f.get('gc_per_s')}/s over {f.get('samples')} samples",
+    ]
+    return "\n".join(lines)
+
+
+async def _sample(
+    params: HealthMemoryParams, ctx: CheckContext, *, evidence: bool, bodies: list[str] | None = None
+) -> MemSample:
     health = await fetch(ctx, "GET", params.health_url, truncate=True, max_bytes=64 * 1024, evidence=evidence)
+    if bodies is not None:
+        bodies.append(health.text()[:400])
     sys_b = heap = gc = rss = limit_m = wss = released = None
     if params.vars_url:
         data = (await fetch(ctx, "GET", params.vars_url, evidence=evidence)).json()
