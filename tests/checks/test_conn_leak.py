@@ -212,3 +212,17 @@ async def test_hostile_metrics_pages_are_unknown_within_the_deadline(hostile, ki
     )
     assert time.monotonic() - t0 < 1.1
     assert r.verdict is Verdict.UNKNOWN, (kind, r.summary)
+
+
+async def test_deciding_excerpt_is_close_wait_per_sample_and_the_peer(client_process, closing_server):
+    """#18: the CLOSE_WAIT counts sample by sample against the thresholds, and who holds them."""
+    p = client_process(12, "leak")
+    r = await run_check("connection_leak", _params(pid=p.pid), timeout_s=10)
+    (deciding,) = r.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0] == "CLOSE_WAIT per sample: 12, 12 (warn 10, fail 100)"
+    assert lines[-1] == f"CLOSE_WAIT peers: 127.0.0.1:{closing_server} x12"
+    grow = client_process(0, "grow")
+    g = await run_check("connection_leak", _params(pid=grow.pid, samples=3, interval_s=0.6), timeout_s=10)
+    counts = [int(n) for n in g.deciding[0].text.splitlines()[0].split(": ")[1].split(" (")[0].split(", ")]
+    assert len(counts) == 3 and counts == sorted(counts) and counts[0] < counts[-1]

@@ -72,3 +72,18 @@ async def test_unreachable_and_not_etcd_are_unknown(metrics_target):
     target = metrics_target(bad_histogram_registry())
     other = await run_check("etcd_health", {"etcd_url": target.url.rsplit("/", 1)[0]}, timeout_s=3)
     assert other.verdict is Verdict.UNKNOWN, other.summary
+
+
+async def test_deciding_excerpt_is_etcds_own_status_and_alarms(full_etcd, etcd_server):
+    """#18: the NOSPACE alarm and the size against the quota, as etcd answered them."""
+    r = await run_check("etcd_health", {"etcd_url": full_etcd.url}, timeout_s=5)
+    assert r.verdict is Verdict.FAIL
+    (deciding,) = r.deciding
+    lines = deciding.text.splitlines()
+    assert lines[-1].startswith("/v3/maintenance/alarm: [") and "'alarm': 'NOSPACE'" in lines[-1]
+    assert f"  quota: {QUOTA} (etcd_server_quota_backend_bytes)" in lines
+    size = next(ln for ln in lines if ln.startswith("  dbSize: "))
+    assert int(size.split(": ")[1]) >= QUOTA * 0.9
+    ok = await run_check("etcd_health", {"etcd_url": etcd_server.url}, timeout_s=5)
+    assert "/v3/maintenance/alarm: no alarms" in ok.deciding[0].text
+    assert any(ln.startswith("  leader: ") and ln != "  leader: 0" for ln in ok.deciding[0].text.splitlines())

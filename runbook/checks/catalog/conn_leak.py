@@ -101,7 +101,25 @@ class ConnectionLeak(Check["ConnectionLeak.Params"]):
                 f"states={s.states} {('peers: ' + peers) if peers else ''}".rstrip(),
             )
             ctx.progress((i + 1) / params.samples, f"sample {i + 1} of {params.samples}")
+        if samples:
+            ctx.record("samples", _trend(params, samples), deciding=True)
         return _decide(params, samples)
+
+
+def _trend(params: ConnectionLeak.Params, samples: list[ConnSample]) -> str:
+    """CLOSE_WAIT and fds sample by sample against the thresholds, and the peers holding the
+    CLOSE_WAIT sockets: a rise in every sample or a count over the line is visible at once."""
+    last = samples[-1]
+    fds = ", ".join(f"{s.fds}/{s.fd_limit}" if s.fd_limit else str(s.fds) for s in samples)
+    lines = [
+        f"CLOSE_WAIT per sample: {', '.join(str(s.close_wait) for s in samples)} "
+        f"(warn {params.warn_close_wait}, fail {params.fail_close_wait})",
+        f"fds per sample: {fds} (warn {params.warn_fd_ratio:.0%}, fail {params.fail_fd_ratio:.0%} of the limit)",
+        f"states in the last sample: {last.states}",
+    ]
+    if last.peers:
+        lines.append("CLOSE_WAIT peers: " + ", ".join(f"{peer} x{n}" for peer, n in last.peers))
+    return "\n".join(lines)
 
 
 def sample_pid(pid: int) -> ConnSample:

@@ -72,7 +72,23 @@ class EtcdHealth(Check[EtcdHealthParams]):
             quota, quota_source = _quota_gauge(await metrics_page(ctx, base)), "etcd_server_quota_backend_bytes"
         if quota is None:
             quota, quota_source = DEFAULT_QUOTA_BYTES, "etcd default (2 GiB)"
-        return judge(params, status, alarms_reply, quota, quota_source)
+        outcome = judge(params, status, alarms_reply, quota, quota_source)
+        ctx.record("status", _status_lines(status, alarms_reply, quota, quota_source), deciding=True)
+        return outcome
+
+
+def _status_lines(status: dict[str, Any], alarms_reply: dict[str, Any], quota: int, quota_source: str) -> str:
+    """The fields of etcd's own answers the verdict reads: leader, sizes against the quota, alarms."""
+    header = status.get("header") if isinstance(status.get("header"), dict) else {}
+    keys = ("version", "leader", "raftTerm", "raftIndex", "dbSize", "dbSizeInUse")
+    lines = [f"/v3/maintenance/status (member {(header or {}).get('member_id', '?')}):"]
+    lines += [f"  {k}: {status.get(k, '(absent)')}" for k in keys]
+    lines.append(f"  quota: {quota} ({quota_source})")
+    errors = status.get("errors") or []
+    if errors:
+        lines.append(f"  errors: {errors}"[:300])
+    lines.append(f"/v3/maintenance/alarm: {str(alarms_reply.get('alarms') or 'no alarms')[:300]}")
+    return "\n".join(lines)
 
 
 def judge(
