@@ -73,6 +73,12 @@ async def test_active_probe_fallback_ok_and_500_fail(grpc_health_factory, caller
     assert fail.verdict is Verdict.FAIL
     assert fail.figures["active_error"] == 4
     assert "4 of 4 caller requests failed while the downstream was UNAVAILABLE (HTTP 500)" in fail.summary
+    # #18: the deciding excerpt puts the health answer next to what the caller answered meanwhile
+    (deciding,) = fail.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0].startswith(f"grpc.health.v1.Health/Check('') on {server.target}: UNAVAILABLE")
+    assert lines[1] == "caller requests: 0 fallback, 4 error, 0 normal of 4; first error: HTTP 500"
+    assert ok.deciding[0].text.splitlines()[1] == "caller requests: 4 fallback, 0 error, 0 normal of 4"
 
 
 async def test_active_probe_skipped_while_serving_is_unknown(grpc_health_factory, caller_factory):

@@ -31,6 +31,12 @@ async def test_slow_endpoint_with_short_timeout_fails(nginx):
     assert r.figures["longest_failure_run"] == 4 and r.figures["simulated_trips"] == 1
     assert "every probe failed" in r.summary
     assert r.figures["failure_kind"] == "latency" and r.figures["latency_failures"] == 4
+    # #18: the deciding excerpt is the probe sequence: four slow 200s, each a failure
+    (deciding,) = r.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0] == f"GET {nginx.url('/slow')}: 4 probes, timeoutSeconds 0.1, failureThreshold 3"
+    assert len(lines) == 5 and all(ln.endswith("  200  FAILED (latency)") for ln in lines[1:])
+    assert all(float(ln.split(":")[1].split("ms")[0]) > 100 for ln in lines[1:])
 
 
 async def test_slow_endpoint_with_tight_margin_warns(nginx):

@@ -89,11 +89,10 @@ class GrpcUnavailableFallback(Check["GrpcUnavailableFallback.Params"]):
 
     async def run(self, params: Params, ctx: CheckContext) -> Outcome:
         state, detail = await health_state(ctx, params.downstream, params.health_service, params.deadline_ms)
-        ctx.record(
-            "response",
-            f"grpc.health.v1.Health/Check({params.health_service!r}) on {params.downstream}: {state} {detail}".rstrip(),
-        )
+        health = f"grpc.health.v1.Health/Check({params.health_service!r}) on {params.downstream}: {state} {detail}"
+        ctx.record("response", health.rstrip())
         if not params.caller_url and not params.caller_metrics_url:
+            ctx.record("health", health.rstrip(), deciding=True)
             return _nothing(state, "no caller_url or caller_metrics_url given")
         before = await scrape(ctx, params) if params.caller_metrics_url else None
         t_end = time.monotonic() + min(params.window_s, max(0.0, ctx.remaining() - 2.0))
@@ -108,7 +107,25 @@ class GrpcUnavailableFallback(Check["GrpcUnavailableFallback.Params"]):
                 ctx.progress(None, f"watching caller counters for {left:.0f}s")
                 await asyncio.sleep(left)
             deltas = before.delta(await scrape(ctx, params))
+        ctx.record("caller", _what_the_caller_did(health.rstrip(), active, deltas), deciding=True)
         return _decide(params, state, active, deltas)
+
+
+def _what_the_caller_did(health: str, active: ActiveTally, deltas: Deltas | None) -> str:
+    """The downstream's health answer next to what the caller answered meanwhile (fallbacks,
+    errors) and its counters over the window: degradation, or errors passed on."""
+    lines = [health]
+    if active.total:
+        lines.append(
+            f"caller requests: {active.fallback} fallback, {active.error} error, {active.normal} normal "
+            f"of {active.total}" + (f"; first error: {active.first_error}" if active.first_error else "")
+        )
+    if deltas is not None:
+        lines.append(
+            f"caller counters over the window: Unavailable +{deltas.unavailable}, "
+            f"fallback +{deltas.fallback}, errors +{deltas.errors}"
+        )
+    return "\n".join(lines)
 
 
 async def health_state(ctx: CheckContext, target: str, service: str, deadline_ms: int) -> tuple[str, str]:

@@ -137,6 +137,22 @@ class HttpProbeFlapping(Check[HttpProbeParams]):
         return judge(params, probes, ctx)
 
 
+def _probe_sequence(params: HttpProbeParams, probes: list[Probe], limit: int = 40) -> str:
+    """Every probe in the order sent, as the kubelet would have seen it: latency, status, and
+    whether it counts as a failure; runs of failures against failureThreshold show at a glance."""
+    lines = [
+        f"GET {params.url}: {len(probes)} probes, timeoutSeconds {params.probe_timeout_s:g}, "
+        f"failureThreshold {params.failure_threshold}"
+    ]
+    for i, p in enumerate(probes[:limit], 1):
+        status = str(p.status) if p.status is not None else (p.error or "no answer")[:80]
+        mark = f"  FAILED ({p.kind})" if p.failed else ""
+        lines.append(f"  {i:>2}: {p.latency_s * 1000:8.1f} ms  {status}{mark}")
+    if len(probes) > limit:
+        lines.append(f"  ... {len(probes) - limit} more")
+    return "\n".join(lines)
+
+
 def judge(params: HttpProbeParams, probes: list[Probe], ctx: CheckContext) -> Outcome:
     if not probes:
         raise MeasureError("no probe could be sent before the deadline")
@@ -186,6 +202,7 @@ def judge(params: HttpProbeParams, probes: list[Probe], ctx: CheckContext) -> Ou
         "warn_p99_s": round(params.warn_p99_fraction * params.probe_timeout_s, 4),
         "fail_trips_per_day": params.fail_trips_per_day,
     }
+    ctx.record("probes", _probe_sequence(params, probes), deciding=True)
     ctx.record("sample", "slowest probes: " + ", ".join(f"{v * 1000:.1f} ms" for v in timed[-5:][::-1]))
     ctx.record("sample", f"status counts: {figures['statuses']}")
     timeout = params.probe_timeout_s
