@@ -65,12 +65,14 @@ class RunbookApp(App[None]):
 
     def _open_started(self, started: StartedIncident | None) -> None:
         if started is not None:
-            self.open_incident(started.incident_id, start_playbook=started.playbook_id)
+            self.open_incident(started.incident_id, start_playbook=started.playbook_id, symptoms=started.symptoms)
 
-    def open_incident(self, incident_id: int, *, start_playbook: str | None = None) -> None:
+    def open_incident(
+        self, incident_id: int, *, start_playbook: str | None = None, symptoms: tuple[str, ...] = ()
+    ) -> None:
         from runbook.tui.screens.walk import WalkScreen
 
-        self.push_screen(WalkScreen(incident_id, start_playbook=start_playbook))
+        self.push_screen(WalkScreen(incident_id, start_playbook=start_playbook, symptoms=symptoms))
 
     def action_knowledge(self) -> None:
         from runbook.tui.screens.knowledge import KnowledgeScreen

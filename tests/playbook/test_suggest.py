@@ -36,3 +36,38 @@ def test_all_symptoms_dedupes_with_triage_first():
         "traffic sticks to one instance",
         "traces broken",
     ]
+
+
+def test_near_duplicate_wordings_are_one_symptom_that_counts_for_every_playbook_listing_one():
+    from runbook.playbook.model import Choice, Node, NodeKind
+    from runbook.playbook.suggest import matching_choice, shown_symptoms
+
+    lib = Library(
+        playbooks={
+            "triage": pb("triage", ("requests time out or breakers flap", "instances vanish from discovery")),
+            "breaking": pb("breaking", ("requests time out and breakers flap", "circuit breakers open and close")),
+            "disc": pb("disc", ("instances vanish from discovery while their processes run",)),
+        }
+    )
+    assert shown_symptoms(lib) == [
+        "requests time out or breakers flap",
+        "instances vanish from discovery",
+        "circuit breakers open and close",
+    ]
+    assert len(all_symptoms(lib)) == 5  # every wording is still a phrase the rule records may use
+    ranked = dict(suggest_playbooks(lib, ["instances vanish from discovery"]))
+    assert ranked["disc"] == 1 and ranked["triage"] == 1
+    node = Node(
+        playbook="triage",
+        id="start",
+        title="What do you see?",
+        kind=NodeKind.QUESTION,
+        body="",
+        choices=(
+            Choice("Requests time out, or circuit breakers flap", "triage", "timeouts"),
+            Choice("Instances vanish from discovery while their processes run", "disc", "lease", local=False),
+        ),
+    )
+    assert matching_choice(node, ["instances vanish from discovery"]).ref == "disc#lease"
+    assert matching_choice(node, ["requests time out or breakers flap"]).ref == "triage#timeouts"
+    assert matching_choice(node, ["circuit breakers open and close"]) is None

@@ -231,3 +231,34 @@ async def test_a_running_check_shows_its_time_against_its_deadline_and_c_cancels
         assert "c cancels them" in str(walk.query_one("#suggestion").render())
         await pilot.press("c")
         await wait_for(pilot, lambda: not any(w.is_running for w in walk.workers if w.group == "walk-checks"))
+
+
+async def test_symptoms_once_each_and_a_ticked_one_preselects_triages_choice(make, settings):
+    from textual.widgets import OptionList, Select, SelectionList
+
+    from runbook.tui.screens.start_incident import StartIncidentScreen
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, StartIncidentScreen) and app.screen.library is not None)
+        form = app.screen
+        symptoms = form.query_one("#symptoms", SelectionList)
+        await wait_for(pilot, lambda: symptoms.option_count > 0)
+        shown = [str(symptoms.get_option_at_index(i).prompt) for i in range(symptoms.option_count)]
+        assert "instances vanish from discovery" in shown
+        assert "instances vanish from discovery while their processes run" not in shown  # one wording each
+        assert form.query_one("#title", Input).placeholder.startswith("e.g. ")
+        assert form.query_one("#service", Input).placeholder.startswith("e.g. ")
+        form.query_one("#title", Input).value = "Orders vanish"
+        symptoms.select("instances vanish from discovery")
+        await wait_for(pilot, lambda: form.query_one("#playbook", Select).value == "triage")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        await wait_for(pilot, lambda: walk.engine.ref == "triage#start")
+        choices = walk.query_one("#choices", OptionList)
+        await wait_for(pilot, lambda: choices.highlighted is not None and choices.highlighted > 0)
+        assert choices.get_option_at_index(choices.highlighted).id == "p0-1-discovery#lease-health"
+        await pilot.press("enter")  # the pre-selected choice is one key away
+        await wait_for(pilot, lambda: walk.engine.ref == "p0-1-discovery#lease-health")

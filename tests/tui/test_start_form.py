@@ -87,14 +87,14 @@ async def test_switching_playbooks_by_keyboard_keeps_the_typed_values(make):
 
 
 async def test_each_symptom_ticked_suggests_a_playbook_and_shows_its_variables(make):
-    from runbook.playbook.suggest import all_symptoms, suggest_playbooks
+    from runbook.playbook.suggest import shown_symptoms, suggest_playbooks
 
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_form(pilot, app)
         assert screen.library is not None
         symptoms = screen.query_one("#symptoms", SelectionList)
-        names = all_symptoms(screen.library)
+        names = shown_symptoms(screen.library)
         assert len(names) == symptoms.option_count > 5
         for name in names:
             symptoms.deselect_all()

@@ -32,6 +32,8 @@ SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 class StartedIncident:
     incident_id: int
     playbook_id: str
+    symptoms: tuple[str, ...] = ()
+    """What the responder ticked: the walk pre-selects the matching choice of triage's question."""
 
 
 class StartIncidentScreen(Screen["StartedIncident | None"]):
@@ -47,14 +49,14 @@ class StartIncidentScreen(Screen["StartedIncident | None"]):
         yield Header()
         with VerticalScroll(id="start-form"):
             yield Label("Title (what is happening, in one line)")
-            yield Input(placeholder="Checkout requests time out", id="title")
+            yield Input(placeholder="e.g. Checkout requests time out", id="title")
             with Horizontal(id="start-row"):
                 with Vertical():
                     yield Label("Severity")
                     yield Select([(s, s) for s in SEVERITIES], value="P1", allow_blank=False, id="severity")
                 with Vertical():
                     yield Label("Service")
-                    yield Input(placeholder="orders", id="service")
+                    yield Input(placeholder="e.g. orders", id="service")
             yield Label("What do you see? (space selects; the playbook is suggested from these)")
             yield SelectionList[str](id="symptoms")
             yield Label("Playbook")
@@ -82,13 +84,13 @@ class StartIncidentScreen(Screen["StartedIncident | None"]):
         self.app.call_from_thread(self.show_content, content)
 
     def show_content(self, content: Content) -> None:
-        from runbook.playbook.suggest import all_symptoms
+        from runbook.playbook.suggest import shown_symptoms
 
         self.library = content.library
         runbook_app(self).report_content_errors(content)
         symptoms = self.query_one("#symptoms", SelectionList)
         symptoms.clear_options()
-        symptoms.add_options([(s, s) for s in all_symptoms(self.library)])
+        symptoms.add_options([(s, s) for s in shown_symptoms(self.library)])
         select: Select[str] = self.query_one("#playbook", Select)
         select.set_options(
             [(f"{pb.title} ({pb.id})", pb.id) for pb in sorted(self.library.playbooks.values(), key=lambda p: p.id)]
@@ -173,13 +175,22 @@ class StartIncidentScreen(Screen["StartedIncident | None"]):
             self.query_one("#service", Input).value.strip(),
             playbook_id,
             values,
+            tuple(self.query_one("#symptoms", SelectionList).selected),
         )
 
     @work(thread=True, exclusive=True, group="start-create", exit_on_error=False)
-    def create(self, title: str, severity: str, service: str, playbook_id: str, values: dict[str, str]) -> None:
+    def create(
+        self,
+        title: str,
+        severity: str,
+        service: str,
+        playbook_id: str,
+        values: dict[str, str],
+        symptoms: tuple[str, ...] = (),
+    ) -> None:
         # The core's one path: secret-looking values are kept in memory for this process only.
         opened = services_of(self).open_incident(title, severity=severity, service=service, variables=values)
-        self.app.call_from_thread(self.dismiss, StartedIncident(opened.id, playbook_id))
+        self.app.call_from_thread(self.dismiss, StartedIncident(opened.id, playbook_id, symptoms))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

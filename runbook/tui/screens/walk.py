@@ -31,6 +31,7 @@ from runbook.tui.widgets.check_panel import CheckPanel, verdict_markup
 if TYPE_CHECKING:
     from textual.app import SystemCommand
 
+    from runbook.playbook.model import Node
     from runbook.tui.screens.drills import DrillStart
     from runbook.walk.engine import WalkEngine
     from runbook.walk.state import NeededVariable
@@ -66,11 +67,20 @@ class WalkScreen(Screen[None]):
     DIGIT_WAIT_S = 0.8
 
     def __init__(
-        self, incident_id: int | None, *, start_playbook: str | None = None, drill: DrillStart | None = None
+        self,
+        incident_id: int | None,
+        *,
+        start_playbook: str | None = None,
+        drill: DrillStart | None = None,
+        symptoms: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.incident_id = incident_id
         self.start_playbook = start_playbook
+        self._preselect = symptoms
+        self._shown_ref: str | None = None
+        """The node whose choices are shown (redrawing the same node keeps the highlighted one)."""
+        """The symptoms ticked in the start form: the first node's matching choice is highlighted."""
         self.drill = drill
         """A ``DrillStart`` when this walk is a drill (hints on ``i``, a score at the conclusion)."""
         self.engine: WalkEngine | None = None
@@ -150,6 +160,8 @@ class WalkScreen(Screen[None]):
             text += "\n\n*Press **f** to continue from triage if there may be another cause, **p** for the postmortem.*"
         self.query_one("#node-text", Markdown).update(text)
         choices = self.query_one("#choices", OptionList)
+        kept = choices.highlighted if node.ref == self._shown_ref else None  # a redraw keeps the cursor
+        self._shown_ref = node.ref
         choices.clear_options()
         suggestion = engine.suggestion
         for i, choice in enumerate(node.choices, 1):
@@ -157,7 +169,7 @@ class WalkScreen(Screen[None]):
             choices.add_option(Option(f"{i}. {choice.label}{mark}", id=choice.ref))
         choices.display = bool(node.choices)
         if node.choices:
-            choices.highlighted = 0
+            choices.highlighted = kept if kept is not None and kept < len(node.choices) else self._preselected(node)
             if not self.query_one("#note-input", Input).display:
                 choices.focus()  # visible focus: arrows, j/k and enter work at once
         self.query_one("#suggestion", Static).update(self._suggestion_text(engine))
@@ -167,6 +179,14 @@ class WalkScreen(Screen[None]):
             for block in engine.results:
                 panel.finished(block.key, block.result)
         self.show_similar()
+
+    def _preselected(self, node: Node) -> int:
+        """The choice to highlight first: the one the ticked symptoms match (once), else the first."""
+        from runbook.playbook.suggest import matching_choice
+
+        symptoms, self._preselect = self._preselect, ()  # the first node shown only
+        match = matching_choice(node, symptoms) if symptoms else None
+        return node.choices.index(match) if match is not None else 0
 
     def _suggestion_text(self, engine: WalkEngine) -> str:
         node = engine.node
