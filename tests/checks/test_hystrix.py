@@ -92,3 +92,15 @@ async def test_a_plain_page_is_not_a_hystrix_stream(metrics_target):
     result = await run_check("hystrix_half_open", {"stream_url": target.url, "duration_s": 0.5}, timeout_s=3)
     assert result.verdict is Verdict.UNKNOWN
     assert result.summary.startswith("could not judge: no HystrixCommand events in 0.5s")
+
+
+async def test_deciding_excerpt_is_the_open_and_close_with_how_long_it_stayed_open(hystrix_stream):
+    """#18: the state changes of the worst circuit, the open lasting 2000 ms against a 5000 ms window."""
+    url = hystrix_stream(timeline((False, 3), (True, 2), (False, 20)))
+    result = await run_check("hystrix_half_open", {"stream_url": url, "duration_s": 1.2}, timeout_s=5)
+    (deciding,) = result.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0] == "payments: state changes (sleep window 5000 ms)"
+    assert lines[1].startswith("  t=") and " opened (" in lines[1]
+    assert " closed after 2000 ms open (" in lines[2]
+    assert len(lines) == 3

@@ -38,6 +38,13 @@ async def test_weighted_backend_skews_and_fails(nginx):
     assert r.figures["cv"] > 0.5 and r.figures["max_over_mean"] > 1.8
     assert r.figures["chi2_p"] < 1e-6
     assert r.summary.startswith("skewed: 3 backends, 600 requests")
+    # #18: the deciding excerpt is the count per backend, the heavy one first, against an even share
+    (deciding,) = r.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0].startswith("requests per backend (600 attributed, 0 unattributed;")
+    counts = {ln.split(":")[0].strip(): int(ln.split(": ")[1].split(" ")[0]) for ln in lines[1:4]}
+    assert set(counts) == {"b1", "b2", "b3"} and sum(counts.values()) == 600
+    assert lines[1].endswith("[33.3%]") and counts[lines[1].split(":")[0].strip()] > 300
 
 
 async def test_declared_weights_make_the_weighted_ring_ok(nginx):

@@ -165,6 +165,32 @@ class HystrixParams(CheckParams):
     stuck_factor: float = Field(3.0, gt=1, description="fail when open longer than this x sleep window")
 
 
+def _transitions(name: str, ticks: list[Tick], sleep_window_ms: int) -> str:
+    """The circuit's opens and closes with the tick that showed each, and how long each open
+    lasted against the sleep window: a premature close or a stuck breaker reads off it."""
+    lines = [f"{name}: state changes (sleep window {sleep_window_ms} ms)"]
+    opened_at: int | None = None
+    for prev, tick in zip(ticks, ticks[1:], strict=False):
+        if prev.open == tick.open:
+            continue
+        if tick.open:
+            opened_at = tick.t_ms
+            what = "opened"
+        else:
+            held = f" after {tick.t_ms - opened_at} ms open" if opened_at is not None else ""
+            what = f"closed{held}"
+        lines.append(
+            f"  t={tick.t_ms} {what} (requests={tick.requests}, errors={tick.error_pct}%, "
+            f"shortCircuited={tick.short_circuited})"
+        )
+    if len(lines) == 1:
+        last = ticks[-1]
+        lines.append(f"  no change in {len(ticks)} ticks; {'open' if last.open else 'closed'} at t={last.t_ms}")
+    elif ticks[-1].open and opened_at is not None:
+        lines.append(f"  still open at t={ticks[-1].t_ms}, {ticks[-1].t_ms - opened_at} ms after it opened")
+    return "\n".join(lines[:41])
+
+
 @register_check
 class HystrixHalfOpen(Check[HystrixParams]):
     name = "hystrix_half_open"
@@ -239,6 +265,7 @@ class HystrixHalfOpen(Check[HystrixParams]):
                 + "\n".join(f"{t.t_ms} {int(t.open)} {t.requests} {t.error_pct} {t.short_circuited}" for t in ts[-40:]),
             )
         worst = max(verdicts, key=lambda v: v.verdict.weight)
+        ctx.record("transitions", _transitions(worst.name, timelines[worst.name], sleep_window), deciding=True)
         if worst.verdict is Verdict.UNKNOWN:  # weight 0: every circuit unexercised
             why = (
                 f"no circuit both opened and closed in {listen:g}s ({sum(v.opens for v in verdicts)} open(s), "

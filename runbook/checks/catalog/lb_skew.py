@@ -154,6 +154,16 @@ def judge(params: LbSkewParams, counts: dict[str, int], unattributed: int, ctx: 
     warn_cv = max(params.warn_cv, params.noise_factor * s["noise_floor"])
     shares = ", ".join(f"{b}={c}" for b, c in sorted(counts.items()))
     ctx.record("sample", f"requests per backend: {shares}; unattributed {unattributed}")
+    total = sum(counts.values()) or 1
+    weight_sum = sum(params.weights.values()) if params.weights else 0
+    rows = [f"requests per backend ({total} attributed, {unattributed} unattributed; expected share in brackets):"]
+    for b, c in sorted(counts.items(), key=lambda kv: -kv[1]):
+        expected = params.weights.get(b, 0) / weight_sum if weight_sum else 1 / k
+        rows.append(f"  {b}: {c} ({c / total:.1%}) [{expected:.1%}]")
+    missing = k - len(counts)
+    if missing > 0:
+        rows.append(f"  {missing} expected backend(s) got no request")
+    ctx.record("backends", "\n".join(rows), deciding=True)
     figures: dict[str, Figure] = {
         "cv": round(s["cv"], 4),
         "max_over_mean": round(s["max_over_mean"], 3),
