@@ -114,6 +114,13 @@ def test_help(snap_compare, make, seeded):
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
 
 
+async def _no_blink(pilot) -> None:
+    """Text cursors blink on a timer: a picture must not depend on when it is taken."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+    await pilot.pause(0.1)
+
+
 def _seed_life(settings) -> None:
     """Incident 1 walked to the lease-race conclusion, one proposal accepted, a summary written."""
     from runbook.record.lifecycle import ProposedAction, accept_proposal, save_narrative
@@ -164,6 +171,7 @@ def test_narrative(snap_compare, make, seeded, size):
         await _settle(pilot)
         pilot.app.push_screen(NarrativeScreen(1))
         await _settle(pilot, lambda: pilot.app.screen.query_one("#nar-summary").text.startswith("Orders"))
+        await _no_blink(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
@@ -202,6 +210,7 @@ def test_export_dialog(snap_compare, seeded, size):
         await _settle(pilot, lambda: isinstance(pilot.app.screen, PostmortemScreen))
         await pilot.press("x")
         await _settle(pilot, lambda: isinstance(pilot.app.screen, ExportScreen))
+        await _no_blink(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
