@@ -75,3 +75,17 @@ def test_jaeger_ids_without_leading_zeros_match():
     }
     f = analyse_trace(trace, "0000000000000001")
     assert f.orphans == () and f.children_of_injected == 1
+
+
+async def test_deciding_excerpt_is_each_trace_with_its_orphans(trace_lab):
+    """#18: every injected trace as the backend holds it; the orphan named with its missing parent."""
+    lab = trace_lab("drop_parent")
+    result = await run_check("otel_orphan_spans", _params(lab), timeout_s=10)
+    assert result.verdict is Verdict.FAIL
+    (deciding,) = result.deciding
+    lines = deciding.text.splitlines()
+    assert lines[0] == f"3 request(s) with injected traceparent, looked up at {lab.api.url}:"
+    assert len(lines) == 4
+    assert all(
+        ln.startswith("  trace ") and "orphans: GET /checkout (checkout) -> missing parent" in ln for ln in lines[1:]
+    )

@@ -18,6 +18,7 @@ configuration, so the real one comes in as ``sleep_window_ms``.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 from dataclasses import dataclass
 
@@ -170,7 +171,7 @@ def _transitions(name: str, ticks: list[Tick], sleep_window_ms: int) -> str:
     lasted against the sleep window: a premature close or a stuck breaker reads off it."""
     lines = [f"{name}: state changes (sleep window {sleep_window_ms} ms)"]
     opened_at: int | None = None
-    for prev, tick in zip(ticks, ticks[1:], strict=False):
+    for prev, tick in itertools.pairwise(ticks):
         if prev.open == tick.open:
             continue
         if tick.open:

@@ -82,6 +82,27 @@ class OtelParams(CheckParams):
     expected_min_spans: int = Field(2, ge=1, description="warn when a trace has fewer spans")
 
 
+def _per_trace(
+    params: OtelParams, sent: list[tuple[str, str]], found: dict[str, TraceFindings], new_roots: list[str]
+) -> str:
+    """Each injected trace and what the tracing backend holds for it (spans, services, children of
+    the injected parent, orphans), then roots that began meanwhile: a broken hop shows as a trace
+    that stops, or a new root."""
+    lines = [f"{len(sent)} request(s) with injected traceparent, looked up at {params.tracing_api}:"]
+    for tid, _parent in sent[:10]:
+        f = found.get(tid)
+        if f is None:
+            lines.append(f"  trace {tid}: not found")
+            continue
+        orphans = ", ".join(f.orphans) if f.orphans else "none"
+        lines.append(
+            f"  trace {tid}: {f.spans} span(s) from {', '.join(f.services) or '?'}; "
+            f"{f.children_of_injected} child(ren) of the injected parent; orphans: {orphans}"
+        )
+    lines += [f"  new root meanwhile: {r}" for r in new_roots[:5]]
+    return "\n".join(lines)
+
+
 @register_check
 class OtelOrphanSpans(Check[OtelParams]):
     name = "otel_orphan_spans"
@@ -186,6 +207,7 @@ class OtelOrphanSpans(Check[OtelParams]):
             ctx.record("sample", f"trace {t}: not found at {params.tracing_api}")
         for r in new_roots[:3]:
             ctx.record("sample", f"new root during the requests: {r}")
+        ctx.record("traces", _per_trace(params, sent, found, new_roots), deciding=True)
         spans = [f.spans for f in found.values()]
         figures = {
             "requests": len(sent),
