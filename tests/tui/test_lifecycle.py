@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from textual.binding import Binding
 from textual.widgets import DataTable, Input, TextArea
 
 from runbook.record import repo
@@ -262,3 +263,19 @@ async def test_symptoms_once_each_and_a_ticked_one_preselects_triages_choice(mak
         assert choices.get_option_at_index(choices.highlighted).id == "p0-1-discovery#lease-health"
         await pilot.press("enter")  # the pre-selected choice is one key away
         await wait_for(pilot, lambda: walk.engine.ref == "p0-1-discovery#lease-health")
+
+
+async def test_help_at_80x24_shows_every_walk_key_without_scrolling(make):
+    from runbook.tui.screens.help import HELP, HelpScreen
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause(0.2)
+        box = app.screen.query_one("#help-box")
+        assert box.max_scroll_y == 0, "the help scrolls at 80x24"
+    for binding in WalkScreen.BINDINGS:
+        assert isinstance(binding, Binding)
+        if not binding.key.isdigit():
+            assert f"[b]{binding.key}[/b]" in HELP, f"walk key {binding.key!r} is not in the help"

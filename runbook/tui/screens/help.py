@@ -6,40 +6,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Static
 
 HELP = """\
-# runbook — help
-
-**Anywhere**: `?` this help · `ctrl+p` command palette · `escape` back · `ctrl+q` quit
-
-**Home**: `n` new incident · `enter` open the selected incident · `k` knowledge base · `d` drills
-
-**Walk** (one node of a playbook at a time):
-
-| key | action |
-|---|---|
-| `r` | run the node's live checks (they run in the background) |
-| `c` | cancel running checks |
-| `s` | take the suggested choice (highlighted after the checks) |
-| `1`..`9`, `10`.. | take that choice (with ten or more, type both digits: `1` `2` is choice 12) |
-| `j` / `k`, arrows, `enter` | move through the choices and take the highlighted one |
-| `u` | undo the last step (it stays in the timeline, marked undone) |
-| `a` | autopilot: follow suggestions until a question, an unknown verdict or a conclusion; `a` again stops |
-| `o` / `h` / `e` / `x` | add an observation / hypothesis / decision / action note |
-| `t` | live timeline |
-| `p` | postmortem preview and export |
-| `m` | status (investigating, mitigated, resolved, closed: stamped now) and severity |
-| `w` | write the postmortem: summary, impact, trigger, resolution, went well/wrong, lessons |
-| `d` | action items: accept the conclusion's proposals, add, edit, mark done |
-| `f` | continue from triage after a conclusion (another root cause?) |
-
-**Postmortem**: `w` export Markdown · `x` export HTML (each asks for the path, proposed as
-`INC-0001-postmortem.md` in `export_dir`) · `r` reload
-
-A check's verdict is **ok**, **warn**, **fail** or **unknown** (could not measure: the reason is
-shown). Every step, check result and note is saved the moment it happens: if the terminal dies,
-open the incident again and you are back at the same node.
+[b]runbook — help[/b]  [dim](escape closes)[/dim]
+[b]Anywhere[/b]  [b]?[/b] help · [b]ctrl+p[/b] palette · [b]escape[/b] back · [b]ctrl+q[/b] quit
+[b]Home[/b]  [b]n[/b] new incident · [b]enter[/b] open · [b]k[/b] knowledge base · [b]d[/b] drills
+[b]Walk[/b]  [b]r[/b] run the checks · [b]c[/b] cancel them · [b]s[/b] take the suggestion
+  [b]1[/b]-[b]9[/b] choose; with ten or more, both digits ([b]1[/b] [b]2[/b] = 12)
+  [b]j[/b]/[b]k[/b] or arrows, [b]enter[/b]: choose the highlighted one
+  [b]u[/b] undo a step (notes stay) · [b]a[/b] autopilot ([b]a[/b] again stops)
+  [b]o[/b]/[b]h[/b]/[b]e[/b]/[b]x[/b] note an observation / hypothesis / decision / action
+  [b]t[/b] timeline · [b]p[/b] postmortem · [b]f[/b] triage again · [b]i[/b] hint (drills)
+  [b]m[/b] status and severity · [b]w[/b] write the postmortem · [b]d[/b] action items
+[b]Postmortem[/b]  [b]w[/b] export .md · [b]x[/b] export .html (asks where) · [b]r[/b] reload
+[b]Action items[/b]  [b]enter[/b] edit · [b]a[/b] accept · [b]n[/b] new · [b]d[/b] done · [b]x[/b] drop
+[b]Narrative[/b]  saved as typed · [b]tab[/b] next section · [b]ctrl+s[/b] save now
+[b]Knowledge[/b]  [b]/[/b] search · [b]enter[/b] opens the highlighted result
+[dim]Verdicts: ok, warn, fail, unknown (could not measure: it says why).
+Everything is saved as it happens: reopen an incident to resume.[/dim]
 """
 
 
@@ -48,7 +33,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Markdown(HELP)
+            yield Static(HELP, id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)
