@@ -77,6 +77,13 @@ async def test_persistent_drift_between_etcd_clusters_fails(etcd_pair, unique_pr
     assert result.figures["diff"] == "a vs b: only_in_a=[i-3] differ=[i-2 (port)]"
     assert result.figures["differing_instances"] == 2
     assert result.figures["root_a"] != result.figures["root_b"]
+    # #18: the deciding excerpt shows the roots differ in both repeats, and the differing field's values
+    (deciding,) = result.deciding
+    lines = deciding.text.splitlines()
+    assert [ln.split(":")[0] for ln in lines[:2]] == ["repeat 1", "repeat 2"]
+    assert all(f"a root={result.figures['root_a']}" in ln and "count=3" in ln for ln in lines[:2])
+    assert lines[2] == "a vs b: only_in_a=[i-3] differ=[i-2 (port)]"
+    assert lines[3:] == ["  i-2 in a: {'port': 8080}", "  i-2 in b: {'port': 9090}"]
 
 
 async def test_drift_that_heals_between_repeats_warns(etcd_pair, unique_prefix):

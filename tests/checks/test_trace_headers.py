@@ -29,6 +29,12 @@ async def test_nginx_default_drops_underscore_spelling_at_the_entry(nginx):
     assert r.figures["lost"] == "X_Trace_ID"
     assert r.figures["lost_at"] == f"X_Trace_ID at entry ({entry})"
     assert r.summary.startswith("3 of 4 spellings reach the echo endpoint: X_Trace_ID lost at entry")
+    # #18: the deciding excerpt is the spelling x hop matrix: the underscore one lost at the entry
+    (deciding,) = r.deciding
+    lines = deciding.text.splitlines()
+    assert lines[:2] == [f"hop 0: {entry}", f"hop 1: {inner}"]
+    assert "  X_Trace_ID: hop 0 LOST, hop 1 echoed" in lines  # the inner hop alone allows underscores
+    assert sum(ln.endswith("hop 0 echoed, hop 1 echoed") for ln in lines) == 3
 
 
 async def test_echo_service_itself_drops_underscores(nginx):

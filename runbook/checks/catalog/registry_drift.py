@@ -89,6 +89,7 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
         started = time.monotonic()
         span = 0.0
         warnings: list[str] = []
+        seen_roots: list[str] = []
         for i in range(params.repeats):
             if i:
                 if ctx.remaining() < params.gap_s + 1:
@@ -98,6 +99,7 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
             results = await asyncio.gather(*(self._snapshot(ctx, params, n, warnings) for n in names))
             span = time.monotonic() - started
             snaps = list(results)
+            seen_roots.append(", ".join(f"{s.cluster} root={s.root[:16]} count={len(s.records)}" for s in snaps))
             ref = snaps[0]
             rounds.append([diff(ref, s) for s in snaps[1:]])
             ctx.record(
@@ -108,6 +110,7 @@ class RegistryConsistency(Check["RegistryConsistency.Params"]):
             for d in rounds[-1]:
                 if not d.empty:
                     ctx.record("event", f"repeat {i + 1}: {_describe(ref.cluster, d)}")
+        ctx.record("snapshots", _snapshots_and_diffs(snaps, rounds, seen_roots), deciding=True)
         return _decide(params, names, snaps, rounds, warnings, span)
 
     async def _snapshot(self, ctx: CheckContext, params: Params, name: str, warnings: list[str]) -> Snapshot:
@@ -148,6 +151,26 @@ async def _consul_snapshot(
     if contact and contact.isdigit() and int(contact) > params.max_last_contact_ms:
         warnings.append(f"{name}: last contact with leader {contact} ms")
     return Snapshot(name, records, reply.header("X-Consul-Index") or "")
+
+
+def _snapshots_and_diffs(snaps: list[Snapshot], rounds: list[list[Diff]], roots: list[str]) -> str:
+    """Each repeat's Merkle roots per cluster, the last repeat's differences, and the differing
+    records side by side: a reviewer sees the divergence persist and what it is."""
+    lines = [f"repeat {i + 1}: {r}" for i, r in enumerate(roots)]
+    ref = snaps[0]
+    by_name = {s.cluster: s for s in snaps}
+    for d in rounds[-1] if rounds else ():
+        if d.empty:
+            continue
+        lines.append(_describe(ref.cluster, d))
+        for iid in list(d.differ)[:5]:
+            for name in (ref.cluster, d.other):
+                record = by_name[name].records.get(iid, {})
+                shown = {k: record.get(k) for k in d.differ[iid]}
+                lines.append(f"  {iid} in {name}: {shown}"[:300])
+    if len(lines) == len(roots):
+        lines.append("no difference in the last repeat")
+    return "\n".join(lines)
 
 
 def _describe(ref: str, d: Diff) -> str:

@@ -134,7 +134,20 @@ class TraceHeaderCanonicalization(Check[TraceHeaderParams]):
                 f"control {reply.url}: {params.header}: {trace_id} "
                 f"{'echoed' if control else 'NOT echoed'} (HTTP {reply.status})",
             )
+        ctx.record("spellings", _matrix(variants, hops, arrived, control), deciding=True)
         return judge(variants, hops, arrived, control)
+
+
+def _matrix(variants: list[str], hops: list[str], arrived: dict[str, list[bool]], control: bool | None) -> str:
+    """Each header spelling against each hop, echoed or lost (and the control request): which
+    spelling dies where is the finding."""
+    lines = [f"hop {h}: {url}" for h, url in enumerate(hops)]
+    for v in variants:
+        marks = ", ".join(f"hop {h} {'echoed' if seen else 'LOST'}" for h, seen in enumerate(arrived[v]))
+        lines.append(f"  {v}: {marks}")
+    if control is not None:
+        lines.append(f"control straight to the echo hop: {'echoed' if control else 'LOST'}")
+    return "\n".join(lines)
 
 
 def judge(variants: list[str], hops: list[str], arrived: dict[str, list[bool]], control: bool | None = None) -> Outcome:
