@@ -279,3 +279,21 @@ async def test_help_at_80x24_shows_every_walk_key_without_scrolling(make):
         assert isinstance(binding, Binding)
         if not binding.key.isdigit():
             assert f"[b]{binding.key}[/b]" in HELP, f"walk key {binding.key!r} is not in the help"
+
+
+async def test_a_timeline_line_too_long_for_80_columns_is_shown_whole(make, settings):
+    from runbook.tui.screens.timeline import TimelineScreen
+
+    iid = seed(settings)
+    long_note = "the p99 of the checkout probe doubled right after the 02:05 deploy of orders " * 2
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        repo.add_finding(iid, long_note.strip(), session=s, author="bob")
+    engine.dispose()
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(TimelineScreen(iid))
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and len(app.screen.lines) == 2)
+        detail = app.screen.query_one("#timeline-detail")
+        await wait_for(pilot, lambda: "bob:" in str(detail.render()))
+        assert long_note.strip() in " ".join(str(detail.render()).split())

@@ -1,7 +1,8 @@
 """The incident's timeline, live: new events (this responder's and others') appear as they land.
 
 Polling is enough: with a shared PostgreSQL record another responder's events show up within
-the poll interval. Undone steps stay, struck through.
+the poll interval. Undone steps stay, struck through. A line too long for the table (80 columns)
+is shown whole, wrapped, under it when highlighted.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Footer, Header, Static
 
 from runbook.tui.app import services_of
 
@@ -39,10 +40,13 @@ class TimelineScreen(Screen[None]):
         self.incident_id = incident_id
         self._seen: set[int] = set()
         self._last_id = 0
+        self.lines: dict[str, TimelineLine] = {}
+        """Shown lines by row key (the highlighted one is shown whole below the table)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="timeline", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="timeline-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -53,6 +57,7 @@ class TimelineScreen(Screen[None]):
     def action_refresh(self) -> None:
         self._seen.clear()
         self._last_id = 0
+        self.lines.clear()
         self.query_one(DataTable).clear()
         self.poll()
 
@@ -80,6 +85,7 @@ class TimelineScreen(Screen[None]):
                 continue
             self._seen.add(line.id)
             self._last_id = max(self._last_id, line.id)
+            self.lines[str(line.id)] = line
             style = "strike dim" if line.undone else ""
             marker = "auto" if line.automatic else ""
             table.add_row(
@@ -90,3 +96,12 @@ class TimelineScreen(Screen[None]):
                 key=str(line.id),
             )
         table.move_cursor(row=table.row_count - 1)
+
+    @on(DataTable.RowHighlighted, "#timeline")
+    def show_whole(self, event: DataTable.RowHighlighted) -> None:
+        from rich.markup import escape
+
+        line = self.lines.get(str(event.row_key.value))
+        text = "" if line is None else f"{line.at:%H:%M:%S} {escape(line.author)}: {escape(line.summary)}"
+        undone = " [dim](undone: kept for the record)[/dim]" if line is not None and line.undone else ""
+        self.query_one("#timeline-detail", Static).update(text + undone)
