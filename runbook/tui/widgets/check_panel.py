@@ -98,7 +98,10 @@ class CheckRow(Vertical):
         self.figures.update("\n".join(lines))
         self.figures.display = bool(lines)
         if result.evidence:
-            self.evidence_body.update("\n".join(f"{e.at:%H:%M:%S} {e.label}: {e.text}" for e in result.evidence))
+            # the excerpt the verdict rests on first (as the postmortem prints it), then the raw ones
+            deciding = [f"decided the verdict: {e.label}\n{e.text}" for e in result.deciding]
+            raw = [f"{e.at:%H:%M:%S} {e.label}: {e.text}" for e in result.evidence if not e.deciding]
+            self.evidence_body.update("\n\n".join(filter(None, ["\n\n".join(deciding), "\n".join(raw)])))
             self.evidence.title = f"evidence ({len(result.evidence)})"
             self.evidence.display = True
 
