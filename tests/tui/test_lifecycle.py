@@ -297,3 +297,16 @@ async def test_a_timeline_line_too_long_for_80_columns_is_shown_whole(make, sett
         detail = app.screen.query_one("#timeline-detail")
         await wait_for(pilot, lambda: "bob:" in str(detail.render()))
         assert long_note.strip() in " ".join(str(detail.render()).split())
+
+
+async def test_drill_briefing_wraps_at_80_columns(make):
+    from runbook.tui.screens.drills import DrillsScreen
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DrillsScreen) and hasattr(app.screen, "content"))
+        briefing = app.screen.query_one("#drill-briefing")
+        await wait_for(pilot, lambda: "difficulty" in briefing.source)  # the first scenario's briefing
+        await pilot.pause(0.3)
+        assert briefing.region.right <= 80 and briefing.max_scroll_x == 0, "the briefing runs off the screen"
