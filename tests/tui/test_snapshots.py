@@ -233,3 +233,23 @@ def test_drill_result(snap_compare, make, seeded, size):
         await _settle(pilot, lambda: isinstance(pilot.app.screen, DrillResultScreen))
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_variables(snap_compare, make, seeded, size):
+    from runbook.tui.screens.variables import VariablesScreen
+    from runbook.walk.state import NeededVariable
+
+    needed = [
+        NeededVariable("etcd_url", "Client URL of one member of the etcd cluster", "http://127.0.0.1:2379"),
+        NeededVariable("service_prefix", "Key prefix under which the instances register", "/services/orders/"),
+    ]
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(VariablesScreen(needed))
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, VariablesScreen))
+        await _no_blink(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -32,7 +32,8 @@ class VariablesScreen(ModalScreen["dict[str, str] | None"]):
             yield Static("[b]The checks need these values[/b]")
             for var in self.needed:
                 yield Label(f"{var.name}: {var.description}")
-                yield Input(placeholder=var.example or "", id=f"need-{var.name}")
+                # an example, said to be one: a placeholder that looks like a value is mistaken for it
+                yield Input(placeholder=f"e.g. {var.example}" if var.example else "", id=f"need-{var.name}")
             yield Static("", id="variables-errors")
             yield Button("Run the checks", variant="primary", id="variables-ok")
 
