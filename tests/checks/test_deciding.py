@@ -42,3 +42,19 @@ def test_the_flag_is_stored_only_when_set_and_read_back():
     result = CheckResult("etcd_lease_keepalive", Verdict.FAIL, "s", {}, {}, (plain, deciding), at, 1.0, {})
     again = CheckResult.from_dict(result.to_dict())
     assert again.deciding == (deciding,) and again.evidence == (plain, deciding)
+
+
+def test_every_check_type_has_a_test_of_its_deciding_excerpt():
+    """A new check type comes with a test, against its real server, of what its verdict rests on:
+    a ``.deciding`` read after a ``run_check("type", ...)`` in the same test function."""
+    import re
+    from pathlib import Path
+
+    from runbook.checks.registry import all_checks
+
+    tested: set[str] = set()
+    for path in Path(__file__).parent.glob("test_*.py"):
+        for func in re.split(r"\n(?=(?:async )?def test_)", path.read_text(encoding="utf-8")):
+            if ".deciding" in func:
+                tested |= set(re.findall(r'run_check\(\s*"([a-z_]+)"', func))
+    assert sorted(set(all_checks()) - tested) == []
