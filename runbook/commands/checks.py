@@ -193,9 +193,14 @@ def print_result(result: CheckResult, out: typing.TextIO) -> None:
             width = max(len(k) for k in mapping)
             for k, v in mapping.items():
                 w(f"  {k.ljust(width)}  {v}\n")
-    if result.evidence:
+    for e in result.deciding:  # what the verdict rests on, whole, before the raw excerpts
+        w(f"decided by ({e.label}):\n")
+        for line in e.text.splitlines()[:40]:
+            w(f"  {line}\n")
+    raw = [e for e in result.evidence if not e.deciding]
+    if raw:
         w("evidence:\n")
-        for e in result.evidence:
+        for e in raw:
             lines = e.text.splitlines() or [""]
             w(f"  {e.at.strftime('%H:%M:%S.%f')[:-3]} {e.label:<8} {lines[0]}\n")
             for line in lines[1:12]:

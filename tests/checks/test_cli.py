@@ -79,6 +79,11 @@ def test_check_fail_exit_2_text(nginx):
     assert lines[0].startswith("http_probe_flapping: FAIL  2 probes: every probe failed")
     assert "figures:" in lines and "thresholds:" in lines and "evidence:" in lines
     assert any(line.strip().startswith("probe_timeout_s") and line.endswith("0.1") for line in lines)
+    # #18: the excerpt the verdict rests on comes whole, before the raw evidence
+    decided = lines.index("decided by (probes):")
+    assert decided < lines.index("evidence:")
+    assert lines[decided + 1].startswith(f"  GET {nginx.url('/slow')}: 2 probes, timeoutSeconds 0.1")
+    assert lines[decided + 2].endswith("FAILED (latency)") and lines[decided + 3].endswith("FAILED (latency)")
 
 
 def test_check_warn_exit_1_with_list_param():
