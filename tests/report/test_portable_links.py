@@ -142,3 +142,14 @@ def test_no_export_names_a_path_of_the_machine(db, tmp_path, monkeypatch, capsys
     machine = {str(tmp_path), str(Path.home()), str(REPO), str(REPO.parent), "/tmp/", "../"}
     found = [p for p in machine if p in text]
     assert found == [], f"{out.name} names {found}"
+
+
+@pytest.mark.parametrize("kb_id", ["P0-1", "P0-2", "P0-3"])
+def test_every_knowledge_record_example_resolves_embedded(kb_id, knowledge, library):
+    from runbook.report import render_postmortem
+    from runbook.report.from_knowledge import context_from_kb
+
+    ctx = context_from_kb(kb_id, knowledge=knowledge, library=library)
+    assert {r.record_id for r in ctx.references} >= set(knowledge.incidents[kb_id].rules)
+    assert assert_resolved(*markdown_links(render_postmortem(ctx))) >= len(knowledge.incidents[kb_id].rules) * 2
+    assert assert_resolved(*html_links(render_postmortem(ctx, fmt="html"))) >= 2
