@@ -151,7 +151,7 @@ def cmd_list(args: argparse.Namespace, services: Services) -> int:
 
 
 def cmd_show(args: argparse.Namespace, services: Services) -> int:
-    from runbook.drill.scoring import checks_on_path, optimal_path
+    from runbook.drill.scoring import checks_on_path, scenario_path
 
     content = services.content
     s = _scenario(content, args.scenario)
@@ -166,7 +166,7 @@ def cmd_show(args: argparse.Namespace, services: Services) -> int:
         "par_s": s.par_s,
     }
     if args.reveal:
-        best = optimal_path(content.library, s.start_ref(content.library), s.truth)
+        best = scenario_path(content.library, s)
         data.update(
             truth=list(s.truth),
             hint_texts=list(s.hints),

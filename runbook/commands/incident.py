@@ -93,7 +93,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
 
 
 def _narrative() -> dict[str, str]:
-    from runbook.record.lifecycle import NARRATIVE
+    from runbook.record.narrative import NARRATIVE
 
     return NARRATIVE
 

@@ -176,4 +176,5 @@ class ProgressPrinter:
         self._say(f"    undone: {step.ref}")
 
     def conclusion_reached(self, conclusion: ReachedConclusion) -> None:
-        self._say(f"    conclusion: {conclusion.title} [{', '.join(conclusion.rules)}]")
+        rules = ", ".join(conclusion.rules) or "no rule: cause unknown, escalate"
+        self._say(f"    conclusion: {conclusion.title} [{rules}]")

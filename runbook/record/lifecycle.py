@@ -31,22 +31,13 @@ from runbook.record.models import (
     Incident,
     Severity,
 )
+from runbook.record.narrative import NARRATIVE
 from runbook.record.notes import add_action_item
 from runbook.record.repo import enum_value, get_incident, parse_incident_ref
 from runbook.record.search_index import incident_body, upsert_doc
 from runbook.record.writes import new_event, require_incident, write_once
 
 #: The postmortem's narrative sections, in document order, with the heading each is shown under.
-NARRATIVE: dict[str, str] = {
-    "summary": "Summary",
-    "impact": "Impact",
-    "trigger": "Trigger",
-    "resolution": "Resolution",
-    "went_well": "What went well",
-    "went_wrong": "What went wrong",
-    "lucky": "Where we got lucky",
-    "lessons": "Lessons",
-}
 
 _PROPOSAL_NS = uuid.UUID("6f1d2a4e-3b7c-4e59-9a41-2c0d5e8b7f13")
 

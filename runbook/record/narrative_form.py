@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 
 from runbook.errors import RunbookError
-from runbook.record.lifecycle import NARRATIVE
+from runbook.record.narrative import NARRATIVE
 
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.DOTALL)
 _HEADINGS = {f"## {title}".lower(): name for name, title in NARRATIVE.items()}

@@ -221,3 +221,5 @@ class PostmortemContext:
     """The responders' lessons, shown before those that follow from the root causes."""
     references: tuple[KnowledgeRef, ...] = ()
     """Knowledge records the links point into this document for (empty with ``knowledge_url``)."""
+    unexplained: tuple[str, ...] = ()
+    """Titles of the "cause unknown" terminals the walk reached (escalated, no rule named)."""

@@ -104,8 +104,10 @@ def build_context(
         *(kb.causes.get(f.cause_id) for f in factors),
         *(kb.incidents.get(s.ref) for s in similar if s.link),
     ]
+    unexplained = tuple(c.title for c in concl if not c.rule_ids)
     return PostmortemContext(
         header=_header(inc, events, t),
+        unexplained=unexplained,
         tz=tz_name,
         generated=t(now or utcnow()),
         summary=inc.summary,

@@ -166,7 +166,7 @@ class Services:
         return lifecycle.set_severity(self, incident, severity)
 
     def save_narrative(self, incident: int | str, sections: Mapping[str, str]) -> Incident:
-        """Write postmortem sections (summary, impact ... ``runbook.record.lifecycle.NARRATIVE``)."""
+        """Write postmortem sections (summary, impact ... ``runbook.record.narrative.NARRATIVE``)."""
         from runbook.services import lifecycle
 
         return lifecycle.save_narrative(self, incident, sections)

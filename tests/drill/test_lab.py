@@ -148,6 +148,12 @@ def test_lab_state_names_the_playbook_variables(lab):
     ):
         assert p1[name], name
     assert all(v.startswith("http://127.0.0.1:") for k, v in p1.items() if k.endswith("_url"))
+    # every variable the lab prints is one a playbook declares (`runbook walk` refuses others)
+    from runbook.services import build_services
+
+    declared = {v.name for pb in build_services().content.library.playbooks.values() for v in pb.variables}
+    for scenario in ("p0-1", "p0-2", "p0-3"):
+        assert set(lab.variables(scenario)) <= declared, scenario
     assert lab_status(directory=__import__("pathlib").Path(lab.directory)).running
     with pytest.raises(LabError, match="not running; running: p0-1, p0-2, p0-3"):
         lab.variables("p0-9")

@@ -96,6 +96,11 @@ def test_healthy_service_swept_on_autopilot_concludes_no_rule_and_reaches_the_un
     )
     kinds = [e.kind for e in repo.timeline(data["incident_id"], session=record)]
     assert kinds[-1] == "conclusion_reached"
+    # the postmortem says the cause is unknown and escalated, not "no rule was concluded yet"
+    assert main(["export", str(data["incident_id"])]) == 0
+    exported = capsys.readouterr().out
+    assert "**Cause unknown.** The walk ended at Cause unknown: escalate with the evidence" in exported
+    assert "No rule was concluded yet" not in exported
 
 
 def test_unexplained_terminal_is_printed_as_its_own_stop(record, capsys, metrics_target):

@@ -209,7 +209,6 @@ def build_p0_2(directory: Path, fast: bool) -> Plan:
             "grpc_target": f"127.0.0.1:{grpc_port}",
             "grpc_health_service": "payments.v1.Payments",
             "service_url": f"{base}/checkout",
-            "caller_url": f"{base}/checkout",
             "metrics_url": f"{base}/metrics",
             "fallback_selector": "checkout_fallback_total",
             "errors_selector": 'http_requests_total{code="502"}',
@@ -243,7 +242,6 @@ def build_p0_3(directory: Path, fast: bool) -> Plan:
         ),
         {
             "service_url": f"{base}/api/orders",
-            "entry_url": f"{base}/api/orders",
             "service_name": "orders-api",
             "trace_header": "X-Trace-ID",
             "tracing_api": f"http://127.0.0.1:{tracing}",

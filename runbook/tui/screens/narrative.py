@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, Static, TextArea
 
 from runbook.errors import RunbookError
-from runbook.record.lifecycle import NARRATIVE
+from runbook.record.narrative import NARRATIVE
 from runbook.tui.app import services_of
 
 SAVE_DELAY_S = 0.5

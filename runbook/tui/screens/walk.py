@@ -150,7 +150,10 @@ class WalkScreen(Screen[None]):
         text = f"## {node.title}\n\n{node.body}"
         if node.kind is NodeKind.CONCLUSION and node.conclusion:
             c = node.conclusion
-            text += f"\n\n**Root cause:** {', '.join(c.rules)}\n\n**Fix:** {c.fix}\n"
+            if c.unexplained:
+                text += f"\n\n**Root cause:** unknown (none of the known rules)\n\n**Escalate to:** {c.escalate}\n"
+            else:
+                text += f"\n\n**Root cause:** {', '.join(c.rules)}\n\n**Fix:** {c.fix}\n"
             if c.actions:
                 text += "\n**Proposed actions:**\n\n" + "\n".join(
                     f"- ({a.type}, {a.owner or 'owner tbd'}) {a.text}" for a in c.actions
