@@ -102,6 +102,7 @@ class WalkScreen(Screen[None]):
                 yield OptionList(id="choices")
                 yield Static("", id="suggestion")
                 yield Static("", id="similar")
+                yield Static("", id="weighing", markup=False)
             yield CheckPanel(id="checks")
         yield Input(placeholder="note (enter saves, escape cancels)", id="note-input")
         yield Footer()
@@ -182,6 +183,7 @@ class WalkScreen(Screen[None]):
             for block in engine.results:
                 panel.finished(block.key, block.result)
         self.show_similar()
+        self.show_weighing()
 
     def _preselected(self, node: Node) -> int:
         """The choice to highlight first: the one the ticked symptoms match (once), else the first."""
@@ -209,6 +211,19 @@ class WalkScreen(Screen[None]):
                 else "[yellow]the verdicts suggest nothing definite: decide with the evidence below[/]"
             )
         return f"suggested by {verdict_markup(s.verdict.value).rstrip()}: [b]{s.label}[/b] — press [b]s[/b] to take it"
+
+    @work(exclusive=True, group="walk-weighing", exit_on_error=False)
+    async def show_weighing(self) -> None:
+        """At triage's sweep: the findings as implicated / latent / unlikely / not examined."""
+        from runbook.walk.sweep_view import sweep_lines
+
+        engine = self.engine
+        if engine is None:
+            return
+        lines = await self.thread.call(sweep_lines, engine)
+        box = self.query_one("#weighing", Static)
+        box.update("\n".join(lines))
+        box.display = bool(lines)
 
     def show_similar(self) -> None:
         if self.engine is not None and self.engine.ref:
