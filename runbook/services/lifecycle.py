@@ -16,7 +16,7 @@ from runbook.errors import NotFoundError, RunbookError
 if TYPE_CHECKING:
     from runbook.record.lifecycle import ProposedAction
     from runbook.record.models import ActionItem, Incident
-    from runbook.services.root import Services
+    from runbook.services.core import ServicesCore as Services
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from runbook.report import PostmortemContext, build_context, render_postmortem
 from runbook.report.links import KnowledgeLinks
 
 if TYPE_CHECKING:
-    from runbook.services.root import Services
+    from runbook.services.core import ServicesCore as Services
 
 FORMATS = ("md", "html", "json")
 

@@ -6,18 +6,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
-from runbook.errors import RunbookError
+from runbook.tui.base_app import ServicesApp
 
 if TYPE_CHECKING:
-    from textual.dom import DOMNode
-
     from runbook.services import Services
-    from runbook.services.content import Content
     from runbook.tui.screens.start_incident import StartedIncident
 
 
@@ -28,7 +24,7 @@ class PaletteCommands(Protocol):
     def palette_commands(self) -> Iterable[SystemCommand]: ...
 
 
-class RunbookApp(App[None]):
+class RunbookApp(ServicesApp):
     """Home -> start incident -> walk -> timeline / postmortem; knowledge base; drills."""
 
     TITLE = "runbook"
@@ -39,11 +35,6 @@ class RunbookApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
-
-    def __init__(self, services: Services) -> None:
-        super().__init__()
-        self.services: Services = services
-        self._content_errors_shown = False
 
     def get_default_screen(self) -> Screen[None]:
         from runbook.tui.screens.home import HomeScreen
@@ -93,26 +84,6 @@ class RunbookApp(App[None]):
         if isinstance(screen, PaletteCommands):
             yield from screen.palette_commands()
 
-    # -- errors never surface as tracebacks --------------------------------------------------
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.show_error(event.worker.error)
-
-    def report_content_errors(self, content: Content) -> None:
-        """Say once that some playbooks or records are broken (the rest still work)."""
-        if content.errors and not self._content_errors_shown:
-            self._content_errors_shown = True
-            first = content.errors[0].message
-            more = f" (and {len(content.errors) - 1} more; run 'runbook validate')" if len(content.errors) > 1 else ""
-            self.notify(f"{first}{more}", title="Broken playbook", severity="warning", timeout=15)
-
-    def show_error(self, error: BaseException) -> None:
-        if isinstance(error, RunbookError):
-            self.notify(error.message, title=error.title, severity="error", timeout=8)
-        else:
-            self.notify(f"{error.__class__.__name__}: {error}", title="Unexpected error", severity="error", timeout=8)
-
 
 def make_app(services: Services) -> RunbookApp:
     """Build the app with its dependencies (``Services``: record, content, check runner, clock)."""
@@ -122,16 +93,3 @@ def make_app(services: Services) -> RunbookApp:
 def run_app(services: Services) -> int:
     make_app(services).run()
     return 0
-
-
-def runbook_app(node: DOMNode) -> RunbookApp:
-    """The running ``RunbookApp`` seen from any of its widgets or screens, typed."""
-    app = node.app
-    if not isinstance(app, RunbookApp):  # pragma: no cover - a screen mounted in a foreign app
-        raise TypeError(f"{type(node).__name__} runs inside {type(app).__name__}, not RunbookApp")
-    return app
-
-
-def services_of(node: DOMNode) -> Services:
-    """The composition root the app was built with."""
-    return runbook_app(node).services

@@ -25,7 +25,7 @@ from runbook.knowledge.model import RULE_ID
 from runbook.report.context import DiagnosisStep, PostmortemContext
 
 if TYPE_CHECKING:
-    from runbook.services.root import Services
+    from runbook.services.core import ServicesCore as Services
 
 #: Statuses an incident must have reached before it is learned from.
 LEARNABLE = ("resolved", "closed")

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from runbook.services.lifecycle import ActionChange
-from runbook.tui.app import services_of
+from runbook.tui.base_app import services_of
 from runbook.tui.screens.action_form import ActionDraft, ActionFormScreen
 
 if TYPE_CHECKING:

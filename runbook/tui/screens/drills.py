@@ -7,8 +7,7 @@ reached. Replay needs nothing running; live needs ``runbook lab up <scenario's l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,22 +17,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, OptionList
 from textual.widgets.option_list import Option
 
-from runbook.tui.app import runbook_app, services_of
+from runbook.tui.base_app import runbook_app, services_of
+from runbook.tui.drill_start import DrillStart
 
 if TYPE_CHECKING:
     from runbook.drill.scenarios import DrillScenario
     from runbook.services.content import Content
-
-
-@dataclass(frozen=True)
-class DrillStart:
-    """What the walk screen needs to run a drill."""
-
-    scenario: Any
-    """``runbook.drill.scenarios.DrillScenario``."""
-    mode: str
-    variables: dict[str, str]
-    runner: Any
 
 
 class DrillsScreen(Screen[None]):

@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from runbook.tui.app import runbook_app, services_of
+from runbook.tui.base_app import runbook_app, services_of
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from runbook.tui.app import runbook_app, services_of
+from runbook.tui.base_app import runbook_app, services_of
 from runbook.tui.widgets.decision_tree import DecisionTree
 
 if TYPE_CHECKING:

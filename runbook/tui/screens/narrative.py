@@ -22,7 +22,7 @@ from textual.widgets import Footer, Header, Label, Static, TextArea
 
 from runbook.errors import RunbookError
 from runbook.record.narrative import NARRATIVE
-from runbook.tui.app import services_of
+from runbook.tui.base_app import services_of
 
 SAVE_DELAY_S = 0.5
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, MarkdownViewer, Static
 
-from runbook.tui.app import services_of
+from runbook.tui.base_app import services_of
 from runbook.tui.screens.export import FORMATS, ExportScreen, default_export_path
 
 if TYPE_CHECKING:

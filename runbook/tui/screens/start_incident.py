@@ -19,7 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static
 
 from runbook.checks.redact import is_secret_name
-from runbook.tui.app import runbook_app, services_of
+from runbook.tui.base_app import runbook_app, services_of
 
 if TYPE_CHECKING:
     from runbook.playbook.library import Library

@@ -18,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from runbook.tui.app import services_of
+from runbook.tui.base_app import services_of
 
 if TYPE_CHECKING:
     from runbook.record.models import Incident

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from runbook.tui.app import services_of
+from runbook.tui.base_app import services_of
 
 POLL_S = 1.0
 

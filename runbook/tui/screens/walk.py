@@ -23,7 +23,7 @@ from textual.widgets.option_list import Option
 
 from runbook.errors import RunbookError
 from runbook.playbook.model import NodeKind
-from runbook.tui.app import runbook_app, services_of
+from runbook.tui.base_app import runbook_app, services_of
 from runbook.tui.engine_thread import EngineThread
 from runbook.tui.observer import CheckFinished, CheckProgressed, CheckStarted, MessageObserver, WalkChanged
 from runbook.tui.widgets.check_panel import CheckPanel, verdict_markup
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from textual.app import SystemCommand
 
     from runbook.playbook.model import Node
-    from runbook.tui.screens.drills import DrillStart
+    from runbook.tui.drill_start import DrillStart
     from runbook.walk.engine import WalkEngine
     from runbook.walk.state import NeededVariable
 
