@@ -295,7 +295,7 @@ def cmd_report(args: argparse.Namespace, services: Services) -> int:
         return 0
     print(format_report(report))
     if args.postmortem:
-        print(services.render_postmortem(report.incident_id, fmt="md"))
+        print(services.postmortem(report.incident_id, fmt="md"))
     return 0
 
 

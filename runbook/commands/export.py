@@ -55,7 +55,7 @@ def cmd_export(args: argparse.Namespace, services: Services) -> int:
     if args.kb:
         text = services.render_knowledge_example(args.kb, fmt=fmt, template=args.template)
     else:
-        text = services.render_postmortem(args.incident, fmt=fmt, template=args.template, tz=args.tz)
+        text = services.postmortem(args.incident, fmt=fmt, template=args.template, tz=args.tz)
     if args.output is None:
         sys.stdout.write(text)
         return 0

@@ -231,7 +231,7 @@ class Services:
 
         return build
 
-    def render_postmortem(
+    def postmortem(
         self,
         incident: int | str,
         *,

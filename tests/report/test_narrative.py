@@ -62,7 +62,7 @@ def test_a_filled_in_incident_has_no_placeholder_left(tmp_path: Path) -> None:
             "lessons": "Lease ownership belongs in the shared client.",
         },
     )
-    md = services.render_postmortem(inc.id, fmt="md")
+    md = services.postmortem(inc.id, fmt="md")
     for placeholder in PLACEHOLDERS:
         assert placeholder not in md, placeholder
     sections = section_texts(md)
@@ -81,7 +81,7 @@ def test_a_milestone_nobody_stamped_is_not_recorded_not_borrowed(tmp_path: Path)
     services = _services(tmp_path)
     inc = services.open_incident("closed at once").incident
     services.set_status(inc.id, "closed", at=T0.replace(hour=5))
-    md = services.render_postmortem(inc.id, fmt="md")
+    md = services.postmortem(inc.id, fmt="md")
     assert "- **Mitigated:** not recorded" in md and "- **Resolved:** not recorded" in md
     assert "- **Closed:** 2026-03-14 05:00:00" in md
 
@@ -93,7 +93,7 @@ def test_a_note_written_at_an_undone_step_stays_in_the_diagnosis_path(tmp_path: 
         step = repo.add_step(inc.id, "p0-1-discovery", "lease-race", session=s, author="bob")
         repo.add_finding(inc.id, "probe p99 is 0.8s", session=s, step_id=step.id, author="bob")
         repo.mark_step_undone(step.id, session=s, author="bob")
-    md = services.render_postmortem(inc.id, fmt="md")
+    md = services.postmortem(inc.id, fmt="md")
     diagnosis = section_texts(md)["Diagnosis path"]
     assert "observation: probe p99 is 0.8s (bob): written before the undo, still evidence" in diagnosis
     assert "~~observation: probe p99 is 0.8s~~" not in md  # the timeline line is not struck through

@@ -148,7 +148,7 @@ async def test_proposed_actions_are_accepted_edited_and_done_and_the_postmortem_
         ("open", "carol", date(2026, 4, 30), "R1"),
         ("open", None, None, None),
     ]
-    md = services.render_postmortem(iid, fmt="md")
+    md = services.postmortem(iid, fmt="md")
     assert "No action items yet" not in md
     assert "| Page the orders team directly | prevent | unassigned | not set | open |  |" in md
     assert "| carol | 2026-04-30 | open | R1 |" in md

@@ -55,7 +55,7 @@ class PostmortemScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="pm-render", exit_on_error=False)
     def load(self) -> None:
-        text = services_of(self).render_postmortem(self.incident_id, fmt="md")
+        text = services_of(self).postmortem(self.incident_id, fmt="md")
         self.app.call_from_thread(self.show, text)
 
     def show(self, text: str) -> AwaitComplete:
@@ -73,7 +73,7 @@ class PostmortemScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="pm-export", exit_on_error=False)
     def export(self, path: Path, fmt: str) -> None:
-        text = services_of(self).render_postmortem(self.incident_id, fmt=fmt)
+        text = services_of(self).postmortem(self.incident_id, fmt=fmt)
         path.write_text(text, encoding="utf-8")
         self.app.call_from_thread(self.exported, path)
 
