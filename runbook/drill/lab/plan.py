@@ -178,7 +178,6 @@ def build_p0_1(directory: Path, fast: bool) -> Plan:
         health_url=f"http://127.0.0.1:{inst}/health",
         probe_timeout_s=timeout,
         metrics_url=f"http://127.0.0.1:{inst}/metrics",
-        vars_url=f"http://127.0.0.1:{inst}/debug/vars",
         memory_limit_bytes=str(limit),
         registry_a_url=f"http://127.0.0.1:{dc_a}",
         registry_b_url=f"http://127.0.0.1:{dc_b}",
