@@ -313,3 +313,40 @@ async def test_drill_briefing_wraps_at_80_columns(make):
         await wait_for(pilot, lambda: "difficulty" in briefing.source)  # the first scenario's briefing
         await pilot.pause(0.3)
         assert briefing.region.right <= 80 and briefing.max_scroll_x == 0, "the briefing runs off the screen"
+
+
+async def test_a_slow_check_shows_its_own_progress_k_of_n_and_the_hint_says_c_cancels(make, settings, pprof_stub):
+    """The goroutine check takes a dump, waits 15 s, takes the second: a real slow check against a
+    pprof endpoint on 127.0.0.1. While it waits its row says which dump of how many it has and how
+    long it has run of its 60 s; the hint says c cancels, and says r again once it is cancelled."""
+    from runbook.tui.widgets.check_panel import CheckRow
+    from tests.fixtures.pprof_stub import pileup_process
+
+    pprof = pprof_stub([pileup_process(60)])
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        iid = repo.create_incident(session=s, title="logger stalls", variables={"pprof_url": pprof.base}).id
+    engine.dispose()
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_incident(iid, start_playbook="p0-3-observability")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#start")
+        await pilot.press("3")  # the log pipeline stalls, or goroutine counts keep growing
+        await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#goroutine-pileup")
+        hint = walk.query_one("#suggestion")
+        await wait_for(pilot, lambda: "press r to run the checks" in str(hint.render()))
+        await pilot.press("r")
+        await wait_for(pilot, lambda: bool(walk.query(CheckRow)))
+        row = walk.query_one(CheckRow)
+        await wait_for(pilot, lambda: "goroutine dump 1 of 2: " in str(row.head.render()), timeout=10)
+        head = str(row.head.render())
+        assert head.startswith("RUNNING goroutine_pileup_logging ") and "s of 60s" in head, head
+        assert "c cancels them" in str(hint.render()) and "press r" not in str(hint.render())
+        await pilot.pause(1.1)  # the elapsed time ticks while the check waits for its second dump
+        assert str(row.head.render()) != head and "goroutine dump 1 of 2" in str(row.head.render())
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not any(w.is_running for w in walk.workers if w.group == "walk-checks"))
+        await wait_for(pilot, lambda: "press r to run the checks" in str(hint.render()))
+        assert "goroutine dump 2 of 2" not in str(row.head.render())

@@ -136,7 +136,10 @@ class GoroutinePileupLogging(Check[GoroutineParams]):
             if i:
                 await asyncio.sleep(min(params.gap_s, max(0.0, ctx.remaining() - 2)))
             dumps.append(await self._dump(ctx, params, 2))
-            ctx.progress((i + 1) / (params.samples + 1), f"goroutine dump {i + 1}: {dumps[-1].total} goroutines")
+            ctx.progress(
+                (i + 1) / (params.samples + 1),
+                f"goroutine dump {i + 1} of {params.samples}: {dumps[-1].total} goroutines",
+            )
         agg = await self._dump(ctx, params, 1)
         last = dumps[-1]
         piles = logging_pileups(last, params.frame_patterns)

@@ -135,7 +135,7 @@ class HealthVsMemory(Check[HealthMemoryParams]):
         bodies: list[str] = []
         for i in range(params.samples):
             samples.append(await _sample(params, ctx, evidence=(i == 0), bodies=bodies))
-            ctx.progress((i + 1) / params.samples, f"memory sample {i + 1}/{params.samples}")
+            ctx.progress((i + 1) / params.samples, f"memory sample {i + 1} of {params.samples}")
             if i + 1 < params.samples:
                 if ctx.remaining() < params.sample_gap_s + 0.5:
                     break  # judge on what we have rather than run into the deadline

@@ -131,7 +131,7 @@ class HttpProbeFlapping(Check[HttpProbeParams]):
                 )
                 if i == 0:
                     ctx.record("error", exc.message)
-            ctx.progress((i + 1) / params.n, f"probe {i + 1}/{params.n}")
+            ctx.progress((i + 1) / params.n, f"probe {i + 1} of {params.n}")
             if i + 1 < params.n and params.interval_s:
                 await asyncio.sleep(min(params.interval_s, max(0.0, ctx.remaining() - DECIDE_MARGIN_S * 2)))
         return judge(params, probes, ctx)

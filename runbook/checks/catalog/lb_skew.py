@@ -135,7 +135,7 @@ class LbSkew(Check[LbSkewParams]):
                 unattributed += 1
             done += 1
             if done % 50 == 0:
-                ctx.progress(done / params.n, f"{done}/{params.n} requests")
+                ctx.progress(done / params.n, f"request {done} of {params.n}")
 
         async with asyncio.TaskGroup() as group:
             for i in range(params.n):
