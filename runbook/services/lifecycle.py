@@ -81,7 +81,9 @@ def proposed_actions(services: Services, incident: int | str) -> list[ProposedAc
                 continue  # the playbook changed since: its proposals are gone
             if node.conclusion is None:
                 continue
-            rule = node.conclusion.rules[0] if node.conclusion.rules else ""
+            # A playbook's action names no rule of its own: when the conclusion names several, the
+            # proposal carries them all ("R6, R7") rather than passing the first off as its rule.
+            rule = ", ".join(node.conclusion.rules)
             for n, a in enumerate(node.conclusion.actions, 1):
                 out.append(ProposedAction(f"{ref}/{n}", a.text, a.type, a.owner, rule))
         return mark_accepted(inc.id, out, session=session)

@@ -350,3 +350,36 @@ async def test_a_slow_check_shows_its_own_progress_k_of_n_and_the_hint_says_c_ca
         await wait_for(pilot, lambda: not any(w.is_running for w in walk.workers if w.group == "walk-checks"))
         await wait_for(pilot, lambda: "press r to run the checks" in str(hint.render()))
         assert "goroutine dump 2 of 2" not in str(row.head.render())
+
+
+async def test_proposals_of_a_conclusion_naming_two_rules_carry_both_not_the_first(make, settings):
+    """p0-2's sdk-bypass concludes R6 and R7 and its actions name no rule of their own: an accepted
+    proposal must not claim R6 alone (the action about the SDK client is R7's as much)."""
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        iid = repo.create_incident(session=s, title="Checkout calls bypass the SDK", severity="P1").id
+        step = repo.add_step(iid, "p0-2-breaking", "sdk-bypass", session=s)
+        repo.add_conclusion(
+            iid,
+            rule_ids=["R6", "R7"],
+            title="sdk bypass",
+            playbook_id="p0-2-breaking",
+            node_id="sdk-bypass",
+            step_id=step.id,
+            session=s,
+        )
+    engine.dispose()
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ActionItemsScreen(iid))
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionItemsScreen) and app.screen.loads >= 1)
+        screen = app.screen
+        assert [line.status for line in screen.lines] == ["proposed"] * 2
+        screen.query_one(DataTable).focus()
+        await pilot.press("a")
+        await wait_for(pilot, lambda: [line.status for line in screen.lines] == ["proposed", "open"])
+        await pilot.press("a")
+        await wait_for(pilot, lambda: [line.status for line in screen.lines] == ["open", "open"])
+    items = app.services.action_items(iid)
+    assert [(a.type, a.rule) for a in items] == [("mitigate", "R6, R7"), ("prevent", "R6, R7")]
+    assert "| prevent | service owner | not set | open | R6, R7 |" in app.services.postmortem(iid, fmt="md")
