@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from itertools import compress, repeat
 from operator import itemgetter
-from os.path import commonpath
+from os.path import commonprefix
 from typing import NamedTuple, cast
 
 from runbook.errors import ParseError
@@ -151,7 +151,8 @@ def label_value_sets(texts: list[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if not texts:
         return out
-    prefix = commonpath([min(texts), max(texts)])
+    # character-wise (commonprefix), not path-wise (commonpath: no '/' in the texts, no prefix)
+    prefix = commonprefix([min(texts), max(texts)])
     cut = _pairs_end(prefix)
     for k, v in _pairs(prefix[: cut - 1] if cut else ""):
         out.setdefault(k, set()).add(v)
