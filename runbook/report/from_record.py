@@ -18,10 +18,10 @@ from sqlmodel import Session
 from runbook.checks.redact import redact_text
 from runbook.knowledge import KnowledgeBase
 from runbook.record import repo
-from runbook.record.models import ActionItem, CheckRecord, Conclusion, Event, Finding, Incident, Step, utcnow
-from runbook.record.notes import action_items, findings
+from runbook.record.models import ActionItem, Conclusion, Incident, utcnow
+from runbook.record.notes import action_items
 from runbook.record.similar import SimilarIncident, similar_incidents
-from runbook.record.steps import check_results, conclusions, steps
+from runbook.record.steps import conclusions
 from runbook.report.context import (
     ActionRow,
     Citation,
@@ -36,10 +36,16 @@ from runbook.report.context import (
     PostmortemContext,
     RootCause,
     TimelineEntry,
+    timeline_entry,
 )
 from runbook.report.kb import cause_summary, flat, rule_sections
 from runbook.report.links import KnowledgeLinks
-from runbook.report.timefmt import fmt, zone
+from runbook.report.reads import EVENT_COLUMNS, Row, time_formatter
+from runbook.report.reads import check_results as read_checks
+from runbook.report.reads import events as read_events
+from runbook.report.reads import findings as read_findings
+from runbook.report.reads import steps as read_steps
+from runbook.report.timefmt import zone
 
 #: A postmortem lists the closest few similar incidents; the record search finds the rest.
 MAX_SIMILAR = 10
@@ -52,9 +58,10 @@ MAX_RAW_CHARS = 400
 
 RuleLink = Callable[[str], str]
 #: Formats a recorded time in the document's zone.
-TimeFmt = Callable[[datetime | None], str]
+TimeFmt = Callable[[Any], str]
 
 _PM_STATUS = {"draft": "draft", "in_review": "in review", "reviewed": "reviewed", "closed": "closed"}
+_AUTHOR = EVENT_COLUMNS.index("author")
 _PREFIX = {"node_entered": "Entered ", "choice_taken": "Branch taken: ", "conclusion_reached": ""}
 
 
@@ -82,17 +89,17 @@ def build_context(
     inc = repo.get_incident(incident_id, session=session)
     assert inc.id is not None  # a stored row
     iid = inc.id
-    events = repo.timeline(iid, session=session, include_undone=True)
-    all_steps = steps(iid, session=session, include_undone=True)
-    checks = check_results(iid, session=session)
-    finds = findings(iid, session=session)
+    # Plain rows, not ORM objects: a 10,000-event incident is read in one pass (runbook.report.reads).
+    events = read_events(iid, session=session)
+    all_steps = read_steps(iid, session=session)
+    checks = read_checks(iid, session=session)
+    finds = read_findings(iid, session=session)
     undone_steps = {s.id for s in all_steps if s.undone}
     every_concl = conclusions(iid, session=session)
     concl = [c for c in every_concl if c.step_id not in undone_steps]
     checks_by_id = {c.id: c for c in checks if c.id is not None}
-
-    def t(value: datetime | None) -> str:
-        return fmt(value, zone_info)
+    t = time_formatter(zone_info)
+    cite = _citations(checks, t)
 
     rule_ids = _concluded_rules(concl)
     evidence, omitted = _evidence(checks, t)
@@ -114,9 +121,9 @@ def build_context(
         impact=inc.impact,
         trigger=inc.trigger,
         resolution=inc.resolution,
-        detection=_detection(inc, checks, finds, t),
-        timeline=tuple(_timeline_line(ev, checks_by_id, t) for ev in events),
-        diagnosis=tuple(_diagnosis_step(s, checks, every_concl, finds, t) for s in all_steps),
+        detection=_detection(inc, checks, finds, t, cite),
+        timeline=_timeline(events, checks_by_id, t, cite),
+        diagnosis=_diagnosis(all_steps, checks, every_concl, finds, t, cite),
         root_causes=root_causes,
         factors=factors,
         went_well=_tagged(finds, "went_well", t),
@@ -139,11 +146,8 @@ def build_context(
     )
 
 
-def _header(inc: Incident, events: Sequence[Event], t: Callable[[datetime | None], str]) -> Header:
-    authors: list[str] = []
-    for name in [inc.created_by, *(ev.author for ev in events)]:
-        if name and name not in authors:
-            authors.append(name)
+def _header(inc: Incident, events: Sequence[tuple[Any, ...]], t: TimeFmt) -> Header:
+    authors = dict.fromkeys([inc.created_by, *(ev[_AUTHOR] for ev in events)])
     return Header(
         title=inc.title,
         ref=inc.ref,
@@ -151,7 +155,7 @@ def _header(inc: Incident, events: Sequence[Event], t: Callable[[datetime | None
         status=inc.status,
         postmortem_status=_PM_STATUS.get(inc.postmortem_status, inc.postmortem_status),
         service=inc.service,
-        authors=tuple(authors),
+        authors=tuple(a for a in authors if a),
         started=t(inc.started_at),
         detected=t(inc.detected_at),
         mitigated=t(inc.mitigated_at),
@@ -161,20 +165,27 @@ def _header(inc: Incident, events: Sequence[Event], t: Callable[[datetime | None
     )
 
 
-def _citation(rec: CheckRecord, t: Callable[[datetime | None], str]) -> Citation:
+def _citation(rec: Row, t: TimeFmt) -> Citation:
     figure = next((f"{k}={v}" for k, v in (rec.figures or {}).items()), "")
     summary = rec.summary if not rec.error or rec.error in rec.summary else f"{rec.summary} ({rec.error})"
     return Citation(rec.check_type, rec.verdict, figure, t(rec.started_at), summary)
 
 
-def _detection(inc: Incident, checks: Sequence[CheckRecord], finds: Sequence[Finding], t: TimeFmt) -> Detection:
+def _citations(checks: Sequence[Row], t: TimeFmt) -> dict[int, Citation]:
+    """Each check result's citation, built once: the timeline and the diagnosis path both print it."""
+    return {c.id: _citation(c, t) for c in checks}
+
+
+def _detection(
+    inc: Incident, checks: Sequence[Row], finds: Sequence[Row], t: TimeFmt, cite: Mapping[int, Citation]
+) -> Detection:
     failing = next((c for c in checks if c.verdict == "fail"), None)
     if failing is not None:
-        cite = _citation(failing, t)
+        c = cite[failing.id]
         return Detection(
-            text=f"The first failing check in the record was {failing.check_type} at {cite.at}: {cite.summary}",
+            text=f"The first failing check in the record was {failing.check_type} at {c.at}: {c.summary}",
             derived=True,
-            citation=cite,
+            citation=c,
         )
     if finds:
         first = finds[0]
@@ -188,31 +199,50 @@ def _detection(inc: Incident, checks: Sequence[CheckRecord], finds: Sequence[Fin
     )
 
 
-def _timeline_line(ev: Event, checks: dict[int, CheckRecord], t: TimeFmt) -> TimelineEntry:
-    payload = ev.payload or {}
-    ref = payload.get("check_result_id")
-    rec = checks.get(ref) if ev.kind == "check_run" and isinstance(ref, int) else None
-    if rec is not None:
-        cite = _citation(rec, t)
-        return TimelineEntry(
-            t(ev.at),
-            ev.kind,
-            ev.author,
-            cite.summary,
-            f"event #{ev.id}, check result #{rec.id}",
-            cite,
-            ev.automatic,
-            ev.undone,
-        )
-    text = _PREFIX.get(ev.kind, "") + ev.summary
-    return TimelineEntry(t(ev.at), ev.kind, ev.author, text, f"event #{ev.id}", None, ev.automatic, ev.undone)
+def _timeline(
+    events: Sequence[tuple[Any, ...]], checks: Mapping[int, Row], t: TimeFmt, cite: Mapping[int, Citation]
+) -> tuple[TimelineEntry, ...]:
+    """One line per event; a check run's line cites its check result (type, verdict, key figure)."""
+    out = []
+    prefix = _PREFIX.get
+    entry = timeline_entry
+    for eid, kind, at, author, summary, automatic, undone, ref in events:
+        if ref is not None and kind == "check_run" and ref in checks:
+            c = cite[ref]
+            source = f"event #{eid}, check result #{ref}"
+            out.append(entry(t(at), kind, author, c.summary, source, c, automatic, undone))
+        else:
+            text = prefix(kind, "") + summary
+            out.append(entry(t(at), kind, author, text, f"event #{eid}", None, automatic, undone))
+    return tuple(out)
+
+
+def _diagnosis(
+    steps: Sequence[Row],
+    checks: Sequence[Row],
+    concl: Sequence[Conclusion],
+    finds: Sequence[Row],
+    t: TimeFmt,
+    cite: Mapping[int, Citation],
+) -> tuple[DiagnosisStep, ...]:
+    """Each step with its verdicts, notes and conclusion; grouped by step once (not a scan per step)."""
+    verdicts: dict[int, list[Citation]] = {}
+    for c in checks:
+        verdicts.setdefault(c.step_id, []).append(cite[c.id])
+    notes: dict[int, list[Note]] = {}
+    for f in finds:
+        notes.setdefault(f.step_id, []).append(Note(f"{f.kind}: {f.text}", f.author, t(f.at)))
+    reached: dict[int | None, list[Conclusion]] = {}
+    for cc in concl:
+        reached.setdefault(cc.step_id, []).append(cc)
+    return tuple(
+        _diagnosis_step(s, verdicts.get(s.id, ()), reached.get(s.id, ()), notes.get(s.id, ()), t) for s in steps
+    )
 
 
 def _diagnosis_step(
-    step: Step, checks: Sequence[CheckRecord], concl: Sequence[Conclusion], finds: Sequence[Finding], t: TimeFmt
+    step: Row, verdicts: Sequence[Citation], here: Sequence[Conclusion], notes: Sequence[Note], t: TimeFmt
 ) -> DiagnosisStep:
-    verdicts = tuple(_citation(c, t) for c in checks if c.step_id == step.id)
-    here = [c for c in concl if c.step_id == step.id]
     return DiagnosisStep(
         seq=step.seq,
         playbook_id=step.playbook_id,
@@ -223,10 +253,10 @@ def _diagnosis_step(
         automatic=step.automatic,
         author=step.author,
         undone=step.undone,
-        verdicts=verdicts,
+        verdicts=tuple(verdicts),
         conclusion="; ".join(c.title or c.node_id or "" for c in here),
         rules=tuple(dict.fromkeys(str(r) for c in here for r in c.rule_ids or ())),
-        notes=tuple(Note(f"{f.kind}: {f.text}", f.author, t(f.at)) for f in finds if f.step_id == step.id),
+        notes=tuple(notes),
     )
 
 
@@ -270,7 +300,7 @@ def _factors(rule_ids: dict[str, str], kb: KnowledgeBase, links: KnowledgeLinks)
 def _similar(
     inc: Incident,
     rule_ids: Sequence[str],
-    steps: Sequence[Step],
+    steps: Sequence[Row],
     *,
     session: Session,
     kb: KnowledgeBase,
@@ -289,7 +319,7 @@ def _similar(
     return tuple(replace(s, link=links.href(kb.incidents[s.ref])) if s.ref in kb.incidents else s for s in found)
 
 
-def _tagged(finds: Sequence[Finding], tag: str, t: TimeFmt) -> tuple[Note, ...]:
+def _tagged(finds: Sequence[Row], tag: str, t: TimeFmt) -> tuple[Note, ...]:
     return tuple(Note(f.text, f.author, t(f.at)) for f in finds if tag in (f.tags or ()))
 
 
@@ -305,7 +335,7 @@ def _action(a: ActionItem) -> ActionRow:
     )
 
 
-def _evidence(checks: Sequence[CheckRecord], t: TimeFmt) -> tuple[tuple[EvidenceExcerpt, ...], int]:
+def _evidence(checks: Sequence[Row], t: TimeFmt) -> tuple[tuple[EvidenceExcerpt, ...], int]:
     """Appendix excerpts: failing checks first; per check, the excerpts its verdict rests on
     (``deciding``) first and whole up to the bound, then a few raw ones (requests, responses)
     shortened: a reviewer checks the verdict from the first, the second only says what was asked."""
@@ -330,7 +360,7 @@ def _evidence(checks: Sequence[CheckRecord], t: TimeFmt) -> tuple[tuple[Evidence
     return tuple(out), omitted
 
 
-def _excerpt(rec: CheckRecord, item: Mapping[str, Any], t: TimeFmt, bound: int, *, deciding: bool) -> EvidenceExcerpt:
+def _excerpt(rec: Row, item: Mapping[str, Any], t: TimeFmt, bound: int, *, deciding: bool) -> EvidenceExcerpt:
     text = redact_text(str(item.get("text", "")))
     at = item.get("at")
     return EvidenceExcerpt(

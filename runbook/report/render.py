@@ -43,7 +43,7 @@ from runbook.errors import RunbookError
 from runbook.report import context
 from runbook.report.context import Markdown, PostmortemContext
 from runbook.report.escape import demote_headings, md_block, md_cell, md_code, md_fence, md_inline
-from runbook.report.rows import timeline_rows
+from runbook.report.rows import diagnosis_items, timeline_rows
 
 #: The shipped template; also reachable as ``runbook/postmortem.md.j2`` from a team template.
 DEFAULT_TEMPLATE = "postmortem.md.j2"
@@ -135,6 +135,7 @@ def make_environment(search_dirs: Sequence[Path] = ()) -> ImmutableSandboxedEnvi
         demote=_demote,
         url=_url,
         timeline_rows=timeline_rows,
+        diagnosis_items=diagnosis_items,
     )
     return env
 
@@ -226,11 +227,47 @@ def _where(exc: BaseException, name: str) -> str:
     return name
 
 
+def _first_fence_line(text: str) -> int:
+    """Where the first line that may open a code fence starts (``len(text)`` if none does)."""
+    first = len(text)
+    for mark in ("```", "~~~"):
+        at = text.find(mark)
+        while 0 <= at < first:
+            start = text.rfind("\n", 0, at) + 1
+            if not text[start:at].strip():
+                first = start
+                break
+            at = text.find(mark, at + 1)
+    return first
+
+
+def _plain(head: str) -> bool:
+    """No line of ``head`` ends in whitespace (``isprintable`` is false for any whitespace but
+    the space, so only spaces need looking for)."""
+    return " \n" not in head and not head.endswith(" ") and head.replace("\n", "x").isprintable()
+
+
 def _tidy(text: str) -> str:
-    """At most one blank line in a row and exactly one newline at the end (outside code fences)."""
+    """At most one blank line in a row and exactly one newline at the end (outside code fences).
+
+    The part before the first fence (header, timeline, diagnosis path: nearly all of a large
+    document) is tidied with string operations when it has no trailing whitespace to strip, which
+    the rows built in Python never have; the rest line by line.
+    """
+    cut = _first_fence_line(text)
+    head, tail = text[:cut], text[cut:]
     out: list[str] = []
+    if "\n" in head and _plain(head):
+        while "\n\n\n" in head:
+            head = head.replace("\n\n\n", "\n\n")
+        lines = head.split("\n")
+        last = lines.pop()  # the start of the first fence line (or the text's last line)
+        out = lines
+        tail = last + tail
+    else:
+        tail = text
     fence: str | None = None
-    for line in text.split("\n"):
+    for line in tail.split("\n"):
         stripped = line.strip()
         if stripped.startswith(("```", "~~~")):
             mark = stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]

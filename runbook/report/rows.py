@@ -1,13 +1,14 @@
-"""The timeline table's rows, built in Python: the one part of a postmortem that grows with the record.
+"""The timeline's rows and the diagnosis path, built in Python: the parts of a postmortem that grow.
 
-A 10,000-event incident makes a 10,000-row table. Written as a Jinja loop, each row reads a
+A 10,000-event incident makes a 10,000-row table (and a walk of a thousand steps a long list). Written as a Jinja loop, each row reads a
 dozen attributes through the sandbox's safety check and calls five filters; most of the
 rendering time went there. The shipped template instead calls the ``timeline_rows`` filter,
 which builds the same rows here with the same escaping functions (:mod:`runbook.report.escape`),
 so the document is byte for byte what the loop printed.
 
 Safety is unchanged: every user field goes through ``md_cell`` / ``md_code`` exactly as the
-template's filters did, and the filter accepts only :class:`TimelineEntry` values, so a team
+template's filters did, and the filters accept only :class:`TimelineEntry` (``timeline_rows``)
+and :class:`DiagnosisStep` (``diagnosis_items``) values, so a team
 template cannot use it to read attributes of anything the sandbox would not let it read.
 Team templates that want other rows keep iterating ``timeline`` with the filters.
 """
@@ -16,31 +17,111 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from runbook.report.context import Markdown, TimelineEntry
-from runbook.report.escape import md_cell, md_code
+from runbook.report.context import DiagnosisStep, Markdown, TimelineEntry
+from runbook.report.escape import md_cell, md_code, md_inline, md_inline_many
 
 
 def timeline_row(t: TimelineEntry) -> str:
     """``| time | who | what | backed by |`` for one timeline line, every user field escaped."""
-    who = md_cell(t.author) + " (auto)" if t.automatic else md_cell(t.author)
-    what = f"~~{md_cell(t.text)}~~ (undone)" if t.undone else md_cell(t.text)
-    backed: str = md_cell(t.source)
+    return _row(t, md_cell(t.at), md_cell(t.author), md_cell(t.text), md_cell(t.source))
+
+
+def _row(t: TimelineEntry, at: str, author: str, text: str, source: str) -> str:
+    who = author + " (auto)" if t.automatic else author
+    what = f"~~{text}~~ (undone)" if t.undone else text
     c = t.citation
     if c is not None:
         figure = f" {md_code(c.key_figure, cell=True)}" if c.key_figure else ""
-        backed = f"{md_code(c.check_type, cell=True)} **{md_cell(c.verdict)}**{figure}, {backed}"
-    return f"| {md_cell(t.at)} | {who} | {what} | {backed} |"
+        source = f"{md_code(c.check_type, cell=True)} **{md_cell(c.verdict)}**{figure}, {source}"
+    return f"| {at} | {who} | {what} | {source} |"
 
 
 def timeline_rows(lines: Iterable[object]) -> Markdown:
     """The table body for ``lines``: one row per line, joined by newlines (no trailing newline).
 
-    Raises ``TypeError`` for anything but :class:`TimelineEntry` (the filter reads their fields
-    directly, outside the sandbox's attribute check).
+    The cells of all rows are escaped in one pass (:func:`~runbook.report.escape.md_inline_many`,
+    the same text as ``md_cell`` one by one). Raises ``TypeError`` for anything but
+    :class:`TimelineEntry` (the filter reads their fields directly, outside the sandbox's
+    attribute check).
     """
-    rows = []
+    entries: list[TimelineEntry] = []
     for t in lines:
         if type(t) is not TimelineEntry:
             raise TypeError(f"timeline_rows takes the timeline's lines, not {type(t).__name__}")
-        rows.append(timeline_row(t))
-    return Markdown("\n".join(rows))
+        entries.append(t)
+    n = len(entries)
+    cells = md_inline_many(
+        [
+            *(t.at for t in entries),
+            *(t.author for t in entries),
+            *(t.text for t in entries),
+            *(t.source for t in entries),
+        ]
+    )
+    return Markdown(
+        "\n".join(_row(t, cells[i], cells[n + i], cells[2 * n + i], cells[3 * n + i]) for i, t in enumerate(entries))
+    )
+
+
+def diagnosis_items(steps: Iterable[object]) -> Markdown:
+    """The diagnosis path's list, built in Python as the shipped template's loop printed it
+    (kept in the template's comment for team templates): a step line, then its verdicts, notes,
+    conclusion and choice as nested items. Every user field is escaped as the template's
+    ``finalize`` and ``code`` filter did. Only :class:`DiagnosisStep` values are accepted."""
+    cache: dict[str, str] = {}
+
+    def e(text: str) -> str:  # finalize: plain text printed by ``{{ }}`` (authors and verdicts repeat)
+        out = cache.get(text)
+        if out is None:
+            out = cache[text] = md_inline(text)
+        return out
+
+    codes: dict[str, str] = {}
+
+    def code(text: str) -> str:  # ``code`` filter: node and check names repeat along a walk
+        out = codes.get(text)
+        if out is None:
+            out = codes[text] = md_code(text)
+        return out
+
+    out: list[str] = []
+    for s in steps:
+        if type(s) is not DiagnosisStep:
+            raise TypeError(f"diagnosis_items takes the diagnosis steps, not {type(s).__name__}")
+        node = code(f"{s.playbook_id}#{s.node_id}")
+        if s.undone:
+            head = f"- ~~Step {s.seq}: {node}~~ (undone: kept for the record, not part of the path)"
+        else:
+            head = f"- Step {s.seq}: {node}"
+        if s.entered:
+            head += f" at {e(s.entered)}"
+        if s.author:
+            head += f" ({e(s.author)})"
+        out.append(head)
+        for c in s.verdicts:
+            line = f"  - check {code(c.check_type)}: **{e(c.verdict)}**"
+            if c.key_figure:
+                line += f" ({code(c.key_figure)})"
+            if c.summary:
+                line += f": {e(c.summary)}"
+            out.append(line)
+        for n in s.notes:
+            line = f"  - {e(n.text)}"
+            if n.author:
+                line += f" ({e(n.author)})"
+            if s.undone:
+                line += ": written before the undo, still evidence"
+            out.append(line)
+        if s.conclusion or s.rules:
+            reached = "conclusion reached, then taken back" if s.undone else "conclusion reached"
+            line = f"  - {reached}: {e(s.conclusion)}"
+            if s.rules:
+                line += f" (rules: {e(', '.join(s.rules))})"
+            out.append(line)
+        if s.choice:
+            who = "the check verdict chose" if s.automatic else "the responder chose"
+            line = f'  - {who} "{e(s.choice)}"'
+            if s.next_node_id:
+                line += f", next {code(s.next_node_id)}"
+            out.append(line)
+    return Markdown("\n".join(out))

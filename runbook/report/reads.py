@@ -1,0 +1,170 @@
+"""The record's rows a postmortem prints, read as plain rows rather than ORM objects.
+
+A 10,000-event incident is the case this module is for. Loading each event as a SQLModel
+instance (identity map, attribute instrumentation, a JSON decode of every payload, a regex
+parse of every timestamp) took most of an export's time; the document needs none of that.
+Each query here selects only the columns the postmortem prints, through SQLAlchemy Core on the
+session's own connection (so it reads the same transaction and works on SQLite and PostgreSQL
+alike), and:
+
+- the check result a ``check_run`` event refers to is read from its payload in SQL
+  (``payload ->> 'check_result_id'``), so payloads are never decoded in Python;
+- timestamps that the timeline prints by the thousand (events, steps, findings) come back as
+  the driver gives them (SQLite: the stored UTC text), and :func:`time_formatter` formats them,
+  slicing the stored text when the document is in UTC rather than parsing and re-printing it.
+
+Steps, check results and findings come back as named tuples (attribute access by column name,
+like the models they stand in for, at tuple speed: a ``Row``'s attribute lookup costs ten times
+an index); events as plain tuples in :data:`EVENT_COLUMNS` order, unpacked in one loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, tzinfo
+from typing import Any, NamedTuple
+
+from sqlalchemy import String, Table, select, type_coerce
+from sqlmodel import Session
+
+from runbook.record.models import CheckRecord, Event, Finding, Step
+from runbook.report.timefmt import fmt
+
+#: A selected row: a named tuple below (fields by column name), or an ORM object with those fields.
+Row = Any
+
+#: The columns of :func:`events`' tuples, in order.
+EVENT_COLUMNS = ("id", "kind", "at", "author", "summary", "automatic", "undone", "check_id")
+
+
+class StepRow(NamedTuple):
+    id: int
+    seq: int
+    playbook_id: str
+    node_id: str
+    entered_at: object
+    """Stored text (SQLite) or a datetime: :func:`time_formatter` formats either."""
+    choice: str | None
+    next_node_id: str | None
+    automatic: bool
+    author: str
+    undone: bool
+
+
+class CheckRow(NamedTuple):
+    id: int
+    step_id: int | None
+    check_type: str
+    verdict: str
+    summary: str
+    error: str | None
+    figures: dict[str, Any]
+    evidence: list[dict[str, Any]]
+    started_at: datetime
+
+
+class FindingRow(NamedTuple):
+    id: int
+    kind: str
+    tags: list[str]
+    author: str
+    at: object
+    text: str
+    step_id: int | None
+
+
+_EVENT: Table = Event.__table__  # type: ignore[attr-defined]
+_STEP: Table = Step.__table__  # type: ignore[attr-defined]
+_CHECK: Table = CheckRecord.__table__  # type: ignore[attr-defined]
+_FINDING: Table = Finding.__table__  # type: ignore[attr-defined]
+
+
+def _raw(column: Any, name: str) -> Any:
+    # The driver's value, without the ORM type's Python-side parse (SQLite: the stored text).
+    return type_coerce(column, String).label(name)
+
+
+def events(incident_id: int, *, session: Session) -> Sequence[tuple[Any, ...]]:
+    """Every timeline event in time order, undone ones included, as tuples of
+    :data:`EVENT_COLUMNS`; ``check_id`` is the payload's ``check_result_id`` (None for most)."""
+    c = _EVENT.c
+    q = (
+        select(
+            c.id,
+            c.kind,
+            _raw(c.at, "at"),
+            c.author,
+            c.summary,
+            c.automatic,
+            c.undone,
+            c.payload["check_result_id"].as_integer().label("check_id"),
+        )
+        .where(c.incident_id == incident_id)
+        .order_by(c.at, c.id)
+    )
+    return [tuple(r) for r in session.execute(q)]
+
+
+def steps(incident_id: int, *, session: Session) -> list[StepRow]:
+    """The path through the playbooks in order, undone steps included."""
+    c = _STEP.c
+    q = (
+        select(
+            c.id,
+            c.seq,
+            c.playbook_id,
+            c.node_id,
+            _raw(c.entered_at, "entered_at"),
+            c.choice,
+            c.next_node_id,
+            c.automatic,
+            c.author,
+            c.undone,
+        )
+        .where(c.incident_id == incident_id)
+        .order_by(c.seq)
+    )
+    return [StepRow._make(r) for r in session.execute(q)]
+
+
+def check_results(incident_id: int, *, session: Session) -> list[CheckRow]:
+    """The incident's check results in time order (the columns a postmortem cites or quotes)."""
+    c = _CHECK.c
+    q = (
+        select(c.id, c.step_id, c.check_type, c.verdict, c.summary, c.error, c.figures, c.evidence, c.started_at)
+        .where(c.incident_id == incident_id)
+        .order_by(c.started_at, c.id)
+    )
+    return [CheckRow._make(r) for r in session.execute(q)]
+
+
+def findings(incident_id: int, *, session: Session) -> list[FindingRow]:
+    """The incident's findings in time order."""
+    c = _FINDING.c
+    q = (
+        select(c.id, c.kind, c.tags, c.author, _raw(c.at, "at"), c.text, c.step_id)
+        .where(c.incident_id == incident_id)
+        .order_by(c.at, c.id)
+    )
+    return [FindingRow._make(r) for r in session.execute(q)]
+
+
+#: Lengths of SQLite's stored timestamps: ``YYYY-MM-DD HH:MM:SS`` with or without ``.ffffff``.
+_STORED_LENGTHS = (19, 26)
+
+
+def time_formatter(zone_info: tzinfo) -> Callable[[object], str]:
+    """Format a timestamp as :func:`runbook.report.timefmt.fmt` does, from either a ``datetime``
+    or a driver's stored text (naive UTC, as ``runbook.record.models.UtcDateTime`` writes it)."""
+    utc = zone_info is UTC
+
+    def t(value: object) -> str:
+        if isinstance(value, str):
+            if utc and len(value) in _STORED_LENGTHS and value[10] == " ":
+                return value[:19]  # already "%Y-%m-%d %H:%M:%S" in UTC: what fmt would print
+            value = datetime.fromisoformat(value)
+        if value is None or isinstance(value, datetime):
+            return fmt(value, zone_info)
+        raise TypeError(f"not a timestamp: {value!r}")
+
+    return t
