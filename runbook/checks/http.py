@@ -19,12 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json as jsonlib
 import ssl
 import time
-import zlib
-from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpcore
@@ -33,6 +30,16 @@ import httpx
 from runbook import __version__
 from runbook.checks.base import CheckContext, MeasureError
 from runbook.checks.http_errors import MAX_REDIRECTS, describe_http_error
+from runbook.checks.http_lean import Handoff, lean_fetch, simple_headers, simple_target
+from runbook.checks.http_reply import (
+    BODY_EXCERPT,
+    Decoder,
+    HttpReply,
+    format_headers,
+    record_response,
+    size_text,
+    ssl_context,
+)
 from runbook.checks.redact import redact_url
 
 __all__ = ["HttpReply", "MeasureError", "describe_http_error", "fetch", "stream_lines"]
@@ -40,73 +47,9 @@ __all__ = ["HttpReply", "MeasureError", "describe_http_error", "fetch", "stream_
 #: Seconds kept back from the check's deadline so that a request times out (with a precise
 #: reason) just before the runner's hard deadline fires (with a generic one).
 DEADLINE_MARGIN_S = 0.015
-#: How much of a body goes into evidence.
-BODY_EXCERPT = 600
 USER_AGENT = f"runbook-check/{__version__}"
 
 HeadersArg = Mapping[str, str] | Sequence[tuple[str, str]] | None
-
-_ssl_contexts: dict[bool, ssl.SSLContext] = {}
-
-
-def _ssl_context(verify: bool) -> ssl.SSLContext:
-    # Building a verifying context loads the CA bundle (~20 ms): once per process, not per request.
-    if verify not in _ssl_contexts:
-        _ssl_contexts[verify] = httpx.create_ssl_context(verify=verify)
-    return _ssl_contexts[verify]
-
-
-@dataclass(frozen=True)
-class HttpReply:
-    """One response as read: status, raw headers, a size-capped body."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    """Response headers in wire order with the names as the server spelled them."""
-    body: bytes
-    truncated: bool
-    """True when the body was cut at the size cap (only with ``truncate=True``)."""
-    elapsed_s: float
-    """From sending the request to the last byte read."""
-    url: str
-    """The final URL (after redirects, when followed), credentials redacted."""
-
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        """The body parsed as JSON; MeasureError (with an excerpt) when it is not JSON."""
-        if self.truncated:
-            raise MeasureError(
-                f"response from {self.url} exceeded the {_size(len(self.body))} cap; cannot parse a truncated JSON body"
-            )
-        try:
-            return jsonlib.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            excerpt = self.text()[:120].replace("\n", " ")
-            raise MeasureError(
-                f"response from {self.url} (HTTP {self.status}) is not JSON ({exc}): {excerpt!r}"
-            ) from None
-
-    def header(self, name: str) -> str | None:
-        """First value of a header, matched case-insensitively (None when absent)."""
-        lname = name.lower()
-        for key, value in self.headers:
-            if key.lower() == lname:
-                return value
-        return None
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 400
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
-        return f"{n // (1024 * 1024)} MiB"
-    if n >= 1024 and n % 1024 == 0:
-        return f"{n // 1024} KiB"
-    return f"{n} bytes"
 
 
 def _budget(ctx: CheckContext, timeout_s: float | None, url: str) -> float:
@@ -133,38 +76,24 @@ def _header_list(headers: HeadersArg) -> list[tuple[str, str]]:
     return items
 
 
-def _client(verify: bool) -> httpx.AsyncClient:
+def _client(verify: bool, max_redirects: int = MAX_REDIRECTS) -> httpx.AsyncClient:
     """A fresh client per request, closed with it. A client shared across requests would save
     ~1 ms of CPU each, but its pool assigns requests in O(connections) (quadratic for a
     200-endpoint sweep) and keeps half-open sockets alive after a cancelled request."""
     return httpx.AsyncClient(
-        verify=_ssl_context(verify),
+        verify=ssl_context(verify),
         trust_env=False,  # a proxy from the environment must not sit between us and the endpoint
         limits=httpx.Limits(max_keepalive_connections=0),
-        max_redirects=MAX_REDIRECTS,
+        max_redirects=max_redirects,
     )
-
-
-def _format_headers(pairs: Iterable[tuple[str, str]]) -> str:
-    return "\n".join(f"{k}: {v}" for k, v in pairs)
 
 
 def _record_request(ctx: CheckContext, request: httpx.Request, body: bytes | None) -> None:
     raw = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
-    text = f"{request.method} {redact_url(str(request.url))}\n{_format_headers(raw)}"
+    text = f"{request.method} {redact_url(str(request.url))}\n{format_headers(raw)}"
     if body:
         text += "\n\n" + body[:BODY_EXCERPT].decode("utf-8", errors="replace")
     ctx.record("request", text)
-
-
-def _record_response(ctx: CheckContext, reply: HttpReply) -> None:
-    size = f"{len(reply.body)} bytes" + (", truncated at the cap" if reply.truncated else "")
-    excerpt = reply.body[:BODY_EXCERPT].decode("utf-8", errors="replace")
-    ctx.record(
-        "response",
-        f"HTTP {reply.status} from {reply.url} in {reply.elapsed_s * 1000:.1f} ms ({size})\n"
-        f"{_format_headers(reply.headers)}\n\n{excerpt}",
-    )
 
 
 class _Phase:
@@ -197,29 +126,6 @@ class _Phase:
         self._streams.clear()
 
 
-class _Decoder:
-    """Content-Encoding decoding with a bound on the output, so a zip bomb stays small."""
-
-    def __init__(self, encoding: str) -> None:
-        enc = encoding.strip().lower()
-        if enc in ("", "identity"):
-            self._z = None
-        elif enc in ("gzip", "x-gzip"):
-            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif enc == "deflate":
-            self._z = zlib.decompressobj()
-        else:
-            raise MeasureError(f"response uses unsupported Content-Encoding {encoding!r}")
-
-    def decode(self, chunk: bytes, limit: int) -> bytes:
-        if self._z is None:
-            return chunk
-        try:
-            return self._z.decompress(self._z.unconsumed_tail + chunk, max(1, limit))
-        except zlib.error as exc:
-            raise MeasureError(f"response body is not valid compressed data: {exc}") from None
-
-
 async def fetch(
     ctx: CheckContext,
     method: str,
@@ -245,15 +151,42 @@ async def fetch(
     """
     cap = ctx.max_bytes if max_bytes is None else max_bytes
     budget = _budget(ctx, timeout_s, url)
+    header_list = _header_list(headers)
+    redirects_left = MAX_REDIRECTS
+    record_request = evidence
+    if json is None and content is None and not params and method in ("GET", "HEAD"):
+        # the common request (a probe, a /metrics page, a JSON status): the lean transport
+        target = simple_target(url)
+        if target is not None and simple_headers(header_list):
+            got = await lean_fetch(
+                ctx,
+                method,
+                target,
+                header_list,
+                cap=cap,
+                budget=budget,
+                truncate=truncate,
+                follow_redirects=follow_redirects,
+                verify=verify,
+                evidence=evidence,
+            )
+            if not isinstance(got, Handoff):
+                if evidence:
+                    record_response(ctx, got)
+                return got
+            # a redirect to a URL only httpx sends: it follows on from there, with the hops left
+            method, url, header_list, redirects_left = got.method, got.url, got.headers, got.redirects_left
+            budget = _budget(ctx, timeout_s, url)
+            record_request = False  # the first request is in the evidence already
     shown = redact_url(url)
     phase = _Phase()
     body = bytearray()
     try:
-        async with asyncio.timeout(budget), _client(verify) as client:
+        async with asyncio.timeout(budget), _client(verify, redirects_left) as client:
             request = client.build_request(
                 method,
                 url,
-                headers=_header_list(headers),
+                headers=header_list,
                 json=json,
                 content=content,
                 params=params,
@@ -261,7 +194,7 @@ async def fetch(
                 extensions={"trace": phase.trace},
             )
             shown = redact_url(str(request.url))
-            if evidence:
+            if record_request:
                 _record_request(ctx, request, request.content if request.content else None)
             t0 = time.monotonic()  # latency excludes building the client (the first one loads CA certs)
             response = await client.send(request, stream=True, follow_redirects=follow_redirects)
@@ -270,15 +203,15 @@ async def fetch(
                 shown = redact_url(str(response.url))
                 length = response.headers.get("content-length", "")
                 if not truncate and length.isdigit() and int(length) > cap:
-                    raise MeasureError(f"response from {shown} is {length} bytes, larger than the {_size(cap)} cap")
-                decoder = _Decoder(response.headers.get("content-encoding", ""))
+                    raise MeasureError(f"response from {shown} is {length} bytes, larger than the {size_text(cap)} cap")
+                decoder = Decoder(response.headers.get("content-encoding", ""))
                 truncated = False
                 async for chunk in response.aiter_raw():
                     body += decoder.decode(chunk, cap + 1 - len(body))
                     phase.text = f"HTTP {response.status_code} headers received, body stalled after {len(body)} bytes"
                     if len(body) > cap:
                         if not truncate:
-                            raise MeasureError(f"response from {shown} larger than the {_size(cap)} cap")
+                            raise MeasureError(f"response from {shown} larger than the {size_text(cap)} cap")
                         del body[cap:]
                         truncated = True
                         break
@@ -305,7 +238,7 @@ async def fetch(
         url=shown,
     )
     if evidence:
-        _record_response(ctx, reply)
+        record_response(ctx, reply)
     return reply
 
 
@@ -359,7 +292,7 @@ async def stream_lines(
             async with asyncio.timeout_at(end):
                 response = await client.send(request, stream=True)
             try:
-                head = _format_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
+                head = format_headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
                 if not 200 <= response.status_code < 300:
                     async with asyncio.timeout_at(end):
                         excerpt = (await _read_some(response, BODY_EXCERPT)).decode("utf-8", "replace")
@@ -375,14 +308,14 @@ async def stream_lines(
                         break
                     total += len(chunk)
                     if total > total_cap:
-                        raise MeasureError(f"stream {shown} sent more than the {_size(total_cap)} cap")
+                        raise MeasureError(f"stream {shown} sent more than the {size_text(total_cap)} cap")
                     buf += chunk
                     while (nl := buf.find(b"\n")) >= 0:
                         line = bytes(buf[:nl]).rstrip(b"\r")
                         del buf[: nl + 1]
                         yield line.decode("utf-8", errors="replace")
                     if len(buf) > max_line_bytes:
-                        raise MeasureError(f"stream {shown} sent a line longer than {_size(max_line_bytes)}")
+                        raise MeasureError(f"stream {shown} sent a line longer than {size_text(max_line_bytes)}")
                     phase.text = f"stream open, {total} bytes received, then silence"
                 if buf:
                     yield bytes(buf).rstrip(b"\r").decode("utf-8", errors="replace")
