@@ -16,7 +16,7 @@ from pathlib import Path
 
 from runbook.report.context import PostmortemContext
 from runbook.report.from_record import build_context
-from runbook.report.render import TemplateError, render_markdown
+from runbook.report.render import DEFAULT_TEMPLATE, TemplateError, render_markdown
 
 FORMATS = ("md", "html")
 
@@ -25,14 +25,26 @@ def render_postmortem(
     ctx: PostmortemContext, *, fmt: str = "md", template: str | Path | None = None, templates_dir: Path | None = None
 ) -> str:
     """The document for ``ctx`` as Markdown (``md``) or a standalone HTML page (``html``)."""
+    if fmt == "html" and template is None and not _team_markdown(templates_dir):
+        # The shipped template has an HTML twin: the page is rendered from the context directly
+        # (the same content; re-parsing a large Markdown document took seconds).
+        from runbook.report.html_render import render_html
+
+        return render_html(ctx)
     text = render_markdown(ctx, template=template, templates_dir=templates_dir)
     if fmt == "html":
+        # A team's Markdown template: its words, made into a page by markdown-it.
         from runbook.report.html import to_html
 
         return to_html(text, title=f"Postmortem {ctx.header.ref}: {ctx.header.title}")
     if fmt != "md":
         raise TemplateError(f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
     return text
+
+
+def _team_markdown(templates_dir: Path | None) -> bool:
+    """Whether the team's templates directory overrides the shipped Markdown template."""
+    return bool(templates_dir and (templates_dir / DEFAULT_TEMPLATE).is_file())
 
 
 __all__ = [
