@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from runbook.checks.redact import redact_text
 from runbook.errors import RunbookError
 
 #: Evidence excerpts are cut to this many characters each, and a result keeps at most
@@ -213,8 +214,6 @@ class CheckContext:
         ``deciding=True`` marks the excerpt the verdict rests on; those are never the ones
         dropped, so a long check still shows what decided it.
         """
-        from runbook.checks.redact import redact_text
-
         excerpt = redact_text(text, self.secrets)
         if len(excerpt) > MAX_EXCERPT_CHARS:
             excerpt = excerpt[: MAX_EXCERPT_CHARS - 15] + " ...[truncated]"

@@ -74,23 +74,17 @@ async def run_check(
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
     key = key or check_type
-    secrets = secret_values(params)
     try:
         cls = get_check(check_type)
-        secrets = secret_values(params, cls.secret_params)
+    except CheckError as exc:
+        return _not_run(check_type, params, started_at, t0, secret_values(params), exc)
+    secrets = secret_values(params, cls.secret_params)
+    try:
         parsed = parse_params(check_type, params)
         if timeout_s is not None and not timeout_s > 0:
             raise CheckError(f"timeout must be a positive number of seconds, not {timeout_s!r}")
     except CheckError as exc:
-        return _result(
-            check_type,
-            params,
-            started_at,
-            t0,
-            [],
-            secrets,
-            Outcome(Verdict.UNKNOWN, f"not run: {exc.message}", error=exc.message),
-        )
+        return _not_run(check_type, params, started_at, t0, secrets, exc)
     timeout = float(timeout_s if timeout_s is not None else cls.default_timeout_s)
     # The deadline counts from here: loading the catalog on first use is not the check's time.
     t0 = time.monotonic()
@@ -191,6 +185,18 @@ def _last_seen(evidence: list[Evidence]) -> str:
         return ""
     last = evidence[-1]
     return f"{last.label} {last.text.splitlines()[0][:160]}" if last.text else last.label
+
+
+def _not_run(
+    check_type: str,
+    params: Mapping[str, Any],
+    started_at: datetime,
+    t0: float,
+    secrets: tuple[str, ...],
+    exc: CheckError,
+) -> CheckResult:
+    outcome = Outcome(Verdict.UNKNOWN, f"not run: {exc.message}", error=exc.message)
+    return _result(check_type, params, started_at, t0, [], secrets, outcome)
 
 
 def _result(
