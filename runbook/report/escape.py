@@ -115,8 +115,7 @@ def md_inline_many(texts: Iterable[object]) -> list[str]:
     """:func:`md_inline` of each of ``texts`` (as plain ``str``, for assembling table rows),
     escaped in bulk: what a 10,000-row table needs.
 
-    Each distinct plain string is escaped once (authors and kinds repeat). The strings are
-    joined by newlines into one text whose lines are the cells: when no cell needs folding (no
+    The plain strings are joined by newlines into one text whose lines are the cells: when no cell needs folding (no
     newline, tab, control character, double or edge space; one regex scan tells), the character
     escapes run once over that text (C-speed ``str.replace``; the underscore rule sees a newline
     as the non-word neighbour a cell's start or end is) and one multi-line regex escapes the
@@ -125,9 +124,11 @@ def md_inline_many(texts: Iterable[object]) -> list[str]:
     takes :func:`md_inline` itself. Tests compare the two on hostile text.
     """
     items = list(texts)
-    unique = list(dict.fromkeys(t for t in items if type(t) is str))
-    escaped = dict(zip(unique, _escape_cells(unique), strict=True))
-    return [escaped[t] if type(t) is str else md_inline(t) for t in items]
+    plain = [t for t in items if type(t) is str]
+    if len(plain) == len(items):
+        return _escape_cells(plain)
+    escaped = iter(_escape_cells(plain))
+    return [next(escaped) if type(t) is str else md_inline(t) for t in items]
 
 
 def _irregular(text: str) -> bool:

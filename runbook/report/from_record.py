@@ -40,7 +40,7 @@ from runbook.report.context import (
 )
 from runbook.report.kb import cause_summary, flat, rule_sections
 from runbook.report.links import KnowledgeLinks
-from runbook.report.reads import EVENT_COLUMNS, Row, time_formatter
+from runbook.report.reads import EVENT_COLUMNS, CheckRow, Row, evidence_items, time_formatter
 from runbook.report.reads import check_results as read_checks
 from runbook.report.reads import events as read_events
 from runbook.report.reads import findings as read_findings
@@ -335,16 +335,22 @@ def _action(a: ActionItem) -> ActionRow:
     )
 
 
-def _evidence(checks: Sequence[Row], t: TimeFmt) -> tuple[tuple[EvidenceExcerpt, ...], int]:
+def _evidence(checks: Sequence[CheckRow], t: TimeFmt) -> tuple[tuple[EvidenceExcerpt, ...], int]:
     """Appendix excerpts: failing checks first; per check, the excerpts its verdict rests on
     (``deciding``) first and whole up to the bound, then a few raw ones (requests, responses)
-    shortened: a reviewer checks the verdict from the first, the second only says what was asked."""
+    shortened: a reviewer checks the verdict from the first, the second only says what was asked.
+    Once the appendix is full, a check's excerpts are only counted (not decoded)."""
     order = {"fail": 0, "warn": 1, "unknown": 2, "ok": 3}
-    ranked = sorted((c for c in checks if c.evidence), key=lambda c: (order.get(c.verdict, 4), c.started_at, c.id))
+    ranked = sorted(
+        (c for c in checks if c.evidence_count), key=lambda c: (order.get(c.verdict, 4), c.started_at, c.id)
+    )
     out: list[EvidenceExcerpt] = []
     omitted = 0
     for rec in ranked:
-        items = list(rec.evidence or ())
+        if len(out) >= MAX_EXCERPTS:
+            omitted += rec.evidence_count
+            continue
+        items = evidence_items(rec)
         deciding = [i for i in items if i.get("deciding")]
         raw = [i for i in items if not i.get("deciding")]
         for n, item in enumerate(deciding):

@@ -20,11 +20,12 @@ an index); events as plain tuples in :data:`EVENT_COLUMNS` order, unpacked in on
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, Table, select, type_coerce
+from sqlalchemy import String, Table, func, literal, select, type_coerce
 from sqlmodel import Session
 
 from runbook.record.models import CheckRecord, Event, Finding, Step
@@ -59,8 +60,18 @@ class CheckRow(NamedTuple):
     summary: str
     error: str | None
     figures: dict[str, Any]
-    evidence: list[dict[str, Any]]
+    evidence_raw: object
+    """The stored JSON text (SQLite) or the decoded list (PostgreSQL): see :func:`evidence_items`."""
+    evidence_count: int
     started_at: datetime
+
+
+def evidence_items(check: CheckRow) -> list[dict[str, Any]]:
+    """A check's evidence excerpts, decoded only when the appendix quotes them: of a thousand
+    checks the appendix shows a few, and decoding every excerpt list was a tenth of the export."""
+    raw = check.evidence_raw
+    items = json.loads(raw) if isinstance(raw, str) else raw
+    return list(items) if isinstance(items, list) else []
 
 
 class FindingRow(NamedTuple):
@@ -130,12 +141,21 @@ def steps(incident_id: int, *, session: Session) -> list[StepRow]:
 def check_results(incident_id: int, *, session: Session) -> list[CheckRow]:
     """The incident's check results in time order (the columns a postmortem cites or quotes)."""
     c = _CHECK.c
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    # SQLite counts the excerpts in SQL (the JSON stays text); PostgreSQL's driver decodes JSON anyway.
+    count = func.json_array_length(c.evidence) if sqlite else literal(None)
     q = (
-        select(c.id, c.step_id, c.check_type, c.verdict, c.summary, c.error, c.figures, c.evidence, c.started_at)
+        select(c.id, c.step_id, c.check_type, c.verdict, c.summary, c.error, c.figures)
+        .add_columns(_raw(c.evidence, "evidence"), count, c.started_at)
         .where(c.incident_id == incident_id)
         .order_by(c.started_at, c.id)
     )
-    return [CheckRow._make(r) for r in session.execute(q)]
+    out = []
+    for cid, step_id, check_type, verdict, summary, error, figures, raw, n, started in session.execute(q):
+        if n is None:
+            n = len(raw) if isinstance(raw, list) else 0
+        out.append(CheckRow(cid, step_id, check_type, verdict, summary, error, figures, raw, n, started))
+    return out
 
 
 def findings(incident_id: int, *, session: Session) -> list[FindingRow]:

@@ -68,13 +68,19 @@ def diagnosis_items(steps: Iterable[object]) -> Markdown:
     (kept in the template's comment for team templates): a step line, then its verdicts, notes,
     conclusion and choice as nested items. Every user field is escaped as the template's
     ``finalize`` and ``code`` filter did. Only :class:`DiagnosisStep` values are accepted."""
-    cache: dict[str, str] = {}
+    items = list(steps)
+    # Every plain text the list prints, escaped in one pass (as ``finalize`` does one by one).
+    texts: list[str] = []
+    for s in items:
+        if type(s) is DiagnosisStep:
+            texts += (s.entered, s.author, s.conclusion, ", ".join(s.rules), s.choice)
+            texts += (x for c in s.verdicts for x in (c.verdict, c.summary))
+            texts += (x for n in s.notes for x in (n.text, n.author))
+    plain = [x for x in texts if type(x) is str]
+    cache = dict(zip(plain, md_inline_many(plain), strict=True))
 
-    def e(text: str) -> str:  # finalize: plain text printed by ``{{ }}`` (authors and verdicts repeat)
-        out = cache.get(text)
-        if out is None:
-            out = cache[text] = md_inline(text)
-        return out
+    def e(text: str) -> str:  # finalize: plain text printed by ``{{ }}``; trusted Markdown kept
+        return cache[text] if type(text) is str else md_inline(text)
 
     codes: dict[str, str] = {}
 
@@ -85,7 +91,7 @@ def diagnosis_items(steps: Iterable[object]) -> Markdown:
         return out
 
     out: list[str] = []
-    for s in steps:
+    for s in items:
         if type(s) is not DiagnosisStep:
             raise TypeError(f"diagnosis_items takes the diagnosis steps, not {type(s).__name__}")
         node = code(f"{s.playbook_id}#{s.node_id}")
