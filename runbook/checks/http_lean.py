@@ -187,6 +187,10 @@ class _Conn:
                     )
                 if not await self.fill():
                     raise MeasureError(f"{self.where} closed the connection without a complete response")
+            if end > HEAD_LIMIT:
+                raise MeasureError(
+                    f"malformed HTTP from {self.where}: response headers longer than {size_text(HEAD_LIMIT)}"
+                )
             raw, rest = self.buf[:end], self.buf[end:]
             # the blank line that ends the head: CRLF, or a bare LF from a sloppy server
             self.buf = rest[2:] if rest.startswith(b"\r\n") else rest[1:]
