@@ -19,11 +19,11 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 #: Bumped whenever a table changes shape; ``runbook.record.schema`` migrates older databases.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def utcnow() -> datetime:
@@ -146,6 +146,8 @@ def incident_ref(incident_id: int) -> str:
 
 class Incident(SQLModel, table=True):
     __tablename__ = "incident"
+    # The home screen's newest-first page reads this index backwards and stops at its limit.
+    __table_args__ = (Index("ix_incident_started_id", "started_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(default_factory=new_uid, unique=True, index=True, max_length=36)
@@ -183,7 +185,11 @@ class Step(SQLModel, table=True):
     """One visit of a playbook node; ``seq`` orders the path within the incident."""
 
     __tablename__ = "step"
-    __table_args__ = (UniqueConstraint("incident_id", "seq", name="uq_step_incident_seq"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "seq", name="uq_step_incident_seq"),
+        # Similar incidents: who walked this node, newest first, without reading other nodes' steps.
+        Index("ix_step_node_incident", "playbook_id", "node_id", "incident_id", "undone"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(default_factory=new_uid, unique=True, index=True, max_length=36)
@@ -296,6 +302,19 @@ class Conclusion(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+class ConclusionRule(SQLModel, table=True):
+    """One rule a conclusion named: ``Conclusion.rule_ids`` as rows, so "which incidents
+    concluded R1" is an index range (a JSON list cannot be indexed on both backends)."""
+
+    __tablename__ = "conclusion_rule"
+    __table_args__ = (Index("ix_conclusion_rule_rule_incident", "rule_id", "incident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conclusion_id: int = Field(foreign_key="conclusion.id", index=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    rule_id: str
+
+
 class AlertWalkState(StrEnum):
     """Where the autopilot walk of an alert's incident is; one receiver claims it."""
 
@@ -315,6 +334,7 @@ class AlertGroup(SQLModel, table=True):
     """
 
     __tablename__ = "alert_group"
+    __table_args__ = (Index("ix_alert_group_walk", "walk_state", "opened_at", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     group_key: str = Field(sa_column=Column(Text(), nullable=False, unique=True))

@@ -13,10 +13,14 @@ History:
 - v3: ``alert_group`` (Alertmanager group key -> incident, UNIQUE on the key; the walk's claim).
 - v4: the rest of the postmortem's narrative on incidents: ``went_well``, ``went_wrong``, ``lucky``,
   ``lessons``.
+- v5: flat as the record grows: ``conclusion_rule`` (each rule a conclusion named, as rows, indexed
+  by rule then incident) and indexes for newest-first pages (``incident(started_at, id)``), for
+  who walked a node (``step(playbook_id, node_id, incident_id)``) and for pending alert walks.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 
@@ -146,4 +150,25 @@ def _v3_to_v4(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE incident ADD COLUMN \"{name}\" TEXT NOT NULL DEFAULT ''")
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+def _v4_to_v5(conn: Connection) -> None:
+    tables = SQLModel.metadata.tables
+    # New indexes on existing tables (create_all only makes missing tables), then the new table,
+    # filled from the conclusions already recorded.
+    for table in ("incident", "step", "alert_group"):
+        for index in tables[table].indexes:
+            index.create(conn, checkfirst=True)
+    SQLModel.metadata.create_all(conn, tables=[tables["conclusion_rule"]])
+    conn.exec_driver_sql("DELETE FROM conclusion_rule")  # an interrupted fill is redone whole
+    rows = conn.execute(text("SELECT id, incident_id, rule_ids FROM conclusion")).all()
+    params = []
+    for cid, iid, rules in rows:
+        if isinstance(rules, str):  # SQLite hands JSON back as text here (no ORM type on a raw select)
+            rules = json.loads(rules)
+        params += [{"c": cid, "i": iid, "r": str(r)} for r in dict.fromkeys(rules or ())]
+    if params:
+        conn.execute(
+            text("INSERT INTO conclusion_rule (conclusion_id, incident_id, rule_id) VALUES (:c, :i, :r)"), params
+        )
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}

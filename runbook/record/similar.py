@@ -19,15 +19,14 @@ The knowledge base is passed in as its incident records (anything with ``id``, `
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlalchemy import Row, text
+from sqlmodel import Session
 
-from runbook.record.models import Conclusion, Incident, Step, incident_ref
+from runbook.record.models import incident_ref
 from runbook.rule_ids import rule_sort_key
 
 
@@ -77,6 +76,11 @@ class KnownIncident(Protocol):
     def playbook(self) -> str: ...
 
 
+#: Per shared rule and per shared node, how many of the newest other incidents are compared
+#: (``window``): past a few hundred incidents the lookup costs the same however big the record.
+WINDOW = 30
+
+
 def similar_incidents(
     *,
     session: Session,
@@ -86,35 +90,42 @@ def similar_incidents(
     exclude: int | None = None,
     drill: bool = False,
     limit: int | None = None,
+    window: int | None = WINDOW,
 ) -> list[SimilarIncident]:
     """Incidents sharing ``rules`` or ``nodes`` (``(playbook_id, node_id)`` pairs).
 
     ``exclude``: the asking incident's own id. ``drill``: whether the asking incident is a
     drill (only incidents of the same kind are listed). ``limit``: keep the first few.
+    ``window`` (None = every incident): compare only the newest ``window`` incidents that
+    concluded each rule and the newest ``window`` that walked each node (index ranges read
+    newest first). Ranking is unchanged within them; the price is that an older incident
+    sharing more can be left out once more than ``window`` newer ones share one of its rules
+    or nodes.
     """
     wanted = set(rules)
     path = set(nodes)
     out = _knowledge_links(wanted, path, knowledge)
-    shared_rules = _shared_rules(wanted, session=session, exclude=exclude) if wanted else {}
-    shared_nodes = _shared_nodes(path, session=session, exclude=exclude) if path else {}
-    candidates = set(shared_rules) | set(shared_nodes)
-    if candidates:
-        rows = session.execute(
-            select(Incident.id, Incident.title, Incident.started_at, Incident.is_drill).where(
-                col(Incident.id).in_(candidates)
-            )
-        )
-        others = {iid: (title, started, bool(is_drill)) for iid, title, started, is_drill in rows}
+    shared_rules: dict[int, set[str]] = {}
+    shared_nodes: dict[int, int] = {}
+    seen: dict[int, tuple[str, Any]] = {}
+    for iid, rule, title, started in _shared(
+        wanted, path, session=session, exclude=exclude, drill=drill, window=window
+    ):
+        seen[iid] = (title, started)
+        if rule is not None:
+            shared_rules.setdefault(iid, set()).add(rule)
+        else:
+            shared_nodes[iid] = shared_nodes.get(iid, 0) + 1
+    session.commit()  # end the read transaction
 
-        def rank(iid: int) -> tuple[int, int, float, int]:
-            started: datetime | None = others[iid][1]
-            return (-len(shared_rules.get(iid, ())), -shared_nodes.get(iid, 0), -_stamp(started), -iid)
+    def rank(iid: int) -> tuple[int, int, Any, int]:  # higher is better; one backend's type per call
+        return (len(shared_rules.get(iid, ())), shared_nodes.get(iid, 0), seen[iid][1], iid)
 
-        for iid in sorted((i for i in candidates if i in others and others[i][2] == drill), key=rank):
-            title = others[iid][0]
-            hit = tuple(sorted(shared_rules.get(iid, ()), key=rule_sort_key))
-            reason = f"same rules: {', '.join(hit)}" if hit else f"walked {_nodes(shared_nodes[iid])}"
-            out.append(SimilarIncident("record", incident_ref(iid), title, reason, hit, iid, drill))
+    ranked = sorted(seen, key=rank, reverse=True)
+    for iid in ranked[: None if limit is None else max(0, limit - len(out))]:
+        hit = tuple(sorted(shared_rules.get(iid, ()), key=rule_sort_key))
+        reason = f"same rules: {', '.join(hit)}" if hit else f"walked {_nodes(shared_nodes[iid])}"
+        out.append(SimilarIncident("record", incident_ref(iid), seen[iid][0], reason, hit, iid, drill))
     return out[:limit] if limit is not None else out
 
 
@@ -136,41 +147,47 @@ def _knowledge_links(
     return out
 
 
-def _shared_rules(rules: set[str], *, session: Session, exclude: int | None) -> dict[int, set[str]]:
-    """Per other incident, the wanted rules its conclusions named (undone steps' do not count)."""
-    q = (
-        select(Conclusion.incident_id, Conclusion.rule_ids)
-        .outerjoin(Step, col(Conclusion.step_id) == col(Step.id))
-        .where(or_(col(Step.id).is_(None), col(Step.undone).is_(False)))
-    )
-    if exclude is not None:
-        q = q.where(Conclusion.incident_id != exclude)
-    out: dict[int, set[str]] = {}
-    for other_id, other_rules in session.execute(q):
-        common = rules & set(other_rules or ())
-        if common:
-            out.setdefault(other_id, set()).update(common)
-    return out
+def _shared(
+    rules: set[str],
+    nodes: set[tuple[str, str]],
+    *,
+    session: Session,
+    exclude: int | None,
+    drill: bool,
+    window: int | None,
+) -> Sequence[Row[Any]]:
+    """(incident, rule or None, title, started) rows: one per wanted rule another incident
+    concluded (steps not undone), one (rule None) per wanted node its walk passed through.
 
-
-def _shared_nodes(nodes: set[tuple[str, str]], *, session: Session, exclude: int | None) -> dict[int, int]:
-    """Per other incident, how many of ``nodes`` its walk passed through (steps not undone)."""
-    q = select(Step.incident_id, Step.playbook_id, Step.node_id).where(
-        col(Step.undone).is_(False), col(Step.playbook_id).in_({playbook for playbook, _ in nodes})
-    )
-    if exclude is not None:
-        q = q.where(Step.incident_id != exclude)
-    seen: dict[int, set[tuple[str, str]]] = {}
-    for other_id, playbook, node in session.execute(q):
-        if (playbook, node) in nodes:
-            seen.setdefault(other_id, set()).add((playbook, node))
-    return {iid: len(hit) for iid, hit in seen.items()}
+    One statement, a part per rule and per node, each part an index range read newest first
+    (``conclusion_rule(rule_id, incident_id)``, ``step(playbook_id, node_id, incident_id,
+    undone)``) and cut at ``window``.
+    """
+    params: dict[str, Any] = {"ex": exclude if exclude is not None else -1, "drill": drill, "w": window, "f": False}
+    parts = []
+    for n, rule in enumerate(sorted(rules)):
+        params[f"r{n}"] = rule
+        parts.append(
+            "SELECT cr.incident_id AS incident_id, cr.rule_id AS rule_id, i.title AS title, i.started_at AS started "
+            "FROM conclusion_rule cr JOIN conclusion c ON c.id = cr.conclusion_id "
+            "LEFT JOIN step s ON s.id = c.step_id JOIN incident i ON i.id = cr.incident_id "
+            f"WHERE cr.rule_id = :r{n} AND cr.incident_id <> :ex AND i.is_drill = :drill "
+            "AND (s.id IS NULL OR s.undone = :f)"
+        )
+    for n, (playbook, node) in enumerate(sorted(nodes)):
+        params[f"p{n}"], params[f"n{n}"] = playbook, node
+        parts.append(
+            "SELECT DISTINCT s.incident_id AS incident_id, NULL AS rule_id, i.title AS title, i.started_at AS started "
+            f"FROM step s JOIN incident i ON i.id = s.incident_id WHERE s.playbook_id = :p{n} AND s.node_id = :n{n} "
+            "AND s.undone = :f AND s.incident_id <> :ex AND i.is_drill = :drill"
+        )
+    if not parts:
+        return []
+    cut = " ORDER BY incident_id DESC LIMIT :w" if window is not None else ""
+    sql = " UNION ALL ".join(f"SELECT * FROM ({p}{cut}) AS part{n}" for n, p in enumerate(parts))
+    return session.execute(text(sql), params).all()
 
 
 def _nodes(count: int) -> str:
     """``the same node`` for one, ``2 of the same playbook nodes`` for more."""
     return "the same node" if count == 1 else f"{count} of the same playbook nodes"
-
-
-def _stamp(value: datetime | None) -> float:
-    return value.timestamp() if value is not None else 0.0

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from runbook.checks.base import CheckResult, Evidence, Verdict
-from runbook.record.models import CheckRecord, Conclusion, Event, EventKind, Step, utcnow
+from runbook.record.models import CheckRecord, Conclusion, ConclusionRule, Event, EventKind, Step, utcnow
 from runbook.record.search_index import upsert_doc
 from runbook.record.writes import new_event, require_incident, write_once
 
@@ -295,6 +295,11 @@ def add_conclusion(
             at=ev.at,
         )
         session.add(c)
+        session.flush()
+        assert c.id is not None  # flushed
+        session.add_all(
+            ConclusionRule(conclusion_id=c.id, incident_id=incident_id, rule_id=r) for r in dict.fromkeys(rules)
+        )
         session.flush()
         return c
 

@@ -270,17 +270,34 @@ class Services:
             refresh_search_index(session, self.content)
             return search(query, session=session, include_drills=include_drills, kinds=kinds, limit=limit)
 
-    def similar_incidents(self, node_ref: str, *, exclude: int | None = None) -> list[SimilarIncident]:
-        """What happened the last times someone stood at ``node_ref``: the walk engine's lookup,
-        on a session of its own (safe from a worker thread)."""
-        from runbook.walk.engine import WalkEngine
+    def similar_incidents(
+        self, node_ref: str, *, exclude: int | None = None, limit: int | None = 10
+    ) -> list[SimilarIncident]:
+        """What happened the last times someone stood at ``node_ref`` (the first ``limit``): the
+        walk engine's lookup, on a session of its own (safe from a worker thread)."""
+        from runbook.record import repo
+        from runbook.record.similar import similar_incidents
 
         content = self.content
         with self.session() as session:
-            engine = WalkEngine(content.library, session, knowledge=content.knowledge, author=self.settings.author)
+            # What ``WalkEngine.similar`` asks, without rebuilding the asking incident's walk
+            # (only its playbook, for a bare node id, and whether it is a drill are needed).
+            drill = False
             if exclude is not None:
-                engine.resume(exclude)
-            return engine.similar(node_ref)
+                drill = repo.get_incident(exclude, session=session).is_drill
+                if "#" not in node_ref and (step := repo.current_step(exclude, session=session)) is not None:
+                    node_ref = f"{step.playbook_id}#{node_ref}"
+            node = content.library.node(node_ref)
+            kb = content.knowledge
+            return similar_incidents(
+                session=session,
+                rules=node.conclusion.rules if node.conclusion else (),
+                nodes=[(node.playbook, node.id)],
+                knowledge=kb.incidents.values() if kb is not None else (),
+                exclude=exclude,
+                drill=drill,
+                limit=limit,
+            )
 
 
 def build_services(

@@ -114,9 +114,9 @@ def test_v3_record_gains_the_narrative_columns(tmp_path: Path) -> None:
             "('u1', 'old', 'P2', 'open', '', '2026-03-14 02:00:00', '{}', 0, 'a', 'draft', "
             "'s', '', '', '')"
         )
-    assert init_db(engine) == SCHEMA_VERSION == 4
+    assert init_db(engine) == SCHEMA_VERSION  # v3 -> v4 -> current
     with engine.connect() as conn:
-        assert read_version(conn) == 4
+        assert read_version(conn) == SCHEMA_VERSION
         assert {"went_well", "went_wrong", "lucky", "lessons"} <= {
             c["name"] for c in inspect(conn).get_columns("incident")
         }

@@ -14,6 +14,7 @@ from runbook.record.db import init_db, make_engine, open_session
 from runbook.record.models import SCHEMA_VERSION
 from runbook.record.schema import read_version
 from runbook.record.search import search
+from runbook.record.similar import similar_incidents
 
 DATA = Path(__file__).parent / "data"
 
@@ -76,10 +77,65 @@ def test_v1_record_is_upgraded_and_keeps_everything(db_url: str) -> None:
     engine.dispose()
 
 
+#: What v5 added to v4 (``runbook.record.schema``): one table and four indexes.
+V5_INDEXES = ("ix_incident_started_id", "ix_step_node_incident", "ix_alert_group_walk")
+
+
+def _as_v4(engine) -> None:
+    """Turn a v5 record into the v4 one the previous release wrote: v5's table and indexes gone."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE conclusion_rule")
+        for name in V5_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+        conn.execute(text("UPDATE schema_version SET version = 4 WHERE id = 1"))
+
+
+def test_v4_record_is_upgraded_in_place_and_keeps_its_rows(db_url: str) -> None:
+    engine = make_engine(db_url)
+    init_db(engine)
+    with open_session(engine) as s:
+        old = repo.create_incident(session=s, title="Lease lost under load")
+        step = repo.add_step(old.id, "p0-1-discovery", "lease-race", session=s)
+        repo.add_conclusion(old.id, rule_ids=["R1", "R2", "R1"], step_id=step.id, title="race", session=s)
+        repo.add_finding(old.id, "keepalive goroutines leaked", session=s)
+        undone = repo.create_incident(session=s, title="Taken back")
+        taken = repo.add_step(undone.id, "p0-1-discovery", "lease-race", session=s)
+        repo.add_conclusion(undone.id, rule_ids=["R1"], step_id=taken.id, session=s)
+        repo.mark_step_undone(taken.id, session=s)
+        asker = repo.create_incident(session=s, title="Now")
+    _as_v4(engine)
+    with engine.connect() as conn:
+        assert read_version(conn) == 4
+        assert not inspect(conn).has_table("conclusion_rule")
+    assert init_db(engine) == SCHEMA_VERSION == 5
+    with engine.connect() as conn:
+        assert read_version(conn) == 5
+        names = {i["name"] for t in ("incident", "step", "alert_group") for i in inspect(conn).get_indexes(t)}
+        assert set(V5_INDEXES) <= names
+        rows = conn.execute(text("SELECT incident_id, rule_id FROM conclusion_rule ORDER BY incident_id, rule_id"))
+        assert [tuple(r) for r in rows] == [(old.id, "R1"), (old.id, "R2"), (undone.id, "R1")]
+    with open_session(engine) as s:
+        assert [i.title for i in repo.list_incidents(session=s)] == ["Now", "Taken back", "Lease lost under load"]
+        assert [e.kind for e in repo.timeline(old.id, session=s)] == [
+            "opened",
+            "node_entered",
+            "conclusion_reached",
+            "finding",
+        ]
+        assert [h.ref for h in search("keepalive goroutines", session=s)] == [
+            str(repo.findings(old.id, session=s)[0].id)
+        ]
+        # the migrated rows answer the lookup that reads them (the undone conclusion does not count)
+        [similar] = similar_incidents(session=s, rules=["R1"], exclude=asker.id)
+        assert (similar.ref, similar.reason) == (old.ref, "same rules: R1")
+    assert init_db(engine) == SCHEMA_VERSION  # idempotent
+    engine.dispose()
+
+
 def test_newer_schema_is_refused_with_a_clear_message(engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE schema_version SET version = 99 WHERE id = 1"))
-    with pytest.raises(StorageError, match=r"schema version 99, newer than this runbook understands \(4\)"):
+    with pytest.raises(StorageError, match=r"schema version 99, newer than this runbook understands \(5\)"):
         init_db(engine)
 
 
