@@ -18,7 +18,7 @@ async def test_replay_drill_walked_by_keys_scores_full(make, settings):
     app = make()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, DrillsScreen) and hasattr(app.screen, "content"))
+        await wait_for(pilot, lambda: isinstance(app.screen, DrillsScreen) and app.screen.content is not None)
         drills = app.screen
         ids = sorted(drills.content.scenarios)
         drills.query_one("#drill-list").highlighted = ids.index(SCENARIO)

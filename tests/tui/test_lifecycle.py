@@ -383,3 +383,36 @@ async def test_proposals_of_a_conclusion_naming_two_rules_carry_both_not_the_fir
     items = app.services.action_items(iid)
     assert [(a.type, a.rule) for a in items] == [("mitigate", "R6, R7"), ("prevent", "R6, R7")]
     assert "| prevent | service owner | not set | open | R6, R7 |" in app.services.postmortem(iid, fmt="md")
+
+
+async def test_a_variable_typed_wrong_is_corrected_from_the_walk_and_the_check_runs_again(
+    make, settings, health_service
+):
+    """Two URLs pasted into one field at the start: the check cannot measure. ``v`` shows the
+    playbook's variables with the incident's values; the corrected one is saved and the checks
+    run again against the real service (a dead end before: no way to change a variable)."""
+    from runbook.tui.screens.variables import VariablesScreen
+    from runbook.tui.widgets.check_panel import CheckRow
+
+    wrong = f"{health_service.url}http://127.0.0.1:9/metrics"
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        iid = repo.create_incident(session=s, title="probes flap", variables={"service_url": wrong}).id
+    engine.dispose()
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_incident(iid, start_playbook="tui-demo")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe")
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, VariablesScreen))
+        box = app.screen.query_one("#need-service_url", Input)
+        assert box.value == wrong  # the value given, to correct
+        box.value = health_service.url
+        assert box.has_focus  # typing goes to the first value at once
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is walk)
+        await wait_for(pilot, lambda: read(settings, iid).variables.get("service_url") == health_service.url)
+        await wait_for(pilot, lambda: bool(walk.query(CheckRow)) and walk.engine.results, timeout=30)
+        assert walk.engine.results[-1].result.verdict.value in ("ok", "warn")  # measured, not unknown

@@ -103,7 +103,8 @@ def test_knowledge_rules(snap_compare, make, seeded, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-def test_help(snap_compare, make, seeded):
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_help(snap_compare, make, seeded, size):
     app = make()
 
     async def ready(pilot):
@@ -111,7 +112,7 @@ def test_help(snap_compare, make, seeded):
         await pilot.press("question_mark")
         await _settle(pilot)
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+    assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
 async def _no_blink(pilot) -> None:
@@ -250,6 +251,109 @@ def test_variables(snap_compare, make, seeded, size):
         await _settle(pilot)
         pilot.app.push_screen(VariablesScreen(needed))
         await _settle(pilot, lambda: isinstance(pilot.app.screen, VariablesScreen))
+        await _no_blink(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+def _fix_event_times(settings) -> None:
+    """Timeline stamps the record took from the wall clock (``opened``) pinned to fixed times."""
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from runbook.record.models import Event
+
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        for i, event in enumerate(s.exec(select(Event).order_by(Event.id))):
+            event.at = T0 + timedelta(minutes=3 * i)
+            s.add(event)
+        s.commit()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_timeline(snap_compare, make, seeded, size, monkeypatch):
+    from runbook.record.repo import add_finding
+    from runbook.tui.screens.timeline import TimelineScreen
+
+    monkeypatch.setenv("RUNBOOK_AUTHOR", "alice")  # rows written without an author: not this machine's login
+    _seed_life(seeded)
+    engine = connect(seeded.db_url)
+    with open_session(engine) as s:
+        add_finding(
+            1,
+            "the p99 of the checkout probe doubled right after the 02:05 deploy of orders-api in zone b",
+            session=s,
+            author="bob",
+        )
+    engine.dispose()
+    _fix_event_times(seeded)
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(TimelineScreen(1))
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, TimelineScreen) and len(pilot.app.screen.lines) >= 6)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_start_form(snap_compare, make, seeded, size):
+    from runbook.tui.screens.start_incident import StartIncidentScreen
+
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        await pilot.press("n")
+        await _settle(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, StartIncidentScreen)
+                and pilot.app.screen.library is not None
+                and len(pilot.app.screen.query(".var-input")) > 0
+            ),
+        )
+        await _no_blink(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_drills(snap_compare, make, seeded, size):
+    from runbook.tui.screens.drills import DrillsScreen
+
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        await pilot.press("d")
+        await _settle(
+            pilot,
+            lambda: (
+                isinstance(pilot.app.screen, DrillsScreen)
+                and "difficulty" in pilot.app.screen.query_one("#drill-briefing").source
+            ),
+        )
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_search_results(snap_compare, make, seeded, size):
+    app = make()
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(KnowledgeScreen())
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, KnowledgeScreen) and pilot.app.screen.content)
+        await pilot.press("slash")
+        pilot.app.screen.query_one("#kb-search").value = "orders vanish etcd lease"
+        await pilot.press("enter")
+        await _settle(pilot, lambda: pilot.app.screen.query_one("#search-results").has_focus)
         await _no_blink(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)

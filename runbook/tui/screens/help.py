@@ -14,7 +14,7 @@ HELP = """\
 [b]Home[/b]  [b]n[/b] new incident · [b]enter[/b] open · [b]k[/b] knowledge base · [b]d[/b] drills
 [b]Walk[/b]  [b]r[/b] run the checks · [b]c[/b] cancel them · [b]s[/b] take the suggestion
   [b]1[/b]-[b]9[/b] choose; with ten or more, both digits ([b]1[/b] [b]2[/b] = 12)
-  [b]j[/b]/[b]k[/b] or arrows, [b]enter[/b]: choose the highlighted one
+  [b]j[/b]/[b]k[/b] or arrows, [b]enter[/b]: choose the highlighted one · [b]v[/b] variables
   [b]u[/b] undo a step (notes stay) · [b]a[/b] autopilot ([b]a[/b] again stops)
   [b]o[/b]/[b]h[/b]/[b]e[/b]/[b]x[/b] note an observation / hypothesis / decision / action
   [b]t[/b] timeline · [b]p[/b] postmortem · [b]f[/b] triage again · [b]i[/b] hint (drills)

@@ -32,6 +32,11 @@ class IncidentRow:
         return f"[alert] {self.title} ({self.alert})" if self.alert else self.title
 
 
+#: The columns and the widths their contents need; the title (0) takes what they leave. Cells
+#: wrap at their words: at 80 columns a long title no longer runs off the edge cut mid-word.
+COLUMNS = (("id", 8), ("sev", 3), ("status", 13), ("title", 0), ("service", 10), ("started (UTC)", 13))
+
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "app.new_incident", "New incident"),
@@ -45,6 +50,9 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self._shown = False
         """True after the first show: a resume then reloads the list."""
+        self._rows: list[IncidentRow] = []
+        self._title_width = 0
+        """The width the titles are wrapped at (the rows are redrawn when it changes)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -57,8 +65,7 @@ class HomeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#incidents", DataTable)
-        table.add_columns("id", "sev", "status", "title", "service", "started (UTC)")
+        self._set_columns(self.query_one("#incidents", DataTable))
         # open the record after the first paint: the screen appears before the database does
         self.call_after_refresh(self.load)
 
@@ -95,12 +102,30 @@ class HomeScreen(Screen[None]):
             ]
         self.app.call_from_thread(self.show_rows, rows)
 
+    def on_resize(self) -> None:
+        if self.is_mounted and self._title_width and self._title_width != self._title_fits():
+            self.show_rows(self._rows)
+
+    def _title_fits(self) -> int:
+        """The width the other columns leave the title (each cell is padded by 2, scrollbar 2)."""
+        return max(16, self.size.width - sum(w for _, w in COLUMNS) - 2 * len(COLUMNS) - 2)
+
+    def _set_columns(self, table: DataTable[object]) -> None:
+        table.clear(columns=True)
+        self._title_width = self._title_fits()
+        for name, width in COLUMNS:
+            table.add_column(name, width=width or self._title_width)
+
     def show_rows(self, rows: list[IncidentRow]) -> None:
+        from rich.text import Text
+
+        self._rows = rows
         table = self.query_one("#incidents", DataTable)
-        table.clear()
+        self._set_columns(table)
         open_first = sorted(rows, key=lambda r: (r.status in ("resolved", "closed"), -r.id))
         for r in open_first:
-            table.add_row(r.ref, r.severity, r.status, r.title_cell, r.service or "-", r.started, key=str(r.id))
+            cells = (r.ref, r.severity, r.status, r.title_cell, r.service or "-", r.started)
+            table.add_row(*(Text(c) for c in cells), key=str(r.id), height=None)  # text, never markup
         empty = self.query_one("#home-empty", Static)
         empty.update("No incidents yet. Press n to start one, or k to read the knowledge base.")
         empty.display = not rows

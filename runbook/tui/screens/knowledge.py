@@ -57,8 +57,11 @@ class KnowledgeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#search-results", DataTable).add_columns("kind", "ref", "title", "match")
         self.load()
+
+    def on_resize(self) -> None:
+        if self.hits:
+            self.show_hits(self.hits, focus=False)  # the cells wrap at the new width
 
     @work(thread=True, exclusive=True, group="kb-load", exit_on_error=False)
     def load(self) -> None:
@@ -137,15 +140,24 @@ class KnowledgeScreen(Screen[None]):
         hits = services_of(self).search(query, limit=50)
         self.app.call_from_thread(self.show_hits, hits)
 
-    def show_hits(self, hits: list[SearchHit]) -> None:
+    def show_hits(self, hits: list[SearchHit], *, focus: bool = True) -> None:
+        from rich.text import Text
+
         table = self.query_one("#search-results", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        # Fixed widths, cells wrapped at their words: at 80 columns the title and the match no
+        # longer run off the right edge cut mid-word. Title and match share what is left.
+        rest = max(30, self.size.width - 13 - 18 - 2 * 4 - 2)
+        for name, width in (("kind", 13), ("ref", 18), ("title", rest * 2 // 5), ("match", rest - rest * 2 // 5)):
+            table.add_column(name, width=width)
         self.hits = list(hits)
         for h in hits:
-            table.add_row(h.kind, h.ref, h.title, " ".join(h.snippet.split()))
+            ref = h.ref.replace("#", "\n#")  # playbook, then node: each fits, neither is cut
+            cells = (h.kind, ref, h.title, " ".join(h.snippet.split()))
+            table.add_row(*(Text(c) for c in cells), height=None)
         if not hits:
             self.notify("no matches", title="Search")
-        else:
+        elif focus:
             table.focus()  # arrows to pick one, enter opens it
 
     @on(DataTable.RowSelected, "#search-results")

@@ -2,7 +2,7 @@
 
 Polling is enough: with a shared PostgreSQL record another responder's events show up within
 the poll interval. Undone steps stay, struck through. A line too long for the table (80 columns)
-is shown whole, wrapped, under it when highlighted.
+wraps in its row at its words (and is shown whole under the table when highlighted).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from runbook.tui.base_app import services_of
 
 POLL_S = 1.0
+#: Widths of the columns other than the summary, which takes what they leave and wraps.
+TIME_W, WHO_W, AUTO_W = 8, 10, 4
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class TimelineScreen(Screen[None]):
         self._last_id = 0
         self.lines: dict[str, TimelineLine] = {}
         """Shown lines by row key (the highlighted one is shown whole below the table)."""
+        self._summary_width = 0
+        """The width the summaries are wrapped at (they are re-wrapped when it changes)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -50,15 +54,31 @@ class TimelineScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("time (UTC)", "what", "who", "")
+        self._set_columns()
         self.poll()
         self.set_interval(POLL_S, self.poll)
+
+    def _summary_fits(self) -> int:
+        return max(20, self.size.width - TIME_W - WHO_W - AUTO_W - 2 * 4 - 2)
+
+    def _set_columns(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        self._summary_width = self._summary_fits()
+        table.add_column("UTC", width=TIME_W)
+        table.add_column("what", width=self._summary_width)
+        table.add_column("who", width=WHO_W)
+        table.add_column("", width=AUTO_W)
+
+    def on_resize(self) -> None:
+        if self.is_mounted and self._summary_width and self._summary_width != self._summary_fits():
+            self.action_refresh()  # rows wrap at the new width
 
     def action_refresh(self) -> None:
         self._seen.clear()
         self._last_id = 0
         self.lines.clear()
-        self.query_one(DataTable).clear()
+        self._set_columns()
         self.poll()
 
     @work(thread=True, exclusive=True, group="timeline-poll", exit_on_error=False)
@@ -94,6 +114,7 @@ class TimelineScreen(Screen[None]):
                 Text(line.author, style=style),
                 marker,
                 key=str(line.id),
+                height=None,  # the summary wraps at its words: nothing runs off the right edge
             )
         table.move_cursor(row=table.row_count - 1)
 

@@ -58,6 +58,7 @@ class WalkScreen(Screen[None]):
         Binding("d", "action_items", "Action items", show=False),
         Binding("f", "from_triage", "Triage again", show=False),
         Binding("i", "hint", "Hint (drill)", show=False),
+        Binding("v", "variables", "Variables", show=False),
         Binding("j", "choice_cursor(1)", "Next choice", show=False),
         Binding("k", "choice_cursor(-1)", "Previous choice", show=False),
         *[Binding(str(i), f"digit({i})", f"choice {i}", show=False) for i in range(10)],
@@ -177,6 +178,8 @@ class WalkScreen(Screen[None]):
             if not self.query_one("#note-input", Input).display:
                 choices.focus()  # visible focus: arrows, j/k and enter work at once
         self.query_one("#suggestion", Static).update(self._suggestion_text(engine))
+        if suggestion is not None:
+            self.call_after_refresh(self._show_suggestion)
         panel = self.query_one("#checks", CheckPanel)
         panel.display = bool(node.checks)
         if not panel.children and engine.results:
@@ -184,6 +187,12 @@ class WalkScreen(Screen[None]):
                 panel.finished(block.key, block.result)
         self.show_similar()
         self.show_weighing()
+
+    def _show_suggestion(self) -> None:
+        """Scroll the suggested choice and "press s" into sight: at 80x24 a check's figures take
+        the lower half and the node's text alone fills the rest."""
+        if self.is_mounted:
+            self.query_one("#node-pane").scroll_to_widget(self.query_one("#suggestion"), animate=False)
 
     def _preselected(self, node: Node) -> int:
         """The choice to highlight first: the one the ticked symptoms match (once), else the first."""
@@ -363,6 +372,47 @@ class WalkScreen(Screen[None]):
             runbook_app(self).show_error(exc)
             return
         self.run_checks()
+
+    def action_variables(self) -> None:
+        """Show the playbook's variables with their values, to correct one (then run the checks)."""
+        from runbook.tui.screens.variables import VariablesScreen
+        from runbook.walk.state import NeededVariable
+
+        engine = self.engine
+        node = engine.node if engine else None
+        if engine is None or node is None:
+            return
+        declared = engine.library.playbooks[node.playbook].variables
+        if not declared:
+            self.notify(f"{node.playbook} has no variables", severity="warning")
+            return
+        current = {v.name: str(engine.variables[v.name]) for v in declared if engine.variables.get(v.name)}
+        needed = [NeededVariable(v.name, v.description, v.example, v.required) for v in declared]
+        run = bool(node.checks)
+        screen = VariablesScreen(
+            needed,
+            current,
+            heading=f"Variables of {node.playbook} (this incident's values)",
+            button="Save and run the checks" if run else "Save",
+        )
+        self.app.push_screen(screen, lambda values: self._variables_changed(values, run))
+
+    def _variables_changed(self, values: dict[str, str] | None, run: bool) -> None:
+        if values:
+            self._set_variables(values, run)
+
+    @work(group="walk-call", exit_on_error=False)
+    async def _set_variables(self, values: dict[str, str], run: bool) -> None:
+        if self.engine is None:
+            return
+        try:
+            await self.thread.call(self.engine.set_variables, values)
+        except RunbookError as exc:
+            runbook_app(self).show_error(exc)
+            return
+        self.notify("variables saved", title="Variables")
+        if run:
+            self.action_run_checks()
 
     def action_cancel_checks(self) -> None:
         cancelled = [w for w in self.workers if w.group in ("walk-checks", "walk-auto") and w.is_running]
@@ -588,6 +638,9 @@ class WalkScreen(Screen[None]):
         yield SystemCommand("Export the postmortem as HTML", "Asks for the path", lambda: self._export("html"))
 
         yield SystemCommand("Run checks", "Run this node's live checks", self.action_run_checks)
+        yield SystemCommand(
+            "Variables", "See and correct the playbook's variables (URLs, names)", self.action_variables
+        )
         yield SystemCommand("Autopilot", "Follow the suggestions until a person is needed", self.action_autopilot)
         yield SystemCommand("Undo", "Step back (the step stays in the timeline)", self.action_undo)
         yield SystemCommand("Timeline", "The incident's live timeline", self.action_timeline)

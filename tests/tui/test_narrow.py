@@ -1,0 +1,166 @@
+"""At 80x24 nothing is cut mid-word: the home table, the start form's variables, the timeline's
+lines, the drills list and briefing wrap at their words, and the walk's choices box is as tall as
+its choices (up to a cap, then it scrolls). Read back from what the terminal shows."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.widgets import DataTable, OptionList, Select
+
+from runbook.record import repo
+from runbook.record.db import connect, open_session
+from runbook.tui.screens.drills import DrillsScreen
+from runbook.tui.screens.start_incident import StartIncidentScreen
+from runbook.tui.screens.timeline import TimelineScreen
+from runbook.tui.screens.walk import WalkScreen
+from tests.tui.pilot import screen_lines, wait_for, words_shown
+
+TITLE = "Orders instances vanish from discovery after the etcd upgrade in availability zone b"
+NOTE = "the p99 of the checkout probe doubled right after the 02:05 deploy of orders-api in zone b"
+
+
+def _seed(settings) -> int:
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        iid = repo.create_incident(
+            session=s, title=TITLE, severity="P0", service="orders-api", started_at=datetime(2026, 3, 14, tzinfo=UTC)
+        ).id
+        repo.add_finding(iid, NOTE, session=s, author="bob")
+    engine.dispose()
+    return iid
+
+
+async def test_home_wraps_a_long_title_and_keeps_every_column_in_sight(make, settings):
+    _seed(settings)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one("#incidents", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1)
+        await pilot.pause(0.2)
+        assert table.max_scroll_x == 0, "the table is wider than the screen"
+        assert words_shown(app, TITLE, table), "\n".join(screen_lines(app, table))
+        header = screen_lines(app, table)[0]
+        assert "started (UTC)" in header and "service" in header
+        assert "orders-api" in " ".join(screen_lines(app, table))
+        await pilot.resize_terminal(160, 48)  # wider: the title takes the room, on one line
+        await wait_for(pilot, lambda: any(TITLE in line for line in screen_lines(app, table)))
+
+
+async def test_start_form_variable_descriptions_wrap(make):
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, StartIncidentScreen) and app.screen.library is not None)
+        form = app.screen
+        assert form.library is not None
+        pb = form.library.playbooks["p0-3-observability"]
+        form.query_one("#playbook", Select).value = pb.id
+        await wait_for(pilot, lambda: len(form.query(".var-label")) == len(pb.variables))
+        long = [v for v in pb.variables if len(v.description) > 50]
+        assert long, "a description longer than the labels' room at 80 columns"
+        for var, label in zip(pb.variables, form.query(".var-label"), strict=True):
+            form.query_one("#start-form").scroll_to_widget(label, animate=False, top=True)
+            await wait_for(pilot, lambda label=label, var=var: words_shown(app, var.description, label), timeout=5)
+            assert label.region.right <= 80
+
+
+async def test_timeline_lines_wrap_in_the_table(make, settings):
+    iid = _seed(settings)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(TimelineScreen(iid))
+        await wait_for(pilot, lambda: isinstance(app.screen, TimelineScreen) and len(app.screen.lines) == 2)
+        table = app.screen.query_one("#timeline", DataTable)
+        await pilot.pause(0.2)
+        assert table.max_scroll_x == 0
+        assert words_shown(app, f"observation: {NOTE}", table), "\n".join(screen_lines(app, table))
+        assert words_shown(app, f"opened: {TITLE}", table)
+        assert "bob" in " ".join(screen_lines(app, table))
+
+
+async def test_every_drill_title_is_whole_in_the_list(make):
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DrillsScreen) and app.screen.content is not None)
+        screen = app.screen
+        assert screen.content is not None
+        options = screen.query_one("#drill-list", OptionList)
+        await wait_for(pilot, lambda: options.option_count == len(screen.content.scenarios))
+        for i, s in enumerate(sorted(screen.content.scenarios.values(), key=lambda s: s.id)):
+            options.highlighted = i  # scrolled into view
+            await pilot.pause(0.05)
+            assert words_shown(app, f"{s.id} {s.title}", options), (s.id, screen_lines(app, options))
+
+
+async def test_the_choices_box_is_as_tall_as_its_choices_up_to_a_cap(make, settings):
+    iid = _seed(settings)
+    other = _seed(settings)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_incident(iid, start_playbook="tui-demo")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        choices = walk.query_one("#choices", OptionList)
+        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe" and choices.option_count == 2)
+        await pilot.pause(0.1)
+        assert choices.region.height == 2 + 2, "two choices and the border, no reserved rows"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, WalkScreen))
+        app.open_incident(other, start_playbook="triage")  # sixteen choices, scrolled in a capped box
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        choices = walk.query_one("#choices", OptionList)
+        await wait_for(pilot, lambda: walk.engine.ref == "triage#start" and choices.option_count >= 14)
+        await pilot.pause(0.1)
+        assert choices.region.height == 9 and choices.max_scroll_y > 0
+        for i, choice in enumerate(walk.engine.node.choices):
+            await pilot.press("j" if i else "home")
+            await pilot.pause(0.05)
+            label = choice.label.replace("`", "")
+            assert words_shown(app, f"{i + 1}. {label}", choices), screen_lines(app, choices)
+
+
+async def test_search_results_wrap_their_titles(make):
+    from runbook.tui.screens.knowledge import KnowledgeScreen
+    from tests.tui.test_search import search_for
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(KnowledgeScreen())
+        await wait_for(pilot, lambda: isinstance(app.screen, KnowledgeScreen) and app.screen.content is not None)
+        screen = app.screen
+        await search_for(pilot, screen, "etcd lease")
+        table = screen.query_one("#search-results", DataTable)
+        await pilot.pause(0.2)
+        assert table.max_scroll_x == 0
+        for hit in screen.hits[:3]:  # each column wraps by itself: read them one at a time
+            for text in (hit.title, *hit.ref.replace("#", " #").split()):
+                assert words_shown(app, text, table), "\n".join(screen_lines(app, table))
+
+
+async def test_after_a_check_the_suggestion_is_in_sight_at_80x24(make, settings, pprof_stub):
+    """The goroutine node's text is long and its check's figures take the lower half: the
+    suggested choice and "press s" are scrolled into sight when the verdict arrives."""
+    from tests.fixtures.pprof_stub import pileup_process
+
+    pprof = pprof_stub([pileup_process(60)])
+    engine = connect(settings.db_url)
+    with open_session(engine) as s:
+        iid = repo.create_incident(session=s, title="logger stalls", variables={"pprof_url": pprof.base}).id
+    engine.dispose()
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_incident(iid, start_playbook="p0-3-observability")
+        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
+        walk = app.screen
+        await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#start")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#goroutine-pileup")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: walk.engine.suggestion is not None, timeout=40)
+        await pilot.pause(0.3)
+        label = next(c.label for c in walk.engine.node.choices if c.ref == walk.engine.suggestion.target)
+        assert words_shown(app, f"{label} ◀ suggested"), "\n".join(screen_lines(app))
+        assert words_shown(app, "press s to take it"), "\n".join(screen_lines(app))
