@@ -2,7 +2,9 @@
 
 Checks run against sick systems, so a request must never outlive the check's deadline, never
 read more than a size cap into memory, never leak a secret into evidence, and fail with one
-readable reason. ``fetch`` returns an :class:`HttpReply` (body capped at ``ctx.max_bytes``);
+readable reason. ``fetch`` returns an :class:`HttpReply` (body capped at ``ctx.max_bytes``),
+sending the common request (a GET or HEAD with no body) through the lean transport in
+``http_lean`` and anything else through httpx, under the same bounds;
 ``stream_lines`` yields lines of a long response (SSE, the etcd watch stream), bounded per line
 and in total. Every failure is a :class:`MeasureError` whose message a responder understands.
 
