@@ -17,6 +17,11 @@ as ``runbook search`` does on a real record.
 
 Usage: ``python bench/search.py [--findings 100000] [--queries 150] [--window 500] [--url URL]``
 (default: a temporary SQLite file).
+
+``--scale`` (SQLite): the team-scale mode (:func:`scale_main`): 10,000 incidents holding
+1,000,000 events, every event past each incident's walk a finding (~910,000 searchable
+findings), built with bulk inserts by ``bench/record_scale.py``'s builder; ``--keep`` caches the
+file under ``/tmp/runbook-bench-cache/``. Compared with the raw FTS5 floor instead of LIKE.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -34,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # record_scale.py, the bulk builder
 
 from sqlalchemy import insert, text
 
@@ -193,6 +200,8 @@ def pct(values: list[float], p: float) -> float:
 
 
 def main() -> int:
+    if "--scale" in sys.argv[1:]:
+        return scale_main([a for a in sys.argv[1:] if a != "--scale"])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--findings", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=150)
@@ -283,6 +292,195 @@ def main() -> int:
     )
     engine.dispose()
     tmp.cleanup()
+    return 0
+
+
+# -- team scale: 10,000 incidents, 1,000,000 events, against the raw FTS5 floor --------------------
+
+#: The bands of the query mix: (name, share of the queries, how the query is made).
+SCALE_BANDS = (
+    ("rare (<=1k docs)", 0.25),
+    ("medium (1k-10k)", 0.2),
+    ("common (10k-100k)", 0.15),
+    ("very common (>100k)", 0.1),
+    ("phrase (2-3 words)", 0.15),
+    ("prefix (word*)", 0.15),
+)
+
+
+def _zipf_sentence(words: list[str], df: Counter):
+    cum, total = [], 0.0
+    for i in range(len(words)):
+        total += 1 / (i + 1)
+        cum.append(total)
+
+    def sentence(rng: random.Random) -> str:
+        chosen = rng.choices(words, cum_weights=cum, k=rng.randint(8, 20))
+        df.update(set(chosen))
+        return " ".join(chosen)
+
+    return sentence
+
+
+def _scale_record(args: argparse.Namespace, words: list[str]) -> tuple[Path, Counter, float]:
+    """The big record (built, or reused from the cache with --keep) and each word's finding count."""
+    import json
+
+    from record_scale import CACHE, build_record
+
+    key = f"search-i{args.incidents}-e{args.events}-w{len(words)}-seed{args.seed}"
+    folder = CACHE if args.keep else Path(tempfile.mkdtemp(prefix="runbook-bench-"))
+    path, dfs = folder / f"{key}.db", folder / f"{key}.df.json"
+    if path.exists() and dfs.exists():
+        return path, Counter(json.loads(dfs.read_text())), 0.0
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    df: Counter = Counter()
+    t0 = time.perf_counter()
+    build_record(
+        partial,
+        incidents=args.incidents,
+        events=args.events,
+        finding_share=1.0,
+        seed=args.seed,
+        sentence=_zipf_sentence(words, df),
+    )
+    engine = make_engine(f"sqlite:///{partial}")
+    init_db(engine)
+    feed_knowledge(engine, random.Random(args.seed + 1), words)  # the newest documents, as a re-feed makes them
+    engine.dispose()
+    built = time.perf_counter() - t0
+    dfs.write_text(json.dumps(df))
+    partial.rename(path)
+    return path, df, built
+
+
+def _scale_queries(args: argparse.Namespace, df: Counter, docs: int, s) -> list[tuple[str, str]]:
+    rng = random.Random(args.seed + 2)
+    pools = {
+        "rare (<=1k docs)": sorted(w for w, n in df.items() if 1 <= n <= 1000),
+        "medium (1k-10k)": sorted(w for w, n in df.items() if 1000 < n <= 10_000),
+        "common (10k-100k)": sorted(w for w, n in df.items() if 10_000 < n <= 100_000),
+        "very common (>100k)": sorted(w for w, n in df.items() if n > 100_000),
+    }
+    queries: list[tuple[str, str]] = []
+    for band, share in SCALE_BANDS:
+        n = max(1, round(args.queries * share))
+        if band in pools:
+            queries += [(band, rng.choice(pools[band])) for _ in range(n)] if pools[band] else []
+        elif band.startswith("phrase"):
+            # What a responder pastes: 2-3 neighbouring words of a finding (all words must match).
+            ids = rng.sample(range(1, docs), n)
+            for i in ids:
+                (body,) = s.execute(text("SELECT body FROM search_doc WHERE id = :i"), {"i": i}).one()
+                parts = body.split()
+                k = rng.randint(2, 3)
+                at = rng.randrange(0, max(1, len(parts) - k))
+                queries.append((band, " ".join(parts[at : at + k])))
+        else:  # the first 3-5 letters of a medium or common word, as typed so far
+            pool = pools["medium (1k-10k)"] + pools["common (10k-100k)"]
+            for _ in range(n):
+                w = rng.choice([w for w in pool if len(w) >= 5] or pool)
+                queries.append((band, w[: rng.randint(3, min(5, len(w) - 1))] + "*"))
+    rng.shuffle(queries)
+    return queries
+
+
+def scale_main(argv: list[str]) -> int:
+    from runbook.record.search import fts5_query
+
+    ap = argparse.ArgumentParser(description="search at team scale against the raw FTS5 floor")
+    ap.add_argument("--incidents", type=int, default=10_000)
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--vocabulary", type=int, default=50_000, help="words (a Zipf long tail makes rare words)")
+    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per query (the median is reported)")
+    ap.add_argument("--window", type=int, default=500, help="rank_window of the windowed runs")
+    ap.add_argument("--keep", action="store_true", help="keep the built record under /tmp/runbook-bench-cache")
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args(argv)
+    words = vocabulary(random.Random(args.seed), args.vocabulary)
+    path, df, built = _scale_record(args, words)
+    engine = make_engine(f"sqlite:///{path}")
+    init_db(engine)
+    with engine.connect() as conn:
+        counts = {
+            t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
+            for t in ("incident", "event", "finding", "search_doc")
+        }
+    how = f"built in {built:.1f}s" if built else "reused from the cache (--keep)"
+    print(f"record: {path} ({how}); rows: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    # The floors: FTS5 alone on the same index and the same MATCH expression search() builds,
+    # rowids only (no join, no snippet, no drill filter). As the aim words it: ORDER BY bm25(...)
+    # (the weights search() uses); and FTS5's rank fast path, which search() itself takes.
+    floor_bm25 = "SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY bm25(search_fts, 2.0, 1.0) LIMIT 20"
+    floor_rank = "SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rank LIMIT 20"
+    variants = ("exact", "window", "floor bm25", "floor rank")
+    with open_session(engine) as s:
+        queries = _scale_queries(args, df, counts["search_doc"], s)
+        s.commit()
+        # The floor's own connection: the sqlite3 module, no SQLAlchemy in between.
+        raw = sqlite3.connect(path)
+
+        def floor(sql: str, q: str) -> None:
+            match = fts5_query(q)
+            if match is not None:
+                raw.execute(sql, {"q": match}).fetchall()
+
+        run = {
+            "exact": lambda q: search(q, session=s, limit=20),
+            "window": lambda q: search(q, session=s, limit=20, rank_window=args.window),
+            "floor bm25": lambda q: floor(floor_bm25, q),
+            "floor rank": lambda q: floor(floor_rank, q),
+        }
+        bands = [b for b, _ in SCALE_BANDS]
+        times: dict[str, dict[str, list[float]]] = {v: {b: [] for b in bands} for v in variants}
+        kept: dict[str, list[float]] = {b: [] for b in bands}
+        for v in variants:  # warm the page cache and the statement caches
+            run[v](queries[0][1])
+        gc.collect()
+        gc.disable()
+        t0 = time.perf_counter()
+        for band, q in queries:
+            per: dict[str, list[float]] = {v: [] for v in variants}
+            for _ in range(args.repeat):
+                for v in variants:  # interleaved: every variant sees the same machine state
+                    per[v].append(timed(lambda v=v, q=q: run[v](q)))
+            for v in variants:
+                times[v][band].append(statistics.median(per[v]))
+            exact = {(h.kind, h.ref) for h in search(q, session=s, limit=20)}
+            windowed = {(h.kind, h.ref) for h in search(q, session=s, limit=20, rank_window=args.window)}
+            kept[band].append(len(exact & windowed) / len(exact) if exact else 1.0)
+        gc.enable()
+        s.commit()
+        raw.close()
+    print(
+        f"{len(queries)} queries, {args.repeat} interleaved runs each (median per query), limit 20, "
+        f"in {time.perf_counter() - t0:.0f}s. exact = runbook.record.search.search (ranked, snippets, joins, "
+        f"drill filter); window = the same with rank_window={args.window}; floors: raw FTS5 on the same index "
+        "and MATCH, rowids only, ORDER BY bm25(search_fts, 2.0, 1.0) (the aim's floor) and ORDER BY rank"
+    )
+    print(
+        f"\n{'band':<21}{'n':>4}{'exact p50':>10}{'p95':>8}{'window p50':>11}{'p95':>8}{'bm25 p50':>9}{'p95':>8}"
+        f"{'rank p50':>9}{'p95':>8}{'exact/bm25':>11}{'exact/rank':>11}{'win/bm25':>9}{'kept':>6}"
+    )
+    rows = [(b, [times[v][b] for v in variants], kept[b]) for b in bands if kept[b]]
+    rows.append(
+        ("all", [[t for b in bands for t in times[v][b]] for v in variants], [k for b in bands for k in kept[b]])
+    )
+    for band, series, kp in rows:
+        ms = [pct(v, p) * 1e3 for v in series for p in (50, 95)]
+        print(
+            f"{band:<21}{len(series[0]):>4}{ms[0]:>9.2f}m{ms[1]:>7.2f}m{ms[2]:>10.2f}m{ms[3]:>7.2f}m{ms[4]:>8.2f}m"
+            f"{ms[5]:>7.2f}m{ms[6]:>8.2f}m{ms[7]:>7.2f}m{ms[1] / ms[5]:>10.2f}x{ms[1] / ms[7]:>10.2f}x"
+            f"{ms[3] / ms[5]:>8.2f}x{statistics.mean(kp):>6.0%}"
+        )
+    print(
+        "(ms; ratios are p95 / p95 of the floor; aim: exact/bm25 <= 1.5x in every band; kept: share of the "
+        "exact top 20 still in the windowed top 20)"
+    )
+    engine.dispose()
     return 0
 
 

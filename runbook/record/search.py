@@ -6,8 +6,11 @@ knowledge-base and playbook owners feed in through :func:`index_documents` (rule
 nodes). Hits belonging to drill incidents are left out unless ``include_drills=True``.
 
 User text is never handed to the query parser as syntax: it is cut into word tokens, and the
-tokens are quoted (FTS5) or passed to ``plainto_tsquery`` (PostgreSQL), so ``"``, ``*``,
-``NEAR(``, ``col:`` or ``OR`` in a query are just words and can never raise a syntax error.
+tokens are quoted (FTS5) or passed to ``plainto_tsquery`` (PostgreSQL), so ``"``, ``NEAR(``,
+``col:`` or ``OR`` in a query are just words and can never raise a syntax error. One piece of
+syntax is kept: a ``*`` right after a word makes it a prefix (``keepal*`` finds keepalive), as
+FTS5 ``"keepal"*`` or a ``'keepal':*`` lexeme in ``to_tsquery``; the word is still only
+word characters, quoted, so nothing else can reach either parser.
 All words must match; when no document has them all, any word may (so a stray word does not
 empty the list). SQLite ranks with BM25 (title weighted twice the body),
 PostgreSQL with ``ts_rank``.
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 RECORD_KINDS = frozenset({"incident", "finding", "check"})
 MAX_TOKENS = 32
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+_TERM = re.compile(r"(\w+)(\*?)", re.UNICODE)
 
 
 @dataclass(frozen=True)
@@ -74,14 +78,19 @@ def query_tokens(query: str) -> list[str]:
     return _TOKEN.findall(query.replace("\x00", " "))[:MAX_TOKENS]
 
 
+def query_terms(query: str) -> list[tuple[str, bool]]:
+    """The words of a query, each with whether it is a prefix (a ``*`` right after it)."""
+    return [(m[1], bool(m[2])) for m in _TERM.finditer(query.replace("\x00", " "))][:MAX_TOKENS]
+
+
 def fts5_query(query: str, *, any_word: bool = False) -> str | None:
     """An FTS5 MATCH expression meaning "all these words" (or "any", None if no words)."""
-    tokens = query_tokens(query)
-    return _fts5_match(tokens, any_word) if tokens else None
+    terms = query_terms(query)
+    return _fts5_match(terms, any_word) if terms else None
 
 
-def _fts5_match(tokens: Sequence[str], any_word: bool) -> str:
-    return (" OR " if any_word else " ").join(f'"{t}"' for t in tokens)
+def _fts5_match(terms: Sequence[tuple[str, bool]], any_word: bool) -> str:
+    return (" OR " if any_word else " ").join(f'"{t}"*' if prefix else f'"{t}"' for t, prefix in terms)
 
 
 def index_documents(docs: Iterable[SearchDocument], *, session: Session, replace_kinds: Iterable[str] = ()) -> int:
@@ -127,17 +136,17 @@ def search(
     exactly: the same window there measured slower (finding the window's bound means fetching
     every match from the heap and sorting the ids, which costs more than ``ts_rank`` saves).
     """
-    tokens = query_tokens(query)
-    if not tokens:
+    terms = query_terms(query)
+    if not terms:
         return []
     kinds = sorted(set(kinds)) if kinds is not None else None
     pg = session.get_bind().dialect.name == "postgresql"
     # All words first; when nothing has them all, any of them (ranking puts the best first).
-    for any_word in (False, True) if len(tokens) > 1 else (False,):
+    for any_word in (False, True) if len(terms) > 1 else (False,):
         if pg:
-            rows = _search_pg(session, tokens, any_word, include_drills, kinds, limit)
+            rows = _search_pg(session, terms, any_word, include_drills, kinds, limit)
         else:
-            rows = _search_sqlite(session, _fts5_match(tokens, any_word), include_drills, kinds, limit, rank_window)
+            rows = _search_sqlite(session, _fts5_match(terms, any_word), include_drills, kinds, limit, rank_window)
         if rows:
             break
     session.commit()  # end the read transaction
@@ -232,10 +241,17 @@ def _sqlite_sql(rowid_cond: str, kind_sql: str, *, fts_sort: bool = True) -> str
 
 
 def _search_pg(
-    session: Session, tokens: list[str], any_word: bool, drills: bool, kinds: list[str] | None, limit: int
+    session: Session, terms: list[tuple[str, bool]], any_word: bool, drills: bool, kinds: list[str] | None, limit: int
 ) -> _Rows:
-    # Tokens are bare words, so websearch syntax can only ever mean "this or that".
-    words, parser = (" or ".join(tokens), "websearch_to_tsquery") if any_word else (" ".join(tokens), "plainto_tsquery")
+    tokens = [t for t, _ in terms]
+    if any(prefix for _, prefix in terms):
+        # Each term a quoted lexeme (only word characters inside), ``:*`` on the prefixes.
+        lexemes = [f"'{t}':*" if prefix else f"'{t}'" for t, prefix in terms]
+        words, parser = (" | " if any_word else " & ").join(lexemes), "to_tsquery"
+    elif any_word:  # tokens are bare words, so websearch syntax can only ever mean "this or that"
+        words, parser = " or ".join(tokens), "websearch_to_tsquery"
+    else:
+        words, parser = " ".join(tokens), "plainto_tsquery"
     params: dict[str, Any] = {"q": words, "drills": drills, "false": False, "limit": limit}
     # Rank and cut first, then build headlines only for the hits that are returned.
     sql = (

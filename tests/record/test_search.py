@@ -169,7 +169,21 @@ def test_fts5_query_only_quotes_words(query: str) -> None:
     q = fts5_query(query)
     if q is not None:
         parts = q.split(" ")
-        assert all(p.startswith('"') and p.endswith('"') and '"' not in p[1:-1] for p in parts)
+        words = [p.removesuffix("*") for p in parts]  # a prefix term is "word"*
+        assert all(w.startswith('"') and w.endswith('"') and '"' not in w[1:-1] for w in words)
+
+
+def test_a_star_after_a_word_makes_it_a_prefix_on_both_backends(session, filled) -> None:
+    assert fts5_query('keepal* "x" *') == '"keepal"* "x"'
+    # the drill's "keepalive" finding and R1's "KeepAlive" (a prefix of the stemmed word "keepal")
+    assert {h.kind for h in search("keepa*", session=session, include_drills=True)} == {"finding", "rule"}
+    assert search("keepa", session=session, include_drills=True) == []
+    assert [h.title for h in search("histo*", session=session)] == ["observation"]
+    assert search("histo", session=session) == []
+    hits = search("canonical* head*", session=session)  # R11 and the "canonicalised" header finding
+    assert sorted(h.kind for h in hits) == ["finding", "rule"] and "R11" in {h.ref for h in hits}
+    assert search("* ** *", session=session) == []  # stars alone are no words
+    assert fts5_query("x*y* **z") == '"x"* "y"* "z"'
 
 
 def _sqlite(session) -> bool:
