@@ -13,8 +13,8 @@ streams, at about a fifth of that cost, and keeps every bound httpx kept for ``f
 - size: the header section is capped (:data:`HEAD_LIMIT`), a declared body larger than the
   cap is refused before it is read, a body is read and decoded only up to the cap
   (:class:`~runbook.checks.http_reply.Decoder` bounds decompression);
-- redirects: followed only when asked, at most ``MAX_REDIRECTS``, credentials dropped when
-  the origin changes;
+- redirects: followed only when asked, at most ``MAX_REDIRECTS``, ``Authorization`` (and a
+  caller's ``Host``) dropped when the origin changes;
 - a malformed answer (a bad status line, a bad header, bad chunk framing, a connection closed
   early) is a :class:`MeasureError` with a readable reason, never a hang.
 
@@ -113,13 +113,13 @@ def simple_headers(headers: list[tuple[str, str]]) -> bool:
 
 
 def request_headers(t: Target, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """What goes on the wire, in httpx's order: Host, the defaults the caller did not set
-    (``Connection: close``: the connection is never reused), then the caller's headers."""
+    """What goes on the wire, in httpx's order: Host (unless the caller gave one, a virtual
+    host probe), the defaults the caller did not set (``Connection: close``: the connection is
+    never reused), then the caller's headers."""
     given = {k.lower() for k, _ in headers}
-    out = [("Host", t.host_header)]
+    out = [] if "host" in given else [("Host", t.host_header)]
     out += [(k, v) for k, v in (("Accept", "*/*"), ("Connection", "close")) if k.lower() not in given]
-    out += [(k, v) for k, v in headers if k.lower() != "host"]
-    return out
+    return out + headers
 
 
 class _Conn:
@@ -358,7 +358,8 @@ async def lean_fetch(
                         method = "GET"
                     nxt = simple_target(url)
                     if nxt is None or nxt.origin != t.origin:
-                        headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
+                        # another origin: no credentials for it, and its own Host
+                        headers = [(k, v) for k, v in headers if k.lower() not in ("authorization", "host")]
                     if nxt is None:
                         return Handoff(url, method, headers, MAX_REDIRECTS - redirects)
                     t = nxt

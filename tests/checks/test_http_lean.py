@@ -177,6 +177,12 @@ async def test_relative_redirect_is_followed_and_request_is_on_the_wire(canned):
     assert ctx.evidence[1].text.startswith(f"HTTP 200 from {canned.url('/ok')} in ")
 
 
+async def test_a_callers_host_header_is_sent_alone(canned):
+    await fetch(_ctx(), "GET", canned.url("/ok"), headers={"Host": "vhost.example"})
+    request = canned.requests[-1].lower()
+    assert request.count(b"\r\nhost:") == 1 and b"\r\nhost: vhost.example\r\n" in request
+
+
 async def test_without_follow_a_redirect_is_the_reply(canned):
     reply = await fetch(_ctx(), "GET", canned.url("/redirect"))
     assert (reply.status, reply.header("location")) == (302, "/ok")
