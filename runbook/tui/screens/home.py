@@ -37,6 +37,11 @@ class IncidentRow:
 COLUMNS = (("id", 8), ("sev", 3), ("status", 13), ("title", 0), ("service", 10), ("started (UTC)", 13))
 
 
+#: Incidents per page: the first paint reads only the newest ones, however big the record.
+PAGE = 50
+HINT = "Incidents.  n: new   enter: resume   k: knowledge base   d: drills"
+
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "app.new_incident", "New incident"),
@@ -44,12 +49,15 @@ class HomeScreen(Screen[None]):
         Binding("k", "app.knowledge", "Knowledge"),
         Binding("d", "app.drills", "Drills"),
         Binding("r", "refresh", "Refresh"),
+        Binding("m", "more", "More", show=False),  # offered in the hint when a page is full
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self._shown = False
         """True after the first show: a resume then reloads the list."""
+        self._limit = PAGE
+        """How many of the newest incidents are listed (m: a page more)."""
         self._rows: list[IncidentRow] = []
         self._title_width = 0
         """The width the titles are wrapped at (the rows are redrawn when it changes)."""
@@ -57,9 +65,7 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="home"):
-            yield Static(
-                "Incidents.  n: new   enter: resume   k: knowledge base   d: drills", id="home-hint", markup=False
-            )
+            yield Static(HINT, id="home-hint", markup=False)
             yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
             yield Static("", id="home-empty", markup=False)
         yield Footer()
@@ -75,6 +81,10 @@ class HomeScreen(Screen[None]):
             self.load()
         self._shown = True
 
+    def action_more(self) -> None:
+        self._limit += PAGE
+        self.load()
+
     def action_refresh(self) -> None:
         self.load()
 
@@ -84,7 +94,7 @@ class HomeScreen(Screen[None]):
         from runbook.record.repo import list_incidents
 
         with services_of(self).session() as session:
-            incidents = list_incidents(session=session, limit=200)
+            incidents = list_incidents(session=session, limit=self._limit)
             groups = groups_by_incident([i.id or 0 for i in incidents], session=session)
             rows = [
                 IncidentRow(
@@ -129,6 +139,8 @@ class HomeScreen(Screen[None]):
         empty = self.query_one("#home-empty", Static)
         empty.update("No incidents yet. Press n to start one, or k to read the knowledge base.")
         empty.display = not rows
+        more = f"   m: more (the newest {len(rows)} shown)" if len(rows) >= self._limit else ""
+        self.query_one("#home-hint", Static).update(HINT + more)
         self.query_one("#incidents", DataTable).focus()
 
     def action_open(self) -> None:
