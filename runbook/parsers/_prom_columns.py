@@ -151,8 +151,9 @@ def label_value_sets(texts: list[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if not texts:
         return out
-    # character-wise (commonprefix), not path-wise (commonpath: no '/' in the texts, no prefix)
-    prefix = commonprefix([min(texts), max(texts)])
+    # Character-wise on purpose (RUF071 suggests commonpath, which compares '/'-separated path
+    # components: label texts have none, so it finds no prefix and every label takes the slow path).
+    prefix = commonprefix([min(texts), max(texts)])  # noqa: RUF071
     cut = _pairs_end(prefix)
     for k, v in _pairs(prefix[: cut - 1] if cut else ""):
         out.setdefault(k, set()).add(v)
