@@ -384,6 +384,8 @@ async def lean_fetch(
         if reason.startswith("request to"):  # not one of the named socket failures
             reason = f"request to {shown} failed: {exc}"
         raise MeasureError(reason) from None
+    except ValueError as exc:  # e.g. a host name IDNA cannot encode ("a..b")
+        raise MeasureError(f"request to {shown} failed: {exc}") from None
     finally:
         conn.close()
         if not recorded:

@@ -226,6 +226,11 @@ async def test_lean_and_httpx_answer_alike(canned, path, monkeypatch):
     )
 
 
+async def test_a_host_name_that_cannot_be_encoded_is_a_measure_error():
+    with pytest.raises(MeasureError, match=r"^request to http://a\.\.b/ failed: encoding with 'idna' codec failed"):
+        await fetch(_ctx(), "GET", "http://a..b/")
+
+
 @pytest.mark.parametrize(
     ("url", "target"),
     [
