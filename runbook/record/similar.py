@@ -155,7 +155,7 @@ def _shared(
     exclude: int | None,
     drill: bool,
     window: int | None,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Row[int, str | None, str, Any]]:
     """(incident, rule or None, title, started) rows: one per wanted rule another incident
     concluded (steps not undone), one (rule None) per wanted node its walk passed through.
 
