@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Row
 
     #: Result rows of the raw search SQL (columns by position).
-    _Rows = Sequence[Row[*tuple[Any, ...]]]
+    _Rows = Sequence[Row[*tuple[Any, ...]] | tuple[Any, ...]]
 
 #: Kinds the repository writes itself; ``index_documents`` is for the others.
 RECORD_KINDS = frozenset({"incident", "finding", "check"})
@@ -189,10 +189,63 @@ def _search_sqlite(
         if lo is not None:
             params["lo"] = lo
             # A rowid bound is an index constraint for FTS5: only the newest matches are ranked.
-            rows = _run(session, _sqlite_sql("search_fts.rowid > :lo", kind_sql), params)
+            rows = _ranked(session, "search_fts.rowid > :lo", kind_sql, params)
             if len(rows) == limit:  # fewer: the filters ate the window, only the exact query is sure
                 return _with_knowledge(session, rows, params, kind_sql)
-    return _run(session, _sqlite_sql("1", kind_sql), params)
+    return _ranked(session, "1", kind_sql, params)
+
+
+#: Extra matches ranked when a filter (drills, kinds) may drop some of the best ones.
+_SLACK = 20
+#: From this many matches on, FTS5 ranks in SQLite's top-n sorter instead of sorting them all.
+_MANY = 2000
+
+
+def _ranked(session: Session, rowid_cond: str, kind_sql: str, params: dict[str, Any]) -> _Rows:
+    """The best ``limit`` matches passing the filters, best first.
+
+    FTS5 ranks and cuts first, in a statement of its own shaped like a bare ``ORDER BY
+    bm25(...) LIMIT n`` (SQLite's top-n sorter keeps n rows and computes a snippet only for a
+    row that enters it; as a subquery of the join it measured 5x slower); the documents and
+    the filters are then read for those n rows only. When the filters leave fewer than
+    ``limit`` of them and more matches exist, the filtered query ranks every match instead.
+    """
+    filtered = not params["drills"] or bool(kind_sql)
+    params = {**params, "inner": params["limit"] + (_SLACK if filtered else 0), "many": _MANY}
+    # Few matches (no _MANY-th one in rowid order, a walk that ranks nothing): FTS5's own rank
+    # sort and snippets for the returned rows only beat the top-n sorter's extra snippets.
+    if not _run(
+        session,
+        f"SELECT 1 FROM search_fts WHERE search_fts MATCH :q AND {rowid_cond} ORDER BY rowid DESC LIMIT 1 OFFSET :many",
+        params,
+    ):
+        return _run(session, _sqlite_rank_sql(rowid_cond, kind_sql), params)
+    top = _run(
+        session,
+        f"SELECT search_fts.rowid, {_SCORE} AS s, {_SNIPPET} FROM search_fts "
+        f"WHERE search_fts MATCH :q AND {rowid_cond} ORDER BY s LIMIT :inner",
+        params,
+    )
+    if not top:
+        return []
+    ids = ", ".join(str(int(r[0])) for r in top)  # integers the database just gave
+    docs = {
+        r[0]: r[1:]
+        for r in _run(
+            session,
+            "SELECT d.id, d.kind, d.ref, d.title, d.incident_id, COALESCE(i.is_drill, 0) FROM search_doc d "
+            f"LEFT JOIN incident i ON i.id = d.incident_id WHERE d.id IN ({ids}) AND {_drill_filter('d')}{kind_sql}",
+            params,
+        )
+    }
+    rows: list[tuple[Any, ...]] = []
+    for rowid, score, snip in top:
+        if rowid in docs:
+            kind, ref, title, incident_id, drill = docs[rowid]
+            rows.append((kind, ref, title, snip, -score, incident_id, drill))
+    if filtered and len(rows) < params["limit"] and len(top) == params["inner"]:
+        return _run(session, _sqlite_sql(rowid_cond, kind_sql), params)  # more matches may pass
+    return rows[: params["limit"]]
 
 
 def _run(session: Session, sql: str, params: dict[str, Any]) -> _Rows:
@@ -217,26 +270,37 @@ def _with_knowledge(session: Session, rows: _Rows, params: dict[str, Any], kind_
             "search_fts.rowid >= :kmin AND search_fts.rowid <= :kmax AND +search_fts.rowid IN "
             "(SELECT id FROM search_doc WHERE incident_id IS NULL)",
             kind_sql,
-            fts_sort=False,
         ),
         params,
     )
     return sorted([*rows, *known], key=lambda r: -r[4])[: params["limit"]]
 
 
-def _sqlite_sql(rowid_cond: str, kind_sql: str, *, fts_sort: bool = True) -> str:
+_SCORE = "bm25(search_fts, 2.0, 1.0)"  # search_index.SQLITE_RANK: the title weighs twice the body
+_SNIPPET = "snippet(search_fts, -1, '[', ']', '...', 16)"
+
+
+def _sqlite_rank_sql(rowid_cond: str, kind_sql: str) -> str:
     # ORDER BY rank hands the sort to FTS5 (the bm25 weights are the table's rank setting); rows
     # leave it best first, so snippet(), the join and the drill filter run only until LIMIT.
-    # But FTS5 ranks every row it yields before filters outside it apply: when a filter keeps
-    # only a few rows, sorting by the score outside FTS5 ranks just those.
-    order = "search_fts.rank" if fts_sort else "score DESC"
     return (
-        "SELECT d.kind, d.ref, d.title, snippet(search_fts, -1, '[', ']', '...', 16), "
-        "-search_fts.rank AS score, d.incident_id, COALESCE(i.is_drill, 0) "
+        f"SELECT d.kind, d.ref, d.title, {_SNIPPET}, -search_fts.rank AS score, d.incident_id, "
+        "COALESCE(i.is_drill, 0) FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
+        "LEFT JOIN incident i ON i.id = d.incident_id "
+        f"WHERE search_fts MATCH :q AND {rowid_cond} AND {_drill_filter('d')}{kind_sql} "
+        "ORDER BY search_fts.rank LIMIT :limit"  # no tie-break: it would defeat the FTS5 rank fast path
+    )
+
+
+def _sqlite_sql(rowid_cond: str, kind_sql: str) -> str:
+    """The filtered query: the filters on every match, then the sort (only rows that pass are
+    ranked), for filters that keep few rows."""
+    return (
+        f"SELECT d.kind, d.ref, d.title, {_SNIPPET}, -{_SCORE} AS score, d.incident_id, COALESCE(i.is_drill, 0) "
         "FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
         "LEFT JOIN incident i ON i.id = d.incident_id "
         f"WHERE search_fts MATCH :q AND {rowid_cond} AND {_drill_filter('d')}{kind_sql} "
-        f"ORDER BY {order} LIMIT :limit"  # no tie-break: it would defeat the FTS5 rank fast path
+        "ORDER BY score DESC LIMIT :limit"
     )
 
 

@@ -254,12 +254,46 @@ def test_sqlite_plans_keep_the_fts5_rank_sort(session, filled) -> None:
         pytest.skip("FTS5 query plans")
     from sqlalchemy import text
 
-    from runbook.record.search import _sqlite_sql
+    from runbook.record.search import _sqlite_rank_sql
 
     params = {"q": '"trace"', "lo": 1, "drills": False, "false": False, "limit": 20}
     for cond in ("1", "search_fts.rowid > :lo"):
-        plan = " | ".join(r[3] for r in session.execute(text("EXPLAIN QUERY PLAN " + _sqlite_sql(cond, "")), params))
-        # FTS5 consumes ORDER BY rank (no temp b-tree): snippets and joins run only up to LIMIT.
+        sql = "EXPLAIN QUERY PLAN " + _sqlite_rank_sql(cond, "")
+        plan = " | ".join(r[3] for r in session.execute(text(sql), params))
+        # Few matches: FTS5 consumes ORDER BY rank (no temp b-tree): snippets and joins run only up to LIMIT.
         assert "SCAN search_fts VIRTUAL TABLE" in plan and "TEMP B-TREE" not in plan, plan
         assert ("M2>" in plan) == (cond != "1"), plan  # the window bound is an FTS5 index constraint
     session.commit()
+
+
+@pytest.mark.parametrize("slack", [0, 20])
+def test_many_matches_path_ranks_the_same_hits(session, crowded, monkeypatch, slack: int) -> None:
+    """Past _MANY matches FTS5 ranks in SQLite's top-n sorter and the filters run after it;
+    the answers are the ones FTS5's rank sort gives (slack 0: the filters eat the top rows and
+    the filtered query takes over)."""
+    if not _sqlite(session):
+        pytest.skip("the SQLite ranking paths")
+    import runbook.record.search as search_module
+
+    queries = [
+        ("lease", {}),
+        ("lease", {"include_drills": True}),
+        ("lease", {"kinds": ["rule"]}),
+        ("lease expired", {"limit": 3}),
+        ("registry restarted", {"include_drills": True, "limit": 5}),
+        ("lease", {"limit": 4, "rank_window": 6}),
+    ]
+
+    def answers() -> list[list[tuple[str, str, float, str]]]:
+        out = []
+        for q, kw in queries:
+            hits = search(q, session=session, **kw)
+            assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+            out.append(sorted((h.kind, h.ref, round(h.score, 9), h.snippet) for h in hits))
+        return out
+
+    few = answers()
+    monkeypatch.setattr(search_module, "_MANY", 1)
+    monkeypatch.setattr(search_module, "_SLACK", slack)
+    assert answers() == few
+    assert any(few)
