@@ -43,6 +43,8 @@ HEAD_LIMIT = 64 * 1024
 READ_SIZE = 64 * 1024
 #: A chunk-size line longer than this is not HTTP.
 CHUNK_LINE_LIMIT = 1024
+#: The exchange's own timeout fires this much before the caller's budget runs out.
+INNER_MARGIN_S = 0.005
 
 # What httpx would send unchanged: an ASCII host (name, IPv4 or a bracketed IPv6), a port, and
 # a path and query of characters that need no percent-encoding. Anything else goes to httpx.
@@ -337,7 +339,9 @@ async def lean_fetch(
     redirects = 0
     t0 = time.monotonic()
     try:
-        async with asyncio.timeout(budget):
+        # 5 ms inside the budget, as httpx's own timeouts were: on a loaded machine the loop may
+        # wake late, and this timer must still fire before the runner's (a generic reason)
+        async with asyncio.timeout(max(0.001, budget - INNER_MARGIN_S)):
             while True:
                 sent = request_headers(t, headers)
                 wire = f"{method} {t.target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in sent) + "\r\n"
