@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 
 from runbook.knowledge import load_knowledge
@@ -82,15 +82,17 @@ def fill(engine: Engine, n_events: int) -> int:
     n_steps = (n_events - 1) // cycle
     steps, checks, finds, events = [], [], [], []
     at = T0
-    ids = {"step": 0, "check": 0, "finding": 0}
 
     def tick() -> datetime:
         nonlocal at
         at += timedelta(seconds=1)
         return at
 
+    with engine.connect() as conn:  # ids go on from the record's own (a second incident in one record)
+        base_step = conn.scalar(select(func.max(Step.id))) or 0
+        base_check = conn.scalar(select(func.max(CheckRecord.id))) or 0
     for k in range(n_steps):
-        sid = k + 1
+        sid = base_step + k + 1
         node = f"node-{k % 40}"
         steps.append(
             dict(
@@ -124,7 +126,7 @@ def fill(engine: Engine, n_events: int) -> int:
                 undone=k % 50 == 7,
             )
         )
-        cid = k + 1
+        cid = base_check + k + 1
         checks.append(
             dict(
                 id=cid,
@@ -238,7 +240,6 @@ def fill(engine: Engine, n_events: int) -> int:
                 undone=False,
             )
         )
-    del ids
     with engine.begin() as conn:
         conn.execute(insert(Step), steps)
         conn.execute(insert(CheckRecord), checks)

@@ -259,3 +259,7 @@ class PostmortemContext:
     """Knowledge records the links point into this document for (empty with ``knowledge_url``)."""
     unexplained: tuple[str, ...] = ()
     """Titles of the "cause unknown" terminals the walk reached (escalated, no rule named)."""
+    timeline_omitted: int = 0
+    """Events left out of ``timeline`` (a preview shows the first few; an export shows all)."""
+    diagnosis_omitted: int = 0
+    """Steps left out of ``diagnosis`` (a preview's cut, as for the timeline)."""

@@ -40,7 +40,15 @@ from runbook.report.context import (
 )
 from runbook.report.kb import cause_summary, flat, rule_sections
 from runbook.report.links import KnowledgeLinks
-from runbook.report.reads import EVENT_COLUMNS, CheckRow, Row, evidence_items, time_formatter
+from runbook.report.reads import (
+    EVENT_COLUMNS,
+    CheckRow,
+    Row,
+    event_authors,
+    event_count,
+    evidence_items,
+    time_formatter,
+)
 from runbook.report.reads import check_results as read_checks
 from runbook.report.reads import events as read_events
 from runbook.report.reads import findings as read_findings
@@ -73,11 +81,14 @@ def build_context(
     tz: str | None = None,
     now: datetime | None = None,
     links: KnowledgeLinks | None = None,
+    max_events: int | None = None,
 ) -> PostmortemContext:
     """Read incident ``incident_id`` and everything recorded about it, for a template.
 
     ``links``: where references to knowledge records point (``knowledge_url``); by default they
     are embedded in the document's own appendix, so it reads the same wherever it is opened.
+    ``max_events``: read only the first events (a preview): the timeline holds them and
+    ``timeline_omitted`` says how many more the record has; everything else is whole.
     """
     zone_info, tz_name = zone(tz)
     kb = knowledge or KnowledgeBase()
@@ -90,7 +101,13 @@ def build_context(
     assert inc.id is not None  # a stored row
     iid = inc.id
     # Plain rows, not ORM objects: a 10,000-event incident is read in one pass (runbook.report.reads).
-    events = read_events(iid, session=session)
+    events = read_events(iid, session=session, limit=max_events)
+    if max_events is None:
+        events_omitted = 0
+        authors = [ev[_AUTHOR] for ev in events]
+    else:  # the first events only: the count and the authors come from the whole record
+        events_omitted = max(0, event_count(iid, session=session) - len(events))
+        authors = event_authors(iid, session=session)
     all_steps = read_steps(iid, session=session)
     checks = read_checks(iid, session=session)
     finds = read_findings(iid, session=session)
@@ -113,7 +130,7 @@ def build_context(
     ]
     unexplained = tuple(c.title for c in concl if not c.rule_ids)
     return PostmortemContext(
-        header=_header(inc, events, t),
+        header=_header(inc, authors, t),
         unexplained=unexplained,
         tz=tz_name,
         generated=t(now or utcnow()),
@@ -123,6 +140,7 @@ def build_context(
         resolution=inc.resolution,
         detection=_detection(inc, checks, finds, t, cite),
         timeline=_timeline(events, checks_by_id, t, cite),
+        timeline_omitted=events_omitted,
         diagnosis=_diagnosis(all_steps, checks, every_concl, finds, t, cite),
         root_causes=root_causes,
         factors=factors,
@@ -146,8 +164,8 @@ def build_context(
     )
 
 
-def _header(inc: Incident, events: Sequence[tuple[Any, ...]], t: TimeFmt) -> Header:
-    authors = dict.fromkeys([inc.created_by, *(ev[_AUTHOR] for ev in events)])
+def _header(inc: Incident, event_authors: Sequence[str], t: TimeFmt) -> Header:
+    authors = dict.fromkeys([inc.created_by, *event_authors])
     return Header(
         title=inc.title,
         ref=inc.ref,

@@ -95,9 +95,9 @@ def _raw(column: Any, name: str) -> Any:
     return type_coerce(column, String).label(name)
 
 
-def events(incident_id: int, *, session: Session) -> Sequence[tuple[Any, ...]]:
-    """Every timeline event in time order, undone ones included, as tuples of
-    :data:`EVENT_COLUMNS`; ``check_id`` is the payload's ``check_result_id`` (None for most)."""
+def events(incident_id: int, *, session: Session, limit: int | None = None) -> Sequence[tuple[Any, ...]]:
+    """Timeline events in time order (the first ``limit``, or all), undone ones included, as tuples
+    of :data:`EVENT_COLUMNS`; ``check_id`` is the payload's ``check_result_id`` (None for most)."""
     c = _EVENT.c
     q = (
         select(
@@ -113,7 +113,22 @@ def events(incident_id: int, *, session: Session) -> Sequence[tuple[Any, ...]]:
         .where(c.incident_id == incident_id)
         .order_by(c.at, c.id)
     )
+    if limit is not None:
+        q = q.limit(limit)
     return [tuple(r) for r in session.execute(q)]
+
+
+def event_count(incident_id: int, *, session: Session) -> int:
+    """How many timeline events the incident has (a preview reads only the first few)."""
+    c = _EVENT.c
+    return int(session.scalar(select(func.count()).select_from(_EVENT).where(c.incident_id == incident_id)) or 0)
+
+
+def event_authors(incident_id: int, *, session: Session) -> list[str]:
+    """Everyone who wrote an event, in order of their first event (ties: the lower event id)."""
+    c = _EVENT.c
+    q = select(c.author).where(c.incident_id == incident_id).group_by(c.author).order_by(func.min(c.at), func.min(c.id))
+    return [a for (a,) in session.execute(q)]
 
 
 def steps(incident_id: int, *, session: Session) -> list[StepRow]:

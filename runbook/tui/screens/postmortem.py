@@ -1,5 +1,11 @@
 """Postmortem preview (rendered Markdown) and export to a path the responder confirms.
 
+The preview is rendered in a thread worker (record read and template off the event loop) while
+the line above it says "Rendering the postmortem…". A long incident's preview shows the first
+events and steps (``runbook.services.postmortems.postmortem_preview``; the line says how many of
+how many): a Markdown widget of a 10,000-row table takes seconds to build and nobody reads it in
+a terminal. The export always has everything.
+
 ``w`` exports Markdown, ``x`` HTML (both also in the palette): keys that reach the app in tmux and
 over ssh, where ``ctrl+h`` arrives as Backspace. The path is asked for every time, proposed as
 ``INC-0001-postmortem.md`` in the configured export directory, and shown once written.
@@ -17,12 +23,27 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, MarkdownViewer, Static
 
+from runbook.services.postmortems import Preview, postmortem_preview
 from runbook.tui.base_app import services_of
 from runbook.tui.screens.export import FORMATS, ExportScreen, default_export_path
 
 if TYPE_CHECKING:
     from textual.app import SystemCommand
     from textual.await_complete import AwaitComplete
+
+_EXPORT_KEYS = "w: export Markdown · x: export HTML (asks where)"
+
+
+def _status(preview: Preview) -> str:
+    """The line above the document: the keys, and what a long incident's preview leaves out."""
+    if not preview.cut:
+        return f"[dim]{_EXPORT_KEYS}[/dim]"
+    shown = [f"{preview.events_shown:,} of {preview.events:,} events"]
+    if preview.steps_shown < preview.steps:
+        shown.append(f"{preview.steps_shown:,} of {preview.steps:,} steps")
+    if preview.notes_shown < preview.notes:
+        shown.append(f"{preview.notes_shown:,} of {preview.notes:,} tagged findings")
+    return f"Preview: the first {', '.join(shown)} · export for all of them ({_EXPORT_KEYS})"
 
 
 class PostmortemScreen(Screen[None]):
@@ -38,6 +59,10 @@ class PostmortemScreen(Screen[None]):
         self.incident_id = incident_id
         self.written: Path | None = None
         """The last file written (tests and the status line read it)."""
+        self.preview: Preview | None = None
+        """The preview on show, once rendered (None while rendering)."""
+        self.ready = False
+        """True once the rendered document is on screen (tests and bench/preview.py wait for it)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -55,13 +80,24 @@ class PostmortemScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="pm-render", exit_on_error=False)
     def load(self) -> None:
-        text = services_of(self).postmortem(self.incident_id, fmt="md")
-        self.app.call_from_thread(self.show, text)
+        # The record read and the template run here, off the event loop: keys stay live meanwhile.
+        self.app.call_from_thread(self._rendering)
+        preview = postmortem_preview(services_of(self), self.incident_id)
+        self.app.call_from_thread(self.show, preview.text)  # returns once the document is mounted
+        self.app.call_from_thread(self._shown, preview)
+
+    def _rendering(self) -> None:
+        self.ready = False
+        self.query_one("#export-path", Static).update("Rendering the postmortem…")
 
     def show(self, text: str) -> AwaitComplete:
+        return self.query_one("#postmortem", MarkdownViewer).document.update(text)
+
+    def _shown(self, preview: Preview) -> None:
+        self.preview = preview
+        self.ready = True
         if self.written is None:
-            self.query_one("#export-path", Static).update("[dim]w: export Markdown · x: export HTML (asks where)[/dim]")
-        return self.query_one("#postmortem", MarkdownViewer).document.update(text)  # awaited by call_from_thread
+            self.query_one("#export-path", Static).update(_status(preview))
 
     def action_export(self, fmt: str) -> None:
         proposed = default_export_path(services_of(self).settings.export_dir, self.incident_id, fmt)
