@@ -164,3 +164,21 @@ async def test_after_a_check_the_suggestion_is_in_sight_at_80x24(make, settings,
         label = next(c.label for c in walk.engine.node.choices if c.ref == walk.engine.suggestion.target)
         assert words_shown(app, f"{label} ◀ suggested"), "\n".join(screen_lines(app))
         assert words_shown(app, "press s to take it"), "\n".join(screen_lines(app))
+
+
+async def test_action_items_wrap_their_text(make, settings):
+    from runbook.tui.screens.action_items import ActionItemsScreen
+    from tests.tui.test_lifecycle import seed
+
+    iid = seed(settings, concluded=True)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ActionItemsScreen(iid))
+        await wait_for(pilot, lambda: isinstance(app.screen, ActionItemsScreen) and app.screen.loads >= 1)
+        screen = app.screen
+        table = screen.query_one("#actions", DataTable)
+        await pilot.pause(0.2)
+        assert len(screen.lines) == 3 and table.max_scroll_x == 0
+        assert any(len(line.text) > 40 for line in screen.lines)  # longer than the room at 80 columns
+        for line in screen.lines:
+            assert words_shown(app, line.text, table), "\n".join(screen_lines(app, table))

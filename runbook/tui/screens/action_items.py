@@ -92,8 +92,11 @@ class ActionItemsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = f"INC-{self.incident_id:04d} · action items"
-        self.query_one(DataTable).add_columns("status", "type", "owner", "due", "what")
         self.load()
+
+    def on_resize(self) -> None:
+        if self.lines:
+            self.show(self.lines)  # the text wraps at the new width
 
     @work(thread=True, exclusive=True, group="actions-io", exit_on_error=False)
     def load(self) -> None:
@@ -102,11 +105,20 @@ class ActionItemsScreen(Screen[None]):
         self.app.call_from_thread(self.show, lines)
 
     def show(self, lines: list[ActionLine]) -> None:
+        from rich.text import Text
+
         table = self.query_one(DataTable)
         keep = table.cursor_row
-        table.clear()
+        table.clear(columns=True)
+        # Fixed widths, the text takes the rest and wraps at its words (at 80 columns it was cut
+        # mid-word at the edge); owner wraps too.
+        widths = {"status": 8, "type": 8, "owner": 13, "due": 10}
+        rest = max(20, self.size.width - sum(widths.values()) - 2 * (len(widths) + 1) - 2)
+        for name, width in {**widths, "what": rest}.items():
+            table.add_column(name, width=width)
         for line in lines:
-            table.add_row(line.status, line.type, line.owner, line.due, line.text, key=line.key)
+            cells = (line.status, line.type, line.owner, line.due, line.text)
+            table.add_row(*(Text(c) for c in cells), key=line.key, height=None)
         self.lines = lines
         if lines:
             table.move_cursor(row=min(keep, len(lines) - 1))

@@ -28,7 +28,7 @@ SAVE_DELAY_S = 0.5
 
 #: What each section is for, shown in the empty text area (examples, never a value).
 PROMPTS = {
-    "summary": "e.g. Orders vanished from discovery for 40 min after a deploy; fixed by …",
+    "summary": "e.g. Orders vanished from discovery for 40 min after a deploy",
     "impact": "e.g. 12% of checkout requests failed from 02:10 to 02:50 UTC",
     "trigger": "e.g. the 02:05 deploy doubled the watchers per instance",
     "resolution": "e.g. re-registered the instances; one KeepAlive per lease",

@@ -101,10 +101,12 @@ class WalkScreen(Screen[None]):
             with VerticalScroll(id="node-pane"):
                 yield Markdown("Loading the incident…", id="node-text")
                 yield OptionList(id="choices")
-                yield Static("", id="suggestion")
                 yield Static("", id="similar")
                 yield Static("", id="weighing", markup=False)
             yield CheckPanel(id="checks")
+        # outside the scrolled pane: what to do next ("press r", "c cancels", "press s") is
+        # always in sight, even when a check's figures fill the lower half at 80x24
+        yield Static("", id="suggestion")
         yield Input(placeholder="note (enter saves, escape cancels)", id="note-input")
         yield Footer()
 
@@ -189,10 +191,10 @@ class WalkScreen(Screen[None]):
         self.show_weighing()
 
     def _show_suggestion(self) -> None:
-        """Scroll the suggested choice and "press s" into sight: at 80x24 a check's figures take
-        the lower half and the node's text alone fills the rest."""
+        """Scroll the choices (the suggested one marked) into sight: at 80x24 a check's figures
+        take the lower half and the node's text alone fills the rest."""
         if self.is_mounted:
-            self.query_one("#node-pane").scroll_to_widget(self.query_one("#suggestion"), animate=False)
+            self.query_one("#node-pane").scroll_to_widget(self.query_one("#choices"), animate=False)
 
     def _preselected(self, node: Node) -> int:
         """The choice to highlight first: the one the ticked symptoms match (once), else the first."""
@@ -276,6 +278,7 @@ class WalkScreen(Screen[None]):
 
     def on_check_finished(self, message: CheckFinished) -> None:
         self.query_one("#checks", CheckPanel).finished(message.key, message.result)
+        self.call_after_refresh(self._show_suggestion)  # the figures just took room from the node
 
     def on_walk_changed(self, message: WalkChanged) -> None:
         if message.what in ("node_entered", "step_undone"):
