@@ -116,7 +116,9 @@ class TraceHeaderCanonicalization(Check[TraceHeaderParams]):
                     f"hop {h} {reply.url}: {variant}: {trace_id} "
                     f"{'echoed' if seen else 'NOT echoed'} (HTTP {reply.status})",
                 )
-                ctx.progress((h * len(variants) + i + 1) / (len(hops) * len(variants)), f"hop {h + 1} of {len(hops)}: {variant}")
+                ctx.progress(
+                    (h * len(variants) + i + 1) / (len(hops) * len(variants)), f"hop {h + 1} of {len(hops)}: {variant}"
+                )
         control: bool | None = None
         if params.control_url and not any(any(seen) for seen in arrived.values()):
             trace_id = f"rb{uuid.uuid4().hex[:20]}"
