@@ -96,7 +96,7 @@ class ActionItemsScreen(Screen[None]):
 
     def on_resize(self) -> None:
         if self.lines:
-            self.show(self.lines)  # the text wraps at the new width
+            self._fill(self.lines)  # the text wraps at the new width
 
     @work(thread=True, exclusive=True, group="actions-io", exit_on_error=False)
     def load(self) -> None:
@@ -105,6 +105,10 @@ class ActionItemsScreen(Screen[None]):
         self.app.call_from_thread(self.show, lines)
 
     def show(self, lines: list[ActionLine]) -> None:
+        self._fill(lines)
+        self.loads += 1
+
+    def _fill(self, lines: list[ActionLine]) -> None:
         from rich.text import Text
 
         table = self.query_one(DataTable)
@@ -122,11 +126,10 @@ class ActionItemsScreen(Screen[None]):
         self.lines = lines
         if lines:
             table.move_cursor(row=min(keep, len(lines) - 1))
-        self.loads += 1
 
     @on(DataTable.RowHighlighted, "#actions")
     def row_highlighted(self) -> None:
-        # The table cuts long items at the terminal's edge; the highlighted one is shown whole.
+        # The highlighted item is also shown whole below the table, with its owner and due date.
         line = self._current()
         detail = (
             "" if line is None else f"[b]{line.status}[/b] {line.type} · {line.owner} · due {line.due}\n{line.text}"
