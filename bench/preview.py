@@ -74,7 +74,9 @@ async def floor(text: str) -> float:
 async def preview(settings: Settings, iid: int, *, press_key: bool = False) -> tuple[float, float | None]:
     """Seconds from pushing the preview to it being on screen; and, with ``press_key``, how long
     ``?`` took to open the help while the preview rendered (None if it was ready first)."""
-    app = make_app(build_services(settings, clock=lambda: CLOCK))
+    services = build_services(settings, clock=lambda: CLOCK)
+    assert services.content.knowledge.rules  # loaded before, as after a walk: not the preview's cost
+    app = make_app(services)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         start = time.perf_counter()
