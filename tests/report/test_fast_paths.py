@@ -1,6 +1,7 @@
 """The rendering fast paths give exactly what the slow, obvious versions gave, and stay safe.
 
-- ``timeline_rows`` (rows built in Python) == the Jinja loop it replaced, for any text;
+- ``timeline_rows`` and ``diagnosis_items`` (built in Python) == the Jinja loops they replaced, for any text;
+- ``md_inline_many`` (one pass over all cells) == ``md_inline`` cell by cell;
 - the chained-replace escaping == the one-regex definition of what is escaped;
 - cached environments still see a team template rewritten within the same timestamp;
 - the filter reads only timeline lines, so it opens no way around the sandbox.
@@ -16,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runbook.report import TemplateError, render_postmortem
-from runbook.report.context import Citation, TimelineEntry
-from runbook.report.escape import _escape_chars
+from runbook.report.context import Citation, DiagnosisStep, Note, TimelineEntry
+from runbook.report.escape import _escape_chars, md_inline, md_inline_many
 from runbook.report.from_knowledge import context_from_kb
 from runbook.report.render import make_environment
 
@@ -86,3 +87,62 @@ def test_a_rewritten_team_template_is_used_even_with_the_same_mtime(tmp_path, ct
     path.write_text("second {{ header.ref }}\n", encoding="utf-8")
     os.utime(path, ns=(stamp, stamp))  # as if rewritten within the file system's timestamp granularity
     assert render_postmortem(ctx, template=path) == "second P0-3\n"
+
+
+#: The loop the shipped template had before ``diagnosis_items`` (kept in its comment).
+DIAGNOSIS_LOOP = """{% for s in diagnosis %}
+{% set node = s.playbook_id ~ "#" ~ s.node_id %}
+- {% if s.undone %}~~Step {{ s.seq }}: {{ node | code }}~~ (undone: kept for the record, not part of the path){% else %}Step {{ s.seq }}: {{ node | code }}{% endif %}{% if s.entered %} at {{ s.entered }}{% endif %}{% if s.author %} ({{ s.author }}){% endif +%}
+{% for c in s.verdicts %}
+  - check {{ c.check_type | code }}: **{{ c.verdict }}**{% if c.key_figure %} ({{ c.key_figure | code }}){% endif %}{% if c.summary %}: {{ c.summary }}{% endif +%}
+{% endfor %}
+{% for n in s.notes %}
+  - {{ n.text }}{% if n.author %} ({{ n.author }}){% endif %}{% if s.undone %}: written before the undo, still evidence{% endif +%}
+{% endfor %}
+{% if s.conclusion or s.rules %}
+  - {% if s.undone %}conclusion reached, then taken back{% else %}conclusion reached{% endif %}: {{ s.conclusion }}{% if s.rules %} (rules: {{ s.rules | join(", ") }}){% endif +%}
+{% endif %}
+{% if s.choice %}
+  - {% if s.automatic %}the check verdict chose{% else %}the responder chose{% endif %} "{{ s.choice }}"{% if s.next_node_id %}, next {{ s.next_node_id | code }}{% endif +%}
+{% endif %}
+{% endfor %}
+"""
+STEPS = st.builds(
+    DiagnosisStep,
+    seq=st.integers(1, 99),
+    playbook_id=HOSTILE,
+    node_id=HOSTILE,
+    entered=HOSTILE,
+    choice=HOSTILE,
+    next_node_id=HOSTILE,
+    automatic=st.booleans(),
+    author=HOSTILE,
+    undone=st.booleans(),
+    verdicts=st.lists(st.builds(Citation, HOSTILE, HOSTILE, HOSTILE, HOSTILE, HOSTILE), max_size=2).map(tuple),
+    conclusion=HOSTILE,
+    rules=st.lists(HOSTILE, max_size=2).map(tuple),
+    notes=st.lists(st.builds(Note, HOSTILE, HOSTILE, HOSTILE), max_size=2).map(tuple),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(STEPS, max_size=3))
+def test_diagnosis_items_equal_the_template_loop(steps):
+    env = make_environment()
+    loop = env.from_string(DIAGNOSIS_LOOP).render(diagnosis=tuple(steps))
+    fast = env.from_string("{{ diagnosis | diagnosis_items }}\n").render(diagnosis=tuple(steps))
+    assert fast == (loop if steps else "\n")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(HOSTILE | st.characters().map(str), max_size=8))
+def test_bulk_escaping_equals_one_cell_at_a_time(texts):
+    assert md_inline_many(texts) == [md_inline(t) for t in texts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("`*_[]<>#|~&-+=1.) ab")), max_size=20), max_size=8))
+def test_bulk_escaping_of_single_line_cells(texts):
+    """The fast path (no cell needs folding) against ``md_inline`` one by one."""
+    texts = [" ".join(t.split()) for t in texts]
+    assert md_inline_many(texts) == [md_inline(t) for t in texts]
