@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -394,7 +395,7 @@ def scale_main(argv: list[str]) -> int:
     ap.add_argument("--incidents", type=int, default=10_000)
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--vocabulary", type=int, default=50_000, help="words (a Zipf long tail makes rare words)")
-    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--queries", type=int, default=60)
     ap.add_argument("--repeat", type=int, default=3, help="runs per query (the median is reported)")
     ap.add_argument("--window", type=int, default=500, help="rank_window of the windowed runs")
     ap.add_argument("--keep", action="store_true", help="keep the built record under /tmp/runbook-bench-cache")
@@ -481,6 +482,8 @@ def scale_main(argv: list[str]) -> int:
         "exact top 20 still in the windowed top 20)"
     )
     engine.dispose()
+    if not args.keep:  # the temporary folder _scale_record built in (never the cache)
+        shutil.rmtree(path.parent)
     return 0
 
 
