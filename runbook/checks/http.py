@@ -152,6 +152,7 @@ async def fetch(
     (redacted by ``ctx.record``) unless ``evidence=False``.
     """
     cap = ctx.max_bytes if max_bytes is None else max_bytes
+    started = time.monotonic()
     budget = _budget(ctx, timeout_s, url)
     header_list = _header_list(headers)
     redirects_left = MAX_REDIRECTS
@@ -178,7 +179,9 @@ async def fetch(
                 return got
             # a redirect to a URL only httpx sends: it follows on from there, with the hops left
             method, url, header_list, redirects_left = got.method, got.url, got.headers, got.redirects_left
-            budget = _budget(ctx, timeout_s, url)
+            # what is left of the caller's timeout, not a fresh one
+            left = None if timeout_s is None else max(0.0, timeout_s - (time.monotonic() - started))
+            budget = _budget(ctx, left, url)
             record_request = False  # the first request is in the evidence already
     shown = redact_url(url)
     phase = _Phase()
