@@ -78,6 +78,8 @@ class ActionTemplate:
     """``mitigate`` (stop the bleeding) or ``prevent`` (stop it happening again)."""
     owner: str = ""
     """A role, not a person: ``on-call``, ``service owner``, ``platform team``."""
+    rule: str = ""
+    """The one rule of the conclusion this action answers; empty: it answers all of them."""
 
 
 #: ``cause`` names the rules it concludes; ``unexplained`` is the exit for an incident that is

@@ -311,7 +311,18 @@ class _Parse:
             action_type = str(item.get("type") or "prevent")
             if action_type not in ACTION_TYPES:
                 self.error(line, f"conclusion block: action type {action_type!r} must be mitigate or prevent")
-            actions.append(ActionTemplate(text=str(item["text"]), type=action_type, owner=str(item.get("owner") or "")))
+            action_rule = str(item.get("rule") or "")
+            if action_rule and isinstance(rules, list) and action_rule not in [str(r) for r in rules]:
+                self.error(
+                    line,
+                    f"conclusion block: action rule {action_rule!r} is not one of this conclusion's rules "
+                    f"({', '.join(str(r) for r in rules) or 'none'})",
+                )
+            actions.append(
+                ActionTemplate(
+                    text=str(item["text"]), type=action_type, owner=str(item.get("owner") or ""), rule=action_rule
+                )
+            )
         return NodeConclusion(
             rules=tuple(str(r) for r in rules) if isinstance(rules, list) else (),
             fix=str(fix or ""),

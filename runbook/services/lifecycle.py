@@ -81,11 +81,11 @@ def proposed_actions(services: Services, incident: int | str) -> list[ProposedAc
                 continue  # the playbook changed since: its proposals are gone
             if node.conclusion is None:
                 continue
-            # A playbook's action names no rule of its own: when the conclusion names several, the
-            # proposal carries them all ("R6, R7") rather than passing the first off as its rule.
-            rule = ", ".join(node.conclusion.rules)
+            # An action without a `rule:` of its own answers every rule of its conclusion: it carries
+            # them all ("R6, R7") rather than passing the first off as its rule.
+            every = ", ".join(node.conclusion.rules)
             for n, a in enumerate(node.conclusion.actions, 1):
-                out.append(ProposedAction(f"{ref}/{n}", a.text, a.type, a.owner, rule))
+                out.append(ProposedAction(f"{ref}/{n}", a.text, a.type, a.owner, a.rule or every))
         return mark_accepted(inc.id, out, session=session)
 
 

@@ -68,6 +68,38 @@ def test_conclusion_block():
     assert [(a.type, a.owner) for a in concl.actions] == [("mitigate", "on-call"), ("prevent", "service owner")]
 
 
+def test_an_action_may_name_the_one_rule_it_answers_and_only_one_of_its_conclusion(tmp_path):
+    text = """---
+id: a
+title: A
+start: end
+---
+## End {#end}
+
+```conclusion
+rules: [R6, R7]
+fix: Route calls through the SDK client.
+actions:
+  - text: Shed the bypassing traffic
+    type: mitigate
+    rule: R6
+  - text: Lint raw ClientConn use
+  - text: Page the database team
+    rule: R9
+```
+"""
+    pb, errors = parse_playbook(tmp_path / "a.md", text)
+    assert [(a.text, a.rule) for a in pb.nodes["end"].conclusion.actions] == [
+        ("Shed the bypassing traffic", "R6"),
+        ("Lint raw ClientConn use", ""),
+        ("Page the database team", "R9"),
+    ]
+    # the error points at the block's fence, as every conclusion-block error does
+    assert [(e.line, e.message.split(": ", 1)[1]) for e in errors] == [
+        (8, "conclusion block: action rule 'R9' is not one of this conclusion's rules (R6, R7)")
+    ]
+
+
 def test_cross_playbook_links_and_md_suffix(tmp_path):
     text = """---
 id: a
