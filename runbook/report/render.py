@@ -43,7 +43,7 @@ from runbook.errors import RunbookError
 from runbook.report import context
 from runbook.report.context import Markdown, PostmortemContext
 from runbook.report.escape import demote_headings, md_block, md_cell, md_code, md_fence, md_inline
-from runbook.report.rows import diagnosis_items, timeline_rows
+from runbook.report.rows import diagnosis_items, note_items, timeline_rows
 
 #: The shipped template; also reachable as ``runbook/postmortem.md.j2`` from a team template.
 DEFAULT_TEMPLATE = "postmortem.md.j2"
@@ -136,6 +136,7 @@ def make_environment(search_dirs: Sequence[Path] = ()) -> ImmutableSandboxedEnvi
         url=_url,
         timeline_rows=timeline_rows,
         diagnosis_items=diagnosis_items,
+        note_items=note_items,
     )
     return env
 

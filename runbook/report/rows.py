@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from runbook.report.context import DiagnosisStep, Markdown, TimelineEntry
+from runbook.report.context import DiagnosisStep, Markdown, Note, TimelineEntry
 from runbook.report.escape import md_cell, md_code, md_inline, md_inline_many
 
 
@@ -130,4 +130,30 @@ def diagnosis_items(steps: Iterable[object]) -> Markdown:
             if s.next_node_id:
                 line += f", next {code(s.next_node_id)}"
             out.append(line)
+    return Markdown("\n".join(out))
+
+
+def note_items(notes: Iterable[object]) -> Markdown:
+    """A tagged-findings list (what went well, wrong, lucky): ``- text (author, time)`` per note,
+    as ``_notes.md.j2``'s loop printed it (kept in its comment), escaped in one pass.
+    Only :class:`Note` values are accepted."""
+    items: list[Note] = []
+    for n in notes:
+        if type(n) is not Note:
+            raise TypeError(f"note_items takes notes, not {type(n).__name__}")
+        items.append(n)
+    texts = [x for n in items for x in (n.text, n.author, n.at)]
+    plain = [x for x in texts if type(x) is str]
+    cache = dict(zip(plain, md_inline_many(plain), strict=True))
+
+    def e(text: str) -> str:
+        return cache[text] if type(text) is str else md_inline(text)
+
+    out = []
+    for n in items:
+        line = f"- {e(n.text)}"
+        if n.author or n.at:
+            sep = ", " if n.author and n.at else ""
+            line += f" ({e(n.author)}{sep}{e(n.at)})"
+        out.append(line)
     return Markdown("\n".join(out))

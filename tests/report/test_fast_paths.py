@@ -146,3 +146,20 @@ def test_bulk_escaping_of_single_line_cells(texts):
     """The fast path (no cell needs folding) against ``md_inline`` one by one."""
     texts = [" ".join(t.split()) for t in texts]
     assert md_inline_many(texts) == [md_inline(t) for t in texts]
+
+
+NOTES_LOOP = (
+    "{% for n in items %}\n"
+    "- {{ n.text }}{% if n.author or n.at %} ({{ n.author }}{% if n.author and n.at %}, {% endif %}"
+    "{{ n.at }}){% endif +%}\n"
+    "{% endfor %}"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.builds(Note, HOSTILE, HOSTILE, HOSTILE), max_size=4))
+def test_note_items_equal_the_template_loop(notes):
+    env = make_environment()
+    loop = env.from_string(NOTES_LOOP).render(items=tuple(notes))
+    fast = env.from_string("{{ items | note_items }}\n").render(items=tuple(notes))
+    assert fast == (loop if notes else "\n")
