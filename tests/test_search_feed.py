@@ -29,6 +29,32 @@ def test_knowledge_and_nodes_are_found_and_re_feeding_replaces_them(tmp_path):
         assert not any(kind == "playbook_node" for kind, _ in refs)
 
 
+def test_an_unchanged_feed_writes_nothing_and_a_changed_one_is_written(tmp_path):
+    from dataclasses import replace
+
+    from sqlalchemy import event
+
+    content = load_content(load_settings(), validate=False)
+    engine = connect(f"sqlite:///{tmp_path / 'r.db'}")
+    writes: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(conn, cursor, statement, *args) -> None:
+        if statement.split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE", "BEGIN"):
+            writes.append(statement)
+
+    with open_session(engine) as s:
+        n = refresh_search_index(s, content)
+        assert writes  # the first feed writes the documents
+        writes.clear()
+        assert refresh_search_index(s, content) == n
+        assert not [w for w in writes if not w.startswith("BEGIN") or "IMMEDIATE" in w]  # read only
+        rule = content.knowledge.rules["R1"]
+        content.knowledge.rules["R1"] = replace(rule, title="Zyxwvut lease rule")
+        refresh_search_index(s, content)
+        assert [h.ref for h in search("zyxwvut", session=s)] == ["R1"]
+
+
 def test_search_command_finds_rules_and_incidents(tmp_path):
     env = {**os.environ, "RUNBOOK_DB": f"sqlite:///{tmp_path / 'cli.db'}"}
 

@@ -43,7 +43,24 @@ def content_documents(content: Content) -> list[SearchDocument]:
 
 
 def refresh_search_index(session: Session, content: Content) -> int:
-    """(Re)index rules, knowledge records and playbook nodes; returns the document count."""
+    """(Re)index rules, knowledge records and playbook nodes; returns the document count.
+
+    The index is written only when it differs from the files: reading the fed documents back
+    (an index range on ``(kind, ref)``) costs ~1 ms where a write transaction, committed and
+    fsynced before every search, cost 50-80 ms, 98% of a search.
+    """
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from runbook.record.models import SearchDoc
     from runbook.record.search import index_documents
 
-    return index_documents(content_documents(content), session=session, replace_kinds=KINDS)
+    docs = content_documents(content)
+    rows = session.execute(
+        select(SearchDoc.kind, SearchDoc.ref, SearchDoc.title, SearchDoc.body).where(col(SearchDoc.kind).in_(KINDS))
+    ).all()
+    session.commit()  # end the read transaction
+    fed = {(kind, ref): (title, body) for kind, ref, title, body in rows}
+    if len(rows) == len(docs) and fed == {(d.kind, d.ref): (d.title, d.text) for d in docs}:
+        return len(docs)
+    return index_documents(docs, session=session, replace_kinds=KINDS)
