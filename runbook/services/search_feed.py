@@ -57,7 +57,9 @@ def refresh_search_index(session: Session, content: Content) -> int:
 
     docs = content_documents(content)
     rows = session.execute(
-        select(SearchDoc.kind, SearchDoc.ref, SearchDoc.title, SearchDoc.body).where(col(SearchDoc.kind).in_(KINDS))
+        select(col(SearchDoc.kind), col(SearchDoc.ref), col(SearchDoc.title), col(SearchDoc.body)).where(
+            col(SearchDoc.kind).in_(KINDS)
+        )
     ).all()
     session.commit()  # end the read transaction
     fed = {(kind, ref): (title, body) for kind, ref, title, body in rows}
