@@ -11,7 +11,7 @@ Headless (``App.run_test()``), measured interleaved in one run (floor, preview, 
 For a walked-shaped incident of 200 events (aim: preview <= 2x floor), then the same for
 10,000 events, whose preview shows the first events only (``PREVIEW_EVENTS``): the floor is
 then the same cut string. For the 10,000-event case it also reports how long a key press took
-to be handled while the preview rendered (aim: well under 1 s).
+to be handled while the preview rendered, as the longest stall of the event loop (aim: well under 1 s).
 
 Run: python bench/preview.py [--repeat N] [--big N]
 """
@@ -72,8 +72,10 @@ async def floor(text: str) -> float:
 
 
 async def preview(settings: Settings, iid: int, *, press_key: bool = False) -> tuple[float, float | None]:
-    """Seconds from pushing the preview to it being on screen; and, with ``press_key``, how long
-    ``?`` (pressed as soon as the screen is up, while the preview renders) took to open the help."""
+    """Seconds from pushing the preview to it being on screen; and, with ``press_key``, the
+    longest the event loop went without running (ms) while the preview rendered: how long a key
+    pressed then would have waited. (Timing ``pilot.press`` instead measures Pilot, which waits
+    for the whole process, the worker thread included, to go idle before it returns.)"""
     services = build_services(settings, clock=lambda: CLOCK)
     assert services.content.knowledge.rules  # loaded before, as after a walk: not the preview's cost
     app = make_app(services)
@@ -82,22 +84,20 @@ async def preview(settings: Settings, iid: int, *, press_key: bool = False) -> t
         start = time.perf_counter()
         screen = PostmortemScreen(iid)
         app.push_screen(screen)
-        key_s = None
-        waited_for_ready = False
+        worst = 0.0
         if press_key:
-            await _until(pilot, lambda: screen.is_mounted)
-            pressed = time.perf_counter()
-            await pilot.press("question_mark")
-            await _until(pilot, lambda: isinstance(app.screen, HelpScreen))
-            key_s = time.perf_counter() - pressed
-            waited_for_ready = screen.ready  # the key was handled only once the document was up
-            await pilot.press("escape")
+            while not screen.ready:
+                tick = time.perf_counter()
+                await asyncio.sleep(0.005)
+                worst = max(worst, time.perf_counter() - tick - 0.005)
         await _until(pilot, lambda: screen.ready)
         await pilot.pause()
         took = time.perf_counter() - start
-        if press_key and waited_for_ready:
-            print(f"    ('?' pressed at {(pressed - start) * 1000:.0f} ms waited for the document: handled at ready)")
-        return took, key_s
+        if press_key:
+            # and a real key, once: the help opens over the rendered preview
+            await pilot.press("question_mark")
+            await _until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        return took, (worst if press_key else None)
 
 
 def measure(settings: Settings, iid: int, repeat: int, label: str, *, press_key: bool) -> None:
@@ -117,7 +117,7 @@ def measure(settings: Settings, iid: int, repeat: int, label: str, *, press_key:
     print(f"  preview (open -> ready)                    best {b_p * 1000:7.0f} ms  median {m_p * 1000:7.0f} ms")
     print(f"  ratio preview / floor                      best {b_p / b_f:7.2f}x    median {m_p / m_f:7.2f}x")
     if press_key and keys:
-        print(f"  '?' pressed while rendering, handled after  max  {max(keys) * 1000:7.0f} ms  ({len(keys)} runs)")
+        print(f"  longest event-loop stall while rendering    max  {max(keys) * 1000:7.0f} ms  ({len(keys)} runs)")
 
 
 def main() -> None:

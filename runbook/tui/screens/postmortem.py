@@ -1,10 +1,12 @@
 """Postmortem preview (rendered Markdown) and export to a path the responder confirms.
 
-The preview is rendered in a thread worker (record read and template off the event loop) while
-the line above it says "Rendering the postmortem…". A long incident's preview shows the first
-events and steps (``runbook.services.postmortems.postmortem_preview``; the line says how many of
-how many): a Markdown widget of a 10,000-row table takes seconds to build and nobody reads it in
-a terminal. The export always has everything.
+The preview is rendered in a thread worker (record read, template, and Rich's rendering of the
+Markdown to lines: ``widgets/rendered_page.py``) while the line above it says "Rendering the
+postmortem…"; the event loop only paints the lines in view, so keys stay live. (Textual's
+``Markdown`` widget mounted a widget per list item on the loop: seconds of frozen input for the
+diagnosis path.) A long incident's preview shows the first events and steps
+(``runbook.services.postmortems.postmortem_preview``; the line says how many of how many): nobody
+reads a 10,000-row table in a terminal. The export always has everything.
 
 ``w`` exports Markdown, ``x`` HTML (both also in the palette): keys that reach the app in tmux and
 over ssh, where ``ctrl+h`` arrives as Backspace. The path is asked for every time, proposed as
@@ -21,15 +23,15 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, MarkdownViewer, Static
+from textual.widgets import Footer, Header, Static
 
 from runbook.services.postmortems import Preview, postmortem_preview
 from runbook.tui.base_app import services_of
 from runbook.tui.screens.export import FORMATS, ExportScreen, default_export_path
+from runbook.tui.widgets.rendered_page import RenderedPage, render_lines
 
 if TYPE_CHECKING:
     from textual.app import SystemCommand
-    from textual.await_complete import AwaitComplete
 
 _EXPORT_KEYS = "w: export Markdown · x: export HTML (asks where)"
 
@@ -67,13 +69,16 @@ class PostmortemScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Rendering the postmortem…", id="export-path")
-        # Empty at first: a placeholder document would be parsed concurrently with the real one
-        # and, finishing last on a loaded machine, could replace it.
-        yield MarkdownViewer(id="postmortem", show_table_of_contents=False)
+        yield RenderedPage(id="postmortem")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(RenderedPage).focus()
         self.load()
+
+    def on_rendered_page_resized(self, event: RenderedPage.Resized) -> None:
+        if self.preview is not None:
+            self.relayout(self.preview.text, event.width)
 
     def action_reload(self) -> None:
         self.load()
@@ -83,15 +88,22 @@ class PostmortemScreen(Screen[None]):
         # The record read and the template run here, off the event loop: keys stay live meanwhile.
         self.app.call_from_thread(self._rendering)
         preview = postmortem_preview(services_of(self), self.incident_id)
-        self.app.call_from_thread(self.show, preview.text)  # returns once the document is mounted
+        page = self.query_one(RenderedPage)
+        width = self.app.call_from_thread(lambda: page.text_width)
+        lines = render_lines(preview.text, width)
+        self.app.call_from_thread(page.show, preview.text, lines, width)
         self.app.call_from_thread(self._shown, preview)
+
+    @work(thread=True, exclusive=True, group="pm-layout", exit_on_error=False)
+    def relayout(self, text: str, width: int) -> None:
+        # the terminal was resized: the same document, rendered again at the new width
+        lines = render_lines(text, width)
+        page = self.query_one(RenderedPage)
+        self.app.call_from_thread(page.show, text, lines, width)
 
     def _rendering(self) -> None:
         self.ready = False
         self.query_one("#export-path", Static).update("Rendering the postmortem…")
-
-    def show(self, text: str) -> AwaitComplete:
-        return self.query_one("#postmortem", MarkdownViewer).document.update(text)
 
     def _shown(self, preview: Preview) -> None:
         self.preview = preview
