@@ -5,7 +5,10 @@ client per request costs about 4 ms of CPU on this machine. A kubelet-like probe
 request on a fresh connection, and a sweep runs 200 of them on one event loop, so the
 client library alone kept a 200-endpoint sweep busy for 0.8 s while every endpoint answered
 within 200 ms. This module speaks just the HTTP/1.1 such a request needs over asyncio
-streams, at about a fifth of that cost, and keeps every bound httpx kept for ``fetch``:
+streams, at about a fifth of that cost, and keeps every bound httpx kept for ``fetch``. The
+wire format itself (the status line, headers, Content-Length and chunked framing, trailers,
+1xx answers) is h11's, the parser httpx uses, driven directly: an ``h11.Connection`` per
+connection, fed from the stream reader.
 
 - time: the caller's budget is one ``asyncio.timeout`` around the whole exchange, redirects
   included, and the reason names the phase it was stuck in (the TCP handshake, the TLS
@@ -29,20 +32,22 @@ import asyncio
 import re
 import ssl
 import time
+from collections.abc import Iterable
 from typing import NamedTuple
 from urllib.parse import urljoin
+
+import h11
 
 from runbook.checks.base import CheckContext, MeasureError
 from runbook.checks.http_errors import MAX_REDIRECTS, describe_http_error
 from runbook.checks.http_reply import BODY_EXCERPT, Decoder, HttpReply, format_headers, size_text, ssl_context
 from runbook.checks.redact import redact_url
 
-#: The status line and header section may not exceed this (h11's own bound is 16 KiB).
+#: The status line and header section may not exceed this (h11's default bound is 16 KiB);
+#: nor may a chunk header or the trailers.
 HEAD_LIMIT = 64 * 1024
 #: Bytes asked of the socket per read.
 READ_SIZE = 64 * 1024
-#: A chunk-size line longer than this is not HTTP.
-CHUNK_LINE_LIMIT = 1024
 #: The exchange's own timeout fires this much before the caller's budget runs out.
 INNER_MARGIN_S = 0.005
 
@@ -57,8 +62,8 @@ _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _DOT_SEGMENT = re.compile(r"/\.\.?(?:/|\?|\Z)")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _VALUE = re.compile(r"[\t\x20-\x7e]*\Z")
-_STATUS = re.compile(r"HTTP/1\.[01] ([0-9]{3})(?: [^\r\n]*)?\Z")
-_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,15}")
+# h11 shows the offending bytes as bytearray(b'...'): shown as the bytes alone
+_BYTEARRAY = re.compile(r"bytearray\((b(['\"]).*?\2)\)")
 _REDIRECTS = frozenset((301, 302, 303, 307, 308))
 
 
@@ -125,18 +130,27 @@ def request_headers(t: Target, headers: list[tuple[str, str]]) -> list[tuple[str
 
 
 class _Conn:
-    """One connection's reader, its unread bytes and the phase it is in (for the reason)."""
+    """One connection: its streams, its h11 state and the phase it is in (for the reason)."""
 
     def __init__(self, where: str) -> None:
         self.where = where
         self.phase = "connecting: no answer to the TCP handshake"
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
-        self.buf = b""
+        self.h11 = h11.Connection(our_role=h11.CLIENT, max_incomplete_event_size=HEAD_LIMIT)
+        self.fed = 0
+        """Bytes given to h11 so far (a head's size is what of them h11 consumed for it)."""
         self.eof = False
 
-    async def send(self, t: Target, verify: bool, request: bytes) -> None:
+    async def send(self, t: Target, verify: bool, method: str, headers: list[tuple[str, str]]) -> None:
         """Connect (and shake hands) and write the request."""
+        try:
+            # whitespace around a value is not part of it (RFC 9110 5.5), and h11 refuses to send it
+            headers = [(k, v.strip(" \t")) for k, v in headers]
+            request = self.h11.send(h11.Request(method=method, target=t.target, headers=headers)) or b""
+            request += self.h11.send(h11.EndOfMessage()) or b""
+        except h11.LocalProtocolError as exc:  # e.g. two Host headers from the caller
+            raise ValueError(str(exc)) from None
         self.reader, self.writer = await asyncio.open_connection(t.host, t.port, limit=READ_SIZE)
         if t.tls:
             self.phase = "TCP connected, TLS handshake not completed"
@@ -151,101 +165,68 @@ class _Conn:
             self.writer.transport.abort()
             self.writer = None
 
-    async def fill(self) -> bool:
-        """Read more into ``buf``; False at EOF."""
-        if self.eof or self.reader is None:
-            return False
-        data = await self.reader.read(READ_SIZE)
-        if not data:
-            self.eof = True
-            return False
-        self.buf += data
-        return True
-
-    async def line(self, limit: int, what: str) -> bytes:
-        """One CRLF- (or LF-) terminated line, without the ending."""
-        while (nl := self.buf.find(b"\n")) < 0:
-            if len(self.buf) > limit:
-                raise MeasureError(f"malformed HTTP from {self.where}: {what} longer than {size_text(limit)}")
-            if not await self.fill():
-                raise MeasureError(f"{self.where} closed the connection without a complete response")
-        line, self.buf = self.buf[:nl], self.buf[nl + 1 :]
-        return line[:-1] if line.endswith(b"\r") else line
-
-    async def some(self, most: int) -> bytes:
-        """Up to ``most`` bytes (waiting for at least one); b"" at EOF."""
-        if not self.buf and not await self.fill():
-            return b""
-        out, self.buf = self.buf[:most], self.buf[most:]
-        return out
-
-    async def head(self) -> tuple[int, list[tuple[str, str]]]:
-        """The status and headers of the final (non-1xx) response."""
+    async def event(self, in_head: bool) -> h11.Event:
+        """h11's next event, reading from the socket while it needs data."""
+        assert self.reader is not None
         while True:
-            while (end := _head_end(self.buf)) < 0:
-                if len(self.buf) > HEAD_LIMIT:
+            try:
+                ev = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                raise MeasureError(self._reason(exc, in_head)) from None
+            if ev is h11.NEED_DATA:
+                data = await self.reader.read(READ_SIZE)
+                self.fed += len(data)
+                self.eof = not data
+                self.h11.receive_data(data)  # b"": the peer closed
+            elif ev is h11.PAUSED:  # not reached: the exchange ends with the response
+                raise MeasureError(f"malformed HTTP from {self.where}: data after the response")
+            else:
+                assert isinstance(ev, h11.Event)
+                return ev
+
+    def _reason(self, exc: h11.RemoteProtocolError, in_head: bool) -> str:
+        if self.eof:  # an early close, in h11's words for the head, the body or a chunk
+            return f"{self.where} closed the connection without a complete response"
+        text = str(exc)
+        if text == "Receive buffer too long":
+            what = "response headers" if in_head else "a chunk header or the trailers"
+            text = f"{what} longer than {size_text(HEAD_LIMIT)}"
+        elif "_SWITCH_UPGRADE" in text:
+            text = "101 Switching Protocols, but no upgrade was asked for"
+        text = _BYTEARRAY.sub(r"\1", text)
+        return f"malformed HTTP from {self.where}: {text if len(text) <= 120 else text[:120] + '...'}"
+
+    async def head(self) -> h11.Response:
+        """The final (non-1xx) response's head."""
+        start = 0  # where this head began, in bytes fed
+        while True:
+            ev = await self.event(in_head=True)
+            # h11 bounds a head still arriving; one that arrived whole in a read is measured here
+            if self.fed - start > HEAD_LIMIT:
+                end = self.fed - len(self.h11.trailing_data[0])
+                if end - start > HEAD_LIMIT:
                     raise MeasureError(
                         f"malformed HTTP from {self.where}: response headers longer than {size_text(HEAD_LIMIT)}"
                     )
-                if not await self.fill():
-                    raise MeasureError(f"{self.where} closed the connection without a complete response")
-            if end > HEAD_LIMIT:
-                raise MeasureError(
-                    f"malformed HTTP from {self.where}: response headers longer than {size_text(HEAD_LIMIT)}"
-                )
-            raw, rest = self.buf[:end], self.buf[end:]
-            # the blank line that ends the head: CRLF, or a bare LF from a sloppy server
-            self.buf = rest[2:] if rest.startswith(b"\r\n") else rest[1:]
-            status, headers = _parse_head(raw.decode("latin-1"), self.where)
-            if not 100 <= status < 200 or status == 101:
-                return status, headers
+            if isinstance(ev, h11.Response):
+                return ev
+            if not isinstance(ev, h11.InformationalResponse):  # not reached: h11 raises first
+                raise MeasureError(f"{self.where} closed the connection without a complete response")
+            start = self.fed - len(self.h11.trailing_data[0])  # a 1xx: skipped
 
 
-def _head_end(buf: bytes) -> int:
-    """Index of the newline that ends the header section (the blank line's own ending
-    follows it), or -1 while it has not all arrived."""
-    i = buf.find(b"\n\r\n")
-    j = buf.find(b"\n\n")
-    if i < 0:
-        return j + 1 if j >= 0 else -1
-    return i + 1 if j < 0 or i < j else j + 1
-
-
-def _parse_head(text: str, where: str) -> tuple[int, list[tuple[str, str]]]:
-    lines = text.split("\n")
-    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines if ln not in ("", "\r")]
-    if not lines:
-        raise MeasureError(f"malformed HTTP from {where}: empty response head")
-    m = _STATUS.match(lines[0])
-    if m is None:
-        raise MeasureError(f"malformed HTTP from {where}: illegal status line {lines[0][:80]!r}")
-    headers: list[tuple[str, str]] = []
-    for ln in lines[1:]:
-        if ln[0] in " \t" and headers:  # obsolete line folding: one value, joined by a space
-            headers[-1] = (headers[-1][0], headers[-1][1] + " " + ln.strip(" \t"))
-            continue
-        name, colon, value = ln.partition(":")
-        if not colon or not _TOKEN.match(name):
-            raise MeasureError(f"malformed HTTP from {where}: illegal header line {ln[:80]!r}")
-        headers.append((name, value.strip(" \t")))
-    return int(m[1]), headers
-
-
-def _framing(method: str, status: int, headers: list[tuple[str, str]], where: str) -> int | str | None:
-    """How the body is delimited: a length, ``"chunked"``, or None (read until the close)."""
-    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+def _declared_size(method: str, status: int, headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+    """The body's Content-Length when that is what delimits it (h11 has validated it), 0 when
+    there is no body, None when it is chunked or read until the close."""
+    if method == "HEAD" or status in (204, 304):
         return 0
-    te = [v for k, v in headers if k.lower() == "transfer-encoding"]
-    if te:
-        if [v.strip().lower() for v in te] != ["chunked"]:
-            raise MeasureError(f"malformed HTTP from {where}: unsupported Transfer-Encoding {', '.join(te)[:80]!r}")
-        return "chunked"
-    lengths = {p.strip() for k, v in headers if k.lower() == "content-length" for p in v.split(",")}
-    if not lengths:
-        return None
-    if len(lengths) > 1 or not all(p.isdigit() and p.isascii() for p in lengths):
-        raise MeasureError(f"malformed HTTP from {where}: bad Content-Length {', '.join(lengths)[:80]!r}")
-    return int(lengths.pop())
+    length = None
+    for name, value in headers:
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length":
+            length = int(value)
+    return length
 
 
 class _Body:
@@ -273,44 +254,17 @@ class _Body:
             return False
         return True
 
-    async def read(self, framing: int | str | None) -> None:
-        conn = self.conn
-        if framing == "chunked":
-            await self._chunked()
-        elif framing is None:
-            while chunk := await conn.some(READ_SIZE):
-                if not self.add(chunk):
-                    return
-        else:
-            left = int(framing)
-            while left:
-                chunk = await conn.some(min(left, READ_SIZE))
-                if not chunk:
-                    raise MeasureError(f"{conn.where} closed the connection without a complete response")
-                left -= len(chunk)
-                if not self.add(chunk):
-                    return
-
-    async def _chunked(self) -> None:
-        conn = self.conn
+    async def read(self) -> None:
+        """Until h11 says the response ended (trailers dropped, as httpx does) or the cap."""
         while True:
-            size_line = (await conn.line(CHUNK_LINE_LIMIT, "a chunk-size line")).partition(b";")[0].strip(b" \t")
-            if not _CHUNK_SIZE.fullmatch(size_line):
-                raise MeasureError(f"malformed HTTP from {conn.where}: illegal chunk size {size_line[:40]!r}")
-            left = int(size_line, 16)
-            if left == 0:
-                while await conn.line(HEAD_LIMIT, "a trailer line"):
-                    pass  # trailers: read and dropped, as httpx does
-                return
-            while left:
-                chunk = await conn.some(min(left, READ_SIZE))
-                if not chunk:
-                    raise MeasureError(f"{conn.where} closed the connection without a complete response")
-                left -= len(chunk)
-                if not self.add(chunk):
+            ev = await self.conn.event(in_head=False)
+            if isinstance(ev, h11.Data):
+                if not self.add(ev.data):
                     return
-            if await conn.line(2, "a chunk ending"):
-                raise MeasureError(f"malformed HTTP from {conn.where}: chunk data longer than its size")
+            elif isinstance(ev, h11.EndOfMessage):
+                return
+            else:  # not reached: h11 raises first
+                raise MeasureError(f"{self.conn.where} closed the connection without a complete response")
 
 
 def _where(t: Target) -> str:
@@ -344,12 +298,13 @@ async def lean_fetch(
         async with asyncio.timeout(max(0.001, budget - INNER_MARGIN_S)):
             while True:
                 sent = request_headers(t, headers)
-                wire = f"{method} {t.target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in sent) + "\r\n"
-                await conn.send(t, verify, wire.encode("ascii"))
+                await conn.send(t, verify, method, sent)
                 if not recorded:  # after the write: the request is on the wire first
                     ctx.record("request", f"{method} {shown}\n{format_headers(sent)}")
                     recorded = True
-                status, got = await conn.head()
+                response = await conn.head()
+                status = response.status_code
+                got = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw_items()]
                 conn.phase = f"HTTP {status} headers received, reading the body"
                 location = next((v for k, v in got if k.lower() == "location"), None) if follow_redirects else None
                 if location is not None and status in _REDIRECTS:
@@ -370,14 +325,12 @@ async def lean_fetch(
                     shown = redact_url(t.url) if "?" in t.url else t.url
                     conn = _Conn(_where(t))
                     continue
-                framing = _framing(method, status, got, conn.where)
-                if not truncate and isinstance(framing, int) and framing > cap:
-                    raise MeasureError(
-                        f"response from {shown} is {framing} bytes, larger than the {size_text(cap)} cap"
-                    )
+                size = _declared_size(method, status, response.headers)
+                if not truncate and size is not None and size > cap:
+                    raise MeasureError(f"response from {shown} is {size} bytes, larger than the {size_text(cap)} cap")
                 encoding = next((v for k, v in got if k.lower() == "content-encoding"), "")
                 body = _Body(conn, status, encoding, cap, truncate, shown)
-                await body.read(framing)
+                await body.read()
                 break
     except MeasureError:
         raise

@@ -3,8 +3,8 @@
 A small threaded socket server on 127.0.0.1 answers each path with canned bytes (what a real
 server, a sloppy one or a broken one puts on the wire) and keeps the raw requests it read, so
 the tests see both sides of the wire. The hostile-peer tests (test_hostile.py) go through the
-same transport; these cover the HTTP framing it parses itself, redirects, and that it answers
-exactly as the httpx path does.
+same transport; these cover the HTTP framing it reads (through h11), the readable reasons for
+broken framing, redirects, and that it answers exactly as the httpx path does.
 """
 
 from __future__ import annotations
@@ -103,7 +103,11 @@ def canned() -> Iterator[CannedServer]:
             "/short": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this",
             "/bad-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
             "/big-head": BIG_HEAD,
+            "/endless-head": b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * (3 * HEAD_LIMIT),
             "/bad-length": b"HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabcd",
+            "/nan-length": b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\nabcd",
+            "/gzip-te": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabcd",
+            "/switch": b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
             "/until-close": b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nread to the end",
             "/gzip": _ok(gzipped, b"Content-Encoding: gzip\r\n"),
             "/head": b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
@@ -153,9 +157,13 @@ async def test_head_reads_no_body_although_a_length_is_declared(canned):
     ("path", "reason"),
     [
         ("/short", "closed the connection without a complete response"),
-        ("/bad-chunk", "malformed HTTP from 127.0.0.1:{port}: illegal chunk size b'zz'"),
+        ("/bad-chunk", "malformed HTTP from 127.0.0.1:{port}: illegal chunk header: b'zz\\r\\n'"),
         ("/big-head", "malformed HTTP from 127.0.0.1:{port}: response headers longer than 64 KiB"),
-        ("/bad-length", "malformed HTTP from 127.0.0.1:{port}: bad Content-Length"),
+        ("/endless-head", "malformed HTTP from 127.0.0.1:{port}: response headers longer than 64 KiB"),
+        ("/bad-length", "malformed HTTP from 127.0.0.1:{port}: conflicting Content-Length headers"),
+        ("/nan-length", "malformed HTTP from 127.0.0.1:{port}: bad Content-Length"),
+        ("/gzip-te", "malformed HTTP from 127.0.0.1:{port}: Only Transfer-Encoding: chunked is supported"),
+        ("/switch", "malformed HTTP from 127.0.0.1:{port}: 101 Switching Protocols, but no upgrade was asked for"),
     ],
 )
 async def test_broken_framing_is_a_readable_measure_error(canned, path, reason):
@@ -181,6 +189,11 @@ async def test_a_callers_host_header_is_sent_alone(canned):
     await fetch(_ctx(), "GET", canned.url("/ok"), headers={"Host": "vhost.example"})
     request = canned.requests[-1].lower()
     assert request.count(b"\r\nhost:") == 1 and b"\r\nhost: vhost.example\r\n" in request
+
+
+async def test_whitespace_around_a_header_value_is_not_sent(canned):
+    await fetch(_ctx(), "GET", canned.url("/ok"), headers={"X-Probe": " padded\t"})
+    assert b"\r\nX-Probe: padded\r\n" in canned.requests[-1]
 
 
 async def test_without_follow_a_redirect_is_the_reply(canned):
@@ -212,7 +225,9 @@ async def test_a_redirect_only_httpx_sends_is_handed_to_it(canned):
     assert [e.label for e in ctx.evidence] == ["request", "response"]
 
 
-@pytest.mark.parametrize("path", ["/ok", "/chunked", "/gzip", "/until-close", "/redirect"])
+@pytest.mark.parametrize(
+    "path", ["/ok", "/chunked", "/gzip", "/until-close", "/redirect", "/lf-only", "/folded", "/continue"]
+)
 async def test_lean_and_httpx_answer_alike(canned, path, monkeypatch):
     lean = await fetch(_ctx(), "GET", canned.url(path))
     monkeypatch.setattr(http, "simple_target", lambda url: None)  # force the httpx path
