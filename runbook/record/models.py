@@ -168,6 +168,9 @@ class Incident(SQLModel, table=True):
     postmortem_status: str = Field(default=PostmortemStatus.DRAFT.value, max_length=16)
     summary: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
     impact: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
+    detection: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
+    """How the incident was noticed, in the responders' words; empty: the postmortem derives it
+    from the record (the first failing check or finding) and says so."""
     trigger: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
     resolution: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
     went_well: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))

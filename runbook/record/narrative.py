@@ -6,6 +6,7 @@ from __future__ import annotations
 NARRATIVE: dict[str, str] = {
     "summary": "Summary",
     "impact": "Impact",
+    "detection": "Detection",
     "trigger": "Trigger",
     "resolution": "Resolution",
     "went_well": "What went well",

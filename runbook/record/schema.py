@@ -15,7 +15,8 @@ History:
   ``lessons``.
 - v5: flat as the record grows: ``conclusion_rule`` (each rule a conclusion named, as rows, indexed
   by rule then incident) and indexes for newest-first pages (``incident(started_at, id)``), for
-  who walked a node (``step(playbook_id, node_id, incident_id)``) and for pending alert walks.
+  who walked a node (``step(playbook_id, node_id, incident_id)``) and for pending alert walks;
+  ``incident.detection`` (how the incident was noticed, the one narrative section that had none).
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ def _v3_to_v4(conn: Connection) -> None:
 
 
 def _v4_to_v5(conn: Connection) -> None:
+    if "detection" not in _columns(conn, "incident"):
+        conn.exec_driver_sql("ALTER TABLE incident ADD COLUMN \"detection\" TEXT NOT NULL DEFAULT ''")
     tables = SQLModel.metadata.tables
     # New indexes on existing tables (create_all only makes missing tables), then the new table,
     # filled from the conclusions already recorded.

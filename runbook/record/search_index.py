@@ -92,6 +92,7 @@ def incident_body(inc: Incident) -> str:
         inc.service,
         inc.summary,
         inc.impact,
+        inc.detection,
         inc.trigger,
         inc.resolution,
         inc.went_well,

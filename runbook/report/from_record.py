@@ -198,6 +198,10 @@ def _detection(
     inc: Incident, checks: Sequence[Row], finds: Sequence[Row], t: TimeFmt, cite: Mapping[int, Citation]
 ) -> Detection:
     failing = next((c for c in checks if c.verdict == "fail"), None)
+    if inc.detection.strip():
+        # The responders' own account replaces the derived one; the first failing check still
+        # backs it, so a reviewer sees the evidence beside what people remember.
+        return Detection(text=inc.detection, derived=False, citation=cite[failing.id] if failing is not None else None)
     if failing is not None:
         c = cite[failing.id]
         return Detection(

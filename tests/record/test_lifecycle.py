@@ -105,7 +105,7 @@ def test_v3_record_gains_the_narrative_columns(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'v3.db'}")
     init_db(engine)
     with engine.begin() as conn:  # back to v3's shape: no narrative columns beyond resolution
-        for col in ("went_well", "went_wrong", "lucky", "lessons"):
+        for col in ("went_well", "went_wrong", "lucky", "lessons", "detection"):
             conn.exec_driver_sql(f"ALTER TABLE incident DROP COLUMN {col}")
         conn.execute(text("UPDATE schema_version SET version = 3"))
         conn.exec_driver_sql(
@@ -117,7 +117,7 @@ def test_v3_record_gains_the_narrative_columns(tmp_path: Path) -> None:
     assert init_db(engine) == SCHEMA_VERSION  # v3 -> v4 -> current
     with engine.connect() as conn:
         assert read_version(conn) == SCHEMA_VERSION
-        assert {"went_well", "went_wrong", "lucky", "lessons"} <= {
+        assert {"went_well", "went_wrong", "lucky", "lessons", "detection"} <= {
             c["name"] for c in inspect(conn).get_columns("incident")
         }
     with open_session(engine) as s:
@@ -132,7 +132,9 @@ def test_narrative_form_round_trips_and_keeps_sub_headings() -> None:
     assert form.startswith("<!-- INC-0001: x")
     got = from_form(form)
     assert got["summary"] == "a\n\n### detail\n- b" and got["lessons"] == "c" and got["impact"] == ""
-    assert set(got) == {"summary", "impact", "trigger", "resolution", "went_well", "went_wrong", "lucky", "lessons"}
+    assert set(got) == {
+        "summary", "impact", "detection", "trigger", "resolution", "went_well", "went_wrong", "lucky", "lessons"
+    }  # fmt: skip
     with pytest.raises(Exception, match="text before the first section heading: 'stray'"):
         from_form("stray\n## Summary\nx")
 

@@ -77,7 +77,7 @@ def test_v1_record_is_upgraded_and_keeps_everything(db_url: str) -> None:
     engine.dispose()
 
 
-#: What v5 added to v4 (``runbook.record.schema``): one table and four indexes.
+#: What v5 added to v4 (``runbook.record.schema``): one table, the indexes and ``incident.detection``.
 V5_INDEXES = ("ix_incident_started_id", "ix_step_node_incident", "ix_alert_group_walk")
 
 
@@ -85,6 +85,7 @@ def _as_v4(engine) -> None:
     """Turn a v5 record into the v4 one the previous release wrote: v5's table and indexes gone."""
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE conclusion_rule")
+        conn.exec_driver_sql("ALTER TABLE incident DROP COLUMN detection")
         for name in V5_INDEXES:
             conn.exec_driver_sql(f"DROP INDEX {name}")
         conn.execute(text("UPDATE schema_version SET version = 4 WHERE id = 1"))
@@ -107,14 +108,17 @@ def test_v4_record_is_upgraded_in_place_and_keeps_its_rows(db_url: str) -> None:
     with engine.connect() as conn:
         assert read_version(conn) == 4
         assert not inspect(conn).has_table("conclusion_rule")
+        assert "detection" not in {c["name"] for c in inspect(conn).get_columns("incident")}
     assert init_db(engine) == SCHEMA_VERSION == 5
     with engine.connect() as conn:
         assert read_version(conn) == 5
         names = {i["name"] for t in ("incident", "step", "alert_group") for i in inspect(conn).get_indexes(t)}
         assert set(V5_INDEXES) <= names
+        assert "detection" in {c["name"] for c in inspect(conn).get_columns("incident")}
         rows = conn.execute(text("SELECT incident_id, rule_id FROM conclusion_rule ORDER BY incident_id, rule_id"))
         assert [tuple(r) for r in rows] == [(old.id, "R1"), (old.id, "R2"), (undone.id, "R1")]
     with open_session(engine) as s:
+        assert repo.get_incident(old.id, session=s).detection == ""  # the old rows read as "not written"
         assert [i.title for i in repo.list_incidents(session=s)] == ["Now", "Taken back", "Lease lost under load"]
         assert [e.kind for e in repo.timeline(old.id, session=s)] == [
             "opened",

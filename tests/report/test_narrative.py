@@ -15,7 +15,14 @@ from tests.report.mdread import section_texts
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)
-PLACEHOLDERS = ("Not written yet", "No action items yet", "Nothing tagged yet", "No rule concluded yet", "not yet")
+PLACEHOLDERS = (
+    "Not written yet",
+    "No action items yet",
+    "Nothing tagged yet",
+    "No rule concluded yet",
+    "not yet",
+    "Derived by the tool",
+)
 
 
 def _services(tmp_path: Path):
@@ -54,6 +61,7 @@ def test_a_filled_in_incident_has_no_placeholder_left(tmp_path: Path) -> None:
         {
             "summary": "Orders instances vanished from discovery for 40 minutes.",
             "impact": "12% of checkout requests failed.",
+            "detection": "The checkout 5xx alert paged the on-call at 02:12.",
             "trigger": "A deploy doubled the watchers.",
             "resolution": "Instances re-registered; one KeepAlive per lease.",
             "went_well": "The lease check found the expiry in 6 minutes.",
@@ -67,6 +75,7 @@ def test_a_filled_in_incident_has_no_placeholder_left(tmp_path: Path) -> None:
         assert placeholder not in md, placeholder
     sections = section_texts(md)
     assert sections["Summary"] == "Orders instances vanished from discovery for 40 minutes."
+    assert sections["Detection"] == "The checkout 5xx alert paged the on-call at 02:12."
     assert sections["What went well"] == "The lease check found the expiry in 6 minutes."
     assert sections["Where we got lucky"] == "It happened outside the sales peak."
     assert sections["Lessons"].startswith("Lease ownership belongs in the shared client.")
@@ -97,3 +106,20 @@ def test_a_note_written_at_an_undone_step_stays_in_the_diagnosis_path(tmp_path: 
     diagnosis = section_texts(md)["Diagnosis path"]
     assert "observation: probe p99 is 0.8s (bob): written before the undo, still evidence" in diagnosis
     assert "~~observation: probe p99 is 0.8s~~" not in md  # the timeline line is not struck through
+
+
+def test_detection_written_by_a_responder_replaces_the_derived_one_and_keeps_its_evidence(tmp_path: Path) -> None:
+    from tests.report.fixture_incident import build_fixture
+
+    services = _services(tmp_path)
+    with services.session() as s:
+        iid = build_fixture(s)
+    derived = section_texts(services.postmortem(iid, fmt="md"))["Detection"]
+    assert derived.startswith("The first failing check in the record was etcd_lease_keepalive")
+    assert "Derived by the tool" in derived
+    services.save_narrative(iid, {"detection": "Support tickets about missing orders, then the 5xx alert at 02:14."})
+    for fmt in ("md", "html"):
+        text = services.postmortem(iid, fmt=fmt)
+        assert "Support tickets about missing orders, then the 5xx alert at 02:14." in text, fmt
+        assert "Derived by the tool" not in text and "The first failing check" not in text, fmt
+        assert "Backed by:" in text, fmt  # the first failing check still stands beside what people remember

@@ -23,10 +23,12 @@ import pytest
 from tests.fixtures.proc import require_binary
 
 REPO = Path(__file__).resolve().parents[2]
-#: Summary, impact, trigger, resolution, went well, went wrong, lucky, lessons: typed in order.
+#: Summary, impact, detection, trigger, resolution, went well, went wrong, lucky, lessons: typed
+#: in order.
 NARRATIVE = (
     "Probes to the demo service flapped for ten minutes.",
     "Two of five instances left rotation twice.",
+    "The probe alert paged the on-call at 02:12.",
     "A deploy raised the health handler's latency.",
     "Raised the probe timeout to two seconds.",
     "The probe check showed it in one run.",
@@ -162,7 +164,7 @@ def test_start_switch_playbook_check_export_quit_in_tmux(terminal, tmp_path, hea
         assert text in md
     assert "| Raise the probe timeout | mitigate | on-call |" in md
     assert "- **Mitigated:** " in md and "- **Resolved:** " in md
-    for placeholder in ("Not written yet", "Nothing tagged yet", "No action items yet"):
+    for placeholder in ("Not written yet", "Nothing tagged yet", "No action items yet", "Derived by the tool"):
         assert placeholder not in md, placeholder
     terminal.keys("C-q")
     deadline = time.monotonic() + 20

@@ -30,6 +30,7 @@ SAVE_DELAY_S = 0.5
 PROMPTS = {
     "summary": "e.g. Orders vanished from discovery for 40 min after a deploy",
     "impact": "e.g. 12% of checkout requests failed from 02:10 to 02:50 UTC",
+    "detection": "e.g. the checkout 5xx alert paged the on-call at 02:12 (left empty: derived from the record)",
     "trigger": "e.g. the 02:05 deploy doubled the watchers per instance",
     "resolution": "e.g. re-registered the instances; one KeepAlive per lease",
     "went_well": "e.g. the lease check pointed at the cause in 6 minutes",
