@@ -146,8 +146,12 @@ def incident_ref(incident_id: int) -> str:
 
 class Incident(SQLModel, table=True):
     __tablename__ = "incident"
-    # The home screen's newest-first page reads this index backwards and stops at its limit.
-    __table_args__ = (Index("ix_incident_started_id", "started_at", "id"),)
+    # The home screen's newest-first page reads the first index backwards and stops at its limit;
+    # its unfinished incidents (open, mitigated: never hidden behind the page) come from the second.
+    __table_args__ = (
+        Index("ix_incident_started_id", "started_at", "id"),
+        Index("ix_incident_status_started", "status", "started_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(default_factory=new_uid, unique=True, index=True, max_length=36)

@@ -194,6 +194,31 @@ def list_incidents(
     return list(session.scalars(q.execution_options(populate_existing=True)))
 
 
+#: More unfinished incidents than this at once is not a state a team works in; the home screen
+#: still lists the newest this many of them, and its page for the rest.
+UNFINISHED_CAP = 500
+
+
+def home_incidents(*, session: Session, limit: int) -> tuple[list[Incident], bool]:
+    """What the home screen lists: every unfinished incident (open or mitigated, newest first, up
+    to :data:`UNFINISHED_CAP`), then the newest ``limit`` of all; and whether more are left.
+
+    An open incident older than the newest page must not hide behind the page (a responder
+    looks for it at once), so it is read by status, through its index, not by recency alone.
+    """
+    unfinished = (IncidentStatus.OPEN.value, IncidentStatus.MITIGATED.value)
+    q = (
+        select(Incident)
+        .where(col(Incident.status).in_(unfinished), col(Incident.is_drill) == False)  # noqa: E712 - SQL
+        .order_by(col(Incident.started_at).desc(), col(Incident.id).desc())
+        .limit(UNFINISHED_CAP)
+    )
+    first = list(session.scalars(q.execution_options(populate_existing=True)))
+    recent = list_incidents(session=session, limit=limit)
+    seen = {i.id for i in first}
+    return first + [i for i in recent if i.id not in seen], len(recent) >= limit
+
+
 _STATUS_TIME = {
     IncidentStatus.MITIGATED.value: "mitigated_at",
     IncidentStatus.RESOLVED.value: "resolved_at",

@@ -78,7 +78,7 @@ def test_v1_record_is_upgraded_and_keeps_everything(db_url: str) -> None:
 
 
 #: What v5 added to v4 (``runbook.record.schema``): one table, the indexes and ``incident.detection``.
-V5_INDEXES = ("ix_incident_started_id", "ix_step_node_incident", "ix_alert_group_walk")
+V5_INDEXES = ("ix_incident_started_id", "ix_incident_status_started", "ix_step_node_incident", "ix_alert_group_walk")
 
 
 def _as_v4(engine) -> None:

@@ -57,6 +57,8 @@ class HomeScreen(Screen[None]):
         self._shown = False
         """True after the first show: a resume then reloads the list."""
         self._limit = PAGE
+        self._more = False
+        """More incidents than the page holds are in the record (``m`` shows the next page)."""
         """How many of the newest incidents are listed (m: a page more)."""
         self._rows: list[IncidentRow] = []
         self._title_width = 0
@@ -91,10 +93,10 @@ class HomeScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
     def load(self) -> None:
         from runbook.record.alerts import groups_by_incident, walk_summary
-        from runbook.record.repo import list_incidents
+        from runbook.record.repo import home_incidents
 
         with services_of(self).session() as session:
-            incidents = list_incidents(session=session, limit=self._limit)
+            incidents, self._more = home_incidents(session=session, limit=self._limit)
             groups = groups_by_incident([i.id or 0 for i in incidents], session=session)
             rows = [
                 IncidentRow(
@@ -139,7 +141,7 @@ class HomeScreen(Screen[None]):
         empty = self.query_one("#home-empty", Static)
         empty.update("No incidents yet. Press n to start one, or k to read the knowledge base.")
         empty.display = not rows
-        more = f"   m: more (the newest {len(rows)} shown)" if len(rows) >= self._limit else ""
+        more = f"   m: more (the newest {self._limit} shown)" if self._more else ""
         self.query_one("#home-hint", Static).update(HINT + more)
         self.query_one("#incidents", DataTable).focus()
 
