@@ -45,7 +45,7 @@ from typing import Any, ClassVar
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CACHE = Path("/tmp/runbook-bench-cache")
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 """Bumped when the generated data changes shape (part of the cache key)."""
 MEASURED_PLAYBOOK = "p0-1-discovery"
 MEASURED_EVENTS = 200
@@ -126,7 +126,7 @@ class _Writer:
         "incident": (
             "id, uid, title, severity, status, service, started_at, detected_at, variables, is_drill, "
             "created_by, postmortem_status, summary, impact, trigger, resolution, went_well, went_wrong, "
-            "lucky, lessons"
+            "lucky, lessons, detection"
         ),
         "step": "id, uid, incident_id, seq, playbook_id, node_id, entered_at, left_at, choice, next_node_id, "
         "automatic, author, undone",
@@ -174,6 +174,7 @@ class _Writer:
         drill: bool = False,
         title: str | None = None,
         concluded: bool = False,
+        status: str = "closed",
     ) -> int:
         """One incident; ``concluded``: walk until the path ends at a conclusion naming rules."""
         rng = self.rng
@@ -185,8 +186,8 @@ class _Writer:
         at = _ts(started)
         self.add(
             "incident",
-            (iid, self.uid(), title, rng.choice("0123"), "P2", "svc-" + rng.choice(NOTE_WORDS), at, at, "{}",
-             int(drill), "bench", "draft", "", "", "", "", "", "", "", ""),
+            (iid, self.uid(), title, "P" + rng.choice("0123"), status, "svc-" + rng.choice(NOTE_WORDS), at, at, "{}",
+             int(drill), "bench", "draft", "", "", "", "", "", "", "", "", ""),
         )  # fmt: skip
         self.add("search_doc", (self.ids("search_doc"), "incident", f"INC-{iid:04d}", iid, title, "svc"))
         clock = [started]
@@ -302,6 +303,7 @@ def build_record(
         finding_share,
         title="Registry collapse: instances vanish (measured)",
         concluded=True,
+        status="open",  # the one being worked on; the history before it is closed, as a team's is
     )
     writer.flush()
     conn.execute("COMMIT")

@@ -327,9 +327,11 @@ def _scale_record(args: argparse.Namespace, words: list[str]) -> tuple[Path, Cou
     """The big record (built, or reused from the cache with --keep) and each word's finding count."""
     import json
 
-    from record_scale import CACHE, build_record
+    from record_scale import BUILDER_VERSION, CACHE, build_record
 
-    key = f"search-i{args.incidents}-e{args.events}-w{len(words)}-seed{args.seed}"
+    from runbook.record.models import SCHEMA_VERSION
+
+    key = f"search-i{args.incidents}-e{args.events}-w{len(words)}-seed{args.seed}-s{SCHEMA_VERSION}-b{BUILDER_VERSION}"
     folder = CACHE if args.keep else Path(tempfile.mkdtemp(prefix="runbook-bench-"))
     path, dfs = folder / f"{key}.db", folder / f"{key}.df.json"
     if path.exists() and dfs.exists():

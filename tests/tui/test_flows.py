@@ -158,3 +158,30 @@ async def test_a_broken_playbook_is_a_notification_and_the_others_still_work(mak
         notes = [n.message for n in app._notifications]
         assert any(f"{broken / 'broken.md'}:8: choice links to 'nowhere'" in m for m in notes), notes
         assert "tui-demo" in app.screen.library.playbooks
+
+
+async def test_a_walk_resumed_at_a_check_with_results_shows_its_choices_at_80x24(make, settings, health_service):
+    """Reopened after the terminal died: the check's recorded figures fill the lower half, and the
+    choices (with the suggested one) must still be in sight, as they are after a live run."""
+    from tests.tui.pilot import screen_lines
+
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        walk = await start_incident(pilot, app, health_service.url, title="Resume at a check")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: bool(walk.engine.results), timeout=30)
+    app2 = make()
+    async with app2.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app2.screen, HomeScreen))
+        await wait_for(pilot, lambda: app2.screen.query_one("#incidents").row_count == 1)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                isinstance(app2.screen, WalkScreen) and app2.screen.engine is not None and app2.screen.engine.results
+            ),
+        )
+        walk2 = app2.screen
+        assert walk2.engine.ref == "tui-demo#probe"
+        first = walk2.engine.node.choices[0].label
+        await wait_for(pilot, lambda: any(f"1. {first}"[:30] in line for line in screen_lines(app2)), timeout=5)

@@ -30,6 +30,7 @@ from runbook.tui.widgets.check_panel import CheckPanel, verdict_markup
 
 if TYPE_CHECKING:
     from textual.app import SystemCommand
+    from textual.await_complete import AwaitComplete
 
     from runbook.playbook.model import Node
     from runbook.tui.drill_start import DrillStart
@@ -165,7 +166,7 @@ class WalkScreen(Screen[None]):
             if c.actions:
                 text += "\n\n*Press **d** to accept the proposed actions as action items.*"
             text += "\n\n*Press **f** to continue from triage if there may be another cause, **p** for the postmortem.*"
-        self.query_one("#node-text", Markdown).update(text)
+        shown = self.query_one("#node-text", Markdown).update(text)
         choices = self.query_one("#choices", OptionList)
         kept = choices.highlighted if node.ref == self._shown_ref else None  # a redraw keeps the cursor
         self._shown_ref = node.ref
@@ -181,7 +182,11 @@ class WalkScreen(Screen[None]):
                 choices.focus()  # visible focus: arrows, j/k and enter work at once
         self.query_one("#suggestion", Static).update(self._suggestion_text(engine))
         if suggestion is not None:
-            self.call_after_refresh(self._show_suggestion)
+            # A resumed walk has its verdict at once, while the node's text is still being mounted:
+            # scrolling before it is would put the choices where the text then grows.
+            self.run_worker(
+                self._show_suggestion_after(shown), group="walk-scroll", exclusive=True, exit_on_error=False
+            )
         panel = self.query_one("#checks", CheckPanel)
         panel.display = bool(node.checks)
         if not panel.children and engine.results:
@@ -189,6 +194,10 @@ class WalkScreen(Screen[None]):
                 panel.finished(block.key, block.result)
         self.show_similar()
         self.show_weighing()
+
+    async def _show_suggestion_after(self, shown: AwaitComplete) -> None:
+        await shown
+        self.call_after_refresh(self._show_suggestion)
 
     def _show_suggestion(self) -> None:
         """Scroll the choices (the suggested one marked) into sight: at 80x24 a check's figures
