@@ -193,6 +193,35 @@ def test_action_items(snap_compare, make, seeded, size):
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_action_form(snap_compare, make, seeded, size):
+    """The form a proposal opens in to be edited before it is accepted (text, type, owner, due)."""
+    from datetime import date
+
+    from runbook.tui.screens.action_form import ActionDraft, ActionFormScreen
+    from runbook.tui.screens.action_items import ActionItemsScreen
+
+    _seed_life(seeded)
+    app = make()
+    draft = ActionDraft(
+        "Accept the proposed action",
+        text="Replace per-watcher KeepAlive calls with a single lease manager",
+        type="prevent",
+        owner="service owner",
+        due=date(2026, 4, 1),
+    )
+
+    async def ready(pilot):
+        await _settle(pilot)
+        pilot.app.push_screen(ActionItemsScreen(1))
+        await _settle(pilot, lambda: getattr(pilot.app.screen, "loads", 0) >= 1)
+        pilot.app.push_screen(ActionFormScreen(draft))
+        await _settle(pilot, lambda: isinstance(pilot.app.screen, ActionFormScreen))
+        await _no_blink(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_export_dialog(snap_compare, seeded, size):
     import dataclasses
     from pathlib import Path
