@@ -34,10 +34,37 @@ _JSON_PAIR = re.compile(r'(?P<name>"[^"\\]{1,80}")(?P<sep>\s*:\s*)(?P<value>"(?:
 # Case-sensitive on purpose: "Basic dXNlcjpw..." is a credential, "basic checks" is prose.
 _BEARER = re.compile(r"\b(Bearer|bearer|BEARER|Basic|Digest)\s+[A-Za-z0-9._~+/=-]{6,}")
 
+# Fast path: each pattern above needs some literal text to match, so a cheap ``in`` test skips
+# the regex when that text is absent (most evidence holds no secret at all). Every word the
+# case-insensitive patterns need (_SECRET_WORDS, _HEADER_LINE's names) contains one of these.
+# Under IGNORECASE these non-ASCII characters also match an ASCII letter (re's case folding);
+# _fold maps them so the word tests see what the regexes see. tests/checks/test_redact_fast.py
+# checks the table against every code point and the fast path against the plain one.
+_REGEX_FOLDS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _fold(text: str) -> str:
+    return text.lower() if text.isascii() else text.translate(_REGEX_FOLDS).lower()
+
+
+def _has_secret_word(folded: str) -> bool:
+    """False when ``folded`` (from _fold) cannot match _SECRET_NAME or _HEADER_LINE's names."""
+    return (
+        "pass" in folded
+        or "secret" in folded
+        or "token" in folded
+        or "key" in folded
+        or "auth" in folded
+        or "credential" in folded
+        or "session" in folded
+        or "cookie" in folded
+        or "sig" in folded
+    )
+
 
 def is_secret_name(name: str) -> bool:
     """True for parameter or header names that hold secrets."""
-    return bool(_SECRET_NAME.search(name))
+    return _has_secret_word(_fold(name)) and bool(_SECRET_NAME.search(name))
 
 
 def is_secret_value(value: object) -> bool:
@@ -93,11 +120,22 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     for value in secrets:
         if value and len(value) >= 3:
             text = text.replace(value, MASK)
-    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
-    text = _HEADER_LINE.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
-    text = _QUERY_PARAM.sub(lambda m: f"{m['name']}={MASK}" if is_secret_name(m["name"][1:]) else m[0], text)
-    text = _JSON_PAIR.sub(lambda m: f'{m["name"]}{m["sep"]}"{MASK}"' if is_secret_name(m["name"]) else m[0], text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    # The five substitutions in order, each skipped when text it needs is absent, so the result
+    # is what running all five gives. The word test is made once: when it fails, the header,
+    # query and JSON substitutions would all leave the text as it is, so it still holds for each.
+    if "@" in text and "://" in text:
+        text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{MASK}@", text)
+    if _has_secret_word(_fold(text)):
+        if ":" in text:
+            text = _HEADER_LINE.sub(lambda m: f"{m['name']}{m['sep']}{MASK}", text)
+        if "=" in text and ("?" in text or "&" in text or ";" in text):
+            text = _QUERY_PARAM.sub(lambda m: f"{m['name']}={MASK}" if is_secret_name(m["name"][1:]) else m[0], text)
+        if '"' in text and ":" in text:
+            text = _JSON_PAIR.sub(
+                lambda m: f'{m["name"]}{m["sep"]}"{MASK}"' if is_secret_name(m["name"]) else m[0], text
+            )
+    if "Bearer" in text or "bearer" in text or "BEARER" in text or "Basic" in text or "Digest" in text:
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     return text
 
 
