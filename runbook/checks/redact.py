@@ -192,7 +192,7 @@ def secret_values(params: Mapping[str, Any], declared: Iterable[str] = ()) -> tu
                 found.append(value)
                 # "Bearer abc": the token alone may show up elsewhere too
                 found.extend(p for p in value.split()[1:] if len(p) >= 6)
-            if "://" in value:
+            if "://" in value and "@" in value:  # no "@", no userinfo: urlsplit would find no password
                 try:
                     parts = urlsplit(value)
                     if parts.password:
