@@ -145,7 +145,10 @@ def _irregular(text: str) -> bool:
     )
 
 
-_MARKER_AT_LINE_START = re.compile(r"^([-+=]|\d{1,9}[.)])", re.MULTILINE)
+#: :data:`_LINE_START` after a newline, with its first character from :data:`_MARKER_FIRST` as
+#: :func:`_escape_line` requires (ASCII digit first). The regex starts with a literal, so ``re``
+#: skips from newline to newline; a ``^`` with ``re.MULTILINE`` is tried at every position.
+_MARKER_AFTER_NEWLINE = re.compile(r"\n([-+=]|[0-9]\d{0,8}[.)])")
 
 
 def _escape_cells(cells: list[str]) -> list[str]:
@@ -154,13 +157,17 @@ def _escape_cells(cells: list[str]) -> list[str]:
         text = "\n".join(" ".join(_drop_controls(c).split()) for c in cells)
     text = _escape_chars(text)
     # "1." -> "1\.", "-" -> "\-" (markers hold no escaped character, so escaping first changes nothing)
-    text = _MARKER_AT_LINE_START.sub(_escape_marker, text)
+    first = _LINE_START.match(text) if text[:1] in _MARKER_FIRST else None
+    if first:
+        marker = first.group(0)
+        text = marker[:-1] + "\\" + text[len(marker) - 1 :]
+    text = _MARKER_AFTER_NEWLINE.sub(_escape_marker, text)
     return text.split("\n") if cells else []
 
 
 def _escape_marker(m: re.Match[str]) -> str:
     marker = m.group(1)
-    return marker[:-1] + "\\" + marker[-1]
+    return "\n" + marker[:-1] + "\\" + marker[-1]
 
 
 #: A GFM table cell: inline text; ``|`` is escaped and newlines folded, so nothing breaks the row.

@@ -242,10 +242,19 @@ def _first_fence_line(text: str) -> int:
     return first
 
 
+#: Every character ``str.isspace`` is true for but the space and the newline (CPython's
+#: ``Py_UNICODE_ISSPACE``; a test compares it with ``isspace`` over all of Unicode).
+_OTHER_WHITESPACE = (
+    "\t\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
 def _plain(head: str) -> bool:
-    """No line of ``head`` ends in whitespace (``isprintable`` is false for any whitespace but
-    the space, so only spaces need looking for)."""
-    return " \n" not in head and not head.endswith(" ") and head.replace("\n", "x").isprintable()
+    """No line of ``head`` ends in whitespace: no space before a newline or at the end, and no
+    other whitespace anywhere (a one-character ``in`` is a ``memchr``, and is false at once for a
+    character above the text's widest; ``isprintable`` looked up every character)."""
+    return " \n" not in head and not head.endswith(" ") and not any(ch in head for ch in _OTHER_WHITESPACE)
 
 
 def _tidy(text: str) -> str:
@@ -253,20 +262,22 @@ def _tidy(text: str) -> str:
 
     The part before the first fence (header, timeline, diagnosis path: nearly all of a large
     document) is tidied with string operations when it has no trailing whitespace to strip, which
-    the rows built in Python never have; the rest line by line.
+    the rows built in Python never have: its blank-line runs collapsed in place, never split into
+    lines; the rest line by line.
     """
     cut = _first_fence_line(text)
-    head, tail = text[:cut], text[cut:]
-    out: list[str] = []
+    head = text[:cut]
+    body: str | None = None  # the tidy whole lines before the first fence line, if any
+    tail = text
+    previous_blank = False  # whether the last line kept so far is blank
     if "\n" in head and _plain(head):
         while "\n\n\n" in head:
             head = head.replace("\n\n\n", "\n\n")
-        lines = head.split("\n")
-        last = lines.pop()  # the start of the first fence line (or the text's last line)
-        out = lines
-        tail = last + tail
-    else:
-        tail = text
+        nl = head.rfind("\n")
+        body = head[:nl]
+        tail = head[nl + 1 :] + text[cut:]  # the start of the first fence line (or the text's last line)
+        previous_blank = not body[body.rfind("\n") + 1 :]  # plain: a blank line is an empty one
+    out: list[str] = []
     fence: str | None = None
     for line in tail.split("\n"):
         stripped = line.strip()
@@ -276,7 +287,20 @@ def _tidy(text: str) -> str:
                 fence = mark
             elif mark.startswith(fence) and not stripped.strip(stripped[0]):
                 fence = None
-        if fence is None and not stripped and out and not out[-1].strip():
+        if fence is None and not stripped and previous_blank and (out or body is not None):
             continue
-        out.append(line.rstrip() if fence is None else line)
-    return "\n".join(out).strip("\n") + "\n"
+        kept = line.rstrip() if fence is None else line
+        out.append(kept)
+        previous_blank = not kept.strip()
+    if body is not None:
+        out.insert(0, body)
+    # ``"\n".join(out).strip("\n") + "\n"``, copying the document once rather than three times.
+    while out and not out[-1]:
+        out.pop()
+    if out and out[-1].endswith("\n"):  # only the body holds newlines
+        out[-1] = out[-1].rstrip("\n")
+    out.append("")
+    doc = "\n".join(out)
+    if doc.startswith("\n"):
+        doc = doc.lstrip("\n")
+    return doc or "\n"

@@ -16,6 +16,7 @@ Team templates that want other rows keep iterating ``timeline`` with the filters
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 
 from runbook.report.context import DiagnosisStep, Markdown, Note, TimelineEntry
 from runbook.report.escape import md_cell, md_code, md_inline, md_inline_many
@@ -40,7 +41,8 @@ def timeline_rows(lines: Iterable[object]) -> Markdown:
     """The table body for ``lines``: one row per line, joined by newlines (no trailing newline).
 
     The cells of all rows are escaped in one pass (:func:`~runbook.report.escape.md_inline_many`,
-    the same text as ``md_cell`` one by one). Raises ``TypeError`` for anything but
+    the same text as ``md_cell`` one by one); a citation's code spans and verdict, which repeat
+    along a walk, are escaped once each. Raises ``TypeError`` for anything but
     :class:`TimelineEntry` (the filter reads their fields directly, outside the sandbox's
     attribute check).
     """
@@ -52,15 +54,51 @@ def timeline_rows(lines: Iterable[object]) -> Markdown:
     n = len(entries)
     cells = md_inline_many(
         [
-            *(t.at for t in entries),
-            *(t.author for t in entries),
-            *(t.text for t in entries),
-            *(t.source for t in entries),
+            *map(_AT, entries),
+            *map(_AUTHOR, entries),
+            *map(_TEXT, entries),
+            *map(_SOURCE, entries),
         ]
     )
-    return Markdown(
-        "\n".join(_row(t, cells[i], cells[n + i], cells[2 * n + i], cells[3 * n + i]) for i, t in enumerate(entries))
-    )
+    codes: dict[str, str] = {}
+    verdicts: dict[str, str] = {}
+
+    def code(text: str) -> str:  # md_code(text, cell=True): the same for the same text
+        if type(text) is not str:
+            return md_code(text, cell=True)
+        out = codes.get(text)
+        if out is None:
+            out = codes[text] = md_code(text, cell=True)
+        return out
+
+    def verdict(text: str) -> str:  # md_cell: plain str only (trusted Markdown prints as it is)
+        if type(text) is not str:
+            return md_cell(text)
+        out = verdicts.get(text)
+        if out is None:
+            out = verdicts[text] = md_cell(text)
+        return out
+
+    rows = []
+    for t, at, who, what, source in zip(
+        entries, cells[:n], cells[n : 2 * n], cells[2 * n : 3 * n], cells[3 * n :], strict=True
+    ):
+        if t.automatic:
+            who += " (auto)"
+        if t.undone:
+            what = f"~~{what}~~ (undone)"
+        c = t.citation
+        if c is not None:
+            figure = f" {code(c.key_figure)}" if c.key_figure else ""
+            source = f"{code(c.check_type)} **{verdict(c.verdict)}**{figure}, {source}"
+        rows.append(f"| {at} | {who} | {what} | {source} |")
+    return Markdown("\n".join(rows))
+
+
+_AT = attrgetter("at")
+_AUTHOR = attrgetter("author")
+_TEXT = attrgetter("text")
+_SOURCE = attrgetter("source")
 
 
 def diagnosis_items(steps: Iterable[object]) -> Markdown:

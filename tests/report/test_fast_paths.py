@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ from runbook.report import TemplateError, render_postmortem
 from runbook.report.context import Citation, DiagnosisStep, Note, TimelineEntry
 from runbook.report.escape import _escape_chars, md_inline, md_inline_many
 from runbook.report.from_knowledge import context_from_kb
-from runbook.report.render import make_environment
+from runbook.report.render import _OTHER_WHITESPACE, _tidy, make_environment
 
 #: The loop the shipped template had before ``timeline_rows`` (kept in its comment).
 LOOP = (
@@ -163,3 +164,44 @@ def test_note_items_equal_the_template_loop(notes):
     loop = env.from_string(NOTES_LOOP).render(items=tuple(notes))
     fast = env.from_string("{{ items | note_items }}\n").render(items=tuple(notes))
     assert fast == (loop if notes else "\n")
+
+
+def _tidy_line_by_line(text: str) -> str:
+    """``_tidy``'s definition: every line right-stripped outside code fences, blank runs cut to one."""
+    out: list[str] = []
+    fence: str | None = None
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            mark = stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]
+            if fence is None:
+                fence = mark
+            elif mark.startswith(fence) and not stripped.strip(stripped[0]):
+                fence = None
+        if fence is None and not stripped and out and not out[-1].strip():
+            continue
+        out.append(line.rstrip() if fence is None else line)
+    return "\n".join(out).strip("\n") + "\n"
+
+
+TIDY_TEXT = st.lists(
+    st.sampled_from(["", " ", "a", "a ", "| b |", "```", "~~~", "````", "  ```x", "\t", "c\u3000", "\r", "é", "\x00"]),
+    max_size=14,
+).map("\n".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(TIDY_TEXT | st.text(alphabet=st.sampled_from(list("a \n`~\t\u2028é")), max_size=30))
+def test_tidy_equals_the_line_by_line_definition(text):
+    assert _tidy(text) == _tidy_line_by_line(text)
+
+
+def test_the_whitespace_tidy_looks_for_is_all_of_it():
+    every = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace() and ch not in " \n")
+    assert every == _OTHER_WHITESPACE
+
+
+@pytest.mark.parametrize("cell", ["٣. x", "1٣. y", "-x", "3) z", "12345678901. q", "=", "a"])
+def test_bulk_escaping_of_line_start_markers(cell):
+    """A marker starts with an ASCII digit or sign, on any line of the joined cells (the first too)."""
+    assert md_inline_many([cell, cell, cell]) == [md_inline(cell)] * 3
