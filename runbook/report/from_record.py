@@ -36,6 +36,7 @@ from runbook.report.context import (
     PostmortemContext,
     RootCause,
     TimelineEntry,
+    built,
     timeline_entry,
 )
 from runbook.report.kb import cause_summary, flat, rule_sections
@@ -186,7 +187,16 @@ def _header(inc: Incident, event_authors: Sequence[str], t: TimeFmt) -> Header:
 def _citation(rec: Row, t: TimeFmt) -> Citation:
     figure = next((f"{k}={v}" for k, v in (rec.figures or {}).items()), "")
     summary = rec.summary if not rec.error or rec.error in rec.summary else f"{rec.summary} ({rec.error})"
-    return Citation(rec.check_type, rec.verdict, figure, t(rec.started_at), summary)
+    return built(
+        Citation,
+        {
+            "check_type": rec.check_type,
+            "verdict": rec.verdict,
+            "key_figure": figure,
+            "at": t(rec.started_at),
+            "summary": summary,
+        },
+    )
 
 
 def _citations(checks: Sequence[Row], t: TimeFmt) -> dict[int, Citation]:
@@ -253,7 +263,9 @@ def _diagnosis(
         verdicts.setdefault(c.step_id, []).append(cite[c.id])
     notes: dict[int, list[Note]] = {}
     for f in finds:
-        notes.setdefault(f.step_id, []).append(Note(f"{f.kind}: {f.text}", f.author, t(f.at)))
+        notes.setdefault(f.step_id, []).append(
+            built(Note, {"text": f"{f.kind}: {f.text}", "author": f.author, "at": t(f.at)})
+        )
     reached: dict[int | None, list[Conclusion]] = {}
     for cc in concl:
         reached.setdefault(cc.step_id, []).append(cc)
@@ -265,20 +277,23 @@ def _diagnosis(
 def _diagnosis_step(
     step: Row, verdicts: Sequence[Citation], here: Sequence[Conclusion], notes: Sequence[Note], t: TimeFmt
 ) -> DiagnosisStep:
-    return DiagnosisStep(
-        seq=step.seq,
-        playbook_id=step.playbook_id,
-        node_id=step.node_id,
-        entered=t(step.entered_at),
-        choice=step.choice or "",
-        next_node_id=step.next_node_id or "",
-        automatic=step.automatic,
-        author=step.author,
-        undone=step.undone,
-        verdicts=tuple(verdicts),
-        conclusion="; ".join(c.title or c.node_id or "" for c in here),
-        rules=tuple(dict.fromkeys(str(r) for c in here for r in c.rule_ids or ())),
-        notes=tuple(notes),
+    return built(  # DiagnosisStep(...) without a setattr per field: a walk has a thousand steps
+        DiagnosisStep,
+        {
+            "seq": step.seq,
+            "playbook_id": step.playbook_id,
+            "node_id": step.node_id,
+            "entered": t(step.entered_at),
+            "choice": step.choice or "",
+            "next_node_id": step.next_node_id or "",
+            "automatic": step.automatic,
+            "author": step.author,
+            "undone": step.undone,
+            "verdicts": tuple(verdicts),
+            "conclusion": "; ".join(c.title or c.node_id or "" for c in here) if here else "",
+            "rules": tuple(dict.fromkeys(str(r) for c in here for r in c.rule_ids or ())) if here else (),
+            "notes": tuple(notes),
+        },
     )
 
 
@@ -342,7 +357,9 @@ def _similar(
 
 
 def _tagged(finds: Sequence[Row], tag: str, t: TimeFmt) -> tuple[Note, ...]:
-    return tuple(Note(f.text, f.author, t(f.at)) for f in finds if tag in (f.tags or ()))
+    return tuple(
+        built(Note, {"text": f.text, "author": f.author, "at": t(f.at)}) for f in finds if tag in (f.tags or ())
+    )
 
 
 def _action(a: ActionItem) -> ActionRow:

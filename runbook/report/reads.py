@@ -64,7 +64,8 @@ class CheckRow(NamedTuple):
     evidence_raw: object
     """The stored JSON text (SQLite) or the decoded list (PostgreSQL): see :func:`evidence_items`."""
     evidence_count: int
-    started_at: datetime
+    started_at: object
+    """Stored text (SQLite) or a datetime, as for steps: :func:`time_formatter` formats either."""
 
 
 def evidence_items(check: CheckRow) -> list[dict[str, Any]]:
@@ -163,7 +164,7 @@ def check_results(incident_id: int, *, session: Session) -> list[CheckRow]:
     count = func.json_array_length(c.evidence) if sqlite else literal(None)
     q = (
         select(c.id, c.step_id, c.check_type, c.verdict, c.summary, c.error, c.figures)
-        .add_columns(_raw(c.evidence, "evidence"), count, c.started_at)
+        .add_columns(_raw(c.evidence, "evidence"), count, _raw(c.started_at, "started_at"))
         .where(c.incident_id == incident_id)
         .order_by(c.started_at, c.id)
     )

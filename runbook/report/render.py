@@ -42,7 +42,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from runbook.errors import RunbookError
 from runbook.report import context
 from runbook.report.context import Markdown, PostmortemContext
-from runbook.report.escape import demote_headings, md_block, md_cell, md_code, md_fence, md_inline
+from runbook.report.escape import OTHER_WHITESPACE, demote_headings, md_block, md_cell, md_code, md_fence, md_inline
 from runbook.report.rows import diagnosis_items, note_items, timeline_rows
 
 #: The shipped template; also reachable as ``runbook/postmortem.md.j2`` from a team template.
@@ -242,12 +242,8 @@ def _first_fence_line(text: str) -> int:
     return first
 
 
-#: Every character ``str.isspace`` is true for but the space and the newline (CPython's
-#: ``Py_UNICODE_ISSPACE``; a test compares it with ``isspace`` over all of Unicode).
-_OTHER_WHITESPACE = (
-    "\t\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
+#: Whitespace a line may not end in, besides the space (the newline ends lines).
+_OTHER_WHITESPACE = OTHER_WHITESPACE
 
 
 def _plain(head: str) -> bool:

@@ -40,7 +40,7 @@ def _row(t: TimelineEntry, at: str, author: str, text: str, source: str) -> str:
 def timeline_rows(lines: Iterable[object]) -> Markdown:
     """The table body for ``lines``: one row per line, joined by newlines (no trailing newline).
 
-    The cells of all rows are escaped in one pass (:func:`~runbook.report.escape.md_inline_many`,
+    The cells are escaped a column at a time (:func:`~runbook.report.escape.md_inline_many`,
     the same text as ``md_cell`` one by one); a citation's code spans and verdict, which repeat
     along a walk, are escaped once each. Raises ``TypeError`` for anything but
     :class:`TimelineEntry` (the filter reads their fields directly, outside the sandbox's
@@ -51,15 +51,9 @@ def timeline_rows(lines: Iterable[object]) -> Markdown:
         if type(t) is not TimelineEntry:
             raise TypeError(f"timeline_rows takes the timeline's lines, not {type(t).__name__}")
         entries.append(t)
-    n = len(entries)
-    cells = md_inline_many(
-        [
-            *map(_AT, entries),
-            *map(_AUTHOR, entries),
-            *map(_TEXT, entries),
-            *map(_SOURCE, entries),
-        ]
-    )
+    # Column by column: a character absent from a column (most are from the times and sources)
+    # costs one scan of that column, not a copy of the whole table.
+    ats, authors, texts, sources = (md_inline_many(list(map(field, entries))) for field in _CELLS)
     codes: dict[str, str] = {}
     verdicts: dict[str, str] = {}
 
@@ -80,9 +74,7 @@ def timeline_rows(lines: Iterable[object]) -> Markdown:
         return out
 
     rows = []
-    for t, at, who, what, source in zip(
-        entries, cells[:n], cells[n : 2 * n], cells[2 * n : 3 * n], cells[3 * n :], strict=True
-    ):
+    for t, at, who, what, source in zip(entries, ats, authors, texts, sources, strict=True):
         if t.automatic:
             who += " (auto)"
         if t.undone:
@@ -95,10 +87,8 @@ def timeline_rows(lines: Iterable[object]) -> Markdown:
     return Markdown("\n".join(rows))
 
 
-_AT = attrgetter("at")
-_AUTHOR = attrgetter("author")
-_TEXT = attrgetter("text")
-_SOURCE = attrgetter("source")
+#: The escaped cells of a row, in order.
+_CELLS = tuple(map(attrgetter, ("at", "author", "text", "source")))
 
 
 def diagnosis_items(steps: Iterable[object]) -> Markdown:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from runbook.report import TemplateError, render_postmortem
 from runbook.report.context import Citation, DiagnosisStep, Note, TimelineEntry
-from runbook.report.escape import _escape_chars, md_inline, md_inline_many
+from runbook.report.escape import _CONTROL, _FOLDED, _escape_chars, md_inline, md_inline_many
 from runbook.report.from_knowledge import context_from_kb
 from runbook.report.render import _OTHER_WHITESPACE, _tidy, make_environment
 
@@ -199,6 +199,13 @@ def test_tidy_equals_the_line_by_line_definition(text):
 def test_the_whitespace_tidy_looks_for_is_all_of_it():
     every = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace() and ch not in " \n")
     assert every == _OTHER_WHITESPACE
+
+
+def test_the_characters_bulk_escaping_folds_are_all_of_them():
+    """A cell holding any of them takes the folding path: whitespace (but the space and the
+    newline, which are looked for otherwise) and the control characters ``md_inline`` drops."""
+    every = {ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace() or _CONTROL.match(ch)} - {" ", "\n"}
+    assert set(_FOLDED) == every
 
 
 @pytest.mark.parametrize("cell", ["٣. x", "1٣. y", "-x", "3) z", "12345678901. q", "=", "a"])

@@ -141,3 +141,27 @@ def test_appendix_shows_the_deciding_excerpt_first_and_raw_ones_shortened(sessio
     md = render_postmortem(ctx)
     appendix = md.split("## Appendix: evidence")[1]
     assert appendix.index("(decided the verdict: fail)") < appendix.index("request at")
+
+
+def test_rows_built_without_their_constructor_equal_constructed_ones(session, knowledge):
+    """The context's rows built in one step (``context.built``, ``timeline_entry``) hold every field,
+    compare, hash and print like the ones the dataclass constructors make."""
+    import dataclasses
+
+    iid = build_fixture(session)
+    ctx = build_context(iid, session=session, knowledge=knowledge, now=NOW)
+    rows = [
+        *ctx.timeline,
+        *ctx.diagnosis,
+        *(c for s in ctx.diagnosis for c in s.verdicts),
+        *(n for s in ctx.diagnosis for n in s.notes),
+        *ctx.went_well,
+        *ctx.went_wrong,
+        *ctx.lucky,
+    ]
+    assert ctx.diagnosis and any(s.verdicts for s in ctx.diagnosis) and ctx.went_well
+    for row in rows:
+        fields = {f.name: getattr(row, f.name) for f in dataclasses.fields(row)}
+        made = type(row)(**fields)
+        assert vars(row) == vars(made) and list(vars(row)) == list(vars(made))
+        assert row == made and hash(row) == hash(made) and repr(row) == repr(made)
