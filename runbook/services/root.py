@@ -43,6 +43,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: ``gc.freeze()`` has run in this process (see ``Services.content``).
+_GC_FROZEN = False
+
+
 class SecretVault:
     """Secret variables by incident, for this process only (never written anywhere).
 
@@ -98,7 +102,12 @@ class Services:
                 self._content = load_content(self.settings)
                 # The content (~85k objects) lives as long as the process; frozen out of the GC's
                 # generations, a full collection during a check sweep skips it (~55 ms -> ~1 ms).
-                gc.freeze()
+                # Once per process: frozen objects are never collected, so freezing again (tests
+                # build many Services) would pin whatever cyclic garbage exists at each call.
+                global _GC_FROZEN
+                if not _GC_FROZEN:
+                    gc.freeze()
+                    _GC_FROZEN = True
             return self._content
 
     @property
