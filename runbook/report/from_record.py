@@ -232,20 +232,21 @@ def _detection(
 
 
 def _timeline(
-    events: Sequence[tuple[Any, ...]], checks: Mapping[int, Row], t: TimeFmt, cite: Mapping[int, Citation]
+    events: Sequence[Sequence[Any]], checks: Mapping[int, Row], t: TimeFmt, cite: Mapping[int, Citation]
 ) -> tuple[TimelineEntry, ...]:
     """One line per event; a check run's line cites its check result (type, verdict, key figure)."""
     out = []
     prefix = _PREFIX.get
     entry = timeline_entry
     for eid, kind, at, author, summary, automatic, undone, ref in events:
+        # ``== 1``: a bool from SQLite's 0 and 1 (reads.events) as from PostgreSQL's bools.
         if ref is not None and kind == "check_run" and ref in checks:
             c = cite[ref]
             source = f"event #{eid}, check result #{ref}"
-            out.append(entry(t(at), kind, author, c.summary, source, c, automatic, undone))
+            out.append(entry(t(at), kind, author, c.summary, source, c, automatic == 1, undone == 1))
         else:
             text = prefix(kind, "") + summary
-            out.append(entry(t(at), kind, author, text, f"event #{eid}", None, automatic, undone))
+            out.append(entry(t(at), kind, author, text, f"event #{eid}", None, automatic == 1, undone == 1))
     return tuple(out)
 
 

@@ -97,9 +97,25 @@ def _raw(column: Any, name: str) -> Any:
     return type_coerce(column, String).label(name)
 
 
-def events(incident_id: int, *, session: Session, limit: int | None = None) -> Sequence[tuple[Any, ...]]:
+def events(incident_id: int, *, session: Session, limit: int | None = None) -> Sequence[Sequence[Any]]:
     """Timeline events in time order (the first ``limit``, or all), undone ones included, as tuples
-    of :data:`EVENT_COLUMNS`; ``check_id`` is the payload's ``check_result_id`` (None for most)."""
+    of :data:`EVENT_COLUMNS`; ``check_id`` is the payload's ``check_result_id`` (None for most).
+
+    On SQLite the select goes straight to the driver, on the session's connection and inside its
+    transaction (as ``runbook.record.search`` does): Core's statement and row machinery cost a
+    sixth of reading 10,000 events. ``automatic`` and ``undone`` are then SQLite's 0 and 1, not
+    bools (``== 1`` is a bool for either)."""
+    if session.get_bind().dialect.name == "sqlite":
+        driver = session.connection().connection.driver_connection
+        assert driver is not None  # a live connection of the session's transaction
+        if limit is None:
+            return driver.execute(_EVENTS_SQLITE, (incident_id,)).fetchall()  # type: ignore[no-any-return]
+        return driver.execute(_EVENTS_SQLITE + " LIMIT ?", (incident_id, limit)).fetchall()  # type: ignore[no-any-return]
+    return events_core(incident_id, session=session, limit=limit)
+
+
+def events_core(incident_id: int, *, session: Session, limit: int | None = None) -> Sequence[Sequence[Any]]:
+    """:func:`events` through SQLAlchemy Core (PostgreSQL; tests compare SQLite's driver path with it)."""
     c = _EVENT.c
     q = (
         select(
@@ -119,6 +135,14 @@ def events(incident_id: int, *, session: Session, limit: int | None = None) -> S
     if limit is not None:
         q = q.limit(limit)
     return [tuple(r) for r in session.execute(q).all()]  # one fetchall, not a fetchone per row
+
+
+#: :func:`events_core`'s select for SQLite's driver.
+_EVENTS_SQLITE = (
+    "SELECT id, kind, at, author, summary, automatic, undone, CASE WHEN kind = 'check_run' "
+    "THEN CAST(json_extract(payload, '$.check_result_id') AS INTEGER) END "
+    f"FROM {_EVENT.name} WHERE incident_id = ? ORDER BY at, id"
+)
 
 
 def event_count(incident_id: int, *, session: Session) -> int:

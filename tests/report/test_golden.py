@@ -165,3 +165,15 @@ def test_rows_built_without_their_constructor_equal_constructed_ones(session, kn
         made = type(row)(**fields)
         assert vars(row) == vars(made) and list(vars(row)) == list(vars(made))
         assert row == made and hash(row) == hash(made) and repr(row) == repr(made)
+
+
+def test_sqlite_reads_events_through_the_driver_as_core_does(session):
+    """``reads.events`` on SQLite (straight to the driver) gives Core's rows: the same columns and
+    values, booleans as 0 and 1 (equal to Core's bools), whole or cut to a preview's first few."""
+    from runbook.report.reads import events, events_core
+
+    iid = build_fixture(session)
+    whole = events(iid, session=session)
+    assert len(whole) == 19 and any(row[-1] is not None for row in whole)
+    assert [tuple(r) for r in whole] == events_core(iid, session=session)
+    assert [tuple(r) for r in events(iid, session=session, limit=5)] == events_core(iid, session=session, limit=5)
