@@ -5,7 +5,7 @@ instance (identity map, attribute instrumentation, a JSON decode of every payloa
 parse of every timestamp) took most of an export's time; the document needs none of that.
 Each query here selects only the columns the postmortem prints, through SQLAlchemy Core on the
 session's own connection (so it reads the same transaction and works on SQLite and PostgreSQL
-alike), and:
+alike; the events, by the ten thousand, go straight to SQLite's driver on that connection), and:
 
 - the check result a ``check_run`` event refers to is read from its payload in SQL
   (``payload ->> 'check_result_id'``, for check runs only), so payloads are never decoded in Python;
