@@ -11,7 +11,6 @@ is opened or the playbooks are parsed.
 
 from __future__ import annotations
 
-import gc
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,10 +40,6 @@ if TYPE_CHECKING:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-#: ``gc.freeze()`` has run in this process (see ``Services.content``).
-_GC_FROZEN = False
 
 
 class SecretVault:
@@ -100,14 +95,6 @@ class Services:
                 from runbook.services.content import load_content
 
                 self._content = load_content(self.settings)
-                # The content (~85k objects) lives as long as the process; frozen out of the GC's
-                # generations, a full collection during a check sweep skips it (~55 ms -> ~1 ms).
-                # Once per process: frozen objects are never collected, so freezing again (tests
-                # build many Services) would pin whatever cyclic garbage exists at each call.
-                global _GC_FROZEN
-                if not _GC_FROZEN:
-                    gc.freeze()
-                    _GC_FROZEN = True
             return self._content
 
     @property
