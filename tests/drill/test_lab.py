@@ -281,3 +281,19 @@ def test_without_etcd_or_nsd_the_plan_says_what_it_left_out(tmp_path, monkeypatc
         "etcd is not installed (Debian package etcd-server): the lease fault (R1) is not running",
         "NSD is not installed: a Python DNS server answers in fixed order instead",
     )
+
+
+def test_lab_ports_are_outside_the_kernels_ephemeral_range_and_never_handed_out_twice():
+    """The consul stub once died with "Address already in use": its port, picked in the
+    ephemeral range, was taken by a kernel-assigned port before the stub bound it."""
+    import socket
+    from pathlib import Path
+
+    from runbook.drill.lab.processes import LAB_PORTS, free_port
+
+    low, _high = (int(x) for x in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == 50
+    assert all(p in LAB_PORTS and p < low for p in ports)
+    with socket.socket() as s:  # and each is bindable
+        s.bind(("127.0.0.1", ports[-1]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,18 +22,30 @@ import psutil
 
 from runbook.drill.lab.state import LabError, ProcessRecord
 
+#: Lab ports are drawn from below Linux's default ephemeral range (32768-60999). A port the
+#: kernel hands out for an outgoing connection or a bind to port 0 (any test server) comes from
+#: that range, so a lab port picked there could be taken between the pick and the lab process's
+#: own bind (seen: the consul stub's "Address already in use").
+LAB_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    """A port free for TCP and UDP on 127.0.0.1 right now (DNS needs both)."""
-    for _ in range(100):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port: int = s.getsockname()[1]
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            try:
+    """A port free for TCP and UDP on 127.0.0.1 right now (DNS needs both), outside the
+    kernel's ephemeral range and not handed out before by this process."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.choice(LAB_PORTS)
+        if port in _handed_out:
+            continue
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port))
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
                 u.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        except OSError:
+            continue
+        _handed_out.add(port)
         return port
     raise LabError("no free port on 127.0.0.1")
 
