@@ -31,10 +31,11 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markupsafe import Markup
 
-from runbook.report.context import DiagnosisStep, Markdown, PostmortemContext, TimelineEntry
+from runbook.report.context import Markdown, PostmortemContext, TimelineEntry
 from runbook.report.escape import _clean, _drop_controls, demote_headings
 from runbook.report.html import STYLESHEET
 from runbook.report.links import slug
+from runbook.report.rows import step_lines
 
 #: The shipped HTML template.
 HTML_TEMPLATE = "postmortem.html.j2"
@@ -127,47 +128,18 @@ class _Page:
         e = self.inline
         out: list[str] = []
         for s in steps:
-            if type(s) is not DiagnosisStep:
-                raise TypeError(f"diagnosis_items takes the diagnosis steps, not {type(s).__name__}")
-            node = code(f"{s.playbook_id}#{s.node_id}")
-            if s.undone:
-                head = f"<s>Step {s.seq}: {node}</s> (undone: kept for the record, not part of the path)"
-            else:
-                head = f"Step {s.seq}: {node}"
-            if s.entered:
-                head += f" at {e(s.entered)}"
-            if s.author:
-                head += f" ({e(s.author)})"
-            sub: list[str] = []
-            for c in s.verdicts:
-                line = f"check {code(c.check_type)}: <strong>{e(c.verdict)}</strong>"
-                if c.key_figure:
-                    line += f" ({code(c.key_figure)})"
-                if c.summary:
-                    line += f": {e(c.summary)}"
-                sub.append(line)
-            for n in s.notes:
-                line = str(e(n.text))
-                if n.author:
-                    line += f" ({e(n.author)})"
-                if s.undone:
-                    line += ": written before the undo, still evidence"
-                sub.append(line)
-            if s.conclusion or s.rules:
-                reached = "conclusion reached, then taken back" if s.undone else "conclusion reached"
-                line = f"{reached}: {e(s.conclusion)}"
-                if s.rules:
-                    line += f" (rules: {e(', '.join(s.rules))})"
-                sub.append(line)
-            if s.choice:
-                who = "the check verdict chose" if s.automatic else "the responder chose"
-                line = f"{who} &quot;{e(s.choice)}&quot;"
-                if s.next_node_id:
-                    line += f", next {code(s.next_node_id)}"
-                sub.append(line)
+            head, sub = step_lines(s, e, code, _strong, _strike, "&quot;")
             items = "".join(f"<li>{x}</li>\n" for x in sub)
             out.append(f"<li>{head}\n<ul>\n{items}</ul>\n</li>" if sub else f"<li>{head}</li>")
         return Markup("\n".join(out))
+
+
+def _strong(text: str) -> str:
+    return f"<strong>{text}</strong>"
+
+
+def _strike(text: str) -> str:
+    return f"<s>{text}</s>"
 
 
 def code(text: object) -> Markup:

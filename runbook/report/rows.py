@@ -15,7 +15,7 @@ Team templates that want other rows keep iterating ``timeline`` with the filters
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 
 from runbook.report.context import DiagnosisStep, Markdown, Note, TimelineEntry
@@ -120,45 +120,75 @@ def diagnosis_items(steps: Iterable[object]) -> Markdown:
 
     out: list[str] = []
     for s in items:
-        if type(s) is not DiagnosisStep:
-            raise TypeError(f"diagnosis_items takes the diagnosis steps, not {type(s).__name__}")
-        node = code(f"{s.playbook_id}#{s.node_id}")
-        if s.undone:
-            head = f"- ~~Step {s.seq}: {node}~~ (undone: kept for the record, not part of the path)"
-        else:
-            head = f"- Step {s.seq}: {node}"
-        if s.entered:
-            head += f" at {e(s.entered)}"
-        if s.author:
-            head += f" ({e(s.author)})"
-        out.append(head)
-        for c in s.verdicts:
-            line = f"  - check {code(c.check_type)}: **{e(c.verdict)}**"
-            if c.key_figure:
-                line += f" ({code(c.key_figure)})"
-            if c.summary:
-                line += f": {e(c.summary)}"
-            out.append(line)
-        for n in s.notes:
-            line = f"  - {e(n.text)}"
-            if n.author:
-                line += f" ({e(n.author)})"
-            if s.undone:
-                line += ": written before the undo, still evidence"
-            out.append(line)
-        if s.conclusion or s.rules:
-            reached = "conclusion reached, then taken back" if s.undone else "conclusion reached"
-            line = f"  - {reached}: {e(s.conclusion)}"
-            if s.rules:
-                line += f" (rules: {e(', '.join(s.rules))})"
-            out.append(line)
-        if s.choice:
-            who = "the check verdict chose" if s.automatic else "the responder chose"
-            line = f'  - {who} "{e(s.choice)}"'
-            if s.next_node_id:
-                line += f", next {code(s.next_node_id)}"
-            out.append(line)
+        head, subs = step_lines(s, e, code, _md_strong, _md_strike, '"')
+        out.append(f"- {head}")
+        out += (f"  - {x}" for x in subs)
     return Markdown("\n".join(out))
+
+
+def _md_strong(text: str) -> str:
+    return f"**{text}**"
+
+
+def _md_strike(text: str) -> str:
+    return f"~~{text}~~"
+
+
+def step_lines(
+    s: object,
+    e: Callable[[str], str],
+    code: Callable[[str], str],
+    strong: Callable[[str], str],
+    strike: Callable[[str], str],
+    quote: str,
+) -> tuple[str, list[str]]:
+    """One diagnosis step as its head line and nested lines, in the words both documents print.
+
+    The Markdown list (:func:`diagnosis_items`) and the HTML one
+    (:meth:`runbook.report.html_render.HtmlFilters.diagnosis_items`) differ only in markup:
+    ``e`` escapes plain text, ``code`` makes a code span, ``strong`` / ``strike`` mark a verdict
+    and an undone step, ``quote`` is the quotation mark around a choice. Raises ``TypeError`` for
+    anything but a :class:`DiagnosisStep` (the fields are read outside the sandbox's check).
+    """
+    if type(s) is not DiagnosisStep:
+        raise TypeError(f"diagnosis_items takes the diagnosis steps, not {type(s).__name__}")
+    node = code(f"{s.playbook_id}#{s.node_id}")
+    if s.undone:
+        head = f"{strike(f'Step {s.seq}: {node}')} (undone: kept for the record, not part of the path)"
+    else:
+        head = f"Step {s.seq}: {node}"
+    if s.entered:
+        head += f" at {e(s.entered)}"
+    if s.author:
+        head += f" ({e(s.author)})"
+    subs: list[str] = []
+    for c in s.verdicts:
+        line = f"check {code(c.check_type)}: {strong(e(c.verdict))}"
+        if c.key_figure:
+            line += f" ({code(c.key_figure)})"
+        if c.summary:
+            line += f": {e(c.summary)}"
+        subs.append(line)
+    for n in s.notes:
+        line = str(e(n.text))
+        if n.author:
+            line += f" ({e(n.author)})"
+        if s.undone:
+            line += ": written before the undo, still evidence"
+        subs.append(line)
+    if s.conclusion or s.rules:
+        reached = "conclusion reached, then taken back" if s.undone else "conclusion reached"
+        line = f"{reached}: {e(s.conclusion)}"
+        if s.rules:
+            line += f" (rules: {e(', '.join(s.rules))})"
+        subs.append(line)
+    if s.choice:
+        who = "the check verdict chose" if s.automatic else "the responder chose"
+        line = f"{who} {quote}{e(s.choice)}{quote}"
+        if s.next_node_id:
+            line += f", next {code(s.next_node_id)}"
+        subs.append(line)
+    return head, subs
 
 
 def note_items(notes: Iterable[object]) -> Markdown:
