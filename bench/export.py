@@ -88,6 +88,29 @@ def fill(engine: Engine, n_events: int) -> int:
         at += timedelta(seconds=1)
         return at
 
+    def event(
+        kind: str,
+        at: datetime,
+        author: str,
+        summary: str,
+        payload: dict,
+        automatic: bool,
+        step_id: int | None,
+        undone: bool,
+    ) -> dict[str, Any]:
+        return dict(
+            uid=new_uid(),
+            incident_id=iid,
+            kind=kind,
+            at=at,
+            author=author,
+            summary=summary,
+            payload=payload,
+            automatic=automatic,
+            step_id=step_id,
+            undone=undone,
+        )
+
     with engine.connect() as conn:  # ids go on from the record's own (a second incident in one record)
         base_step = conn.scalar(select(func.max(Step.id))) or 0
         base_check = conn.scalar(select(func.max(CheckRecord.id))) or 0
@@ -113,20 +136,19 @@ def fill(engine: Engine, n_events: int) -> int:
             )
         )
         events.append(
-            dict(
-                uid=new_uid(),
-                incident_id=iid,
-                kind="node_entered",
-                at=at,
-                author=f"responder{k % 5}",
-                summary=f"p0-1-discovery / {node}",
-                payload={"playbook_id": "p0-1-discovery", "node_id": node},
-                automatic=False,
-                step_id=sid,
-                undone=k % 50 == 7,
+            event(
+                "node_entered",
+                at,
+                f"responder{k % 5}",
+                f"p0-1-discovery / {node}",
+                {"playbook_id": "p0-1-discovery", "node_id": node},
+                False,
+                sid,
+                k % 50 == 7,
             )
         )
         cid = base_check + k + 1
+        summary = f"lease check {k}: 2 of 3 leases expired | <b>{k}</b>"
         checks.append(
             dict(
                 id=cid,
@@ -137,7 +159,7 @@ def fill(engine: Engine, n_events: int) -> int:
                 node_id=node,
                 check_type="etcd_lease_keepalive",
                 verdict="fail" if k % 3 else "ok",
-                summary=f"lease check {k}: 2 of 3 leases expired | <b>{k}</b>",
+                summary=summary,
                 figures={"expired_leases": k % 5},
                 thresholds={},
                 params={},
@@ -155,20 +177,7 @@ def fill(engine: Engine, n_events: int) -> int:
                 ],
             )
         )
-        events.append(
-            dict(
-                uid=new_uid(),
-                incident_id=iid,
-                kind="check_run",
-                at=at,
-                author="runbook",
-                summary=checks[-1]["summary"],
-                payload={"check_result_id": cid},
-                automatic=True,
-                step_id=sid,
-                undone=k % 50 == 7,
-            )
-        )
+        events.append(event("check_run", at, "runbook", summary, {"check_result_id": cid}, True, sid, k % 50 == 7))
         tags = [["went_well"], ["went_wrong"], ["lucky"], [], []][k % 5]
         finds.append(
             dict(
@@ -183,63 +192,35 @@ def fill(engine: Engine, n_events: int) -> int:
             )
         )
         events.append(
-            dict(
-                uid=new_uid(),
-                incident_id=iid,
-                kind="finding",
-                at=at,
-                author=f"responder{k % 5}",
-                summary=f"observation: {finds[-1]['text']}",
-                payload={},
-                automatic=False,
-                step_id=sid,
-                undone=False,
-            )
+            event("finding", at, f"responder{k % 5}", f"observation: {finds[-1]['text']}", {}, False, sid, False)
         )
         for j in range(cycle - 4):
             events.append(
-                dict(
-                    uid=new_uid(),
-                    incident_id=iid,
-                    kind="note",
-                    at=tick(),
-                    author=f"responder{(k + j) % 7}",
-                    summary=f"note {k}.{j}: observed `x` | # not a heading {{{{ jinja }}}} <script>_a_</script>",
-                    payload={},
-                    automatic=False,
-                    step_id=sid,
-                    undone=False,
+                event(
+                    "note",
+                    tick(),
+                    f"responder{(k + j) % 7}",
+                    f"note {k}.{j}: observed `x` | # not a heading {{{{ jinja }}}} <script>_a_</script>",
+                    {},
+                    False,
+                    sid,
+                    False,
                 )
             )
         events.append(
-            dict(
-                uid=new_uid(),
-                incident_id=iid,
-                kind="choice_taken",
-                at=tick(),
-                author=f"responder{k % 5}",
-                summary=f"{steps[-1]['choice']} -> {steps[-1]['next_node_id']}",
-                payload={},
-                automatic=bool(k % 2),
-                step_id=sid,
-                undone=k % 50 == 7,
+            event(
+                "choice_taken",
+                tick(),
+                f"responder{k % 5}",
+                f"{steps[-1]['choice']} -> {steps[-1]['next_node_id']}",
+                {},
+                bool(k % 2),
+                sid,
+                k % 50 == 7,
             )
         )
     while len(events) < n_events - 1:
-        events.append(
-            dict(
-                uid=new_uid(),
-                incident_id=iid,
-                kind="note",
-                at=tick(),
-                author="responder0",
-                summary=f"late note {len(events)}",
-                payload={},
-                automatic=False,
-                step_id=None,
-                undone=False,
-            )
-        )
+        events.append(event("note", tick(), "responder0", f"late note {len(events)}", {}, False, None, False))
     with engine.begin() as conn:
         conn.execute(insert(Step), steps)
         conn.execute(insert(CheckRecord), checks)
