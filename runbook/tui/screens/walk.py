@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator, Sequence
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -592,35 +593,26 @@ class WalkScreen(Screen[None]):
             return
         self.notify(hint or "no more hints", title="Hint", timeout=20)
 
-    def action_timeline(self) -> None:
-        from runbook.tui.screens.timeline import TimelineScreen
-
+    def _open(self, module: str, name: str) -> None:
+        """Push one of the incident's screens, imported on first use (the walk opens sooner)."""
         if self.incident_id is not None:
-            self.app.push_screen(TimelineScreen(self.incident_id))
+            screen = getattr(import_module(f"runbook.tui.screens.{module}"), name)
+            self.app.push_screen(screen(self.incident_id))
+
+    def action_timeline(self) -> None:
+        self._open("timeline", "TimelineScreen")
 
     def action_postmortem(self) -> None:
-        from runbook.tui.screens.postmortem import PostmortemScreen
-
-        if self.incident_id is not None:
-            self.app.push_screen(PostmortemScreen(self.incident_id))
+        self._open("postmortem", "PostmortemScreen")
 
     def action_status(self) -> None:
-        from runbook.tui.screens.status import StatusScreen
-
-        if self.incident_id is not None:
-            self.app.push_screen(StatusScreen(self.incident_id))
+        self._open("status", "StatusScreen")
 
     def action_narrative(self) -> None:
-        from runbook.tui.screens.narrative import NarrativeScreen
-
-        if self.incident_id is not None:
-            self.app.push_screen(NarrativeScreen(self.incident_id))
+        self._open("narrative", "NarrativeScreen")
 
     def action_action_items(self) -> None:
-        from runbook.tui.screens.action_items import ActionItemsScreen
-
-        if self.incident_id is not None:
-            self.app.push_screen(ActionItemsScreen(self.incident_id))
+        self._open("action_items", "ActionItemsScreen")
 
     def _export(self, fmt: str) -> None:
         from runbook.tui.screens.postmortem import PostmortemScreen
