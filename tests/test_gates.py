@@ -120,3 +120,12 @@ def test_a_layer_breaking_import_fails_the_contracts(copy: Path) -> None:
     # the copy shadows the installed package: grimp analyses what PYTHONPATH finds first
     env = {**os.environ, "PYTHONPATH": str(copy)}
     _expect(_run("lint-imports", "--no-cache", cwd=copy, env=env), 1, "BROKEN", "runbook.checks.base -> runbook.tui")
+
+
+def test_ci_runs_the_readmes_test_command_verbatim():
+    """CI must run what a newcomer runs: the README's test command is a line of ``.ci/run``."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [line for line in readme.splitlines() if line.startswith("pip install -e '.[test]'")]
+    assert len(commands) == 1, commands
+    assert commands[0] in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert " -n " in commands[0]  # the suite runs on two workers: one process takes twice as long
