@@ -59,9 +59,16 @@ async def test_start_form_variable_descriptions_wrap(make):
         await wait_for(pilot, lambda: len(form.query(".var-label")) == len(pb.variables))
         long = [v for v in pb.variables if len(v.description) > 50]
         assert long, "a description longer than the labels' room at 80 columns"
+        scroller = form.query_one("#start-form")
+
+        def shown(label, description: str) -> bool:
+            # scrolled again on every look: a scroll asked for before the form's layout settled
+            # (the labels were just mounted) lands short, and a single one made this test flaky
+            scroller.scroll_to_widget(label, animate=False, top=True)
+            return words_shown(app, description, label)
+
         for var, label in zip(pb.variables, form.query(".var-label"), strict=True):
-            form.query_one("#start-form").scroll_to_widget(label, animate=False, top=True)
-            await wait_for(pilot, lambda label=label, var=var: words_shown(app, var.description, label), timeout=5)
+            await wait_for(pilot, lambda label=label, var=var: shown(label, var.description), timeout=5)
             assert label.region.right <= 80
 
 
