@@ -4,9 +4,12 @@ Run ``python bench/checks_sweep.py [--endpoints 200] [--delay 0.2] [--rounds 3]`
 process serves N ports on 127.0.0.1, each answering ``GET /health`` after the delay. Each
 round times one ``http_probe_flapping`` check (n=1, a fresh connection, as the kubelet does)
 against one port (best of 3), then ``run_many`` over all N ports; and the floor, the same two
-measurements as bare asyncio socket GETs (no HTTP library, no checks, no evidence). The sweep
-and the floor alternate which goes first from round to round, so a load that comes and goes
-hits both. Printed per round and as medians: sweep / single (the aim: <= 1.5) beside the
+measurements as bare asyncio socket GETs (no HTTP library, no checks, no evidence). Between
+the two, a third lane times ``fetch()`` alone, the HTTP layer the check uses (the lean path:
+h11, the deadline, the size cap, its two evidence excerpts) without the runner, the probe's
+judgement or the result, so the printout shows where the sweep's time beyond the floor goes.
+The lanes alternate which goes first from round to round, so a load that comes and goes hits
+all of them. Printed per round and as medians: sweep / single (the aim: <= 1.5) beside the
 floor's bare sweep / bare single (what this machine can do at all right now).
 """
 
@@ -87,6 +90,31 @@ async def raw_get(port: int) -> bytes:
     return data
 
 
+async def fetch_get(port: int) -> int:
+    """What the probe asks of the HTTP layer, without the runner, the judgement or the result."""
+    from runbook.checks.base import CheckContext
+    from runbook.checks.http import fetch
+
+    ctx = CheckContext(deadline=time.monotonic() + 30, max_bytes=1 << 20)
+    headers = {"User-Agent": "kube-probe/1.29", "Connection": "close", "Accept": "*/*"}
+    url = f"http://127.0.0.1:{port}/health"
+    reply = await fetch(ctx, "GET", url, headers=headers, timeout_s=10, truncate=True, max_bytes=64 * 1024)
+    return reply.status
+
+
+async def fetch_round(ports: list[int]) -> Round:
+    """The HTTP layer alone: ``fetch()`` for one endpoint (best of 3), then for all of them."""
+    singles = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        await fetch_get(ports[0])
+        singles.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    statuses = await asyncio.gather(*(fetch_get(p) for p in ports))
+    wall = time.perf_counter() - t0
+    return min(singles), wall, sum(s == 200 for s in statuses)
+
+
 async def floor_round(ports: list[int]) -> Round:
     """The same with bare asyncio socket GETs: no HTTP library, no checks. The machine's floor."""
     singles = []
@@ -100,20 +128,19 @@ async def floor_round(ports: list[int]) -> Round:
     return min(singles), wall, sum(r.startswith(b"HTTP/1.1 200") for r in replies)
 
 
-async def measure(ports: list[int], rounds: int) -> list[tuple[Round, Round]]:
+async def measure(ports: list[int], rounds: int) -> list[tuple[Round, Round, Round]]:
+    """Per round: (check, fetch alone, bare floor); the order of the lanes flips every round."""
     from runbook.checks.runner import run_check
 
     await run_check("http_probe_flapping", params(ports[0]))  # warm-up: imports, TLS context cache
+    await fetch_get(ports[0])
     await raw_get(ports[0])
+    lanes = (check_round, fetch_round, floor_round)
     out = []
     for i in range(rounds):
-        if i % 2 == 0:
-            ours = await check_round(ports)
-            floor = await floor_round(ports)
-        else:
-            floor = await floor_round(ports)
-            ours = await check_round(ports)
-        out.append((ours, floor))
+        order = lanes if i % 2 == 0 else lanes[::-1]
+        done = {lane: await lane(ports) for lane in order}
+        out.append((done[check_round], done[fetch_round], done[floor_round]))
     return out
 
 
@@ -136,19 +163,25 @@ def main() -> None:
         server.join(5)
     n = args.endpoints
     print(
-        f"endpoints {n}, each answers after {args.delay * 1000:.0f} ms; {args.rounds} rounds, sweep and floor alternating"
+        f"endpoints {n}, each answers after {args.delay * 1000:.0f} ms; {args.rounds} rounds, "
+        "check sweep, fetch() alone and the bare-socket floor alternating"
     )
-    print("round  single ms  sweep ms  ok       ratio | bare single ms  bare sweep ms  ok       floor ratio")
-    ratios, floors = [], []
-    for i, ((single, wall, ok), (b_single, b_wall, b_ok)) in enumerate(rounds, 1):
+    print(
+        "round  single ms  sweep ms  ok       ratio | fetch alone: ratio  ok      | bare single ms  bare sweep ms  floor ratio"
+    )
+    ratios, fetches, floors = [], [], []
+    for i, ((single, wall, ok), (f_single, f_wall, f_ok), (b_single, b_wall, b_ok)) in enumerate(rounds, 1):
         ratios.append(wall / single)
+        fetches.append(f_wall / f_single)
         floors.append(b_wall / b_single)
         print(
             f"{i:>5}  {single * 1000:9.1f}  {wall * 1000:8.1f}  {ok:>3}/{n:<3}  {ratios[-1]:5.2f} |"
-            f" {b_single * 1000:14.1f}  {b_wall * 1000:13.1f}  {b_ok:>3}/{n:<3}  {floors[-1]:5.2f}"
+            f"              {fetches[-1]:5.2f}  {f_ok:>3}/{n:<3} |"
+            f" {b_single * 1000:14.1f}  {b_wall * 1000:13.1f}  {floors[-1]:5.2f}   ({b_ok}/{n} ok)"
         )
     print(
         f"median ratio sweep / single {statistics.median(ratios):.2f} (aim <= 1.5); "
+        f"fetch() alone {statistics.median(fetches):.2f} (the HTTP layer); "
         f"bare-socket floor {statistics.median(floors):.2f} (this machine right now)"
     )
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")

@@ -53,12 +53,13 @@ def all_checks() -> dict[str, type[AnyCheck]]:
 
 
 def get_check(name: str) -> type[AnyCheck]:
-    checks = all_checks()
-    try:
-        return checks[name]
-    except KeyError:
-        known = ", ".join(checks) or "none registered"
-        raise CheckError(f"unknown check type {name!r}; known types: {known}") from None
+    """The check type called ``name`` (a lookup, not a copy of the registry: a sweep asks twice a check)."""
+    _load_catalog()
+    cls = _REGISTRY.get(name)
+    if cls is None:
+        known = ", ".join(sorted(_REGISTRY)) or "none registered"
+        raise CheckError(f"unknown check type {name!r}; known types: {known}")
+    return cls
 
 
 def parse_params(name: str, params: Mapping[str, Any]) -> CheckParams:
