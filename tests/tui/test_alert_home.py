@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from runbook.record.alerts import open_alert_incident
-from runbook.record.db import connect, open_session
 from runbook.tui.screens.home import HomeScreen
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import record, wait_for
 
 
 async def test_home_marks_alert_incidents(make, settings):
-    engine = connect(settings.db_url)
-    with open_session(engine) as session:
+    with record(settings) as session:
         open_alert_incident(session=session, group_key='{}:{alertname="SeriesExplosion"}', title="Series explode")
         from runbook.record.repo import create_incident
 
         create_incident(session=session, title="Opened by hand")
-    engine.dispose()
     app = make()
     async with app.run_test(size=(120, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from runbook.drill.scoring import optimal_path
 from runbook.playbook.model import NodeKind
-from runbook.record.db import connect, open_session
 from runbook.record.repo import get_incident, timeline
 from runbook.tui.screens.drill_result import DrillResultScreen
 from runbook.tui.screens.drills import DrillsScreen
-from runbook.tui.screens.walk import WalkScreen
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import record, wait_for, walk_shown
 
 SCENARIO = "r8-histogram-buckets"
 
@@ -23,15 +21,7 @@ async def test_replay_drill_walked_by_keys_scores_full(make, settings):
         ids = sorted(drills.content.scenarios)
         drills.query_one("#drill-list").highlighted = ids.index(SCENARIO)
         await pilot.press("enter")
-        await wait_for(
-            pilot,
-            lambda: (
-                isinstance(app.screen, WalkScreen)
-                and app.screen.engine is not None
-                and app.screen.engine.node is not None
-            ),
-        )
-        walk = app.screen
+        walk = await walk_shown(app, pilot, loaded=lambda engine: engine.node is not None)
         engine = walk.engine
         scenario = drills.content.scenarios[SCENARIO]
         best = optimal_path(engine.library, scenario.start_ref(engine.library), scenario.truth)
@@ -55,10 +45,10 @@ async def test_replay_drill_walked_by_keys_scores_full(make, settings):
         await wait_for(pilot, lambda: app.screen is walk)
     events = _events(settings, walk.incident_id)
     assert any(e.summary.startswith(f"drill {SCENARIO} scored 100/100") for e in events), [e.summary for e in events]
-    with open_session(connect(settings.db_url)) as s:
+    with record(settings) as s:
         assert get_incident(walk.incident_id, session=s).is_drill
 
 
 def _events(settings, incident_id):
-    with open_session(connect(settings.db_url)) as s:
+    with record(settings) as s:
         return timeline(incident_id, session=s)

@@ -20,15 +20,20 @@ def app_with_export_dir(settings, export_dir):
     return make_app(build_services(dataclasses.replace(settings, export_dir=export_dir)))
 
 
+async def open_postmortem(app, pilot, iid: int) -> PostmortemScreen:
+    """The incident's postmortem screen, pushed and shown."""
+    app.push_screen(PostmortemScreen(iid))
+    await wait_for(pilot, lambda: isinstance(app.screen, PostmortemScreen))
+    return app.screen
+
+
 async def test_export_asks_for_the_path_in_both_formats(settings, tmp_path):
     iid = seed(settings)
     out = tmp_path / "exports"
     out.mkdir()
     app = app_with_export_dir(settings, out)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.push_screen(PostmortemScreen(iid))
-        await wait_for(pilot, lambda: isinstance(app.screen, PostmortemScreen))
-        pm = app.screen
+        pm = await open_postmortem(app, pilot, iid)
         await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
         assert app.screen.query_one("#export-to", Input).value == str(out / f"INC-{iid:04d}-postmortem.md")
@@ -63,9 +68,7 @@ async def test_export_from_the_palette(settings, tmp_path):
     iid = seed(settings)
     app = app_with_export_dir(settings, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        app.push_screen(PostmortemScreen(iid))
-        await wait_for(pilot, lambda: isinstance(app.screen, PostmortemScreen))
-        pm = app.screen
+        pm = await open_postmortem(app, pilot, iid)
         await pilot.press("ctrl+p")
         await pilot.press(*"export the postmortem as html")
         await pilot.pause(0.3)

@@ -6,7 +6,6 @@ import time
 
 from textual.widgets import Input, Select
 
-from runbook.record.db import connect, open_session
 from runbook.record.repo import timeline
 from runbook.tui.screens.export import ExportScreen
 from runbook.tui.screens.home import HomeScreen
@@ -14,7 +13,7 @@ from runbook.tui.screens.postmortem import PostmortemScreen
 from runbook.tui.screens.start_incident import StartIncidentScreen
 from runbook.tui.screens.walk import WalkScreen
 from runbook.tui.widgets.check_panel import CheckRow
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import record, wait_for, walk_shown
 
 
 async def start_incident(pilot, app, service_url: str, title: str = "Checkout probes flap") -> WalkScreen:
@@ -27,17 +26,19 @@ async def start_incident(pilot, app, service_url: str, title: str = "Checkout pr
     await wait_for(pilot, lambda: bool(screen.query("#var-service_url")))
     screen.query_one("#var-service_url", Input).value = service_url
     await pilot.press("ctrl+s")
-    await wait_for(
-        pilot,
-        lambda: (
-            isinstance(app.screen, WalkScreen) and app.screen.engine is not None and app.screen.engine.node is not None
-        ),
-    )
-    return app.screen
+    return await walk_shown(app, pilot, loaded=lambda engine: engine.node is not None)
+
+
+async def resume_from_home(pilot, app, loaded) -> WalkScreen:
+    """The record's one incident opened from the home screen with enter: its walk, once ``loaded(engine)``."""
+    await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+    await wait_for(pilot, lambda: app.screen.query_one("#incidents").row_count == 1)
+    await pilot.press("enter")
+    return await walk_shown(app, pilot, loaded=loaded)
 
 
 def events(settings, incident_id):
-    with open_session(connect(settings.db_url)) as session:
+    with record(settings) as session:
         return [(e.kind, e.summary, e.undone) for e in timeline(incident_id, session=session)]
 
 
@@ -89,17 +90,7 @@ async def test_resume_after_the_app_is_torn_down_mid_walk(make, settings, health
     # a new process would build a new app on the same database
     app2 = make()
     async with app2.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app2.screen, HomeScreen))
-        await wait_for(pilot, lambda: app2.screen.query_one("#incidents").row_count == 1)
-        await pilot.press("enter")
-        await wait_for(
-            pilot,
-            lambda: (
-                isinstance(app2.screen, WalkScreen)
-                and app2.screen.engine is not None
-                and app2.screen.engine.node is not None
-            ),
-        )
+        await resume_from_home(pilot, app2, loaded=lambda engine: engine.node is not None)
         assert app2.screen.incident_id == incident_id
         assert app2.screen.engine.ref == "tui-demo#deploy"
         assert [s.node_id for s in app2.screen.engine.active_path] == ["probe", "deploy"]
@@ -172,16 +163,7 @@ async def test_a_walk_resumed_at_a_check_with_results_shows_its_choices_at_80x24
         await wait_for(pilot, lambda: bool(walk.engine.results), timeout=30)
     app2 = make()
     async with app2.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app2.screen, HomeScreen))
-        await wait_for(pilot, lambda: app2.screen.query_one("#incidents").row_count == 1)
-        await pilot.press("enter")
-        await wait_for(
-            pilot,
-            lambda: (
-                isinstance(app2.screen, WalkScreen) and app2.screen.engine is not None and app2.screen.engine.results
-            ),
-        )
-        walk2 = app2.screen
+        walk2 = await resume_from_home(pilot, app2, loaded=lambda engine: engine.results)
         assert walk2.engine.ref == "tui-demo#probe"
         first = walk2.engine.node.choices[0].label
         await wait_for(pilot, lambda: any(f"1. {first}"[:30] in line for line in screen_lines(app2)), timeout=5)

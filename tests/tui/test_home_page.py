@@ -7,17 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from textual.widgets import DataTable, Static
 
-from runbook.record.db import connect, open_session
 from runbook.record.repo import create_incident, update_status
 from runbook.tui.screens.home import PAGE
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import record, wait_for
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def _seed(settings) -> None:
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
+    with record(settings) as s:
         create_incident(session=s, title="Old but still burning", severity="P1", started_at=T0)
         mitigated = create_incident(
             session=s, title="Old, mitigated", severity="P2", started_at=T0 + timedelta(hours=1)
@@ -28,7 +26,6 @@ def _seed(settings) -> None:
                 session=s, title=f"Done {k}", severity="P3", started_at=T0 + timedelta(days=1, hours=k)
             )
             update_status(inc.id, "resolved", session=s)
-    engine.dispose()
 
 
 async def test_unfinished_incidents_older_than_the_page_are_listed_first(make, settings):

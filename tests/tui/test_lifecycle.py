@@ -10,57 +10,42 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Input, TextArea
 
 from runbook.record import repo
-from runbook.record.db import connect, open_session
 from runbook.record.models import Incident
 from runbook.tui.screens.action_form import ActionFormScreen
 from runbook.tui.screens.action_items import ActionItemsScreen
 from runbook.tui.screens.narrative import NarrativeScreen
 from runbook.tui.screens.status import StatusScreen
 from runbook.tui.screens.walk import WalkScreen
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import conclude, new_incident, open_walk, record, wait_for, walk_shown
 
 
 def read(settings, incident_id: int) -> Incident:
-    engine = connect(settings.db_url)
-    try:
-        with open_session(engine) as s:
-            return repo.get_incident(incident_id, session=s)
-    finally:
-        engine.dispose()
+    with record(settings) as s:
+        return repo.get_incident(incident_id, session=s)
 
 
 def seed(settings, *, concluded: bool = False) -> int:
     """An open incident (walked to the lease-race conclusion when ``concluded``)."""
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
-        inc = repo.create_incident(session=s, title="Orders vanish from discovery", severity="P2", service="orders")
+    with record(settings) as s:
+        iid = repo.create_incident(session=s, title="Orders vanish from discovery", severity="P2", service="orders").id
         if concluded:
-            step = repo.add_step(inc.id, "p0-1-discovery", "lease-race", session=s)
-            repo.add_conclusion(
-                inc.id,
-                rule_ids=["R1"],
-                title="lease race",
-                playbook_id="p0-1-discovery",
-                node_id="lease-race",
-                step_id=step.id,
-                session=s,
-            )
-        iid = inc.id
-    engine.dispose()
+            conclude(s, iid, "p0-1-discovery", "lease-race", rule_ids=["R1"], title="lease race")
     return iid
 
 
-async def open_walk(pilot, app, iid: int) -> WalkScreen:
-    app.open_incident(iid)
-    await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-    return app.screen
+async def walk_to_goroutine_pileup(app, pilot, iid: int) -> WalkScreen:
+    """The incident's p0-3-observability walk started and taken to its goroutine-pileup check."""
+    walk = await open_walk(app, pilot, iid, "p0-3-observability", at="p0-3-observability#start")
+    await pilot.press("3")  # the log pipeline stalls, or goroutine counts keep growing
+    await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#goroutine-pileup")
+    return walk
 
 
 async def test_status_moves_are_stamped_one_at_a_time_and_severity_changes(make, settings):
     iid = seed(settings)
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_walk(pilot, app, iid)
+        await open_walk(app, pilot, iid)
         await pilot.press("m")
         await wait_for(pilot, lambda: isinstance(app.screen, StatusScreen))
         await wait_for(pilot, lambda: "investigating" in str(app.screen.query_one("#status-now").render()))
@@ -77,10 +62,8 @@ async def test_status_moves_are_stamped_one_at_a_time_and_severity_changes(make,
         await wait_for(pilot, lambda: read(settings, iid).severity == "P1")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen))
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
+    with record(settings) as s:
         lines = [e.summary for e in repo.timeline(iid, session=s) if e.kind in ("status_change", "severity_change")]
-    engine.dispose()
     assert lines == ["status open -> mitigated", "status mitigated -> resolved", "severity P2 -> P1"]
 
 
@@ -88,7 +71,7 @@ async def test_narrative_is_saved_as_typed_and_on_leaving(make, settings):
     iid = seed(settings)
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_walk(pilot, app, iid)
+        await open_walk(app, pilot, iid)
         await pilot.press("w")
         await wait_for(pilot, lambda: isinstance(app.screen, NarrativeScreen))
         screen = app.screen
@@ -111,7 +94,7 @@ async def test_proposed_actions_are_accepted_edited_and_done_and_the_postmortem_
     iid = seed(settings, concluded=True)
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_walk(pilot, app, iid)
+        await open_walk(app, pilot, iid)
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, ActionItemsScreen) and app.screen.loads >= 1)
         screen = app.screen
@@ -158,10 +141,7 @@ async def test_undo_after_a_note_keeps_the_note(make, settings):
     iid = seed(settings)
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_incident(iid, start_playbook="tui-demo")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe")
+        walk = await open_walk(app, pilot, iid, "tui-demo", at="tui-demo#probe")
         await pilot.press("2")
         await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#deploy")
         await pilot.press("o", *"deploy at 02:05", "enter")
@@ -174,22 +154,15 @@ async def test_undo_after_a_note_keeps_the_note(make, settings):
 
 
 def timeline_of(settings, iid: int):
-    engine = connect(settings.db_url)
-    try:
-        with open_session(engine) as s:
-            return repo.timeline(iid, session=s)
-    finally:
-        engine.dispose()
+    with record(settings) as s:
+        return repo.timeline(iid, session=s)
 
 
 async def test_choices_ten_and_above_by_number_and_by_j_k_enter(make, settings):
     iid = seed(settings)
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_incident(iid, start_playbook="triage")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        await wait_for(pilot, lambda: walk.engine.ref == "triage#start")
+        walk = await open_walk(app, pilot, iid, "triage", at="triage#start")
         choices = walk.engine.node.choices
         assert len(choices) >= 12
         await wait_for(pilot, lambda: walk.query_one("#choices").has_focus)  # visible focus from the start
@@ -216,16 +189,10 @@ async def test_a_running_check_shows_its_time_against_its_deadline_and_c_cancels
     from runbook.tui.widgets.check_panel import CheckRow
 
     health_service.delay_s = 0.8  # every probe waits out its 0.5 s timeout: the check takes a while
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
-        iid = repo.create_incident(session=s, title="probes flap", variables={"service_url": health_service.url}).id
-    engine.dispose()
+    iid = new_incident(settings, "probes flap", {"service_url": health_service.url})
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_incident(iid, start_playbook="tui-demo")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe")
+        walk = await open_walk(app, pilot, iid, "tui-demo", at="tui-demo#probe")
         assert "press r to run the checks" in str(walk.query_one("#suggestion").render())
         await pilot.press("r")
         await wait_for(pilot, lambda: bool(walk.query(CheckRow)))
@@ -258,9 +225,7 @@ async def test_symptoms_once_each_and_a_ticked_one_preselects_triages_choice(mak
         symptoms.select("instances vanish from discovery")
         await wait_for(pilot, lambda: form.query_one("#playbook", Select).value == "triage")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        await wait_for(pilot, lambda: walk.engine.ref == "triage#start")
+        walk = await walk_shown(app, pilot, at="triage#start")
         choices = walk.query_one("#choices", OptionList)
         await wait_for(pilot, lambda: choices.highlighted is not None and choices.highlighted > 0)
         assert choices.get_option_at_index(choices.highlighted).id == "p0-1-discovery#lease-health"
@@ -289,10 +254,8 @@ async def test_a_timeline_line_too_long_for_80_columns_is_shown_whole(make, sett
 
     iid = seed(settings)
     long_note = "the p99 of the checkout probe doubled right after the 02:05 deploy of orders " * 2
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
+    with record(settings) as s:
         repo.add_finding(iid, long_note.strip(), session=s, author="bob")
-    engine.dispose()
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
         app.push_screen(TimelineScreen(iid))
@@ -323,18 +286,10 @@ async def test_a_slow_check_shows_its_own_progress_k_of_n_and_the_hint_says_c_ca
     from tests.fixtures.pprof_stub import pileup_process
 
     pprof = pprof_stub([pileup_process(60)])
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
-        iid = repo.create_incident(session=s, title="logger stalls", variables={"pprof_url": pprof.base}).id
-    engine.dispose()
+    iid = new_incident(settings, "logger stalls", {"pprof_url": pprof.base})
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_incident(iid, start_playbook="p0-3-observability")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#start")
-        await pilot.press("3")  # the log pipeline stalls, or goroutine counts keep growing
-        await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#goroutine-pileup")
+        walk = await walk_to_goroutine_pileup(app, pilot, iid)
         hint = walk.query_one("#suggestion")
         await wait_for(pilot, lambda: "press r to run the checks" in str(hint.render()))
         await pilot.press("r")
@@ -355,20 +310,9 @@ async def test_a_slow_check_shows_its_own_progress_k_of_n_and_the_hint_says_c_ca
 async def test_proposals_of_a_conclusion_naming_two_rules_carry_both_not_the_first(make, settings):
     """p0-2's sdk-bypass concludes R6 and R7 and its actions name no rule of their own: an accepted
     proposal must not claim R6 alone (the action about the SDK client is R7's as much)."""
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
+    with record(settings) as s:
         iid = repo.create_incident(session=s, title="Checkout calls bypass the SDK", severity="P1").id
-        step = repo.add_step(iid, "p0-2-breaking", "sdk-bypass", session=s)
-        repo.add_conclusion(
-            iid,
-            rule_ids=["R6", "R7"],
-            title="sdk bypass",
-            playbook_id="p0-2-breaking",
-            node_id="sdk-bypass",
-            step_id=step.id,
-            session=s,
-        )
-    engine.dispose()
+        conclude(s, iid, "p0-2-breaking", "sdk-bypass", rule_ids=["R6", "R7"], title="sdk bypass")
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
         app.push_screen(ActionItemsScreen(iid))
@@ -395,16 +339,10 @@ async def test_a_variable_typed_wrong_is_corrected_from_the_walk_and_the_check_r
     from runbook.tui.widgets.check_panel import CheckRow
 
     wrong = f"{health_service.url}http://127.0.0.1:9/metrics"
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
-        iid = repo.create_incident(session=s, title="probes flap", variables={"service_url": wrong}).id
-    engine.dispose()
+    iid = new_incident(settings, "probes flap", {"service_url": wrong})
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_incident(iid, start_playbook="tui-demo")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe")
+        walk = await open_walk(app, pilot, iid, "tui-demo", at="tui-demo#probe")
         await pilot.press("v")
         await wait_for(pilot, lambda: isinstance(app.screen, VariablesScreen))
         box = app.screen.query_one("#need-service_url", Input)

@@ -9,25 +9,22 @@ from datetime import UTC, datetime
 from textual.widgets import DataTable, OptionList, Select
 
 from runbook.record import repo
-from runbook.record.db import connect, open_session
 from runbook.tui.screens.drills import DrillsScreen
 from runbook.tui.screens.start_incident import StartIncidentScreen
 from runbook.tui.screens.timeline import TimelineScreen
 from runbook.tui.screens.walk import WalkScreen
-from tests.tui.pilot import screen_lines, wait_for, words_shown
+from tests.tui.pilot import new_incident, open_walk, record, screen_lines, wait_for, words_shown
 
 TITLE = "Orders instances vanish from discovery after the etcd upgrade in availability zone b"
 NOTE = "the p99 of the checkout probe doubled right after the 02:05 deploy of orders-api in zone b"
 
 
 def _seed(settings) -> int:
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
+    with record(settings) as s:
         iid = repo.create_incident(
             session=s, title=TITLE, severity="P0", service="orders-api", started_at=datetime(2026, 3, 14, tzinfo=UTC)
         ).id
         repo.add_finding(iid, NOTE, session=s, author="bob")
-    engine.dispose()
     return iid
 
 
@@ -106,18 +103,14 @@ async def test_the_choices_box_is_as_tall_as_its_choices_up_to_a_cap(make, setti
     other = _seed(settings)
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_incident(iid, start_playbook="tui-demo")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
+        walk = await open_walk(app, pilot, iid, "tui-demo")
         choices = walk.query_one("#choices", OptionList)
         await wait_for(pilot, lambda: walk.engine.ref == "tui-demo#probe" and choices.option_count == 2)
         await pilot.pause(0.1)
         assert choices.region.height == 2 + 2, "two choices and the border, no reserved rows"
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, WalkScreen))
-        app.open_incident(other, start_playbook="triage")  # sixteen choices, scrolled in a capped box
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
+        walk = await open_walk(app, pilot, other, "triage")  # sixteen choices, scrolled in a capped box
         choices = walk.query_one("#choices", OptionList)
         await wait_for(pilot, lambda: walk.engine.ref == "triage#start" and choices.option_count >= 14)
         await pilot.pause(0.1)
@@ -130,14 +123,11 @@ async def test_the_choices_box_is_as_tall_as_its_choices_up_to_a_cap(make, setti
 
 
 async def test_search_results_wrap_their_titles(make):
-    from runbook.tui.screens.knowledge import KnowledgeScreen
-    from tests.tui.test_search import search_for
+    from tests.tui.test_search import open_knowledge, search_for
 
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.push_screen(KnowledgeScreen())
-        await wait_for(pilot, lambda: isinstance(app.screen, KnowledgeScreen) and app.screen.content is not None)
-        screen = app.screen
+        screen = await open_knowledge(app, pilot)
         await search_for(pilot, screen, "etcd lease")
         table = screen.query_one("#search-results", DataTable)
         await pilot.pause(0.2)
@@ -151,20 +141,13 @@ async def test_after_a_check_the_suggestion_is_in_sight_at_80x24(make, settings,
     """The goroutine node's text is long and its check's figures take the lower half: the
     suggested choice and "press s" are scrolled into sight when the verdict arrives."""
     from tests.fixtures.pprof_stub import pileup_process
+    from tests.tui.test_lifecycle import walk_to_goroutine_pileup
 
     pprof = pprof_stub([pileup_process(60)])
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
-        iid = repo.create_incident(session=s, title="logger stalls", variables={"pprof_url": pprof.base}).id
-    engine.dispose()
+    iid = new_incident(settings, "logger stalls", {"pprof_url": pprof.base})
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.open_incident(iid, start_playbook="p0-3-observability")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#start")
-        await pilot.press("3")
-        await wait_for(pilot, lambda: walk.engine.ref == "p0-3-observability#goroutine-pileup")
+        walk = await walk_to_goroutine_pileup(app, pilot, iid)
         await pilot.press("r")
         await wait_for(pilot, lambda: walk.engine.suggestion is not None, timeout=40)
         await pilot.pause(0.3)

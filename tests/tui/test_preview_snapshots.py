@@ -7,27 +7,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runbook.record.db import connect, open_session
 from runbook.services import build_services
 from runbook.tui.app import make_app
 from runbook.tui.screens.postmortem import PostmortemScreen
 from tests.report.fixture_incident import build_fixture
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import at_snapshot_sizes, record, wait_for
 
-SIZES = [(80, 24), (160, 48)]
 CLOCK = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def walked(settings):
-    engine = connect(settings.db_url)
-    with open_session(engine) as session:
+    with record(settings) as session:
         iid = build_fixture(session)
-    engine.dispose()
     return settings, iid
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_postmortem_preview(snap_compare, walked, size):
     settings, iid = walked
     app = make_app(build_services(settings, clock=lambda: CLOCK))

@@ -19,13 +19,18 @@ async def search_for(pilot, screen: KnowledgeScreen, query: str) -> None:
     await wait_for(pilot, lambda: bool(screen.hits) and screen.query_one("#search-results", DataTable).has_focus)
 
 
+async def open_knowledge(app, pilot) -> KnowledgeScreen:
+    """The knowledge screen pushed, once its content has loaded."""
+    app.push_screen(KnowledgeScreen())
+    await wait_for(pilot, lambda: isinstance(app.screen, KnowledgeScreen) and app.screen.content is not None)
+    return app.screen
+
+
 async def test_enter_opens_a_rule_and_an_incident(make, settings):
     iid = seed(settings)
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        app.push_screen(KnowledgeScreen())
-        await wait_for(pilot, lambda: isinstance(app.screen, KnowledgeScreen) and app.screen.content is not None)
-        screen = app.screen
+        screen = await open_knowledge(app, pilot)
         await search_for(pilot, screen, "R5")
         row = next(i for i, h in enumerate(screen.hits) if h.kind == "rule")
         screen.query_one("#search-results", DataTable).move_cursor(row=row)

@@ -11,19 +11,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from runbook.record.db import connect, open_session
 from runbook.record.repo import create_incident, update_status
 from runbook.tui.screens.knowledge import KnowledgeScreen
 from runbook.tui.screens.walk import WalkScreen
+from tests.tui.pilot import at_snapshot_sizes, conclude, record
 
-SIZES = [(80, 24), (160, 48)]
 T0 = datetime(2026, 3, 14, 2, 47, tzinfo=UTC)
 
 
 @pytest.fixture
 def seeded(settings):
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
+    with record(settings) as s:
         a = create_incident(
             session=s,
             title="Orders vanish from discovery",
@@ -41,7 +39,6 @@ def seeded(settings):
             author="bob",
         )
         update_status(a.id, "resolved", session=s, author="alice", at=T0.replace(hour=4))
-    engine.dispose()
     return settings
 
 
@@ -56,7 +53,7 @@ async def _settle(pilot, predicate=lambda: True, rounds: int = 200):
     raise AssertionError("the screen did not settle")
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_home(snap_compare, make, seeded, size):
     app = make()
 
@@ -66,7 +63,7 @@ def test_home(snap_compare, make, seeded, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_walk_question_node(snap_compare, make, seeded, size):
     app = make()
 
@@ -86,7 +83,7 @@ def test_walk_question_node(snap_compare, make, seeded, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_knowledge_rules(snap_compare, make, seeded, size):
     app = make()
 
@@ -103,16 +100,28 @@ def test_knowledge_rules(snap_compare, make, seeded, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_help(snap_compare, make, seeded, size):
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        await pilot.press("question_mark")
-        await _settle(pilot)
+        await _press(pilot, "question_mark")
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+async def _push(pilot, screen, shown=lambda: True) -> None:
+    """Once the home screen has settled: push ``screen``, and settle again once ``shown()`` holds."""
+    await _settle(pilot)
+    pilot.app.push_screen(screen)
+    await _settle(pilot, shown)
+
+
+async def _press(pilot, key: str, shown=lambda: True) -> None:
+    """Once the home screen has settled: press ``key``, and settle again once ``shown()`` holds."""
+    await _settle(pilot)
+    await pilot.press(key)
+    await _settle(pilot, shown)
 
 
 async def _no_blink(pilot) -> None:
@@ -125,43 +134,31 @@ async def _no_blink(pilot) -> None:
 def _seed_life(settings) -> None:
     """Incident 1 walked to the lease-race conclusion, one proposal accepted, a summary written."""
     from runbook.record.lifecycle import ProposedAction, accept_proposal, save_narrative
-    from runbook.record.repo import add_conclusion, add_step
 
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
-        step = add_step(1, "p0-1-discovery", "lease-race", session=s, author="alice")
-        add_conclusion(
-            1,
-            rule_ids=["R1"],
-            title="lease race",
-            playbook_id="p0-1-discovery",
-            node_id="lease-race",
-            step_id=step.id,
-            session=s,
-        )
+    with record(settings) as s:
+        conclude(s, 1, "p0-1-discovery", "lease-race", rule_ids=["R1"], title="lease race", author="alice")
         proposal = ProposedAction(
             "p0-1-discovery#lease-race/1", "Restart or re-register the affected instances", "mitigate", "on-call", "R1"
         )
         accept_proposal(1, proposal, session=s, author="alice")
         save_narrative(1, {"summary": "Orders instances vanished from discovery for 40 minutes."}, session=s)
-    engine.dispose()
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_status(snap_compare, make, seeded, size):
     from runbook.tui.screens.status import StatusScreen
 
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(StatusScreen(1))
-        await _settle(pilot, lambda: "Orders vanish" in str(pilot.app.screen.query_one("#status-now").render()))
+        await _push(
+            pilot, StatusScreen(1), lambda: "Orders vanish" in str(pilot.app.screen.query_one("#status-now").render())
+        )
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_narrative(snap_compare, make, seeded, size):
     from runbook.tui.screens.narrative import NarrativeScreen
 
@@ -169,15 +166,15 @@ def test_narrative(snap_compare, make, seeded, size):
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(NarrativeScreen(1))
-        await _settle(pilot, lambda: pilot.app.screen.query_one("#nar-summary").text.startswith("Orders"))
+        await _push(
+            pilot, NarrativeScreen(1), lambda: pilot.app.screen.query_one("#nar-summary").text.startswith("Orders")
+        )
         await _no_blink(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_action_items(snap_compare, make, seeded, size):
     from runbook.tui.screens.action_items import ActionItemsScreen
 
@@ -185,14 +182,12 @@ def test_action_items(snap_compare, make, seeded, size):
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(ActionItemsScreen(1))
-        await _settle(pilot, lambda: getattr(pilot.app.screen, "loads", 0) >= 1)
+        await _push(pilot, ActionItemsScreen(1), lambda: getattr(pilot.app.screen, "loads", 0) >= 1)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_action_form(snap_compare, make, seeded, size):
     """The form a proposal opens in to be edited before it is accepted (text, type, owner, due)."""
     from datetime import date
@@ -211,9 +206,7 @@ def test_action_form(snap_compare, make, seeded, size):
     )
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(ActionItemsScreen(1))
-        await _settle(pilot, lambda: getattr(pilot.app.screen, "loads", 0) >= 1)
+        await _push(pilot, ActionItemsScreen(1), lambda: getattr(pilot.app.screen, "loads", 0) >= 1)
         pilot.app.push_screen(ActionFormScreen(draft))
         await _settle(pilot, lambda: isinstance(pilot.app.screen, ActionFormScreen))
         await _no_blink(pilot)
@@ -221,7 +214,7 @@ def test_action_form(snap_compare, make, seeded, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_export_dialog(snap_compare, seeded, size):
     import dataclasses
     from pathlib import Path
@@ -235,9 +228,7 @@ def test_export_dialog(snap_compare, seeded, size):
     app = make_app(build_services(settings, clock=lambda: T0.replace(hour=6)))
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(PostmortemScreen(1))
-        await _settle(pilot, lambda: isinstance(pilot.app.screen, PostmortemScreen))
+        await _push(pilot, PostmortemScreen(1), lambda: isinstance(pilot.app.screen, PostmortemScreen))
         await pilot.press("x")
         await _settle(pilot, lambda: isinstance(pilot.app.screen, ExportScreen))
         await _no_blink(pilot)
@@ -245,7 +236,7 @@ def test_export_dialog(snap_compare, seeded, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_drill_result(snap_compare, make, seeded, size):
     from runbook.drill.scoring import Score
     from runbook.tui.screens.drill_result import DrillResultScreen
@@ -258,14 +249,16 @@ def test_drill_result(snap_compare, make, seeded, size):
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(DrillResultScreen("r8-histogram-buckets", score))
-        await _settle(pilot, lambda: isinstance(pilot.app.screen, DrillResultScreen))
+        await _push(
+            pilot,
+            DrillResultScreen("r8-histogram-buckets", score),
+            lambda: isinstance(pilot.app.screen, DrillResultScreen),
+        )
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_variables(snap_compare, make, seeded, size):
     from runbook.tui.screens.variables import VariablesScreen
     from runbook.walk.state import NeededVariable
@@ -277,9 +270,7 @@ def test_variables(snap_compare, make, seeded, size):
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(VariablesScreen(needed))
-        await _settle(pilot, lambda: isinstance(pilot.app.screen, VariablesScreen))
+        await _push(pilot, VariablesScreen(needed), lambda: isinstance(pilot.app.screen, VariablesScreen))
         await _no_blink(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
@@ -293,53 +284,50 @@ def _fix_event_times(settings) -> None:
 
     from runbook.record.models import Event
 
-    engine = connect(settings.db_url)
-    with open_session(engine) as s:
+    with record(settings) as s:
         for i, event in enumerate(s.exec(select(Event).order_by(Event.id))):
             event.at = T0 + timedelta(minutes=3 * i)
             s.add(event)
         s.commit()
-    engine.dispose()
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_timeline(snap_compare, make, seeded, size, monkeypatch):
     from runbook.record.repo import add_finding
     from runbook.tui.screens.timeline import TimelineScreen
 
     monkeypatch.setenv("RUNBOOK_AUTHOR", "alice")  # rows written without an author: not this machine's login
     _seed_life(seeded)
-    engine = connect(seeded.db_url)
-    with open_session(engine) as s:
+    with record(seeded) as s:
         add_finding(
             1,
             "the p99 of the checkout probe doubled right after the 02:05 deploy of orders-api in zone b",
             session=s,
             author="bob",
         )
-    engine.dispose()
     _fix_event_times(seeded)
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(TimelineScreen(1))
-        await _settle(pilot, lambda: isinstance(pilot.app.screen, TimelineScreen) and len(pilot.app.screen.lines) >= 6)
+        await _push(
+            pilot,
+            TimelineScreen(1),
+            lambda: isinstance(pilot.app.screen, TimelineScreen) and len(pilot.app.screen.lines) >= 6,
+        )
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_start_form(snap_compare, make, seeded, size):
     from runbook.tui.screens.start_incident import StartIncidentScreen
 
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        await pilot.press("n")
-        await _settle(
+        await _press(
             pilot,
+            "n",
             lambda: (
                 isinstance(pilot.app.screen, StartIncidentScreen)
                 and pilot.app.screen.library is not None
@@ -351,17 +339,16 @@ def test_start_form(snap_compare, make, seeded, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_drills(snap_compare, make, seeded, size):
     from runbook.tui.screens.drills import DrillsScreen
 
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        await pilot.press("d")
-        await _settle(
+        await _press(
             pilot,
+            "d",
             lambda: (
                 isinstance(pilot.app.screen, DrillsScreen)
                 and "difficulty" in pilot.app.screen.query_one("#drill-briefing").source
@@ -371,14 +358,14 @@ def test_drills(snap_compare, make, seeded, size):
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@at_snapshot_sizes
 def test_search_results(snap_compare, make, seeded, size):
     app = make()
 
     async def ready(pilot):
-        await _settle(pilot)
-        pilot.app.push_screen(KnowledgeScreen())
-        await _settle(pilot, lambda: isinstance(pilot.app.screen, KnowledgeScreen) and pilot.app.screen.content)
+        await _push(
+            pilot, KnowledgeScreen(), lambda: isinstance(pilot.app.screen, KnowledgeScreen) and pilot.app.screen.content
+        )
         await pilot.press("slash")
         pilot.app.screen.query_one("#kb-search").value = "orders vanish etcd lease"
         await pilot.press("enter")

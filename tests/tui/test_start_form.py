@@ -15,7 +15,7 @@ from textual.widgets import Input, Select, SelectionList, Static
 
 from runbook.tui.screens.start_incident import StartIncidentScreen
 from runbook.tui.screens.walk import WalkScreen
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import wait_for, walk_shown
 
 
 async def _open_form(pilot, app) -> StartIncidentScreen:
@@ -40,6 +40,17 @@ async def _select(pilot, screen: StartIncidentScreen, playbook_id: str | None) -
     assert screen.library is not None
     want = [v.name for v in screen.library.playbooks[playbook_id].variables] if playbook_id else []
     await wait_for(pilot, lambda: _shown_variables(screen) == want)
+
+
+async def _start_walk(pilot, app, title: str, playbook_id: str, values: dict[str, str]) -> WalkScreen:
+    """The form opened, filled in (title, playbook, variable values) and sent: the walk it opens."""
+    screen = await _open_form(pilot, app)
+    screen.query_one("#title", Input).value = title
+    await _select(pilot, screen, playbook_id)
+    for name, value in values.items():
+        screen.query_one(f"#var-{name}", Input).value = value
+    await pilot.press("ctrl+s")
+    return await walk_shown(app, pilot)
 
 
 async def test_every_playbook_from_every_other_and_back_to_blank(make):
@@ -110,15 +121,9 @@ async def test_a_credential_typed_in_the_form_is_used_but_never_stored(make, set
     password = "pw-never-stored-4711"
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open_form(pilot, app)
-        screen.query_one("#title", Input).value = "probe with credentials"
-        await _select(pilot, screen, "tui-demo")
         url = health_service.url.replace("http://", f"http://probe:{password}@")
-        screen.query_one("#var-service_url", Input).value = url
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        assert isinstance(walk, WalkScreen) and walk.engine is not None
+        walk = await _start_walk(pilot, app, "probe with credentials", "tui-demo", {"service_url": url})
+        assert walk.engine is not None
         assert walk.engine.variables["service_url"] == url  # the walk has it, from this process's memory
         await pilot.press("r")
         await wait_for(pilot, lambda: walk.engine is not None and bool(walk.engine.results), timeout=30)
@@ -137,14 +142,8 @@ async def test_a_locked_record_does_not_freeze_the_ui(make, settings, health_ser
 
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _open_form(pilot, app)
-        screen.query_one("#title", Input).value = "locked record"
-        await _select(pilot, screen, "tui-demo")
-        screen.query_one("#var-service_url", Input).value = health_service.url
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        assert isinstance(walk, WalkScreen) and walk.engine is not None
+        walk = await _start_walk(pilot, app, "locked record", "tui-demo", {"service_url": health_service.url})
+        assert walk.engine is not None
         assert walk.engine.ref == "tui-demo#probe"
         other = sqlite3.connect(settings.db_url.removeprefix("sqlite:///"), isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # the lock a second writer would wait for

@@ -3,26 +3,19 @@ symptom points at is latent, never presented as the cause."""
 
 from __future__ import annotations
 
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
-from runbook.tui.screens.walk import WalkScreen
 from tests.fixtures.metrics_targets import bad_histogram_registry
 from tests.tui.pilot import wait_for
-from tests.tui.test_start_form import _open_form, _select
+from tests.tui.test_start_form import _start_walk
 
 
 async def test_sweep_findings_are_grouped_and_a_latent_one_is_not_the_cause(make, metrics_target):
     target = metrics_target(bad_histogram_registry())
     app = make()
     async with app.run_test(size=(120, 35)) as pilot:
-        screen = await _open_form(pilot, app)
-        screen.query_one("#title", Input).value = "latency dashboard looks odd"
-        await _select(pilot, screen, "triage")
-        screen.query_one("#var-metrics_url", Input).value = target.url
-        await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, WalkScreen) and app.screen.engine is not None)
-        walk = app.screen
-        assert isinstance(walk, WalkScreen) and walk.engine is not None
+        walk = await _start_walk(pilot, app, "latency dashboard looks odd", "triage", {"metrics_url": target.url})
+        assert walk.engine is not None
         walk._call(lambda engine: engine.choose("sweep"))
         await wait_for(pilot, lambda: walk.engine is not None and walk.engine.ref == "triage#sweep")
         assert not walk.query_one("#weighing", Static).display or not str(walk.query_one("#weighing").content)
