@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
-from runbook.record.db import connect, open_session
 from runbook.tui.screens.postmortem import PostmortemScreen
 from runbook.tui.widgets.rendered_page import RenderedPage, render_lines
 from tests.report.fixture_incident import build_fixture
-from tests.tui.pilot import screen_lines, wait_for
+from tests.tui.pilot import record, screen_lines, wait_for
 
 SHORT = "# Orders vanish\n\nLeases expired while the instances ran.\n"
 
@@ -38,10 +37,8 @@ async def test_a_short_document_shows_whole_and_does_not_scroll():
 
 
 async def test_a_resized_preview_is_rendered_again_at_the_new_width(make, settings):
-    engine = connect(settings.db_url)
-    with open_session(engine) as session:
+    with record(settings) as session:
         iid = build_fixture(session)
-    engine.dispose()
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
         app.push_screen(PostmortemScreen(iid))
