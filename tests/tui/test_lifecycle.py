@@ -16,6 +16,7 @@ from runbook.tui.screens.action_items import ActionItemsScreen
 from runbook.tui.screens.narrative import NarrativeScreen
 from runbook.tui.screens.status import StatusScreen
 from runbook.tui.screens.walk import WalkScreen
+from runbook.tui.widgets.paragraph_field import ParagraphField
 from tests.tui.pilot import conclude, new_incident, open_walk, record, wait_for, walk_shown
 
 
@@ -107,7 +108,7 @@ async def test_proposed_actions_are_accepted_edited_and_done_and_the_postmortem_
         form = app.screen
         form.query_one("#af-owner", Input).value = "carol"
         form.query_one("#af-due", Input).value = "2026-04-30"
-        form.query_one("#af-text", Input).focus()
+        form.query_one("#af-text", ParagraphField).focus()
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is screen and len(screen.lines) == 3 and screen.loads >= 3)
         assert [line.status for line in screen.lines] == ["proposed", "open", "open"]
@@ -118,7 +119,7 @@ async def test_proposed_actions_are_accepted_edited_and_done_and_the_postmortem_
         await pilot.press("enter")  # empty: refused, the form says why
         assert "say what must be done" in str(app.screen.query_one("#af-errors").render())
         app.screen.query_one("#af-due", Input).value = "next week"
-        app.screen.query_one("#af-text", Input).value = "Page the orders team directly"
+        app.screen.query_one("#af-text", ParagraphField).value = "Page the orders team directly"
         await pilot.press("enter")
         assert "due date 'next week' is not YYYY-MM-DD" in str(app.screen.query_one("#af-errors").render())
         app.screen.query_one("#af-due", Input).value = ""

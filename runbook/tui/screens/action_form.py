@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from runbook.services.lifecycle import ActionChange
+from runbook.tui.widgets.paragraph_field import ParagraphField
 
 TYPES = (("prevent: stop it happening again", "prevent"), ("mitigate: stop the bleeding", "mitigate"))
 
@@ -40,7 +41,7 @@ class ActionFormScreen(ModalScreen[ActionChange | None]):
         with Vertical(id="action-form"):
             yield Static(f"[b]{d.title}[/b]")
             yield Label("What must be done")
-            yield Input(d.text, placeholder="e.g. one KeepAlive per lease in the shared client", id="af-text")
+            yield ParagraphField(d.text, placeholder="e.g. one KeepAlive per lease in the shared client", id="af-text")
             with Horizontal(id="af-row"):
                 with Vertical():
                     yield Label("Owner")
@@ -53,9 +54,10 @@ class ActionFormScreen(ModalScreen[ActionChange | None]):
             yield Button("Save (enter)", variant="primary", id="af-save")
 
     @on(Input.Submitted)
+    @on(ParagraphField.Submitted)
     @on(Button.Pressed, "#af-save")
     def submit(self) -> None:
-        text = self.query_one("#af-text", Input).value.strip()
+        text = self.query_one("#af-text", ParagraphField).value
         owner = self.query_one("#af-owner", Input).value.strip()
         due_text = self.query_one("#af-due", Input).value.strip()
         type_value = self.query_one("#af-type", Select).value
