@@ -23,12 +23,14 @@ import socket
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 Round = tuple[float, float, int]
 """(best single of 3, sweep wall time, answers ok)"""
+Sweep = Callable[[list[int]], Awaitable[list[bool]]]
 
 
 def serve(ports: list[int], delay: float, ready) -> None:
@@ -66,20 +68,36 @@ def params(port: int) -> dict:
     return {"url": f"http://127.0.0.1:{port}/health", "n": 1, "probe_timeout_s": 5.0}
 
 
-async def check_round(ports: list[int]) -> Round:
-    """One endpoint (best of 3), then all of them, through the runner."""
-    from runbook.checks.runner import CheckSpec, run_check, run_many
-
+async def timed_round(one: Callable[[int], Awaitable[bool]], ports: list[int], sweep: Sweep | None = None) -> Round:
+    """One endpoint (best of 3), then all of them at once (``sweep``, default: gather ``one``)."""
     singles = []
     for _ in range(3):
         t0 = time.perf_counter()
-        r = await run_check("http_probe_flapping", params(ports[0]))
+        ok = await one(ports[0])
         singles.append(time.perf_counter() - t0)
-        assert r.verdict.value == "ok", r.summary
+        assert ok, f"port {ports[0]} did not answer well alone"
     t0 = time.perf_counter()
-    results = await run_many([CheckSpec("http_probe_flapping", params(p)) for p in ports])
+    oks = await (sweep(ports) if sweep else asyncio.gather(*(one(p) for p in ports)))
     wall = time.perf_counter() - t0
-    return min(singles), wall, sum(r.verdict.value == "ok" for r in results)
+    return min(singles), wall, sum(oks)
+
+
+async def check_one(port: int) -> bool:
+    from runbook.checks.runner import run_check
+
+    return (await run_check("http_probe_flapping", params(port))).verdict.value == "ok"
+
+
+async def check_sweep(ports: list[int]) -> list[bool]:
+    """All of them through the runner's ``run_many``, as a sweep runs them."""
+    from runbook.checks.runner import CheckSpec, run_many
+
+    results = await run_many([CheckSpec("http_probe_flapping", params(p)) for p in ports])
+    return [r.verdict.value == "ok" for r in results]
+
+
+async def check_round(ports: list[int]) -> Round:
+    return await timed_round(check_one, ports, check_sweep)
 
 
 async def raw_get(port: int) -> bytes:
@@ -90,7 +108,7 @@ async def raw_get(port: int) -> bytes:
     return data
 
 
-async def fetch_get(port: int) -> int:
+async def fetch_get(port: int) -> bool:
     """What the probe asks of the HTTP layer, without the runner, the judgement or the result."""
     from runbook.checks.base import CheckContext
     from runbook.checks.http import fetch
@@ -99,33 +117,21 @@ async def fetch_get(port: int) -> int:
     headers = {"User-Agent": "kube-probe/1.29", "Connection": "close", "Accept": "*/*"}
     url = f"http://127.0.0.1:{port}/health"
     reply = await fetch(ctx, "GET", url, headers=headers, timeout_s=10, truncate=True, max_bytes=64 * 1024)
-    return reply.status
+    return reply.status == 200
 
 
 async def fetch_round(ports: list[int]) -> Round:
     """The HTTP layer alone: ``fetch()`` for one endpoint (best of 3), then for all of them."""
-    singles = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        await fetch_get(ports[0])
-        singles.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    statuses = await asyncio.gather(*(fetch_get(p) for p in ports))
-    wall = time.perf_counter() - t0
-    return min(singles), wall, sum(s == 200 for s in statuses)
+    return await timed_round(fetch_get, ports)
+
+
+async def raw_ok(port: int) -> bool:
+    return (await raw_get(port)).startswith(b"HTTP/1.1 200")
 
 
 async def floor_round(ports: list[int]) -> Round:
     """The same with bare asyncio socket GETs: no HTTP library, no checks. The machine's floor."""
-    singles = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        await raw_get(ports[0])
-        singles.append(time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    replies = await asyncio.gather(*(raw_get(p) for p in ports))
-    wall = time.perf_counter() - t0
-    return min(singles), wall, sum(r.startswith(b"HTTP/1.1 200") for r in replies)
+    return await timed_round(raw_ok, ports)
 
 
 async def measure(ports: list[int], rounds: int) -> list[tuple[Round, Round, Round]]:
