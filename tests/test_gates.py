@@ -128,4 +128,4 @@ def test_ci_runs_the_readmes_test_command_verbatim():
     commands = [line for line in readme.splitlines() if line.startswith("pip install -e '.[test]'")]
     assert len(commands) == 1, commands
     assert commands[0] in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
-    assert " -n " in commands[0]  # the suite runs on two workers: one process takes twice as long
+    assert " -n " in commands[0]  # the suite runs on several workers: one process takes twice as long

@@ -97,6 +97,20 @@ def _raw(column: Any, name: str) -> Any:
     return type_coerce(column, String).label(name)
 
 
+def _decoded(value: object) -> Any:
+    """A JSON column read through :func:`_raw`: SQLite's stored text decoded here (an empty list
+    or object, the common value, without the parser), PostgreSQL's value as its driver decoded it.
+    Two thousand small documents in a large postmortem went through SQLAlchemy's JSON processor,
+    a wrapper per value around the same ``json.loads``."""
+    if type(value) is not str:
+        return value
+    if value == "[]":
+        return []
+    if value == "{}":
+        return {}
+    return json.loads(value)
+
+
 def events(incident_id: int, *, session: Session, limit: int | None = None) -> Sequence[Sequence[Any]]:
     """Timeline events in time order (the first ``limit``, or all), undone ones included, as tuples
     of :data:`EVENT_COLUMNS`; ``check_id`` is the payload's ``check_result_id`` (None for most).
@@ -187,7 +201,7 @@ def check_results(incident_id: int, *, session: Session) -> list[CheckRow]:
     # SQLite counts the excerpts in SQL (the JSON stays text); PostgreSQL's driver decodes JSON anyway.
     count = func.json_array_length(c.evidence) if sqlite else literal(None)
     q = (
-        select(c.id, c.step_id, c.check_type, c.verdict, c.summary, c.error, c.figures)
+        select(c.id, c.step_id, c.check_type, c.verdict, c.summary, c.error, _raw(c.figures, "figures"))
         .add_columns(_raw(c.evidence, "evidence"), count, _raw(c.started_at, "started_at"))
         .where(c.incident_id == incident_id)
         .order_by(c.started_at, c.id)
@@ -196,6 +210,7 @@ def check_results(incident_id: int, *, session: Session) -> list[CheckRow]:
     for cid, step_id, check_type, verdict, summary, error, figures, raw, n, started in session.execute(q).all():
         if n is None:
             n = len(raw) if isinstance(raw, list) else 0
+        figures = _decoded(figures)
         out.append(CheckRow(cid, step_id, check_type, verdict, summary, error, figures, raw, n, started))
     return out
 
@@ -204,11 +219,14 @@ def findings(incident_id: int, *, session: Session) -> list[FindingRow]:
     """The incident's findings in time order."""
     c = _FINDING.c
     q = (
-        select(c.id, c.kind, c.tags, c.author, _raw(c.at, "at"), c.text, c.step_id)
+        select(c.id, c.kind, _raw(c.tags, "tags"), c.author, _raw(c.at, "at"), c.text, c.step_id)
         .where(c.incident_id == incident_id)
         .order_by(c.at, c.id)
     )
-    return list(map(FindingRow._make, session.execute(q).all()))
+    return [
+        FindingRow(fid, kind, _decoded(tags), author, at, text, step_id)
+        for fid, kind, tags, author, at, text, step_id in session.execute(q).all()
+    ]
 
 
 #: Lengths of SQLite's stored timestamps: ``YYYY-MM-DD HH:MM:SS`` with or without ``.ffffff``.
