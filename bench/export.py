@@ -93,7 +93,7 @@ def fill(engine: Engine, n_events: int) -> int:
         at: datetime,
         author: str,
         summary: str,
-        payload: dict,
+        payload: dict[str, Any],
         automatic: bool,
         step_id: int | None,
         undone: bool,
