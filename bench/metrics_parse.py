@@ -59,8 +59,8 @@ def generate_page(samples: int) -> str:
 
 
 def ours(page: str) -> tuple[int, float, object]:
+    from runbook.checks.catalog._histogram_quality import analyse_histograms
     from runbook.checks.catalog.cardinality import analyse_cardinality
-    from runbook.checks.catalog.histogram import analyse_histograms
     from runbook.parsers.prom_text import parse
 
     c0 = time.process_time()

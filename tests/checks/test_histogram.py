@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runbook.checks.base import Verdict
-from runbook.checks.catalog.histogram import (
+from runbook.checks.catalog._histogram_quality import (
     analyse_histograms,
     bucket_quantile,
     judge_columns,
