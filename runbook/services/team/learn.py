@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from runbook.errors import PlaybookError, RunbookError
 from runbook.knowledge.model import RULE_ID
 from runbook.report.context import DiagnosisStep, PostmortemContext
+from runbook.services.team.learned_text import conclusion_node, incident_text, one_line, rule_text
 
 if TYPE_CHECKING:
     from runbook.services.core import ServicesCore as Services
@@ -145,10 +144,13 @@ def learn_incident(
         rules = (new_id,)
         branch = _add_branch(services, path, new_id, ctx, playbooks_dir, notes)
         draft = incidents_dir / "rules" / f"{new_id}.md"
-        _write(draft, _rule_text(new_id, ref, ctx, title, branch, _checks(services, ref, variables)))
+        _write(
+            draft,
+            rule_text(new_id, ref, ctx, title, branch.node_ref if branch else None, _checks(services, ref, variables)),
+        )
     # The record's playbook is where its cause is concluded: the new branch's, else where the walk ended.
     playbook = branch.node_ref.partition("#")[0] if branch else (path[-1].playbook_id if path else "triage")
-    _write(record_path, _incident_text(ref, ctx, rules, playbook, draft is not None))
+    _write(record_path, incident_text(ref, ctx, rules, playbook, draft is not None))
     written = [record_path, *([draft] if draft else []), *([branch.playbook_path] if branch else [])]
     errors = _validate(services, [playbooks_dir], [incidents_dir], written)
     loaded = {p.resolve() for p in services.settings.incident_dirs if p.exists()}
@@ -258,9 +260,9 @@ def _add_branch(
         last = max(c.line for c in node.choices)
         while last < len(lines) and lines[last].startswith((" ", "\t")) and lines[last].strip():
             last += 1  # continuation lines of the last choice
-    label = _one_line(ctx.header.title).replace("[", "(").replace("]", ")")
+    label = one_line(ctx.header.title).replace("[", "(").replace("]", ")")
     lines.insert(last, f"- [{label} (learned from {ctx.header.ref})](#{node_id})")
-    lines += ["", *_conclusion_node(node_id, rule_id, ctx)]
+    lines += ["", *conclusion_node(node_id, rule_id, ctx)]
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return Branch(target, f"{pid}#{node_id}", at, copied)
 
@@ -283,40 +285,6 @@ def _free_node_id(base: str, taken: Any) -> str:
     while candidate in taken:
         candidate, n = f"{base}-{n}", n + 1
     return candidate
-
-
-def _conclusion_node(node_id: str, rule_id: str, ctx: PostmortemContext) -> list[str]:
-    fix = _one_line(ctx.resolution) or f"Draft from {ctx.header.ref}: write the fix here."
-    block: dict[str, Any] = {"rules": [rule_id], "fix": fix}
-    actions = [
-        {
-            "text": _one_line(a.text),
-            "type": a.type if a.type in ("mitigate", "prevent") else "prevent",
-            "owner": _owner(a.owner, a.type),
-        }
-        for a in ctx.actions
-        if _one_line(a.text)
-    ]
-    if actions:
-        block["actions"] = actions
-    return [
-        f"## {_heading(ctx.header.title)} {{#{node_id}}}",
-        "",
-        " ".join(
-            filter(
-                None,
-                [
-                    f"Learned from {ctx.header.ref} by `runbook learn` (draft rule {rule_id}): review the",
-                    "wording, then commit.",
-                    _one_line(ctx.summary),
-                ],
-            )
-        ),
-        "",
-        "```conclusion",
-        yaml.safe_dump(block, sort_keys=False, allow_unicode=True, width=100).rstrip(),
-        "```",
-    ]
 
 
 # -- the records -----------------------------------------------------------------------------
@@ -344,146 +312,3 @@ def _checks(services: Services, ref: str, variables: dict[str, Any]) -> list[dic
         url = str(variables.get("health_url") or "http://127.0.0.1:8080/health")
         out.append({"type": "http_probe_flapping", "params": {"url": url}})
     return out
-
-
-def _rule_text(
-    rule_id: str,
-    ref: str,
-    ctx: PostmortemContext,
-    title: str | None,
-    branch: Branch | None,
-    checks: list[dict[str, Any]],
-) -> str:
-    meta: dict[str, Any] = {
-        "id": rule_id,
-        "title": title or f"Draft: {_one_line(ctx.header.title)}",
-        "incident": ref,
-        "status": "draft",
-        "failure_mode": _one_line(ctx.summary) or _one_line(ctx.header.title),
-        "demand": f"Draft from {ref}: what the rule demands, in one paragraph.",
-        "checks": checks,
-        "conclusions": [branch.node_ref] if branch else [],
-        "causes": [],
-    }
-    detect = "\n".join(f"- `{c['type']}`" for c in checks)
-    return "\n".join(
-        [
-            "---",
-            yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100).rstrip(),
-            "---",
-            "",
-            f"# {rule_id}: {_heading(meta['title'])}",
-            "",
-            f"Draft written by `runbook learn` from {ref}. Review every section, then drop `status: draft`.",
-            "",
-            "## Failure mode",
-            "",
-            _para(ctx.summary) or "What breaks, in one paragraph.",
-            "",
-            "## Anti-pattern",
-            "",
-            "```go",
-            f"// draft ({ref}): the code that caused the incident",
-            "```",
-            "",
-            "## Fix",
-            "",
-            "```go",
-            f"// draft ({ref}): the code that fixes it",
-            "```",
-            "",
-            "## Why it happens",
-            "",
-            _para(ctx.trigger) or "The runtime or library facts behind the failure mode.",
-            "",
-            "## How to detect it live",
-            "",
-            f"The checks {ref} ran (most telling first):",
-            "",
-            detect,
-            "",
-            "## Corrections to the source",
-            "",
-            f"None: this rule comes from the team's own incident {ref}.",
-            "",
-        ]
-    )
-
-
-def _incident_text(ref: str, ctx: PostmortemContext, rules: tuple[str, ...], playbook: str, draft: bool) -> str:
-    h = ctx.header
-    meta: dict[str, Any] = {
-        "id": ref,
-        "title": _one_line(h.title),
-        "severity": h.severity or "P2",
-        "summary": _one_line(ctx.summary) or _one_line(h.title),
-        "rules": list(rules),
-        "causes": [],
-        "playbook": playbook,
-        "timeline": "recorded",
-        "record": ref,
-        "started": h.started,
-    }
-    root = []
-    for rc in ctx.root_causes:
-        root.append(f"- **{rc.rule_id}**: {_one_line(rc.title)} (concluded at `{rc.concluded_by}`)")
-    if draft:
-        root += [f"- **{r}** (draft rule): the cause the walk did not know; see `rules/{r}.md`" for r in rules]
-    timeline = [f"| time ({ctx.tz}) | event |", "|---|---|"]
-    timeline += [f"| {_cell(e.at)} | {_cell(e.text)}{' (undone)' if e.undone else ''} |" for e in ctx.timeline]
-    findings = [f"- {e.at} {_one_line(e.text)}" for e in ctx.timeline if e.kind == "finding"]
-    checks = [f"- {e.at} {_one_line(e.text)}" for e in ctx.timeline if e.kind == "check_run"]
-    actions = ["| action | type | owner |", "|---|---|---|"]
-    actions += [
-        f"| {_cell(a.text)} | {a.type if a.type in ('mitigate', 'prevent') else 'prevent'} | {_cell(_owner(a.owner, a.type))} |"
-        for a in ctx.actions
-        if _one_line(a.text)
-    ] or ["| Review this postmortem and add the action items | prevent | incident commander |"]
-    lessons = [f"- **{les.rule_id}**: {_one_line(les.demand or les.title)}" for les in ctx.lessons]
-
-    def notes(items: Sequence[Any]) -> list[str]:
-        return [f"- {_one_line(n.text)}" for n in items] or ["- Nothing recorded."]
-
-    sections = [
-        ("Summary", [_para(ctx.summary) or _one_line(h.title)]),
-        ("Impact", [_para(ctx.impact) or "Not recorded; add who was affected, how, and for how long."]),
-        ("Detection", [_para(ctx.detection.text) or "Not recorded."]),
-        ("Trigger", [_para(ctx.trigger) or "Not recorded."]),
-        ("Timeline", timeline if ctx.timeline else ["- Nothing recorded."]),
-        ("Root causes", root or ["- Not found."]),
-        ("Contributing factors", [f"- {_one_line(f.title or f.summary)}" for f in ctx.factors] or ["- None recorded."]),
-        ("What went well", notes(ctx.went_well)),
-        ("What went wrong", notes(ctx.went_wrong)),
-        ("Where we got lucky", notes(ctx.lucky)),
-        ("Action items", actions),
-        ("Lessons", lessons or ["- See the root causes."]),
-        ("Findings", findings or ["- None recorded."]),
-        ("Checks", checks or ["- None run."]),
-    ]
-    out = ["---", yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100).rstrip(), "---", ""]
-    out += [f"# {ref}: {_heading(h.title)}", "", f"Learned from the record by `runbook learn` ({ctx.generated}).", ""]
-    for title, body in sections:
-        out += [f"## {title}", "", *body, ""]
-    return "\n".join(out)
-
-
-def _one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
-
-
-def _heading(text: str) -> str:
-    return _one_line(text).replace("{", "(").replace("}", ")").lstrip("#").strip() or "Untitled"
-
-
-def _para(text: str | None) -> str:
-    """User text as a paragraph that cannot open a heading or a fence of its own."""
-    lines = [ln.rstrip() for ln in (text or "").strip().splitlines()]
-    return "\n".join("\\" + ln if ln.lstrip().startswith(("#", "```", "~~~", "---")) else ln for ln in lines)
-
-
-def _cell(text: str) -> str:
-    return _one_line(text).replace("|", "\\|")
-
-
-def _owner(owner: str, kind: str) -> str:
-    return _one_line(owner) or ("on-call" if kind == "mitigate" else "service owner")
